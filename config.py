@@ -1,0 +1,63 @@
+"""Configuration classes, chosen by FLASK_CONFIG and fed from the environment."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the old driver; psycopg 3 is what we ship.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'portal.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")  # login throttling shared across workers
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    IMPORT_MAX_ROWS = 5000
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_SECONDS = 15 * 60
+    PAGE_SIZE = 50
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "tỉnh Đồng Tháp")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    WTF_CSRF_ENABLED = False  # switched back on by the CSRF test module
+    REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self):
+        if self.SECRET_KEY == Config.SECRET_KEY or not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

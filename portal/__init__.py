@@ -1,0 +1,152 @@
+"""The cluster and block emulation portal (Cổng thông tin Cụm, Khối thi đua)."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, BASE_DIR
+from portal.extensions import babel, csrf, db, htmx, login, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    config_name = os.environ.get("FLASK_CONFIG", "testing" if test_config else "development")
+    app.config.from_object(CONFIGS[config_name]())
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templates(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.services import audit
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    login.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    audit.install(db.session)
+    login.login_view = "auth.login"
+    login.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login.login_message_category = "warning"
+
+    @login.user_loader
+    def load_user(user_id: str):
+        from portal.models import User
+
+        return db.session.get(User, int(user_id))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    """SQLite checks foreign keys only when asked to, on each connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _select_locale() -> str:
+    lang = session.get("lang")
+    if lang in ("vi", "en"):
+        return lang
+    return "vi"
+
+
+def register_request_hooks(app: Flask) -> None:
+    from portal.services.audit import SYSTEM, Actor, set_actor
+    from portal.services.principals import principal_for
+
+    @app.before_request
+    def load_principal():
+        user = current_user if current_user.is_authenticated else None
+        g.principal = principal_for(db.session, user)
+        set_actor(Actor(user.id, user.username) if user else SYSTEM)
+
+    @app.before_request
+    def force_password_change():
+        from flask import redirect, url_for
+
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in ("auth.change_password", "auth.logout", "static", "auth.set_language")
+        ):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal import auth, clusters, home, units
+
+    for module in (auth, home, units, clusters):
+        app.register_blueprint(module.bp)
+
+
+def register_errors(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_templates(app: Flask) -> None:
+    from portal import formatting
+    from portal.htmx import is_fragment_request
+    from portal.navigation import menu_for
+    from portal.policy import can, sees
+
+    app.jinja_env.filters.update(
+        vn_date=formatting.vn_date,
+        vn_datetime=formatting.vn_datetime,
+        vn_number=formatting.vn_number,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject_policy():
+        principal = g.get("principal")
+        return {
+            "can": lambda action, scope=None, **kw: principal is not None and can(principal, action, scope, **kw),
+            "sees": lambda scope: principal is not None and sees(principal, scope),
+            "principal": principal,
+            "menu_for": menu_for,
+            "is_fragment_request": is_fragment_request,
+            "province_name": app.config["PROVINCE_NAME"],
+        }
+
+
+def register_cli(app: Flask) -> None:
+    from portal import cli
+
+    cli.register(app)

@@ -1,0 +1,67 @@
+"""Web-side access helpers: they ask `portal.policy` and turn its answer into 403 or 404."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g
+from flask_login import login_required
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import EmulationYear
+from portal.policy import ClusterYear, can, sees
+
+
+def require(action: str):
+    """Sign-in required, then the action (not tied to one object) must be allowed."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can(g.principal, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def authorize_scope(scope: ClusterYear, action: str = "view_cluster", **policy_kw) -> None:
+    """Outside the user's scope: 404 (it does not exist for them); inside but not allowed: 403."""
+    if not sees(g.principal, scope):
+        abort(404)
+    if not can(g.principal, action, scope, **policy_kw):
+        abort(403)
+
+
+def current_year() -> EmulationYear | None:
+    """The year marked current, else the latest one."""
+    if "current_year" not in g:
+        g.current_year = db.session.scalars(
+            select(EmulationYear).order_by(EmulationYear.is_current.desc(), EmulationYear.year.desc()).limit(1)
+        ).first()
+    return g.current_year
+
+
+def year_from_args(value) -> EmulationYear:
+    """The year named in ?year=YYYY, else the current year; 404 when there is none."""
+    if value in (None, ""):
+        year = current_year()
+    else:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            abort(404)
+        year = db.session.scalar(select(EmulationYear).where(EmulationYear.year == number))
+    if year is None:
+        abort(404)
+    return year

@@ -1,0 +1,48 @@
+"""Command-line tasks: flask create-admin, flask seed-demo."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import User
+from portal.services import demo
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--username", prompt="Tên đăng nhập", help="Tên đăng nhập của tài khoản Ban TĐ-KT.")
+    @click.option("--full-name", default="Quản trị Ban Thi đua - Khen thưởng", show_default=True)
+    @click.password_option("--password", prompt="Mật khẩu", help="Ít nhất 10 ký tự.")
+    def create_admin(username: str, full_name: str, password: str):
+        """Create a secretariat (Sở Nội vụ / Ban TĐ-KT) account."""
+        username = username.strip().lower()
+        if len(password) < 10:
+            raise click.ClickException("Mật khẩu phải có ít nhất 10 ký tự.")
+        if len(username) < 3:
+            raise click.ClickException("Tên đăng nhập phải có ít nhất 3 ký tự.")
+        if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+            raise click.ClickException(f"Tài khoản “{username}” đã tồn tại.")
+        user = User(username=username, full_name=full_name, kind="secretariat", must_change_password=False)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"Đã tạo tài khoản Ban TĐ-KT “{username}”.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
+    def seed_demo(if_empty: bool):
+        """Load a demo province (clusters, 40+ units, council, two years, logins)."""
+        try:
+            logins = demo.seed(db.session)
+        except RuntimeError as error:
+            db.session.rollback()
+            if if_empty:
+                click.echo("Cơ sở dữ liệu đã có dữ liệu; bỏ qua dữ liệu mẫu.")
+                return
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        click.echo(f"Đã nạp dữ liệu mẫu. Mật khẩu chung của các tài khoản mẫu: {demo.DEMO_PASSWORD}")
+        for username, what in logins:
+            click.echo(f"  {username:<28} {what}")

@@ -1,0 +1,3 @@
+from portal.clusters.views import bp
+
+__all__ = ["bp"]

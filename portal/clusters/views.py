@@ -1,0 +1,220 @@
+"""Clusters and blocks: the list, and each cluster's year (members, rotation, leadership)."""
+from flask import Blueprint, abort, flash, g, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.access import authorize_scope, get_or_404, require, year_from_args
+from portal.clusters.forms import AddMemberForm, ClusterFilterForm, ClusterForm, MoveForm, TermForm
+from portal.extensions import db
+from portal.forms import apply_domain_error
+from portal.htmx import hx_redirect, is_fragment_request, render
+from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.policy import ClusterYear, can
+from portal.services import DomainError, org, years
+from portal.services.overview import cluster_summaries
+
+bp = Blueprint("clusters", __name__, url_prefix="/clusters")
+CLUSTER_FIELDS = ("kind", "code", "name", "description", "active")
+
+
+def _index(form: ClusterForm, status: int = 200):
+    filters = ClusterFilterForm(request.args)
+    filters.validate()
+    year = year_from_args(request.args.get("year"))
+    summaries = cluster_summaries(db.session, year, kind=filters.kind.data or None, q=org.clean(filters.q.data))
+    all_years = db.session.scalars(select(EmulationYear).order_by(EmulationYear.year.desc())).all()
+    block = "create_form" if request.method == "POST" else "results"
+    return render("clusters/index.html", block=block, status=status, form=form, filters=filters,
+                  summaries=summaries, year=year, all_years=all_years)
+
+
+@bp.get("/")
+@require("view_clusters")
+def index():
+    """Every cluster and block in a year, with leadership; search and filter by kind."""
+    return _index(ClusterForm(formdata=None))
+
+
+@bp.post("/")
+@require("manage_clusters")
+def create():
+    """Create a cluster or block."""
+    form = ClusterForm()
+    if form.validate_on_submit():
+        try:
+            cluster = org.save_cluster(db.session, None, **{k: form[k].data for k in CLUSTER_FIELDS})
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Đã tạo “{cluster.name}”.", "success")
+            return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
+    return _index(form, status=422)
+
+
+@bp.route("/<int:cluster_id>/edit", methods=["GET", "POST"])
+@require("manage_clusters")
+def edit(cluster_id: int):
+    """Edit a cluster's code, name, kind and description."""
+    cluster = get_or_404(Cluster, cluster_id)
+    form = ClusterForm(obj=cluster) if request.method == "GET" else ClusterForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            org.save_cluster(db.session, cluster, **{k: form[k].data for k in CLUSTER_FIELDS})
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đã lưu.", "success")
+            return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render("clusters/edit.html", block="form", status=status, cluster=cluster, form=form)
+
+
+@bp.get("/<int:cluster_id>")
+@login_required
+def show(cluster_id: int):
+    """A cluster's year: leadership, members in rotation order, and the rotation history."""
+    cluster = db.session.get(Cluster, cluster_id) or abort(404)
+    year = year_from_args(request.args.get("year"))
+    authorize_scope(ClusterYear(year.id, cluster.id))
+    return render("clusters/show.html", block="members" if is_fragment_request() else None,
+                  **_show_context(cluster, year))
+
+
+def _show_context(cluster: Cluster, year: EmulationYear, **forms) -> dict:
+    summary = cluster_summaries(db.session, year, cluster_ids=[cluster.id], with_members=True)[0]
+    history = db.session.scalars(
+        select(Term).where(Term.cluster_id == cluster.id).join(Term.year).order_by(EmulationYear.year.desc())
+        .options(selectinload(Term.year), selectinload(Term.positions).selectinload(TermPosition.unit))
+    ).all()
+    context = {"cluster": cluster, "year": year, "summary": summary, "history": history,
+               "scope": ClusterYear(year.id, cluster.id), **forms}
+    if can(g.principal, "manage_memberships"):
+        add_form = forms.get("add_form") or AddMemberForm(formdata=None)
+        add_form.unit_id.choices = _free_units(year)
+        context["add_form"] = add_form
+    return context
+
+
+def _free_units(year: EmulationYear) -> list[tuple[int, str]]:
+    taken = select(Membership.unit_id).where(Membership.year_id == year.id)
+    units = db.session.execute(
+        select(Unit.id, Unit.name).where(Unit.active, Unit.id.not_in(taken)).order_by(Unit.name)
+    ).all()
+    return [(0, "— Chọn đơn vị chưa thuộc cụm, khối nào —")] + [tuple(u) for u in units]
+
+
+def _load_cluster_year(cluster_id: int, year_value) -> tuple[Cluster, EmulationYear]:
+    cluster = get_or_404(Cluster, cluster_id)
+    return cluster, year_from_args(year_value)
+
+
+@bp.post("/<int:cluster_id>/members")
+@require("manage_memberships")
+def add_member(cluster_id: int):
+    """Add a unit to the cluster for the year."""
+    cluster, year = _load_cluster_year(cluster_id, request.args.get("year"))
+    form = AddMemberForm()
+    form.unit_id.choices = _free_units(year)
+    if form.validate_on_submit():
+        try:
+            membership = years.add_membership(db.session, year, cluster, get_or_404(Unit, form.unit_id.data))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Đã thêm “{membership.unit.name}” vào {cluster.name} năm {year.year}.", "success")
+            return _members_response(cluster, year)
+    return render("clusters/show.html", block="members", status=422, **_show_context(cluster, year, add_form=form))
+
+
+def _members_response(cluster: Cluster, year: EmulationYear):
+    if is_fragment_request():
+        return render("clusters/show.html", block="members", **_show_context(cluster, year))
+    return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
+
+
+@bp.post("/memberships/<int:membership_id>/delete")
+@require("manage_memberships")
+def remove_member(membership_id: int):
+    """Remove a unit from the cluster for that year (not if it holds a position)."""
+    membership = get_or_404(Membership, membership_id)
+    cluster, year = membership.cluster, membership.year
+    try:
+        years.remove_membership(db.session, membership)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        if is_fragment_request():
+            return render("clusters/show.html", block="members", status=422, **_show_context(cluster, year))
+        return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
+    db.session.commit()
+    flash("Đã bỏ đơn vị khỏi danh sách thành viên.", "success")
+    return _members_response(cluster, year)
+
+
+@bp.post("/memberships/<int:membership_id>/move")
+@require("manage_memberships")
+def move_member(membership_id: int):
+    """Move a member up or down the rotation order."""
+    membership = get_or_404(Membership, membership_id)
+    form = MoveForm()
+    if not form.validate_on_submit() or form.step.data not in (-1, 1):
+        abort(400)
+    years.move_in_rotation(db.session, membership, form.step.data)
+    db.session.commit()
+    return _members_response(membership.cluster, membership.year)
+
+
+@bp.route("/<int:cluster_id>/term", methods=["GET", "POST"])
+@require("manage_terms")
+def edit_term(cluster_id: int):
+    """Assign head, deputies, overseer and the decision for the year."""
+    cluster, year = _load_cluster_year(cluster_id, request.args.get("year"))
+    term = years.ensure_term(db.session, year, cluster)
+    form = TermForm(obj=_term_data(term)) if request.method == "GET" else TermForm()
+    _term_choices(form, term)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            years.assign_term(db.session, term, head_id=form.head_id.data or None, deputy_ids=form.deputy_ids.data,
+                              overseer_id=form.overseer_id.data or None, decision_number=form.decision_number.data,
+                              decision_date=form.decision_date.data, decision_issuer=form.decision_issuer.data,
+                              note=form.note.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Đã lưu phân công năm {year.year}.", "success")
+            return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
+    status = 422 if form.errors or form.form_errors else 200
+    return render("clusters/term.html", block="form", status=status, cluster=cluster, year=year, form=form)
+
+
+def _term_data(term: Term):
+    head = term.head
+    return type("TermData", (), {
+        "head_id": head.unit_id if head else 0, "deputy_ids": [u.id for u in term.deputies],
+        "overseer_id": term.overseer_id or 0, "decision_number": term.decision_number,
+        "decision_date": term.decision_date, "decision_issuer": term.decision_issuer, "note": term.note,
+    })()
+
+
+def _term_choices(form: TermForm, term: Term) -> None:
+    members = db.session.execute(
+        select(Unit.id, Unit.name).join(Membership, Membership.unit_id == Unit.id)
+        .where(Membership.year_id == term.year_id, Membership.cluster_id == term.cluster_id)
+        .order_by(Membership.rotation_order, Membership.id)
+    ).all()
+    form.head_id.label.text = term.cluster.head_title
+    form.deputy_ids.label.text = term.cluster.deputy_title
+    form.head_id.choices = [(0, "— Chưa phân công —")] + [tuple(m) for m in members]
+    form.deputy_ids.choices = [tuple(m) for m in members]
+    overseers = db.session.execute(
+        select(CouncilMember.id, CouncilMember.full_name, CouncilMember.position)
+        .where(CouncilMember.active).order_by(CouncilMember.full_name)
+    ).all()
+    form.overseer_id.choices = [(0, "— Chưa phân công —")] + [(i, f"{n} ({p})" if p else n) for i, n, p in overseers]

@@ -1,0 +1,35 @@
+"""Error pages in Vietnamese; a fragment for htmx, a page otherwise."""
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from portal.extensions import db
+
+MESSAGES = {
+    400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ."),
+    403: ("Không có quyền", "Bạn không có quyền thực hiện thao tác này."),
+    404: ("Không tìm thấy", "Trang hoặc dữ liệu bạn tìm không tồn tại hoặc bạn không có quyền xem."),
+    405: ("Phương thức không được phép", "Thao tác này không thực hiện được theo cách đó."),
+    413: ("Tệp quá lớn", "Tệp gửi lên vượt quá dung lượng cho phép."),
+    429: ("Quá nhiều yêu cầu", "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau."),
+    500: ("Lỗi hệ thống", "Đã có lỗi xảy ra. Thao tác chưa được lưu; vui lòng thử lại."),
+}
+
+
+def _page(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    return render_template(template, code=code, title=title, message=detail or message), code
+
+
+def register(app: Flask) -> None:
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda e, code=code: _page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return _page(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại.")
+
+    @app.errorhandler(500)
+    def internal_error(_e):
+        db.session.rollback()
+        return _page(500)

@@ -1,0 +1,37 @@
+"""Vietnamese display of dates and numbers: dd/mm/yyyy and a decimal comma."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+VN_TZ = timezone(timedelta(hours=7))
+
+
+def vn_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """Stored timestamps are naive UTC; officers read Vietnam time."""
+    if value is None:
+        return ""
+    local = value.replace(tzinfo=timezone.utc).astimezone(VN_TZ)
+    return local.strftime("%d/%m/%Y %H:%M")
+
+
+def vn_number(value: int | float | Decimal | None, places: int | None = None) -> str:
+    """12345.5 -> '12.345,5' (thousands with a dot, decimals with a comma)."""
+    if value is None:
+        return ""
+    if places is not None:
+        text = f"{Decimal(value):,.{places}f}"
+    else:
+        text = f"{value:,}" if isinstance(value, int) else f"{Decimal(str(value)).normalize():,f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def long_vn_date(value: date) -> str:
+    """'ngày 10 tháng 10 năm 2023', as on the place-and-date line of a document."""
+    return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"

@@ -1,0 +1,57 @@
+"""Form pieces shared by every area: Vietnamese messages, dd/mm/yyyy dates."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from wtforms import Field, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+REQUIRED = "Vui lòng nhập trường này."
+
+
+def required(message: str = REQUIRED):
+    return DataRequired(message)
+
+
+def max_length(n: int):
+    return Length(max=n, message=f"Tối đa {n} ký tự.")
+
+
+class VNDateField(StringField):
+    """A date typed as dd/mm/yyyy, whatever the browser's locale."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {})
+        kwargs["render_kw"].setdefault("placeholder", "dd/mm/yyyy")
+        kwargs["render_kw"].setdefault("inputmode", "numeric")
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%d/%m/%Y") if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
+            try:
+                self.data = datetime.strptime(text, fmt).date()
+                return
+            except ValueError:
+                continue
+        raise ValueError("Ngày không hợp lệ; nhập theo dạng dd/mm/yyyy, ví dụ 15/03/2025.")
+
+
+def apply_domain_error(form, error) -> None:
+    """Put a DomainError next to the field it names (or at the top of the form)."""
+    field: Field | None = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+__all__ = ["VNDateField", "apply_domain_error", "max_length", "required", "Optional", "ValidationError"]

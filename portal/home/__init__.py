@@ -1,0 +1,3 @@
+from portal.home.views import bp
+
+__all__ = ["bp"]

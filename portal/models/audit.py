@@ -1,0 +1,46 @@
+"""The audit log: who changed what, when, from what to what."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.base import utcnow
+
+ACTIONS = {
+    "create": "Tạo mới",
+    "update": "Cập nhật",
+    "delete": "Xóa",
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập thất bại",
+    "logout": "Đăng xuất",
+    "password": "Đổi mật khẩu",
+    "import": "Nhập Excel",
+    "event": "Sự kiện",
+}
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_object", "object_type", "object_id"),
+        Index("ix_audit_entries_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # No foreign key: the log outlives the accounts and objects it names.
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(64), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    object_label: Mapped[str] = mapped_column(String(255), default="")
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def action_label(self) -> str:
+        return ACTIONS.get(self.action, self.action)

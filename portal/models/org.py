@@ -1,0 +1,158 @@
+"""The organisation: member units, clusters and blocks, council members."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import Audited, Timestamped
+
+SECTORS = {
+    "department": "Sở, ban, ngành tỉnh",
+    "party": "Cơ quan Đảng",
+    "mass_org": "Mặt trận, đoàn thể, hội",
+    "central_agency": "Cơ quan Trung ương đóng tại tỉnh",
+    "commune": "Xã",
+    "ward": "Phường",
+    "district": "Huyện, thị xã, thành phố (trước 2025)",
+    "public_service": "Đơn vị sự nghiệp, trường học",
+    "enterprise": "Doanh nghiệp",
+    "other": "Khác",
+}
+CLUSTER_KINDS = {"cluster": "Cụm thi đua", "block": "Khối thi đua"}
+COUNCIL_ROLES = {
+    "chairman": "Chủ tịch Hội đồng",
+    "vice_chairman": "Phó Chủ tịch Hội đồng",
+    "standing": "Ủy viên thường trực",
+    "member": "Ủy viên",
+    "secretary": "Thư ký",
+}
+UNIT_CHANGE_KINDS = {
+    "rename": "Đổi tên",
+    "merge": "Sáp nhập",
+    "retire": "Giải thể / ngừng hoạt động",
+    "reactivate": "Hoạt động trở lại",
+}
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Unit(Audited, Timestamped, db.Model):
+    """A member unit: department, commune, agency, school or enterprise."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint(_in("sector", SECTORS), name="sector"),
+        CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    short_name: Mapped[str] = mapped_column(String(64), default="")
+    sector: Mapped[str] = mapped_column(String(32), default="other")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+    merged_into: Mapped[Unit | None] = relationship(remote_side=[id])
+    changes: Mapped[list[UnitChange]] = relationship(
+        back_populates="unit", foreign_keys="UnitChange.unit_id", order_by="UnitChange.effective_on"
+    )
+
+    @property
+    def sector_label(self) -> str:
+        return SECTORS.get(self.sector, self.sector)
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class UnitChange(Audited, Timestamped, db.Model):
+    """One reorganisation event in a unit's life: renamed, merged, retired."""
+
+    __tablename__ = "unit_changes"
+    __table_args__ = (CheckConstraint(_in("kind", UNIT_CHANGE_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    effective_on: Mapped[date] = mapped_column(Date)
+    decision_ref: Mapped[str] = mapped_column(String(128), default="")
+    old_name: Mapped[str] = mapped_column(String(255), default="")
+    new_name: Mapped[str] = mapped_column(String(255), default="")
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    unit: Mapped[Unit] = relationship(back_populates="changes", foreign_keys=[unit_id])
+    successor: Mapped[Unit | None] = relationship(foreign_keys=[successor_id])
+
+    @property
+    def kind_label(self) -> str:
+        return UNIT_CHANGE_KINDS[self.kind]
+
+    def audit_label(self) -> str:
+        return f"{self.kind_label}: {self.old_name or self.unit_id}"
+
+
+class Cluster(Audited, Timestamped, db.Model):
+    """An emulation cluster (Cụm) or block (Khối)."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CLUSTER_KINDS), name="kind"),
+        CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("length(trim(code)) > 0", name="code_not_blank"),
+        db.UniqueConstraint("kind", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="cluster")
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def kind_label(self) -> str:
+        return CLUSTER_KINDS[self.kind]
+
+    @property
+    def head_title(self) -> str:
+        return "Trưởng cụm" if self.kind == "cluster" else "Trưởng khối"
+
+    @property
+    def deputy_title(self) -> str:
+        return "Phó cụm" if self.kind == "cluster" else "Phó khối"
+
+
+class CouncilMember(Audited, Timestamped, db.Model):
+    """A member of the provincial Emulation and Commendation Council."""
+
+    __tablename__ = "council_members"
+    __table_args__ = (
+        CheckConstraint(_in("council_role", COUNCIL_ROLES), name="council_role"),
+        CheckConstraint("length(trim(full_name)) > 0", name="name_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(128))
+    position: Mapped[str] = mapped_column(String(255), default="")
+    organisation: Mapped[str] = mapped_column(String(255), default="")
+    council_role: Mapped[str] = mapped_column(String(32), default="member")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def council_role_label(self) -> str:
+        return COUNCIL_ROLES[self.council_role]
+
+    def audit_label(self) -> str:
+        return self.full_name

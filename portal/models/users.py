@@ -1,0 +1,79 @@
+"""Accounts. A user belongs to the secretariat, to a unit, or to a council member;
+what a unit's user may do in a cluster comes from the year's memberships and terms."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.models.base import Audited, Timestamped
+from portal.models.org import CouncilMember, Unit
+
+USER_KINDS = {
+    "secretariat": "Ban Thi đua - Khen thưởng (Sở Nội vụ)",
+    "council": "Thành viên Hội đồng TĐ-KT",
+    "unit": "Người dùng đơn vị",
+}
+
+
+class User(UserMixin, Audited, Timestamped, db.Model):
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"password_hash", "last_login_at"})
+    __table_args__ = (
+        CheckConstraint("kind IN ('secretariat', 'council', 'unit')", name="kind"),
+        CheckConstraint("(kind = 'unit') = (unit_id IS NOT NULL)", name="unit_user_has_unit"),
+        CheckConstraint(
+            "(kind = 'council') = (council_member_id IS NOT NULL)", name="council_user_has_member"
+        ),
+        CheckConstraint("length(username) >= 3", name="username_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(128), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    council_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("council_members.id", ondelete="CASCADE"), index=True
+    )
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+
+    unit: Mapped[Unit | None] = relationship()
+    council_member: Mapped[CouncilMember | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def kind_label(self) -> str:
+        return USER_KINDS[self.kind]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt by default
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def audit_label(self) -> str:
+        return self.username
+
+
+class LoginFailure(db.Model):
+    """Failed sign-in counter per key (username or address), shared by all workers."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)

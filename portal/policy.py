@@ -1,0 +1,98 @@
+"""Every permission decision of the portal, in plain Python.
+
+A `Principal` is what the portal knows of the signed-in user: their kind and,
+for a unit's user, where that unit stands in each year (member, head or deputy
+of which cluster); for a council member, which clusters they oversee. It is
+loaded once per request (see `portal.services.principals`), so `can()` never
+touches the database and is tested directly.
+
+Two answers are distinct, as in the views: `sees()` is about scope (outside it,
+the object does not exist for this user: 404); `can()` is about action (inside
+the scope but not allowed: 403).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+SECRETARIAT_ACTIONS = frozenset(
+    {
+        "manage_units",
+        "manage_clusters",
+        "manage_years",
+        "manage_memberships",
+        "manage_terms",
+        "manage_council",
+        "manage_users",
+        "import_export",
+        "view_audit",
+        "view_directory",
+    }
+)
+# What the head of a cluster does for its year, and what its deputy may do in its stead.
+HEAD_ACTIONS = frozenset({"lead_cluster"})
+
+
+class ClusterYear(NamedTuple):
+    """A cluster in one year: the scope every cluster-level permission is about."""
+
+    year_id: int
+    cluster_id: int
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "secretariat" | "council" | "unit" | "anonymous"
+    user_id: int | None = None
+    unit_id: int | None = None
+    council_member_id: int | None = None
+    memberships: frozenset[ClusterYear] = field(default_factory=frozenset)
+    offices: dict[ClusterYear, str] = field(default_factory=dict)  # "head" | "deputy"
+    oversees: frozenset[ClusterYear] = field(default_factory=frozenset)
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.kind == "secretariat"
+
+    @property
+    def is_council(self) -> bool:
+        return self.kind == "council"
+
+    def office_in(self, scope: ClusterYear) -> str | None:
+        return self.offices.get(scope)
+
+    def role_in(self, scope: ClusterYear) -> str | None:
+        """head, deputy, member, overseer, council, secretariat, or None."""
+        if self.is_secretariat:
+            return "secretariat"
+        if self.is_council:
+            return "overseer" if scope in self.oversees else "council"
+        if scope in self.offices:
+            return self.offices[scope]
+        return "member" if scope in self.memberships else None
+
+
+ANONYMOUS = Principal(kind="anonymous")
+
+
+def sees(principal: Principal, scope: ClusterYear) -> bool:
+    """May this user know that the cluster-year exists and read it?"""
+    return principal.role_in(scope) is not None
+
+
+def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, deputy_may_lead: bool = True) -> bool:
+    """May this user perform `action` (on the cluster-year `scope`, where it has one)?"""
+    if principal.kind == "anonymous":
+        return False
+    if action in SECRETARIAT_ACTIONS:
+        return principal.is_secretariat
+    if action == "view_cluster":
+        return scope is not None and sees(principal, scope)
+    if action in HEAD_ACTIONS:
+        if scope is None:
+            return False
+        office = principal.office_in(scope)
+        return office == "head" or (office == "deputy" and deputy_may_lead)
+    if action == "view_clusters":  # the list of every cluster
+        return principal.is_secretariat or principal.is_council
+    raise ValueError(f"unknown action: {action}")

@@ -1,0 +1,156 @@
+"""Units, clusters and council members: their rules, and the reorganisation of units.
+
+Names are compared without regard to case or repeated spaces, so "UBND xã  An Bình"
+and "ubnd xã an bình" are the same unit to the portal, as they are to a reader.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.models import Cluster, CouncilMember, Unit, UnitChange
+from portal.services import DomainError
+
+
+def clean(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _taken(session: Session, column, value: str, exclude_id: int | None, *extra) -> bool:
+    query = select(column.class_.id).where(func.lower(column) == value.lower(), *extra)
+    if exclude_id is not None:
+        query = query.where(column.class_.id != exclude_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def save_unit(session: Session, unit: Unit | None, *, name: str, short_name: str = "", sector: str = "other",
+              address: str = "", active: bool = True) -> Unit:
+    """Create (unit=None) or update a unit; the name is unique."""
+    name = clean(name)
+    if not name:
+        raise DomainError("Tên đơn vị không được để trống.", "name")
+    if _taken(session, Unit.name, name, unit.id if unit else None):
+        raise DomainError(f"Đã có đơn vị tên “{name}”.", "name")
+    if unit is None:
+        unit = Unit()
+        session.add(unit)
+    elif unit.active != active and not active:
+        raise DomainError("Để ngừng hoạt động một đơn vị, dùng chức năng Giải thể hoặc Sáp nhập.", "active")
+    unit.name, unit.short_name, unit.sector, unit.address = name, clean(short_name), sector, clean(address)
+    session.flush()
+    return unit
+
+
+def save_cluster(session: Session, cluster: Cluster | None, *, kind: str, code: str, name: str,
+                 description: str = "", active: bool = True) -> Cluster:
+    """Create or update a cluster/block; the code is unique, the name unique within its kind."""
+    code, name = clean(code).upper(), clean(name)
+    if not code:
+        raise DomainError("Mã không được để trống.", "code")
+    if not name:
+        raise DomainError("Tên không được để trống.", "name")
+    exclude = cluster.id if cluster else None
+    if _taken(session, Cluster.code, code, exclude):
+        raise DomainError(f"Mã “{code}” đã được dùng.", "code")
+    if _taken(session, Cluster.name, name, exclude, Cluster.kind == kind):
+        label = "cụm" if kind == "cluster" else "khối"
+        raise DomainError(f"Đã có {label} thi đua tên “{name}”.", "name")
+    if cluster is None:
+        cluster = Cluster()
+        session.add(cluster)
+    cluster.kind, cluster.code, cluster.name = kind, code, name
+    cluster.description, cluster.active = (description or "").strip(), active
+    session.flush()
+    return cluster
+
+
+def save_council_member(session: Session, member: CouncilMember | None, **fields) -> CouncilMember:
+    full_name = clean(fields.get("full_name"))
+    if not full_name:
+        raise DomainError("Họ và tên không được để trống.", "full_name")
+    if member is None:
+        member = CouncilMember()
+        session.add(member)
+    member.full_name = full_name
+    for key in ("position", "organisation", "phone", "email"):
+        setattr(member, key, clean(fields.get(key)))
+    member.council_role = fields.get("council_role") or "member"
+    member.active = bool(fields.get("active", True))
+    session.flush()
+    return member
+
+
+# --- reorganisation: history is kept as UnitChange rows, never rewritten ---------------
+
+
+def rename_unit(session: Session, unit: Unit, new_name: str, effective_on: date,
+                decision_ref: str = "", note: str = "") -> UnitChange:
+    new_name = clean(new_name)
+    if not new_name:
+        raise DomainError("Tên mới không được để trống.", "new_name")
+    if new_name == unit.name:
+        raise DomainError("Tên mới trùng tên hiện tại.", "new_name")
+    if _taken(session, Unit.name, new_name, unit.id):
+        raise DomainError(f"Đã có đơn vị tên “{new_name}”.", "new_name")
+    change = UnitChange(unit=unit, kind="rename", effective_on=effective_on, decision_ref=clean(decision_ref),
+                        old_name=unit.name, new_name=new_name, note=note.strip())
+    session.add(change)
+    unit.name = new_name
+    session.flush()
+    return change
+
+
+def merge_units(session: Session, predecessors: list[Unit], successor: Unit, effective_on: date,
+                decision_ref: str = "", note: str = "") -> list[UnitChange]:
+    """Predecessors are merged into the successor and retire; their past years stay as they were."""
+    if not predecessors:
+        raise DomainError("Chọn ít nhất một đơn vị bị sáp nhập.", "predecessors")
+    if successor in predecessors:
+        raise DomainError("Đơn vị tiếp nhận không thể đồng thời là đơn vị bị sáp nhập.", "successor")
+    if not successor.active:
+        raise DomainError("Đơn vị tiếp nhận đã ngừng hoạt động.", "successor")
+    changes = []
+    for unit in predecessors:
+        if not unit.active:
+            raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "predecessors")
+        change = UnitChange(unit=unit, kind="merge", effective_on=effective_on, decision_ref=clean(decision_ref),
+                            old_name=unit.name, new_name=successor.name, successor=successor, note=note.strip())
+        session.add(change)
+        unit.active, unit.retired_on, unit.merged_into = False, effective_on, successor
+        changes.append(change)
+    session.flush()
+    return changes
+
+
+def retire_unit(session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = "") -> UnitChange:
+    if not unit.active:
+        raise DomainError("Đơn vị đã ngừng hoạt động.", "unit")
+    change = UnitChange(unit=unit, kind="retire", effective_on=effective_on, decision_ref=clean(decision_ref),
+                        old_name=unit.name, note=note.strip())
+    session.add(change)
+    unit.active, unit.retired_on = False, effective_on
+    session.flush()
+    return change
+
+
+def reactivate_unit(session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = "") -> UnitChange:
+    if unit.active:
+        raise DomainError("Đơn vị đang hoạt động.", "unit")
+    change = UnitChange(unit=unit, kind="reactivate", effective_on=effective_on, decision_ref=clean(decision_ref),
+                        old_name=unit.name, note=note.strip())
+    session.add(change)
+    unit.active, unit.retired_on, unit.merged_into = True, None, None
+    session.flush()
+    return change
+
+
+def current_successor(unit: Unit) -> Unit | None:
+    """Follow merges to the unit that carries on today (None if the line ended by retirement)."""
+    seen = set()
+    while unit is not None and not unit.active and unit.id not in seen:
+        seen.add(unit.id)
+        unit = unit.merged_into
+    return unit if unit is not None and unit.active else None

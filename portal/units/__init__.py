@@ -1,0 +1,3 @@
+from portal.units.views import bp
+
+__all__ = ["bp"]
