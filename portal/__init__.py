@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import CONFIGS, BASE_DIR
-from portal.extensions import babel, csrf, db, htmx, login, migrate
+from portal import extensions as ext
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -37,22 +37,22 @@ def create_app(test_config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from portal.services import audit
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
-    login.init_app(app)
-    csrf.init_app(app)
-    htmx.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
-    audit.install(db.session)
-    login.login_view = "auth.login"
-    login.login_message = "Vui lòng đăng nhập để tiếp tục."
-    login.login_message_category = "warning"
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(BASE_DIR / "migrations"))
+    ext.login.init_app(app)
+    ext.csrf.init_app(app)
+    ext.htmx.init_app(app)
+    ext.babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    audit.install(ext.db.session)
+    ext.login.login_view = "auth.login"
+    ext.login.login_message = "Vui lòng đăng nhập để tiếp tục."
+    ext.login.login_message_category = "warning"
 
-    @login.user_loader
+    @ext.login.user_loader
     def load_user(user_id: str):
         from portal.models import User
 
-        return db.session.get(User, int(user_id))
+        return ext.db.session.get(User, int(user_id))
 
 
 @event.listens_for(Engine, "connect")
@@ -78,7 +78,7 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def load_principal():
         user = current_user if current_user.is_authenticated else None
-        g.principal = principal_for(db.session, user)
+        g.principal = principal_for(ext.db.session, user)
         set_actor(Actor(user.id, user.username) if user else SYSTEM)
 
     @app.before_request
@@ -107,9 +107,9 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import auth, clusters, home, units
+    from portal import accounts, audit_log, auth, clusters, council, home, transfer, units, years
 
-    for module in (auth, home, units, clusters):
+    for module in (auth, home, units, clusters, years, council, accounts, transfer, audit_log):
         app.register_blueprint(module.bp)
 
 

@@ -53,7 +53,8 @@ def _jsonable(value):
 
 def _row(action: str, obj, changes: dict) -> dict:
     actor = _actor.get()
-    ident = inspect(obj).identity
+    # New rows have their key but no identity yet while the flush is under way.
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
     try:
         label = obj.audit_label()
     except Exception:  # a label must never block a change; ids still identify it
@@ -64,7 +65,7 @@ def _row(action: str, obj, changes: dict) -> dict:
         "username": actor.username,
         "action": action,
         "object_type": type(obj).__name__,
-        "object_id": ",".join(str(i) for i in ident) if ident else "",
+        "object_id": ",".join(str(i) for i in ident if i is not None),
         "object_label": label[:255],
         "changes": changes,
         "summary": "",

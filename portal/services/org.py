@@ -96,7 +96,7 @@ def rename_unit(session: Session, unit: Unit, new_name: str, effective_on: date,
     if _taken(session, Unit.name, new_name, unit.id):
         raise DomainError(f"Đã có đơn vị tên “{new_name}”.", "new_name")
     change = UnitChange(unit=unit, kind="rename", effective_on=effective_on, decision_ref=clean(decision_ref),
-                        old_name=unit.name, new_name=new_name, note=note.strip())
+                        old_name=unit.name, new_name=new_name, note=(note or "").strip())
     session.add(change)
     unit.name = new_name
     session.flush()
@@ -117,7 +117,7 @@ def merge_units(session: Session, predecessors: list[Unit], successor: Unit, eff
         if not unit.active:
             raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "predecessors")
         change = UnitChange(unit=unit, kind="merge", effective_on=effective_on, decision_ref=clean(decision_ref),
-                            old_name=unit.name, new_name=successor.name, successor=successor, note=note.strip())
+                            old_name=unit.name, new_name=successor.name, successor=successor, note=(note or "").strip())
         session.add(change)
         unit.active, unit.retired_on, unit.merged_into = False, effective_on, successor
         changes.append(change)
@@ -129,7 +129,7 @@ def retire_unit(session: Session, unit: Unit, effective_on: date, decision_ref: 
     if not unit.active:
         raise DomainError("Đơn vị đã ngừng hoạt động.", "unit")
     change = UnitChange(unit=unit, kind="retire", effective_on=effective_on, decision_ref=clean(decision_ref),
-                        old_name=unit.name, note=note.strip())
+                        old_name=unit.name, note=(note or "").strip())
     session.add(change)
     unit.active, unit.retired_on = False, effective_on
     session.flush()
@@ -140,7 +140,7 @@ def reactivate_unit(session: Session, unit: Unit, effective_on: date, decision_r
     if unit.active:
         raise DomainError("Đơn vị đang hoạt động.", "unit")
     change = UnitChange(unit=unit, kind="reactivate", effective_on=effective_on, decision_ref=clean(decision_ref),
-                        old_name=unit.name, note=note.strip())
+                        old_name=unit.name, note=(note or "").strip())
     session.add(change)
     unit.active, unit.retired_on, unit.merged_into = True, None, None
     session.flush()

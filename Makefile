@@ -1,0 +1,43 @@
+# Two commands on a fresh machine:  make run  (portal with demo data)  and  make test  (whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := portal
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test install install-dev db clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt $(BIN)/activate
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+
+run: db
+	@echo "Cổng thi đua: http://127.0.0.1:5000  (tài khoản mẫu ở trên; mật khẩu chung in ở dòng đầu)"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The suite on SQLite, then again on PostgreSQL when it is reachable (browser tests run once).
+test: install-dev
+	$(BIN)/python -m pytest -q
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== The suite on PostgreSQL ($(PG_TEST_URL)) =="; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"; \
+	else \
+		echo "SKIPPED: PostgreSQL is not reachable at $(PG_TEST_URL); the PostgreSQL run of the suite did not happen."; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance/portal.db

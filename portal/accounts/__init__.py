@@ -1,0 +1,3 @@
+from portal.accounts.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,4 @@
+"""accounts area."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")

@@ -1,0 +1,3 @@
+from portal.audit_log.views import bp
+
+__all__ = ["bp"]

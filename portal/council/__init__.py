@@ -1,0 +1,3 @@
+from portal.council.views import bp
+
+__all__ = ["bp"]

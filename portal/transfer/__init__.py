@@ -1,0 +1,3 @@
+from portal.transfer.views import bp
+
+__all__ = ["bp"]

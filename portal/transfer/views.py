@@ -1,0 +1,4 @@
+"""transfer area."""
+from flask import Blueprint
+
+bp = Blueprint("transfer", __name__, url_prefix="/transfer")

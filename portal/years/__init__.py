@@ -1,0 +1,3 @@
+from portal.years.views import bp
+
+__all__ = ["bp"]

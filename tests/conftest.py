@@ -1,0 +1,131 @@
+"""Fixtures in the flaskr style: app, client, auth, hx; one clean database per test.
+
+TEST_DATABASE_URL picks the database (SQLite in memory by default; .ci/run also
+runs the suite on PostgreSQL). The schema is created once per run and emptied
+between tests.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+
+_schema_ready = False
+
+
+def _database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "sqlite://")
+
+
+@pytest.fixture
+def app():
+    global _schema_ready
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(), "WTF_CSRF_ENABLED": False,
+                      "LOGIN_MAX_FAILURES": 5, "REDIS_URL": None})
+    with app.app_context():
+        in_memory = _database_url() == "sqlite://"
+        if in_memory or not _schema_ready:
+            db.drop_all()
+            db.create_all()
+            _schema_ready = True
+        yield app
+        db.session.remove()
+        if not in_memory:
+            _empty(db)
+
+
+def _empty(database) -> None:
+    tables = list(reversed(database.metadata.sorted_tables))
+    with database.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str = factories.PASSWORD):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+class HtmxClient:
+    """Sends what htmx sends: HX-Request, and optionally boosted or history-restore."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def _headers(self, kw, **extra):
+        headers = {"HX-Request": "true", **extra, **kw.pop("headers", {})}
+        return headers
+
+    def get(self, url, **kw):
+        return self._client.get(url, headers=self._headers(kw), **kw)
+
+    def post(self, url, **kw):
+        return self._client.post(url, headers=self._headers(kw), **kw)
+
+    def history_restore(self, url, **kw):
+        return self._client.get(url, headers=self._headers(kw, **{"HX-History-Restore-Request": "true"}), **kw)
+
+    def boosted(self, url, **kw):
+        return self._client.get(url, headers=self._headers(kw, **{"HX-Boosted": "true"}), **kw)
+
+
+@pytest.fixture
+def hx(client):
+    return HtmxClient(client)
+
+
+@pytest.fixture
+def world(app):
+    return factories.world()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting SQL statements: `with count_queries() as n: ...; n()`."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counter():
+        statements = []
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counter

@@ -1,0 +1,85 @@
+"""Short data helpers for tests: build rows through the same services the portal uses."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from portal.extensions import db
+from portal.models import Cluster, CouncilMember, EmulationYear, Unit, User
+from portal.services import org, years
+
+PASSWORD = "Mat-khau-2026"
+_seq = itertools.count(1)
+
+
+def unit(name: str | None = None, **kw) -> Unit:
+    return org.save_unit(db.session, None, name=name or f"Đơn vị thử {next(_seq)}", **kw)
+
+
+def cluster(name: str | None = None, kind: str = "cluster", code: str | None = None) -> Cluster:
+    n = next(_seq)
+    return org.save_cluster(db.session, None, kind=kind, code=code or f"T{n:03d}", name=name or f"Cụm thử {n}")
+
+
+def council_member(full_name: str | None = None) -> CouncilMember:
+    return org.save_council_member(db.session, None, full_name=full_name or f"Ủy viên {next(_seq)}",
+                                   position="Ủy viên Hội đồng")
+
+
+def year(number: int = 2026, current: bool = True) -> EmulationYear:
+    record = years.create_year(db.session, number)
+    if current:
+        years.set_current(db.session, record)
+    return record
+
+
+def user(username: str, kind: str = "unit", **links) -> User:
+    record = User(username=username, full_name=username, kind=kind, must_change_password=False, **links)
+    record.set_password(PASSWORD)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+@dataclass
+class World:
+    """A small province for permission tests: two clusters, every kind of user."""
+
+    year: EmulationYear
+    cluster: Cluster
+    other_cluster: Cluster
+    head: Unit
+    deputy: Unit
+    member: Unit
+    outsider: Unit
+    overseer: CouncilMember
+    other_council: CouncilMember
+    users: dict[str, User] = field(default_factory=dict)
+
+
+def world() -> World:
+    y = year(2026)
+    c1 = cluster("Cụm thi đua số 1")
+    c2 = cluster("Khối các sở", kind="block")
+    head, deputy, member = unit("UBND phường An Bình"), unit("UBND phường Mỹ Trà"), unit("UBND xã Tân Hồng")
+    outsider = unit("Sở Công Thương")
+    for u in (head, deputy, member):
+        years.add_membership(db.session, y, c1, u)
+    years.add_membership(db.session, y, c2, outsider)
+    overseer, other_council = council_member("Lê Minh Tuấn"), council_member("Trần Thu Hà")
+    term = years.ensure_term(db.session, y, c1)
+    years.assign_term(db.session, term, head_id=head.id, deputy_ids=[deputy.id], overseer_id=overseer.id,
+                      decision_number="12/QĐ-HĐTĐKT", decision_date=__import__("datetime").date(2026, 1, 15),
+                      decision_issuer="Hội đồng TĐ-KT tỉnh")
+    w = World(y, c1, c2, head, deputy, member, outsider, overseer, other_council)
+    w.users = {
+        "secretariat": user("secretariat", kind="secretariat"),
+        "overseer": user("overseer", kind="council", council_member=overseer),
+        "council": user("council", kind="council", council_member=other_council),
+        "head": user("head", unit=head),
+        "deputy": user("deputy", unit=deputy),
+        "member": user("member", unit=member),
+        "outsider": user("outsider", unit=outsider),
+    }
+    db.session.commit()
+    return w

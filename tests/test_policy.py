@@ -1,0 +1,67 @@
+"""portal.policy decides every permission: tested directly, role by action."""
+import pytest
+
+from portal.policy import ANONYMOUS, SECRETARIAT_ACTIONS, ClusterYear, Principal, can, sees
+
+HERE = ClusterYear(year_id=1, cluster_id=10)
+OTHER_CLUSTER = ClusterYear(year_id=1, cluster_id=20)
+LAST_YEAR = ClusterYear(year_id=0, cluster_id=10)
+
+PRINCIPALS = {
+    "anonymous": ANONYMOUS,
+    "secretariat": Principal(kind="secretariat", user_id=1),
+    "overseer": Principal(kind="council", user_id=2, council_member_id=1, oversees=frozenset({HERE})),
+    "council": Principal(kind="council", user_id=3, council_member_id=2),
+    "head": Principal(kind="unit", user_id=4, unit_id=1, memberships=frozenset({HERE, LAST_YEAR}),
+                      offices={HERE: "head"}),
+    "deputy": Principal(kind="unit", user_id=5, unit_id=2, memberships=frozenset({HERE}), offices={HERE: "deputy"}),
+    "member": Principal(kind="unit", user_id=6, unit_id=3, memberships=frozenset({HERE})),
+    "outsider": Principal(kind="unit", user_id=7, unit_id=4, memberships=frozenset({OTHER_CLUSTER})),
+}
+
+# action -> roles allowed (on HERE where the action has a scope)
+EXPECTED = {
+    **{action: {"secretariat"} for action in SECRETARIAT_ACTIONS},
+    "view_clusters": {"secretariat", "overseer", "council"},
+    "view_cluster": {"secretariat", "overseer", "council", "head", "deputy", "member"},
+    "lead_cluster": {"head", "deputy"},
+}
+
+
+@pytest.mark.parametrize("role", PRINCIPALS)
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_role_by_action(role, action):
+    assert can(PRINCIPALS[role], action, HERE) is (role in EXPECTED[action])
+
+
+def test_authority_is_per_year_and_cluster():
+    head = PRINCIPALS["head"]
+    assert can(head, "lead_cluster", HERE)
+    assert not can(head, "lead_cluster", LAST_YEAR)  # a member last year, head only this year
+    assert not can(head, "lead_cluster", OTHER_CLUSTER)
+    assert sees(head, LAST_YEAR) and not sees(head, OTHER_CLUSTER)
+
+
+def test_deputy_leads_only_when_the_head_allows_it():
+    assert can(PRINCIPALS["deputy"], "lead_cluster", HERE, deputy_may_lead=True)
+    assert not can(PRINCIPALS["deputy"], "lead_cluster", HERE, deputy_may_lead=False)
+    assert can(PRINCIPALS["head"], "lead_cluster", HERE, deputy_may_lead=False)
+
+
+def test_roles_in_scope():
+    assert [PRINCIPALS[r].role_in(HERE) for r in ("secretariat", "overseer", "council", "head", "deputy", "member", "outsider")] == [
+        "secretariat", "overseer", "council", "head", "deputy", "member", None]
+
+
+def test_outsider_sees_its_own_cluster_only():
+    outsider = PRINCIPALS["outsider"]
+    assert sees(outsider, OTHER_CLUSTER) and not sees(outsider, HERE)
+
+
+def test_lead_cluster_needs_a_scope():
+    assert not can(PRINCIPALS["head"], "lead_cluster")
+
+
+def test_unknown_action_is_a_programming_error():
+    with pytest.raises(ValueError):
+        can(PRINCIPALS["secretariat"], "launch_rockets")
