@@ -25,8 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    register_request_hooks(app)  # first, so the principal is known even when CSRF refuses a request
     register_extensions(app)
-    register_request_hooks(app)
     register_blueprints(app)
     register_errors(app)
     register_templates(app)
@@ -72,13 +72,13 @@ def _select_locale() -> str:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from portal.access import current_principal
     from portal.services.audit import SYSTEM, Actor, set_actor
-    from portal.services.principals import principal_for
 
     @app.before_request
     def load_principal():
+        current_principal()
         user = current_user if current_user.is_authenticated else None
-        g.principal = principal_for(ext.db.session, user)
         set_actor(Actor(user.id, user.username) if user else SYSTEM)
 
     @app.before_request
@@ -135,7 +135,9 @@ def register_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_policy():
-        principal = g.get("principal")
+        from portal.access import current_principal
+
+        principal = current_principal()
         return {
             "can": lambda action, scope=None, **kw: principal is not None and can(principal, action, scope, **kw),
             "sees": lambda scope: principal is not None and sees(principal, scope),

@@ -4,12 +4,21 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import EmulationYear
-from portal.policy import ClusterYear, can, sees
+from portal.policy import ClusterYear, Principal, can, sees
+from portal.services.principals import principal_for
+
+
+def current_principal() -> Principal:
+    """The signed-in user's Principal, loaded once per request (see services.principals)."""
+    if "principal" not in g:
+        user = current_user if current_user.is_authenticated else None
+        g.principal = principal_for(db.session, user)
+    return g.principal
 
 
 def require(action: str):
@@ -19,7 +28,7 @@ def require(action: str):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not can(g.principal, action):
+            if not can(current_principal(), action):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -37,9 +46,9 @@ def get_or_404(model, ident):
 
 def authorize_scope(scope: ClusterYear, action: str = "view_cluster", **policy_kw) -> None:
     """Outside the user's scope: 404 (it does not exist for them); inside but not allowed: 403."""
-    if not sees(g.principal, scope):
+    if not sees(current_principal(), scope):
         abort(404)
-    if not can(g.principal, action, scope, **policy_kw):
+    if not can(current_principal(), action, scope, **policy_kw):
         abort(403)
 
 

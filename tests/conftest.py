@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from portal import create_app
@@ -49,8 +51,25 @@ def _empty(database) -> None:
                 conn.execute(table.delete())
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, hence its own `g` and database session, as
+    in production (Flask would otherwise reuse the test's context and share its session
+    and Flask-Login's cached user). Afterwards the test's session forgets what it had
+    loaded, so the test reads what the request committed, and nothing it merely flushed."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            response = super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -33,9 +33,15 @@ def year(number: int = 2026, current: bool = True) -> EmulationYear:
     return record
 
 
+_HASH: list[str] = []
+
+
 def user(username: str, kind: str = "unit", **links) -> User:
     record = User(username=username, full_name=username, kind=kind, must_change_password=False, **links)
-    record.set_password(PASSWORD)
+    if not _HASH:  # scrypt is slow on purpose; hash the shared test password once
+        record.set_password(PASSWORD)
+        _HASH.append(record.password_hash)
+    record.password_hash = _HASH[0]
     db.session.add(record)
     db.session.flush()
     return record

@@ -4,7 +4,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.access import authorize_scope, get_or_404, require, year_from_args
+from portal.access import current_principal, authorize_scope, get_or_404, require, year_from_args
 from portal.clusters.forms import AddMemberForm, ClusterFilterForm, ClusterForm, MoveForm, TermForm
 from portal.extensions import db
 from portal.forms import apply_domain_error
@@ -91,7 +91,7 @@ def _show_context(cluster: Cluster, year: EmulationYear, **forms) -> dict:
     ).all()
     context = {"cluster": cluster, "year": year, "summary": summary, "history": history,
                "scope": ClusterYear(year.id, cluster.id), **forms}
-    if can(g.principal, "manage_memberships"):
+    if can(current_principal(), "manage_memberships"):
         add_form = forms.get("add_form") or AddMemberForm(formdata=None)
         add_form.unit_id.choices = _free_units(year)
         context["add_form"] = add_form

@@ -3,7 +3,7 @@ from flask import Blueprint, g, render_template
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from portal.access import current_year
+from portal.access import current_principal, current_year
 from portal.extensions import db
 from portal.models import Membership, Unit
 from portal.services.overview import cluster_summaries, unassigned_units
@@ -16,7 +16,7 @@ bp = Blueprint("home", __name__)
 def index():
     """Home page for the user's role: all clusters, the overseen ones, or one's own cluster."""
     year = current_year()
-    principal = g.principal
+    principal = current_principal()
     context = {"year": year, "summaries": [], "own": None}
     if year is None:
         return render_template("home/index.html", **context)

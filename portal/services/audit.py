@@ -85,7 +85,7 @@ def _diff(obj, action: str) -> dict:
             if value not in (None, ""):
                 changes[key] = [None, _jsonable(value)]
         elif action == "delete":
-            value = state.attrs[key].loaded_value
+            value = state.dict.get(key)  # what was loaded; an expired column reads as None
             changes[key] = [_jsonable(value), None]
         elif hist.has_changes():
             before = hist.deleted[0] if hist.deleted else None
@@ -109,6 +109,18 @@ def _after_flush(session: Session, _flush_context) -> None:
             rows.append(_row(action, obj, changes))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
+
+
+def _noop(target, value, oldvalue, initiator):
+    return value
+
+
+@event.listens_for(Audited, "mapper_configured", propagate=True)
+def _load_old_values(mapper, class_) -> None:
+    """Setting an expired attribute (say, after a commit) loads its old value first, so
+    the log always has the true 'before', not a blank."""
+    for attr in mapper.column_attrs:
+        event.listen(getattr(class_, attr.key), "set", _noop, active_history=True, retval=True)
 
 
 def install(session_class) -> None:

@@ -1,0 +1,62 @@
+"""CSRF is on here, as in production: forms carry the token, htmx sends it as a header."""
+import re
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Unit
+from tests import factories
+
+
+@pytest.fixture
+def csrf_app(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"', html).group(1) or ""
+
+
+def _header_token(html: str) -> str:
+    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+
+
+def test_login_without_token_is_refused(csrf_app, world, client):
+    response = client.post("/login", data={"username": "secretariat", "password": factories.PASSWORD})
+    assert response.status_code in (400, 422)
+    assert client.get("/").status_code == 302
+
+
+def test_form_token_and_htmx_header_token(csrf_app, world, client):
+    page = client.get("/login")
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    assert client.post("/login", data={"username": "secretariat", "password": factories.PASSWORD,
+                                       "csrf_token": token}).status_code == 303
+    units_page = client.get("/units/")
+    header_token = _header_token(units_page.text)
+    refused = client.post("/units/", data={"name": "Sở Xây dựng", "sector": "department"},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 400 and "CSRF" in refused.text
+    assert db.session.query(Unit).filter_by(name="Sở Xây dựng").count() == 0
+    accepted = client.post("/units/", data={"name": "Sở Xây dựng", "sector": "department"},
+                           headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    assert accepted.status_code == 204 and accepted.headers["HX-Redirect"].startswith("/units/")
+    assert db.session.query(Unit).filter_by(name="Sở Xây dựng").count() == 1
+
+
+def test_logout_needs_the_token(csrf_app, world, client, auth):
+    page = client.get("/login")
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    client.post("/login", data={"username": "head", "password": factories.PASSWORD, "csrf_token": token})
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_security_headers(app, client):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
