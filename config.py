@@ -6,8 +6,11 @@ BASE_DIR = Path(__file__).resolve().parent
 
 
 def _database_url(default: str) -> str:
-    url = os.environ.get("DATABASE_URL", default)
-    # Heroku-style URLs name the old driver; psycopg 3 is what we ship.
+    return normalise_database_url(os.environ.get("DATABASE_URL", default))
+
+
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// URLs are served by psycopg 3, the driver we ship."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -41,7 +44,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing"
-    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = False  # switched back on by the CSRF test module
     REDIS_URL = os.environ.get("TEST_REDIS_URL")
 

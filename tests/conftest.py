@@ -13,6 +13,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from config import normalise_database_url
 from portal import create_app
 from portal.extensions import db
 from tests import factories
@@ -21,7 +22,7 @@ _schema_ready = False
 
 
 def _database_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    return normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
 
 
 @pytest.fixture
