@@ -1,16 +1,23 @@
 """All models, imported here so Alembic and the app see every table."""
 from portal.models.audit import AuditEntry
+from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
+from portal.models.pledges import Pledge, PledgeSignature, TargetRegistration
 from portal.models.users import LoginFailure, User
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
     "AuditEntry",
     "Cluster",
+    "CriteriaSet",
+    "Criterion",
     "CouncilMember",
     "EmulationYear",
     "LoginFailure",
     "Membership",
+    "Pledge",
+    "PledgeSignature",
+    "TargetRegistration",
     "Term",
     "TermPosition",
     "Unit",

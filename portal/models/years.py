@@ -100,6 +100,8 @@ class Term(Audited, Timestamped, db.Model):
     decision_date: Mapped[date | None] = mapped_column(Date)
     decision_issuer: Mapped[str] = mapped_column(String(255), default="")
     proposed_by_rotation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the head may let its deputies configure criteria, pledge and rounds in its stead
+    deputy_may_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
 
     year: Mapped[EmulationYear] = relationship()
