@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from portal.formatting import vn_number
+
 CENT = Decimal("0.01")
 HALF = Decimal("0.5")
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 class ScoreError(ValueError):
@@ -30,7 +32,7 @@ def round_points(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_decimal(text: str | int | float | Decimal | None, *, field: str = "Giá trị") -> Decimal | None:
+def parse_decimal(text: str | float | Decimal | None, *, field: str = "Giá trị") -> Decimal | None:
     """'12,5' or '12.5' → Decimal('12.5'); blank → None; anything else (NaN, text) → ScoreError."""
     if text is None:
         return None
@@ -58,9 +60,9 @@ def direct(points: Decimal, max_points: Decimal, step: Decimal | None = None) ->
     if points < 0:
         raise ScoreError("Điểm không được âm.")
     if points > max_points:
-        raise ScoreError(f"Điểm không được vượt quá điểm chuẩn ({_vn(max_points)}).")
+        raise ScoreError(f"Điểm không được vượt quá điểm chuẩn ({vn_number(max_points)}).")
     if step and (points / step) != (points / step).to_integral_value():
-        raise ScoreError(f"Điểm phải là bội số của {_vn(step)}.")
+        raise ScoreError(f"Điểm phải là bội số của {vn_number(step)}.")
     return round_points(points)
 
 
@@ -122,7 +124,3 @@ def leaders(results: Mapping[Hashable, tuple[Decimal | None, Decimal | None]]) -
     best = max((r for r in ratios.values() if r > 1), default=None)
     return {k for k, r in ratios.items() if best is not None and r == best}
 
-
-def _vn(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text.replace(".", ",")

@@ -1,0 +1,281 @@
+"""Criteria sets: build the tree, keep its rules, publish, lock, version, copy.
+
+Editing is allowed while a set is a draft or published; a locked set (scoring
+has opened) changes only through `new_version`, which copies the tree into a
+new draft with a reason and supersedes the old one, whose criteria the scores
+already given keep pointing at.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.formatting import vn_number
+from portal.models import (
+    Cluster,
+    CriteriaSet,
+    Criterion,
+    EmulationYear,
+    TargetRegistration,
+)
+from portal.models.base import utcnow
+from portal.services import DomainError
+from portal.services import tree as treelib
+from portal.services.org import clean
+from portal.services.tree import Tree
+
+MAX_DEPTH = 4
+MAX_POINTS = Decimal(10000)
+LEAF_FIELDS = ("method", "max_points", "points_each", "measure_unit", "evidence_required")
+COPIED_FIELDS = ("code", "title", "guidance", "kind", "method", "max_points", "points_each", "measure_unit",
+                 "evidence_required", "position")
+
+
+# --- sets ------------------------------------------------------------------------------
+
+
+def in_force(session: Session, cluster_id: int, year_id: int) -> CriteriaSet | None:
+    return session.scalar(select(CriteriaSet).where(
+        CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id, CriteriaSet.status != "superseded"))
+
+
+def versions(session: Session, cluster_id: int, year_id: int) -> list[CriteriaSet]:
+    return list(session.scalars(select(CriteriaSet).where(
+        CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id).order_by(CriteriaSet.version.desc())))
+
+
+def _check_set_fields(title: str, target_total, score_step) -> str:
+    title = clean(title)
+    if not title:
+        raise DomainError("Nhập tên bảng tiêu chí.", "title")
+    if target_total is None or not Decimal(0) < target_total <= MAX_POINTS:
+        raise DomainError("Tổng điểm chuẩn phải lớn hơn 0 và không quá 10.000.", "target_total")
+    if score_step is None or not Decimal(0) < score_step <= Decimal(10):
+        raise DomainError("Bước điểm phải lớn hơn 0 và không quá 10 (ví dụ 0,25 hoặc 0,5).", "score_step")
+    return title
+
+
+def create_set(session: Session, cluster: Cluster | None, year: EmulationYear | None, *, title: str,
+               target_total: Decimal, score_step: Decimal = Decimal("0.25"), source: CriteriaSet | None = None,
+               template_kind: str | None = None) -> CriteriaSet:
+    """A new draft, empty or copied from `source` (last year's, another cluster's, a template)."""
+    title = _check_set_fields(title, target_total, score_step)
+    if cluster is not None and in_force(session, cluster.id, year.id) is not None:
+        raise DomainError("Cụm, khối đã có bảng tiêu chí năm này; hãy sửa bảng đó hoặc tạo phiên bản mới.", "title")
+    cset = CriteriaSet(cluster=cluster, year=year, version=1, title=title, status="draft", target_total=target_total,
+                       score_step=score_step, based_on=source, template_kind=template_kind)
+    session.add(cset)
+    session.flush()
+    if source is not None:
+        copy_tree(session, source, cset)
+    return cset
+
+
+def update_set(session: Session, cset: CriteriaSet, *, title: str, target_total: Decimal, score_step: Decimal,
+               deduction_capped: bool = True) -> None:
+    _editable(cset)
+    cset.title = _check_set_fields(title, target_total, score_step)
+    cset.target_total, cset.score_step, cset.deduction_capped = target_total, score_step, deduction_capped
+    session.flush()
+
+
+def copy_tree(session: Session, source: CriteriaSet, target: CriteriaSet) -> dict[int, Criterion]:
+    """Copy every criterion of `source` into `target`; returns old id → new criterion."""
+    nodes = load_nodes(session, source)
+    mapping: dict[int, Criterion] = {}
+    for node, _ in treelib.build(nodes).walk():  # parents before children
+        copy = Criterion(criteria_set=target, **{f: getattr(node, f) for f in COPIED_FIELDS})
+        if node.parent_id is not None:
+            copy.parent_id = mapping[node.parent_id].id
+        session.add(copy)
+        session.flush()
+        mapping[node.id] = copy
+    return mapping
+
+
+def publish(session: Session, cset: CriteriaSet) -> list[str]:
+    """Members see the set from now on. Returns the warnings (the set is published anyway)."""
+    if cset.status != "draft":
+        raise DomainError("Chỉ công bố được bảng tiêu chí đang là bản nháp.")
+    tree = load_tree(session, cset)
+    if not tree.roots:
+        raise DomainError("Bảng tiêu chí chưa có tiêu chí nào.")
+    cset.status, cset.published_at = "published", utcnow()
+    session.flush()
+    return warnings(cset, tree)
+
+
+def unpublish(session: Session, cset: CriteriaSet) -> None:
+    if cset.status != "published":
+        raise DomainError("Chỉ bảng tiêu chí đã công bố mới trở lại bản nháp được.")
+    cset.status, cset.published_at = "draft", None
+    session.flush()
+
+
+def lock(session: Session, cset: CriteriaSet) -> None:
+    """Scoring opens: the set is frozen."""
+    if cset.status != "published":
+        raise DomainError("Phải công bố bảng tiêu chí trước khi khóa để chấm điểm.")
+    cset.status, cset.locked_at = "locked", utcnow()
+    session.flush()
+
+
+def new_version(session: Session, cset: CriteriaSet, reason: str) -> CriteriaSet:
+    """Change a locked set: a new draft copied from it, with the reason; the old one is superseded."""
+    reason = (reason or "").strip()
+    if cset.status != "locked":
+        raise DomainError("Chỉ tạo phiên bản mới cho bảng tiêu chí đã khóa; bảng này vẫn sửa trực tiếp được.")
+    if len(reason) < 10:
+        raise DomainError("Nêu rõ lý do điều chỉnh (ít nhất 10 ký tự).", "reason")
+    cset.status = "superseded"
+    session.flush()  # frees the one-set-in-force slot
+    successor = CriteriaSet(cluster_id=cset.cluster_id, year_id=cset.year_id, version=cset.version + 1,
+                            title=cset.title, status="draft", target_total=cset.target_total,
+                            score_step=cset.score_step, deduction_capped=cset.deduction_capped,
+                            based_on=cset, version_reason=reason)
+    session.add(successor)
+    session.flush()
+    mapping = copy_tree(session, cset, successor)
+    _carry_targets(session, mapping)
+    return successor
+
+
+def _carry_targets(session: Session, mapping: dict[int, Criterion]) -> None:
+    for old in session.scalars(select(TargetRegistration).where(TargetRegistration.criterion_id.in_(list(mapping)))):
+        session.add(TargetRegistration(cluster_id=old.cluster_id, year_id=old.year_id, unit_id=old.unit_id,
+                                       criterion_id=mapping[old.criterion_id].id, target=old.target, note=old.note))
+    session.flush()
+
+
+def delete_set(session: Session, cset: CriteriaSet) -> None:
+    if cset.status != "draft":
+        raise DomainError("Chỉ xóa được bảng tiêu chí đang là bản nháp.")
+    if cset.version > 1:
+        raise DomainError("Không xóa phiên bản điều chỉnh; hãy sửa bản nháp này.")
+    session.delete(cset)
+    session.flush()
+
+
+# --- the tree --------------------------------------------------------------------------
+
+
+def load_nodes(session: Session, cset: CriteriaSet) -> list[Criterion]:
+    return list(session.scalars(select(Criterion).where(Criterion.set_id == cset.id)))
+
+
+def load_tree(session: Session, cset: CriteriaSet) -> Tree:
+    """The whole tree in one query."""
+    return treelib.build(load_nodes(session, cset))
+
+
+def warnings(cset: CriteriaSet, tree: Tree) -> list[str]:
+    found = []
+    if tree.base_total != cset.target_total:
+        found.append(f"Tổng điểm chuẩn các tiêu chí chấm điểm là {vn_number(tree.base_total)}, "
+                     f"khác tổng điểm đã khai báo ({vn_number(cset.target_total)}).")
+    for leaf in tree.leaves():
+        if leaf.max_points in (None, Decimal(0)):
+            found.append(f"Tiêu chí {leaf.code} chưa có điểm chuẩn.")
+    return found
+
+
+def _editable(cset: CriteriaSet) -> None:
+    if not cset.editable:
+        raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do.")
+
+
+def _check_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None, criterion: Criterion | None,
+                     fields: dict) -> dict:
+    code, title = clean(fields.get("code")), (fields.get("title") or "").strip()
+    if not code:
+        raise DomainError("Nhập số thứ tự (mã) của tiêu chí, ví dụ I, 1 hoặc a.", "code")
+    if len(code) > 16:
+        raise DomainError("Mã tiêu chí tối đa 16 ký tự.", "code")
+    if not title:
+        raise DomainError("Nhập nội dung tiêu chí.", "title")
+    siblings = select(Criterion.id).where(Criterion.set_id == cset.id, func.lower(Criterion.code) == code.lower(),
+                                         Criterion.parent_id.is_(None) if parent is None else Criterion.parent_id == parent.id)
+    if criterion is not None:
+        siblings = siblings.where(Criterion.id != criterion.id)
+    if session.scalar(siblings.limit(1)) is not None:
+        raise DomainError(f"Đã có tiêu chí mã “{code}” cùng cấp.", "code")
+    kind = fields.get("kind") or (parent.kind if parent else "scored")
+    if parent is not None and kind != parent.kind:
+        raise DomainError(f"Tiêu chí con phải cùng loại với tiêu chí cha ({parent.kind_label.lower()}).", "kind")
+    method = fields.get("method") or "direct"
+    if kind != "scored" and method == "quantitative":
+        raise DomainError("Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng.", "method")
+    max_points, points_each = fields.get("max_points"), fields.get("points_each")
+    if max_points is not None and not Decimal(0) <= max_points <= MAX_POINTS:
+        raise DomainError("Điểm chuẩn phải từ 0 đến 10.000.", "max_points")
+    if method == "per_occurrence" and (points_each is None or points_each <= 0):
+        raise DomainError("Nhập số điểm cho mỗi lần (lớn hơn 0).", "points_each")
+    return {"code": code, "title": title, "guidance": (fields.get("guidance") or "").strip(), "kind": kind,
+            "method": method, "max_points": max_points, "points_each": points_each if method == "per_occurrence" else None,
+            "measure_unit": clean(fields.get("measure_unit")) if method == "quantitative" else "",
+            "evidence_required": bool(fields.get("evidence_required"))}
+
+
+def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None, **fields) -> Criterion:
+    """Add a criterion at the end of `parent`'s children (or as a new section)."""
+    _editable(cset)
+    if parent is not None:
+        if parent.set_id != cset.id:
+            raise DomainError("Tiêu chí cha không thuộc bảng tiêu chí này.")
+        if treelib.depth_of(load_tree(session, cset), _find(session, parent)) >= MAX_DEPTH:
+            raise DomainError(f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp.")
+        if session.scalar(select(TargetRegistration.id).where(TargetRegistration.criterion_id == parent.id).limit(1)):
+            raise DomainError(f"Tiêu chí {parent.code} đã có chỉ tiêu đăng ký; không thêm tiêu chí con được.")
+    values = _check_criterion(session, cset, parent, None, fields)
+    last = session.scalar(select(func.max(Criterion.position)).where(
+        Criterion.set_id == cset.id,
+        Criterion.parent_id.is_(None) if parent is None else Criterion.parent_id == parent.id))
+    criterion = Criterion(criteria_set=cset, parent_id=parent.id if parent else None, position=(last or 0) + 1, **values)
+    session.add(criterion)
+    if parent is not None:  # a parent's maximum is the sum of its children
+        parent.max_points, parent.points_each, parent.method = None, None, "direct"
+    session.flush()
+    return criterion
+
+
+def _find(session: Session, criterion: Criterion) -> Criterion:
+    return session.get(Criterion, criterion.id)
+
+
+def update_criterion(session: Session, criterion: Criterion, **fields) -> Criterion:
+    cset = criterion.criteria_set
+    _editable(cset)
+    parent = session.get(Criterion, criterion.parent_id) if criterion.parent_id else None
+    values = _check_criterion(session, cset, parent, criterion, fields)
+    has_children = session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None
+    if has_children:
+        if values["kind"] != criterion.kind:
+            raise DomainError("Không đổi loại của tiêu chí đang có tiêu chí con.", "kind")
+        for key in LEAF_FIELDS:
+            values.pop(key)
+    for key, value in values.items():
+        setattr(criterion, key, value)
+    session.flush()
+    return criterion
+
+
+def delete_criterion(session: Session, criterion: Criterion) -> None:
+    """Delete a criterion and everything under it."""
+    _editable(criterion.criteria_set)
+    session.delete(criterion)
+    session.flush()
+
+
+def move_criterion(session: Session, criterion: Criterion, step: int) -> None:
+    """Move among its siblings by `step` places (−1 up, +1 down)."""
+    _editable(criterion.criteria_set)
+    siblings = list(session.scalars(select(Criterion).where(
+        Criterion.set_id == criterion.set_id,
+        Criterion.parent_id.is_(None) if criterion.parent_id is None else Criterion.parent_id == criterion.parent_id,
+    ).order_by(Criterion.position, Criterion.id)))
+    for position, node in enumerate(treelib.moved(siblings, criterion, step), start=1):
+        node.position = position
+    session.flush()
+

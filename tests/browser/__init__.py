@@ -1,0 +1,11 @@
+"""Browser tests: Playwright drives Debian's Chromium against a live server (marker `browser`)."""
+import re
+
+
+def label(text: str) -> re.Pattern:
+    """Match a field's label exactly, with or without the required-field asterisk.
+
+    Playwright's get_by_label reads the whole label, including the aria-hidden " *"
+    that marks a required field, so an exact string would miss required fields.
+    """
+    return re.compile(rf"^{re.escape(text)}(\s*\*)?$")
