@@ -27,10 +27,13 @@ SECRETARIAT_ACTIONS = frozenset(
         "import_export",
         "view_audit",
         "view_directory",
+        "manage_templates",
     }
 )
 # What the head of a cluster does for its year, and what its deputy may do in its stead.
-HEAD_ACTIONS = frozenset({"lead_cluster"})
+HEAD_ACTIONS = frozenset({"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature"})
+# What every member unit (head and deputies included) does for itself in its cluster's year.
+MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets"})
 
 
 class ClusterYear(NamedTuple):
@@ -80,7 +83,7 @@ def sees(principal: Principal, scope: ClusterYear) -> bool:
     return principal.role_in(scope) is not None
 
 
-def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, deputy_may_lead: bool = True) -> bool:
+def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, deputy_may_lead: bool = False) -> bool:
     """May this user perform `action` (on the cluster-year `scope`, where it has one)?"""
     if principal.kind == "anonymous":
         return False
@@ -93,6 +96,12 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
             return False
         office = principal.office_in(scope)
         return office == "head" or (office == "deputy" and deputy_may_lead)
+    if action in MEMBER_ACTIONS:
+        return scope is not None and principal.kind == "unit" and scope in principal.memberships
+    if action == "view_drafts":  # criteria and pledge drafts: those who build or oversee them
+        return scope is not None and principal.role_in(scope) in ("secretariat", "overseer", "head", "deputy")
     if action == "view_clusters":  # the list of every cluster
         return principal.is_secretariat or principal.is_council
+    if action == "view_templates":  # the province's published criteria templates
+        return True
     raise ValueError(f"unknown action: {action}")

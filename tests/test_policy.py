@@ -24,7 +24,14 @@ EXPECTED = {
     **{action: {"secretariat"} for action in SECRETARIAT_ACTIONS},
     "view_clusters": {"secretariat", "overseer", "council"},
     "view_cluster": {"secretariat", "overseer", "council", "head", "deputy", "member"},
-    "lead_cluster": {"head", "deputy"},
+    "lead_cluster": {"head"},  # deputies only when the head allows it (below)
+    "edit_criteria": {"head"},  # deputies only when the head allows it (below)
+    "edit_pledge": {"head"},  # deputies only when the head allows it (below)
+    "confirm_signature": {"head"},  # deputies only when the head allows it (below)
+    "sign_pledge": {"head", "deputy", "member"},
+    "register_targets": {"head", "deputy", "member"},
+    "view_drafts": {"secretariat", "overseer", "head", "deputy"},
+    "view_templates": {"secretariat", "overseer", "council", "head", "deputy", "member", "outsider"},
 }
 
 
@@ -56,6 +63,12 @@ def test_roles_in_scope():
 def test_outsider_sees_its_own_cluster_only():
     outsider = PRINCIPALS["outsider"]
     assert sees(outsider, OTHER_CLUSTER) and not sees(outsider, HERE)
+
+
+def test_member_actions_are_for_its_own_cluster_year():
+    assert not can(PRINCIPALS["outsider"], "sign_pledge", HERE)
+    assert can(PRINCIPALS["outsider"], "sign_pledge", OTHER_CLUSTER)
+    assert not can(PRINCIPALS["head"], "register_targets", ClusterYear(year_id=2, cluster_id=10))
 
 
 def test_lead_cluster_needs_a_scope():
