@@ -1,4 +1,185 @@
-"""accounts area."""
-from flask import Blueprint
+"""User accounts: list, search, create with a temporary password, edit in place, lock, reset password.
+
+A temporary password exists only in the response that shows it: never in the
+session, a flash, a redirect or the audit log. Those responses are therefore
+rendered straight from the POST (not Post/Redirect/Get) and marked no-store.
+"""
+from flask import Blueprint, current_app, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
+
+from portal.access import get_or_404, require
+from portal.accounts.forms import AccountEditForm, AccountFilterForm, AccountForm
+from portal.extensions import db
+from portal.forms import apply_domain_error
+from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
+from portal.models import CouncilMember, Unit, User
+from portal.models.users import USER_KINDS
+from portal.services import DomainError, accounts
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+def _filtered(filters: AccountFilterForm):
+    # The joins serve both the search and the eager load: one query for the page, one for the count.
+    query = (
+        select(User).outerjoin(User.unit).outerjoin(User.council_member)
+        .options(contains_eager(User.unit), contains_eager(User.council_member))
+        .order_by(User.username)
+    )
+    if filters.q.data:
+        like = f"%{filters.q.data.strip().lower()}%"
+        columns = (User.username, User.full_name, User.email, Unit.name, Unit.short_name, CouncilMember.full_name)
+        query = query.where(or_(*(func.lower(column).like(like) for column in columns)))
+    if filters.kind.data in USER_KINDS:
+        query = query.where(User.kind == filters.kind.data)
+    if filters.status.data in ("active", "inactive"):
+        query = query.where(User.active == (filters.status.data == "active"))
+    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+
+
+def _with_choices(form: AccountForm) -> AccountForm:
+    units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))
+    members = db.session.scalars(select(CouncilMember).where(CouncilMember.active).order_by(CouncilMember.full_name))
+    form.unit_id.choices = [(0, "— Chọn đơn vị —")] + [(u.id, u.name) for u in units]
+    form.council_member_id.choices = [(0, "— Chọn thành viên Hội đồng —")] + [
+        (m.id, f"{m.full_name} – {m.position}" if m.position else m.full_name) for m in members
+    ]
+    return form
+
+
+def _index(form: AccountForm, status: int = 200, **result):
+    filters = AccountFilterForm(request.args)
+    filters.validate()
+    block = "create_form" if request.method == "POST" else "results"
+    return render("accounts/index.html", block=block, status=status, form=form, filters=filters,
+                  page=_filtered(filters), without_account=accounts.count_units_without_account(db.session), **result)
+
+
+def _secret(response):
+    """The response shows a temporary password: no cache may keep it."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+@require("manage_users")
+def index():
+    """List accounts with search and filters; the results block is the htmx fragment."""
+    return _index(_with_choices(AccountForm(formdata=None)))
+
+
+@bp.post("/")
+@require("manage_users")
+def create():
+    """Create an account; its temporary password is shown once, in this response only."""
+    form = _with_choices(AccountForm())
+    if form.validate_on_submit():
+        fields = {k: form[k].data for k in ("kind", "username", "full_name", "email", "unit_id", "council_member_id")}
+        try:
+            user, password = accounts.create_user(db.session, **fields)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            response = _index(_with_choices(AccountForm(formdata=None)), created=user, temporary_password=password)
+            return _secret(hx_trigger(response, "accounts-changed"))
+    return _index(form, status=422)
+
+
+@bp.get("/<int:user_id>")
+@require("manage_users")
+def show(user_id: int):
+    """An account's card: details, password reset, lock or unlock, history."""
+    return render("accounts/show.html", user=get_or_404(User, user_id))
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@require("manage_users")
+def edit(user_id: int):
+    """Edit in place: GET gives the row form (or a page), POST saves and gives the row back."""
+    user = get_or_404(User, user_id)
+    form = AccountEditForm(obj=user) if request.method == "GET" else AccountEditForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            accounts.update_user(db.session, user, full_name=form.full_name.data, email=form.email.data,
+                                 active=form.active.data, acting_user_id=current_user.id)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            if is_fragment_request():
+                return render("accounts/_row.html", user=user)
+            flash("Đã lưu tài khoản.", "success")
+            return hx_redirect(url_for("accounts.show", user_id=user.id))
+    status = 422 if form.errors or form.form_errors else 200
+    template = "accounts/_row_form.html" if is_fragment_request() else "accounts/edit.html"
+    return render(template, status=status, user=user, form=form)
+
+
+@bp.get("/<int:user_id>/row")
+@require("manage_users")
+def row(user_id: int):
+    """The read-only row (cancel of an in-place edit)."""
+    return render("accounts/_row.html", user=get_or_404(User, user_id))
+
+
+@bp.post("/<int:user_id>/reset-password")
+@require("manage_users")
+def reset_password(user_id: int):
+    """Issue a new temporary password, shown once; the user must change it at the next sign-in."""
+    user = get_or_404(User, user_id)
+    try:
+        password = accounts.reset_password(db.session, user, current_user.id)
+    except DomainError as error:
+        return render("accounts/show.html", block="account", status=422, user=user, error=error.message)
+    db.session.commit()
+    return _secret(render("accounts/show.html", block="account", user=user, temporary_password=password))
+
+
+@bp.post("/<int:user_id>/deactivate")
+@require("manage_users")
+def deactivate(user_id: int):
+    """Lock an account: it can no longer sign in."""
+    return _set_active(get_or_404(User, user_id), False, "Đã khóa tài khoản; người dùng không đăng nhập được nữa.")
+
+
+@bp.post("/<int:user_id>/reactivate")
+@require("manage_users")
+def reactivate(user_id: int):
+    """Unlock an account."""
+    return _set_active(get_or_404(User, user_id), True, "Đã mở khóa tài khoản.")
+
+
+def _set_active(user: User, active: bool, message: str):
+    try:
+        accounts.set_active(db.session, user, active, current_user.id)
+    except DomainError as error:
+        return render("accounts/show.html", block="account", status=422, user=user, error=error.message)
+    db.session.commit()
+    flash(message, "success")
+    return hx_redirect(url_for("accounts.show", user_id=user.id))
+
+
+@bp.get("/unit-accounts")
+@require("manage_users")
+def unit_accounts():
+    """Confirm page: the active units without an account that one click will provide for."""
+    return render("accounts/unit_accounts.html", units=accounts.units_without_account(db.session),
+                  total=accounts.count_units_without_account(db.session), limit=accounts.BULK_LIMIT)
+
+
+@bp.post("/unit-accounts")
+@require("manage_users")
+def create_unit_accounts():
+    """Create one account for each active unit without one; the passwords are shown once, here."""
+    try:
+        created = accounts.create_unit_accounts(db.session)
+    except DomainError as error:
+        flash(error.message, "warning")
+        return hx_redirect(url_for("accounts.index"))
+    rows = [(user.unit.name, user.username, password) for user, password in created]
+    db.session.commit()
+    return _secret(render("accounts/unit_accounts.html", rows=rows, limit=accounts.BULK_LIMIT,
+                          total=accounts.count_units_without_account(db.session)))

@@ -1,4 +1,155 @@
-"""audit_log area."""
-from flask import Blueprint
+"""The audit log viewer: who changed what, when, from what to what. Read-only by design."""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, current_app, request
+from sqlalchemy import func, select
+
+from portal.access import get_or_404, require
+from portal.audit_log.forms import AuditFilterForm
+from portal.extensions import db
+from portal.formatting import VN_TZ, vn_date, vn_datetime
+from portal.htmx import render
+from portal.models import AuditEntry
+from portal.models.org import CLUSTER_KINDS, COUNCIL_ROLES, SECTORS, UNIT_CHANGE_KINDS
+from portal.models.users import USER_KINDS
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit-log")
+
+TYPE_LABELS = {
+    "Unit": "Đơn vị",
+    "Cluster": "Cụm, khối",
+    "Membership": "Thành viên cụm",
+    "Term": "Nhiệm kỳ/phân công",
+    "TermPosition": "Trưởng/Phó",
+    "EmulationYear": "Năm thi đua",
+    "CouncilMember": "Thành viên Hội đồng",
+    "User": "Tài khoản",
+    "UnitChange": "Sắp xếp tổ chức",
+}
+FIELD_LABELS = {
+    "name": "Tên", "short_name": "Tên viết tắt", "sector": "Loại hình", "address": "Địa chỉ",
+    "active": "Đang hoạt động", "retired_on": "Ngày ngừng hoạt động", "merged_into_id": "Sáp nhập vào (mã đơn vị)",
+    "unit_id": "Đơn vị (mã)", "kind": "Loại", "effective_on": "Ngày hiệu lực", "decision_ref": "Số, ký hiệu quyết định",
+    "old_name": "Tên cũ", "new_name": "Tên mới", "successor_id": "Đơn vị tiếp nhận (mã)", "note": "Ghi chú",
+    "code": "Mã", "description": "Mô tả", "full_name": "Họ và tên", "position": "Chức vụ",
+    "organisation": "Cơ quan", "council_role": "Vai trò trong Hội đồng", "phone": "Điện thoại", "email": "E-mail",
+    "username": "Tên đăng nhập", "council_member_id": "Thành viên Hội đồng (mã)",
+    "must_change_password": "Phải đổi mật khẩu", "locale": "Ngôn ngữ", "year": "Năm", "is_current": "Năm hiện tại",
+    "year_id": "Năm thi đua (mã)", "cluster_id": "Cụm, khối (mã)", "rotation_order": "Thứ tự luân phiên",
+    "overseer_id": "Thành viên HĐ phụ trách (mã)", "decision_number": "Số quyết định",
+    "decision_date": "Ngày quyết định", "decision_issuer": "Cơ quan ban hành", "term_id": "Nhiệm kỳ (mã)",
+    "proposed_by_rotation": "Đề xuất theo luân phiên", "role": "Vai trò", "id": "Mã",
+}
+# Coded values shown by their Vietnamese label, per (object type, field).
+VALUE_LABELS = {
+    ("Unit", "sector"): SECTORS,
+    ("Cluster", "kind"): CLUSTER_KINDS,
+    ("CouncilMember", "council_role"): COUNCIL_ROLES,
+    ("UnitChange", "kind"): UNIT_CHANGE_KINDS,
+    ("User", "kind"): USER_KINDS,
+    ("TermPosition", "role"): {"head": "Trưởng", "deputy": "Phó"},
+}
+COMPACT_CHANGES = 6  # a row shows this many changes; the entry's page shows them all
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def show_value(value, object_type: str = "", key: str = "") -> str:
+    """A logged value as an officer reads it: labels, dd/mm/yyyy, Có/Không, '—' for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, str):
+        labels = VALUE_LABELS.get((object_type, key))
+        if labels and value in labels:
+            return labels[value]
+        if _ISO_DATE.fullmatch(value):
+            return vn_date(date.fromisoformat(value))
+        if _ISO_DATETIME.fullmatch(value):
+            return vn_datetime(datetime.fromisoformat(value))
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def changes_of(entry: AuditEntry, limit: int | None = None) -> list[tuple[str, str, str]]:
+    """(field label, before, after) for each change the entry records."""
+    items = list((entry.changes or {}).items())[:limit]
+    rows = []
+    for key, pair in items:
+        before, after = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
+        rows.append((FIELD_LABELS.get(key, key), show_value(before, entry.object_type, key),
+                     show_value(after, entry.object_type, key)))
+    return rows
+
+
+def type_label(object_type: str) -> str:
+    return TYPE_LABELS.get(object_type, object_type)
+
+
+def _sort_key(label: str) -> str:
+    """Alphabetical as a Vietnamese reader expects: 'Đơn vị' among the D's, not after 'Z'."""
+    text = unicodedata.normalize("NFD", label.replace("Đ", "D").replace("đ", "d"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def _utc_midnight(day: date) -> datetime:
+    """The start of a day in Vietnam, as the naive UTC timestamp the log stores."""
+    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def _filters() -> AuditFilterForm:
+    filters = AuditFilterForm(request.args)
+    present = db.session.scalars(select(AuditEntry.object_type).where(AuditEntry.object_type != "").distinct())
+    types = set(present) | ({filters.object_type.data} if filters.object_type.data else set())
+    filters.object_type.choices = [("", "Mọi loại đối tượng")] + sorted(
+        ((t, type_label(t)) for t in types), key=lambda choice: _sort_key(choice[1]))
+    filters.validate()
+    return filters
+
+
+def _filtered(filters: AuditFilterForm):
+    """The filters that are valid apply; a wrong date is reported and left out, never guessed."""
+    ok = {field.name: field.data for field in filters if not field.errors and field.data}
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if "object_type" in ok:
+        query = query.where(AuditEntry.object_type == ok["object_type"])
+    if "object_id" in ok:
+        query = query.where(AuditEntry.object_id == ok["object_id"].strip())
+    if "user" in ok:
+        query = query.where(func.lower(AuditEntry.username) == ok["user"].strip().lower())
+    if "action" in ok:
+        query = query.where(AuditEntry.action == ok["action"])
+    if "date_from" in ok:
+        query = query.where(AuditEntry.at >= _utc_midnight(ok["date_from"]))
+    if "date_to" in ok:
+        query = query.where(AuditEntry.at < _utc_midnight(ok["date_to"] + timedelta(days=1)))
+    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+
+
+def _helpers() -> dict:
+    return {"changes_of": changes_of, "type_label": type_label, "compact": COMPACT_CHANGES}
+
+
+@bp.get("/")
+@require("view_audit")
+def index():
+    """The log, newest first, with filters; the results block is the htmx fragment (422 on a bad date)."""
+    filters = _filters()
+    status = 422 if filters.errors else 200
+    return render("audit_log/index.html", block="results", status=status, filters=filters,
+                  page=_filtered(filters), **_helpers())
+
+
+@bp.get("/<int:entry_id>")
+@require("view_audit")
+def show(entry_id: int):
+    """One entry: every field's value before and after."""
+    return render("audit_log/show.html", entry=get_or_404(AuditEntry, entry_id), **_helpers())

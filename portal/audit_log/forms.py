@@ -1,0 +1,25 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Optional, ValidationError
+
+from portal.forms import VNDateField, max_length
+from portal.models.audit import ACTIONS
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    # Object types are those present in the log, set by the view; an unknown one simply finds nothing.
+    object_type = SelectField("Loại đối tượng", choices=[("", "Mọi loại đối tượng")], default="", validate_choice=False)
+    object_id = StringField("Mã đối tượng", validators=[Optional(), max_length(64)])
+    user = StringField("Người thực hiện", validators=[Optional(), max_length(64)])
+    action = SelectField("Thao tác", choices=[("", "Mọi thao tác"), *ACTIONS.items()], default="", validate_choice=False)
+    date_from = VNDateField("Từ ngày")
+    date_to = VNDateField("Đến ngày")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("“Đến ngày” phải sau hoặc trùng “Từ ngày”.")
