@@ -1,0 +1,44 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import Optional, StopValidation
+
+from portal.forms import max_length, required
+from portal.models.org import CLUSTER_KINDS
+
+
+class YearField(IntegerField):
+    """A four-digit year; text that is not a number gets a Vietnamese message, not WTForms' English one."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        if not text.isascii() or not text.isdigit():
+            raise ValueError("Năm phải là một số, ví dụ 2027.")
+        self.data = int(text)
+
+    def pre_validate(self, form):
+        if self.process_errors:  # the message above is enough; skip "required"
+            raise StopValidation()
+
+
+class YearForm(FlaskForm):
+    year = YearField("Năm thi đua", validators=[required()],
+                     render_kw={"inputmode": "numeric", "placeholder": "VD: 2027"})
+    note = TextAreaField("Ghi chú", validators=[Optional(), max_length(2000)], render_kw={"rows": 2})
+
+
+class ConfirmForm(FlaskForm):
+    """A POST-only button: nothing but the CSRF token."""
+
+
+class NextYearForm(FlaskForm):
+    make_current = BooleanField("Đặt năm mới làm năm hiện hành ngay", default=False)
+
+
+class OverviewFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Loại", choices=[("", "Cụm và khối"), *CLUSTER_KINDS.items()], default="")
