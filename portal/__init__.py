@@ -107,9 +107,9 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import accounts, audit_log, auth, clusters, council, home, transfer, units, years
+    from portal import accounts, audit_log, auth, clusters, council, criteria, home, transfer, units, years
 
-    for module in (auth, home, units, clusters, years, council, accounts, transfer, audit_log):
+    for module in (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria):
         app.register_blueprint(module.bp)
 
 

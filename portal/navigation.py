@@ -11,6 +11,7 @@ MENU = (
     ("years.index", "Năm thi đua", "manage_years"),
     ("council.index", "Hội đồng TĐ-KT", "manage_council"),
     ("accounts.index", "Tài khoản", "manage_users"),
+    ("criteria.templates", "Mẫu tiêu chí", "manage_templates"),
     ("transfer.index", "Nhập/Xuất Excel", "import_export"),
     ("audit_log.index", "Nhật ký", "view_audit"),
 )

@@ -105,3 +105,19 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
     if action == "view_templates":  # the province's published criteria templates
         return True
     raise ValueError(f"unknown action: {action}")
+
+
+def criteria_permission(principal: Principal, action: str, *, scope: ClusterYear | None, status: str,
+                        deputy_may_lead: bool = False) -> bool:
+    """May the user 'view' or 'edit' a criteria set? `scope` None is a province template.
+
+    Drafts are seen only by those who build or oversee them; published and locked
+    sets by everyone who sees the cluster-year; templates once published by everyone.
+    """
+    if principal.kind == "anonymous":
+        return False
+    if scope is None:
+        return principal.is_secretariat or (action == "view" and status != "draft")
+    if action == "view":
+        return can(principal, "view_drafts", scope) if status == "draft" else sees(principal, scope)
+    return can(principal, "edit_criteria", scope, deputy_may_lead=deputy_may_lead)

@@ -68,7 +68,9 @@ def test_direct_accepts_the_step():
     assert methods.direct(D("7.75"), D(10), D("0.25")) == D("7.75")
 
 
-@pytest.mark.parametrize("text, expected", [("12,5", D("12.5")), (" 3.25 ", D("3.25")), ("", None), (None, None), ("7", D(7))])
+@pytest.mark.parametrize("text, expected", [
+    ("12,5", D("12.5")), (" 3.25 ", D("3.25")), ("", None), (None, None), ("7", D(7)), ("1.000", D(1000)),
+    ("1.234,5", D("1234.5")), ("12.345.678", D(12345678)), ("0.250", D("0.25")), ("-2,5", D("-2.5"))])
 def test_parse_decimal(text, expected):
     assert methods.parse_decimal(text) == expected
 

@@ -14,6 +14,7 @@ domain.md ("Criteria and scoring"); a province may choose others.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -32,18 +33,34 @@ def round_points(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+$")
+
+
+def normalise_number(raw: str) -> str:
+    """Vietnamese writing to Python's: '1.234,5' → '1234.5', '12,5' → '12.5', '1.000' → '1000'.
+
+    A comma is the decimal mark and dots group thousands; a lone dot that does not
+    group thousands ('12.5', '0.25') is read as a decimal point, as typed on an
+    English keyboard.
+    """
+    raw = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in raw:
+        return raw.replace(".", "").replace(",", ".") if raw.count(",") == 1 else raw
+    if THOUSANDS.match(raw):
+        return raw.replace(".", "")
+    return raw
+
+
 def parse_decimal(text: str | float | Decimal | None, *, field: str = "Giá trị") -> Decimal | None:
-    """'12,5' or '12.5' → Decimal('12.5'); blank → None; anything else (NaN, text) → ScoreError."""
+    """'12,5', '1.000' or '12.5' → Decimal; blank → None; anything else (NaN, text) → ScoreError."""
     if text is None:
         return None
     if isinstance(text, Decimal):
         value = text
     else:
-        raw = str(text).strip().replace(" ", "")
+        raw = normalise_number(str(text))
         if not raw:
             return None
-        if raw.count(",") == 1 and "." not in raw:
-            raw = raw.replace(",", ".")
         try:
             value = Decimal(raw)
         except InvalidOperation:

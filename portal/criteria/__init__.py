@@ -1,0 +1,3 @@
+from portal.criteria.views import bp
+
+__all__ = ["bp"]

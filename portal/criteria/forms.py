@@ -1,0 +1,70 @@
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from portal.forms import max_length, required
+from portal.services.methods import normalise_number
+from portal.models.criteria import CRITERION_KINDS, METHODS
+
+NUMBER = "Nhập một số, ví dụ 12,5."
+
+
+class VNDecimalField(DecimalField):
+    """A decimal typed with a comma or a dot."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [normalise_number(valuelist[0] or "")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(NUMBER) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data.normalize(), "f").replace(".", ",")
+
+
+class SetForm(FlaskForm):
+    title = StringField("Tên bảng tiêu chí", validators=[required(), max_length(255)])
+    target_total = VNDecimalField("Tổng điểm chuẩn", default=Decimal("100"), places=None,
+                                  validators=[InputRequired("Nhập tổng điểm chuẩn."), NumberRange(min=Decimal("0.01"), max=10000, message="Từ 0,01 đến 10.000.")])
+    score_step = VNDecimalField("Bước điểm khi chấm", default=Decimal("0.25"), places=None,
+                                validators=[InputRequired("Nhập bước điểm."), NumberRange(min=Decimal("0.01"), max=10, message="Từ 0,01 đến 10.")])
+
+
+class StartForm(SetForm):
+    source = RadioField("Bắt đầu từ", default="empty", choices=[("empty", "Bảng trống")])
+    source_set_id = SelectField("Bảng nguồn", coerce=int, choices=[], validate_choice=False)
+
+
+class ItemForm(FlaskForm):
+    code = StringField("Số thứ tự", validators=[required("Nhập số thứ tự, ví dụ I, 1 hoặc a."), max_length(16)])
+    title = TextAreaField("Nội dung tiêu chí", validators=[required(), max_length(4000)], render_kw={"rows": 2})
+    kind = SelectField("Loại", choices=list(CRITERION_KINDS.items()), default="scored")
+    method = SelectField("Phương pháp chấm", choices=list(METHODS.items()), default="direct")
+    max_points = VNDecimalField("Điểm chuẩn (điểm tối đa)", places=None, validators=[Optional()])
+    points_each = VNDecimalField("Điểm mỗi lần", places=None, validators=[Optional()])
+    measure_unit = StringField("Đơn vị tính (định lượng)", validators=[Optional(), max_length(64)])
+    guidance = TextAreaField("Cách chấm", validators=[Optional(), max_length(8000)], render_kw={"rows": 2})
+    evidence_required = BooleanField("Yêu cầu minh chứng")
+
+
+class VersionForm(FlaskForm):
+    reason = TextAreaField("Lý do điều chỉnh", validators=[required("Nêu lý do điều chỉnh."), max_length(2000)],
+                           render_kw={"rows": 2})
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Tệp Excel (.xlsx)")
+
+
+class DelegationForm(FlaskForm):
+    deputy_may_lead = BooleanField("Cho phép đơn vị Phó cùng xây dựng tiêu chí, giao ước và điều hành")

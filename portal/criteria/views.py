@@ -1,0 +1,345 @@
+"""Criteria sets: the head builds the year's table in place; members read it once published."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from portal.access import current_principal, get_or_404, require, year_from_args
+from portal.auth.forms import EmptyForm
+from portal.criteria import sources
+from portal.criteria.forms import DelegationForm, ItemForm, SetForm, StartForm, VersionForm
+from portal.extensions import db
+from portal.forms import apply_domain_error
+from portal.htmx import hx_redirect, is_fragment_request, render
+from portal.models import Cluster, CriteriaSet, Criterion, Term
+from portal.policy import ClusterYear, criteria_permission, sees
+from portal.services import DomainError
+from portal.services import criteria as svc
+from portal.services.years import ensure_term
+
+bp = Blueprint("criteria", __name__, url_prefix="/criteria")
+ITEM_FIELDS = ("code", "title", "kind", "method", "max_points", "points_each", "measure_unit", "guidance",
+               "evidence_required")
+
+
+def _term(cset: CriteriaSet) -> Term | None:
+    if cset.is_template:
+        return None
+    return db.session.scalar(select(Term).where(Term.year_id == cset.year_id, Term.cluster_id == cset.cluster_id))
+
+
+def _may(cset: CriteriaSet, action: str, term: Term | None = None) -> bool:
+    scope = None if cset.is_template else ClusterYear(cset.year_id, cset.cluster_id)
+    term = term if term is not None else _term(cset)
+    return criteria_permission(current_principal(), action, scope=scope, status=cset.status,
+                               deputy_may_lead=bool(term and term.deputy_may_lead))
+
+
+def load_set(set_id: int, action: str = "view") -> CriteriaSet:
+    """Unseen (including a draft one may not read): 404; seen but not editable by this user: 403."""
+    cset = get_or_404(CriteriaSet, set_id)
+    if not _may(cset, "view"):
+        abort(404)
+    if action == "edit" and not _may(cset, "edit"):
+        abort(403)
+    return cset
+
+
+def _context(cset: CriteriaSet, **extra) -> dict:
+    term = _term(cset)
+    tree = svc.load_tree(db.session, cset)
+    may_edit = _may(cset, "edit", term)
+    return {"cset": cset, "tree": tree, "term": term, "warnings": svc.warnings(cset, tree),
+            "may_edit": may_edit, "editing": may_edit and cset.editable,
+            "history": [] if cset.is_template else svc.versions(db.session, cset.cluster_id, cset.year_id),
+            "settings_form": extra.pop("settings_form", None) or SetForm(obj=cset, formdata=None),
+            "version_form": extra.pop("version_form", None) or VersionForm(formdata=None),
+            "delegation_form": DelegationForm(obj=term, formdata=None) if term else None,
+            "new_form": extra.pop("new_form", None) or ItemForm(formdata=None), **extra}
+
+
+def _tree_response(cset: CriteriaSet, status: int = 200):
+    """After a change: the tree block for htmx, the page otherwise."""
+    if is_fragment_request():
+        return render("criteria/show.html", block="tree", status=status, **_context(cset))
+    return hx_redirect(url_for("criteria.show", set_id=cset.id))
+
+
+@bp.get("/<int:cluster_id>/<int:year>")
+@login_required
+def for_cluster(cluster_id: int, year: int):
+    """The cluster's table for the year, or (for its head) the form to start one."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    cset = svc.in_force(db.session, cluster.id, record.id)
+    if cset is not None and _may(cset, "view"):
+        return render("criteria/show.html", **_context(cset))
+    term = db.session.scalar(select(Term).where(Term.year_id == record.id, Term.cluster_id == cluster.id))
+    may_start = criteria_permission(current_principal(), "edit", scope=scope, status="draft",
+                                    deputy_may_lead=bool(term and term.deputy_may_lead))
+    form = StartForm(formdata=None, title=f"Bảng tiêu chí thi đua năm {record.year}")
+    sources.fill_choices(form, cluster, record)
+    return render("criteria/start.html", cluster=cluster, year=record, form=form, may_start=may_start)
+
+
+@bp.post("/<int:cluster_id>/<int:year>")
+@login_required
+def start(cluster_id: int, year: int):
+    """Start the year's table: empty, or copied from last year, another cluster or a template."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    term = ensure_term(db.session, record, cluster)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    if not criteria_permission(current_principal(), "edit", scope=scope, status="draft",
+                               deputy_may_lead=term.deputy_may_lead):
+        abort(403)
+    form = StartForm()
+    sources.fill_choices(form, cluster, record)
+    if form.validate_on_submit():
+        try:
+            source = sources.chosen(form, cluster, record)
+            cset = svc.create_set(db.session, cluster, record, title=form.title.data,
+                                  target_total=form.target_total.data, score_step=form.score_step.data, source=source)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đã tạo bảng tiêu chí (bản nháp).", "success")
+            return hx_redirect(url_for("criteria.show", set_id=cset.id))
+    return render("criteria/start.html", status=422, cluster=cluster, year=record, form=form, may_start=True)
+
+
+@bp.get("/sets/<int:set_id>")
+@login_required
+def show(set_id: int):
+    """A criteria set: the tree with live totals; editing controls for its builders."""
+    cset = load_set(set_id)
+    return render("criteria/show.html", block="tree" if is_fragment_request() else None, **_context(cset))
+
+
+@bp.post("/sets/<int:set_id>/settings")
+@login_required
+def settings(set_id: int):
+    """Title, declared total and scoring step of the set."""
+    cset = load_set(set_id, "edit")
+    form = SetForm()
+    if form.validate_on_submit():
+        try:
+            svc.update_set(db.session, cset, title=form.title.data, target_total=form.target_total.data,
+                           score_step=form.score_step.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đã lưu thông tin bảng tiêu chí.", "success")
+            return hx_redirect(url_for("criteria.show", set_id=cset.id))
+    return render("criteria/show.html", status=422, **_context(cset, settings_form=form, open_settings=True))
+
+
+def _item_values(form: ItemForm) -> dict:
+    return {k: form[k].data for k in ITEM_FIELDS}
+
+
+@bp.route("/sets/<int:set_id>/items", methods=["GET", "POST"])
+@login_required
+def add_item(set_id: int):
+    """Add a section (no parent) or a child criterion; GET gives the empty form."""
+    cset = load_set(set_id, "edit")
+    parent = None
+    parent_id = request.values.get("parent_id", type=int)
+    if parent_id:
+        parent = db.session.get(Criterion, parent_id)
+        if parent is None or parent.set_id != cset.id:
+            abort(404)
+    form = ItemForm(formdata=None, kind=parent.kind if parent else "scored") if request.method == "GET" else ItemForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            svc.add_criterion(db.session, cset, parent, **_item_values(form))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return _tree_response(cset)
+    return _item_form(cset, form, parent=parent, status=422 if form.errors or form.form_errors else 200)
+
+
+def _item_form(cset, form, *, parent=None, criterion=None, status=200):
+    target = f"#edit-{criterion.id}" if criterion else f"#new-under-{parent.id if parent else 'root'}"
+    template = "criteria/_item_form.html" if is_fragment_request() else "criteria/item.html"
+    response = render(template, status=status, cset=cset, form=form, parent=parent, criterion=criterion, target=target)
+    if status == 422 and is_fragment_request():
+        response.headers["HX-Retarget"], response.headers["HX-Reswap"] = target, "innerHTML"
+    return response
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(item_id: int):
+    """Edit a criterion in place."""
+    criterion = get_or_404(Criterion, item_id)
+    cset = load_set(criterion.set_id, "edit")
+    form = ItemForm(obj=criterion) if request.method == "GET" else ItemForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            svc.update_criterion(db.session, criterion, **_item_values(form))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return _tree_response(cset)
+    return _item_form(cset, form, criterion=criterion, status=422 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/items/<int:item_id>/delete")
+@login_required
+def delete_item(item_id: int):
+    """Delete a criterion and everything under it."""
+    criterion = get_or_404(Criterion, item_id)
+    cset = load_set(criterion.set_id, "edit")
+    return _change(cset, lambda: svc.delete_criterion(db.session, criterion), "Đã xóa tiêu chí.")
+
+
+@bp.post("/items/<int:item_id>/move")
+@login_required
+def move_item(item_id: int):
+    """Move a criterion up or down among its siblings."""
+    criterion = get_or_404(Criterion, item_id)
+    cset = load_set(criterion.set_id, "edit")
+    step = request.form.get("step", type=int)
+    if step not in (-1, 1):
+        abort(400)
+    return _change(cset, lambda: svc.move_criterion(db.session, criterion, step), None)
+
+
+def _change(cset: CriteriaSet, action, message: str | None):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _tree_response(cset, status=422) if is_fragment_request() else hx_redirect(url_for("criteria.show", set_id=cset.id))
+    db.session.commit()
+    for warning in result if isinstance(result, list) else []:
+        flash(warning, "warning")
+    if message:
+        flash(message, "success")
+    return _tree_response(cset)
+
+
+@bp.post("/sets/<int:set_id>/<any(publish, unpublish, lock):step>")
+@login_required
+def lifecycle(set_id: int, step: str):
+    """Publish (members see it), back to draft, or lock when scoring opens."""
+    cset = load_set(set_id, "edit")
+    messages = {"publish": "Đã công bố bảng tiêu chí; các thành viên đã xem được.",
+                "unpublish": "Bảng tiêu chí trở lại bản nháp.", "lock": "Đã khóa bảng tiêu chí để chấm điểm."}
+    action = {"publish": svc.publish, "unpublish": svc.unpublish, "lock": svc.lock}[step]
+    response = _change(cset, lambda: action(db.session, cset), messages[step])
+    return hx_redirect(url_for("criteria.show", set_id=cset.id)) if response.status_code < 400 else response
+
+
+@bp.post("/sets/<int:set_id>/versions")
+@login_required
+def new_version(set_id: int):
+    """Change a locked set as a new, audited version with a reason."""
+    cset = load_set(set_id, "edit")
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            successor = svc.new_version(db.session, cset, form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Đã tạo phiên bản {successor.version} (bản nháp) để điều chỉnh.", "success")
+            return hx_redirect(url_for("criteria.show", set_id=successor.id))
+    return render("criteria/show.html", status=422, **_context(cset, version_form=form))
+
+
+@bp.post("/sets/<int:set_id>/delete")
+@login_required
+def delete_set(set_id: int):
+    """Delete a draft that was started by mistake."""
+    cset = load_set(set_id, "edit")
+    back = url_for("criteria.templates") if cset.is_template else url_for(
+        "criteria.for_cluster", cluster_id=cset.cluster_id, year=cset.year.year)
+    try:
+        svc.delete_set(db.session, cset)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return hx_redirect(url_for("criteria.show", set_id=set_id))
+    db.session.commit()
+    flash("Đã xóa bản nháp.", "success")
+    return hx_redirect(back)
+
+
+@bp.post("/<int:cluster_id>/<int:year>/delegation")
+@login_required
+def delegation(cluster_id: int, year: int):
+    """The head lets its deputies build and run the cluster's year with it (or not)."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    if current_principal().role_in(scope) != "head":
+        abort(403)
+    term = ensure_term(db.session, record, cluster)
+    form = DelegationForm()
+    if form.validate_on_submit():
+        term.deputy_may_lead = form.deputy_may_lead.data
+        db.session.commit()
+        flash("Đã lưu phân quyền cho đơn vị Phó." if term.deputy_may_lead else "Đơn vị Phó không còn quyền chỉnh sửa.", "success")
+    return hx_redirect(request.form.get("next") or url_for("criteria.for_cluster", cluster_id=cluster.id, year=record.year))
+
+
+@bp.get("/templates")
+@require("view_templates")
+def templates():
+    """The province's criteria templates (the secretariat builds and publishes them)."""
+    query = select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None)).order_by(CriteriaSet.title)
+    if not current_principal().is_secretariat:
+        query = query.where(CriteriaSet.status != "draft")
+    form = StartForm(formdata=None, title="Mẫu bảng tiêu chí")
+    return render("criteria/templates.html", sets=db.session.scalars(query).all(), form=form)
+
+
+@bp.post("/templates")
+@require("manage_templates")
+def create_template():
+    """Create a province template (a criteria set of no cluster)."""
+    form = SetForm()
+    if form.validate_on_submit():
+        try:
+            kind = request.form.get("template_kind")
+            cset = svc.create_set(db.session, None, None, title=form.title.data, target_total=form.target_total.data,
+                                  score_step=form.score_step.data, template_kind=kind if kind in ("cluster", "block") else None)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return hx_redirect(url_for("criteria.show", set_id=cset.id))
+    sets = db.session.scalars(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))).all()
+    return render("criteria/templates.html", status=422, sets=sets, form=form)
+
+
+@bp.get("/sets/<int:set_id>/print")
+@login_required
+def print_set(set_id: int):
+    """A printable page of the table."""
+    return render("criteria/print.html", **_context(load_set(set_id)))
