@@ -2,12 +2,13 @@
 from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
-from portal.models.pledges import Pledge, PledgeSignature, TargetRegistration
+from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
 from portal.models.users import LoginFailure, User
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
     "AuditEntry",
+    "Charter",
     "Cluster",
     "CriteriaSet",
     "Criterion",

@@ -57,7 +57,7 @@ class PledgeSignature(Audited, db.Model):
     representative_name: Mapped[str] = mapped_column(String(128))
     representative_position: Mapped[str] = mapped_column(String(128))
     signed_on: Mapped[date] = mapped_column(Date)
-    charter_hash: Mapped[str] = mapped_column(String(64))
+    charter_hash: Mapped[str] = mapped_column(ForeignKey("charters.hash"))
     signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     confirmed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -90,3 +90,16 @@ class TargetRegistration(Audited, Timestamped, db.Model):
 
     def audit_label(self) -> str:
         return f"Chỉ tiêu {self.criterion.code}: {self.unit.name}"
+
+
+class Charter(db.Model):
+    """The exact rules a signature is for: the agreement's text and its criteria version,
+    as canonical JSON, stored once under its SHA-256. Never changed, never deleted while
+    a signature points at it, so anyone can later prove what every member signed."""
+
+    __tablename__ = "charters"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

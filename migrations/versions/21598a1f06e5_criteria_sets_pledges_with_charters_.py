@@ -1,8 +1,8 @@
-"""criteria sets, pledges, targets; deputy may lead
+"""criteria sets, pledges with charters, targets; deputy may lead
 
-Revision ID: f4e1b1e05f28
+Revision ID: 21598a1f06e5
 Revises: 888592e444e1
-Create Date: 2026-11-24 05:44:36.174609
+Create Date: 2026-11-24 05:53:29.399434
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f4e1b1e05f28'
+revision = '21598a1f06e5'
 down_revision = '888592e444e1'
 branch_labels = None
 depends_on = None
@@ -98,27 +98,16 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pledges')),
     sa.UniqueConstraint('cluster_id', 'year_id', name=op.f('uq_pledges_cluster_id_year_id'))
     )
-    op.create_table('pledge_signatures',
-    sa.Column('id', sa.Integer(), nullable=False),
+    op.create_table('charters',
+    sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('pledge_id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('representative_name', sa.String(length=128), nullable=False),
-    sa.Column('representative_position', sa.String(length=128), nullable=False),
-    sa.Column('signed_on', sa.Date(), nullable=False),
-    sa.Column('charter_hash', sa.String(length=64), nullable=False),
-    sa.Column('signed_by_user_id', sa.Integer(), nullable=True),
-    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
-    sa.Column('confirmed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('content', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['confirmed_by_user_id'], ['users.id'], name=op.f('fk_pledge_signatures_confirmed_by_user_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['pledge_id'], ['pledges.id'], name=op.f('fk_pledge_signatures_pledge_id_pledges'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['signed_by_user_id'], ['users.id'], name=op.f('fk_pledge_signatures_signed_by_user_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_pledge_signatures_unit_id_units'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_pledge_signatures')),
-    sa.UniqueConstraint('pledge_id', 'unit_id', 'charter_hash', name=op.f('uq_pledge_signatures_pledge_id_unit_id_charter_hash'))
+    sa.ForeignKeyConstraint(['pledge_id'], ['pledges.id'], name=op.f('fk_charters_pledge_id_pledges'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('hash', name=op.f('pk_charters'))
     )
-    with op.batch_alter_table('pledge_signatures', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_pledge_signatures_pledge_id'), ['pledge_id'], unique=False)
+    with op.batch_alter_table('charters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_charters_pledge_id'), ['pledge_id'], unique=False)
 
     op.create_table('target_registrations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -141,6 +130,29 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_target_registrations_criterion_id'), ['criterion_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_target_registrations_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('pledge_signatures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pledge_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('representative_name', sa.String(length=128), nullable=False),
+    sa.Column('representative_position', sa.String(length=128), nullable=False),
+    sa.Column('signed_on', sa.Date(), nullable=False),
+    sa.Column('charter_hash', sa.String(length=64), nullable=False),
+    sa.Column('signed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('confirmed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['charter_hash'], ['charters.hash'], name=op.f('fk_pledge_signatures_charter_hash_charters')),
+    sa.ForeignKeyConstraint(['confirmed_by_user_id'], ['users.id'], name=op.f('fk_pledge_signatures_confirmed_by_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['pledge_id'], ['pledges.id'], name=op.f('fk_pledge_signatures_pledge_id_pledges'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signed_by_user_id'], ['users.id'], name=op.f('fk_pledge_signatures_signed_by_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_pledge_signatures_unit_id_units'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pledge_signatures')),
+    sa.UniqueConstraint('pledge_id', 'unit_id', 'charter_hash', name=op.f('uq_pledge_signatures_pledge_id_unit_id_charter_hash'))
+    )
+    with op.batch_alter_table('pledge_signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pledge_signatures_pledge_id'), ['pledge_id'], unique=False)
+
     with op.batch_alter_table('terms', schema=None) as batch_op:
         batch_op.add_column(sa.Column('deputy_may_lead', sa.Boolean(), nullable=False, server_default=sa.false()))
 
@@ -152,15 +164,19 @@ def downgrade():
     with op.batch_alter_table('terms', schema=None) as batch_op:
         batch_op.drop_column('deputy_may_lead')
 
+    with op.batch_alter_table('pledge_signatures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pledge_signatures_pledge_id'))
+
+    op.drop_table('pledge_signatures')
     with op.batch_alter_table('target_registrations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_target_registrations_unit_id'))
         batch_op.drop_index(batch_op.f('ix_target_registrations_criterion_id'))
 
     op.drop_table('target_registrations')
-    with op.batch_alter_table('pledge_signatures', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_pledge_signatures_pledge_id'))
+    with op.batch_alter_table('charters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_charters_pledge_id'))
 
-    op.drop_table('pledge_signatures')
+    op.drop_table('charters')
     op.drop_table('pledges')
     with op.batch_alter_table('criteria', schema=None) as batch_op:
         batch_op.drop_index('uq_criteria_root_code', sqlite_where=sa.text('parent_id IS NULL'), postgresql_where=sa.text('parent_id IS NULL'))
