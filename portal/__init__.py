@@ -107,9 +107,9 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import accounts, audit_log, auth, clusters, council, criteria, home, transfer, units, years
+    from portal import accounts, audit_log, auth, clusters, council, criteria, home, pledges, transfer, units, years
 
-    for module in (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria):
+    for module in (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges):
         app.register_blueprint(module.bp)
 
 
@@ -130,6 +130,7 @@ def register_templates(app: Flask) -> None:
         vn_datetime=formatting.vn_datetime,
         vn_number=formatting.vn_number,
     )
+    app.jinja_env.globals["long_vn_date"] = formatting.long_vn_date
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -126,6 +126,11 @@ def charter_hash(content: dict) -> str:
     return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
 
 
+def current_hash(session: Session, pledge: Pledge) -> str:
+    """The hash of the agreement as it stands (nothing stored)."""
+    return charter_hash(charter_content(session, pledge))
+
+
 def current_charter(session: Session, pledge: Pledge) -> Charter:
     """The charter of the agreement as it stands, stored if new."""
     content = charter_content(session, pledge)

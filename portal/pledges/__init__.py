@@ -1,0 +1,3 @@
+from portal.pledges.views import bp
+
+__all__ = ["bp"]

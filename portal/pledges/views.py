@@ -1,0 +1,267 @@
+"""The pledge agreement (giao ước thi đua): drafted by the head, signed by every member."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.access import current_principal, get_or_404, year_from_args
+from portal.auth.forms import EmptyForm
+from portal.extensions import db
+from portal.forms import apply_domain_error
+from portal.htmx import hx_redirect, is_fragment_request, render
+from portal.models import Charter, Cluster, CriteriaSet, Criterion, Pledge, PledgeSignature, Term, Unit
+from portal.pledges.forms import PledgeForm, SignForm, TargetForm
+from portal.policy import ClusterYear, can, sees
+from portal.services import DomainError
+from portal.services import criteria as criteria_svc
+from portal.services import pledges as svc
+
+bp = Blueprint("pledges", __name__, url_prefix="/pledges")
+
+
+def _deputy_may_lead(year_id: int, cluster_id: int) -> bool:
+    return bool(db.session.scalar(select(Term.deputy_may_lead).where(Term.year_id == year_id, Term.cluster_id == cluster_id)))
+
+
+def _may(scope: ClusterYear, action: str) -> bool:
+    return can(current_principal(), action, scope, deputy_may_lead=_deputy_may_lead(*scope))
+
+
+def _visible(pledge: Pledge, scope: ClusterYear) -> bool:
+    """Members see the agreement once it binds published criteria (signing is open); before, it is a draft."""
+    return sees(current_principal(), scope) and (pledge.criteria_set_id is not None or _may(scope, "view_drafts"))
+
+
+def load_pledge(pledge_id: int, action: str | None = None) -> tuple[Pledge, ClusterYear]:
+    pledge = get_or_404(Pledge, pledge_id)
+    scope = ClusterYear(pledge.year_id, pledge.cluster_id)
+    if not _visible(pledge, scope):
+        abort(404)
+    if action and not _may(scope, action):
+        abort(403)
+    return pledge, scope
+
+
+def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
+    digest = svc.current_hash(db.session, pledge)
+    statuses = svc.statuses(db.session, pledge, digest)
+    principal = current_principal()
+    own = next((s for s in statuses if s.unit.id == principal.unit_id), None)
+    sign_form = forms.get("sign_form") or SignForm(formdata=None, signed_on=pledge.meeting_date or date.today(),
+                                                   **_last_signer(own))
+    return {"pledge": pledge, "scope": scope, "charter_hash": digest, "statuses": statuses, "own": own,
+            "may_edit": _may(scope, "edit_pledge"), "may_sign": own is not None and _may(scope, "sign_pledge"),
+            "sign_form": sign_form, "unsigned": [s for s in statuses if not s.current],
+            "criteria_rows": _criteria_rows(pledge)}
+
+
+def _last_signer(own) -> dict:
+    if own is None or own.signature is None:
+        return {}
+    return {"representative_name": own.signature.representative_name,
+            "representative_position": own.signature.representative_position}
+
+
+def _criteria_rows(pledge: Pledge):
+    if pledge.criteria_set is None:
+        return []
+    tree = criteria_svc.load_tree(db.session, pledge.criteria_set)
+    return [(depth, n, tree.maxima[n.id]) for n, depth in tree.walk()]
+
+
+@bp.get("/<int:cluster_id>/<int:year>")
+@login_required
+def for_cluster(cluster_id: int, year: int):
+    """The cluster's agreement for the year (or, for the head, the button to draft it)."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    pledge = svc.find(db.session, cluster.id, record.id)
+    if pledge is None or not _visible(pledge, scope):
+        return render("pledges/none.html", cluster=cluster, year=record, may_create=pledge is None and _may(scope, "edit_pledge"))
+    return render("pledges/show.html", **_context(pledge, scope))
+
+
+@bp.post("/<int:cluster_id>/<int:year>")
+@login_required
+def create(cluster_id: int, year: int):
+    """Draft the year's agreement from the default text."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    if not _may(scope, "edit_pledge") or not EmptyForm().validate_on_submit():
+        abort(403)
+    try:
+        pledge = svc.create(db.session, cluster, record)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return hx_redirect(url_for("pledges.for_cluster", cluster_id=cluster.id, year=record.year))
+    db.session.commit()
+    flash("Đã tạo dự thảo giao ước thi đua; hãy xem lại nội dung.", "success")
+    return hx_redirect(url_for("pledges.edit", pledge_id=pledge.id))
+
+
+def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
+    sets = db.session.scalars(select(CriteriaSet).where(
+        CriteriaSet.cluster_id == pledge.cluster_id, CriteriaSet.year_id == pledge.year_id,
+        CriteriaSet.status.in_(("published", "locked"))).order_by(CriteriaSet.version.desc())).all()
+    form.criteria_set_id.choices = [(0, "— Chưa gắn (chưa mở ký) —")] + [
+        (s.id, f"{s.title} — phiên bản {s.version} ({s.status_label.lower()})") for s in sets]
+
+
+@bp.route("/<int:pledge_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(pledge_id: int):
+    """Edit the agreement's text and the criteria version it binds."""
+    pledge, scope = load_pledge(pledge_id, "edit_pledge")
+    form = PledgeForm(obj=pledge) if request.method == "GET" else PledgeForm()
+    if request.method == "GET":
+        form.criteria_set_id.data = pledge.criteria_set_id or 0
+    _set_choices(form, pledge)
+    if request.method == "POST" and form.validate_on_submit():
+        fields = {k: form[k].data for k in svc.TEXT_FIELDS}
+        try:
+            svc.update(db.session, pledge, criteria_set_id=form.criteria_set_id.data or None,
+                       meeting_date=form.meeting_date.data, **fields)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đã lưu giao ước.", "success")
+            return hx_redirect(url_for("pledges.for_cluster", cluster_id=pledge.cluster_id, year=pledge.year.year))
+    status = 422 if form.errors or form.form_errors else 200
+    return render("pledges/edit.html", block="form", status=status, pledge=pledge, form=form)
+
+
+@bp.post("/<int:pledge_id>/sign")
+@login_required
+def sign(pledge_id: int):
+    """The signed-in user's unit signs the agreement as it stands."""
+    pledge, scope = load_pledge(pledge_id, "sign_pledge")
+    form = SignForm()
+    if form.validate_on_submit():
+        try:
+            svc.sign(db.session, pledge, db.session.get(Unit, current_principal().unit_id),
+                     representative_name=form.representative_name.data,
+                     representative_position=form.representative_position.data,
+                     signed_on=form.signed_on.data, user_id=current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đơn vị đã ký giao ước thi đua.", "success")
+            return _after_change(pledge, scope)
+    return render("pledges/show.html", block="signatures", status=422, **_context(pledge, scope, sign_form=form))
+
+
+def _after_change(pledge: Pledge, scope: ClusterYear):
+    if is_fragment_request():
+        return render("pledges/show.html", block="signatures", **_context(pledge, scope))
+    return hx_redirect(url_for("pledges.for_cluster", cluster_id=pledge.cluster_id, year=pledge.year.year))
+
+
+@bp.post("/signatures/<int:signature_id>/confirm")
+@login_required
+def confirm(signature_id: int):
+    """The head unit confirms a member's signature."""
+    signature = get_or_404(PledgeSignature, signature_id)
+    pledge, scope = load_pledge(signature.pledge_id, "confirm_signature")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.confirm(db.session, signature, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+    else:
+        db.session.commit()
+        flash(f"Đã xác nhận chữ ký của {signature.unit.name}.", "success")
+    return _after_change(pledge, scope)
+
+
+@bp.get("/<int:pledge_id>/print")
+@login_required
+def print_pledge(pledge_id: int):
+    """The agreement as a printable page in the administrative format."""
+    pledge, scope = load_pledge(pledge_id)
+    return render("pledges/print.html", **_context(pledge, scope))
+
+
+@bp.get("/<int:pledge_id>/charters/<string:digest>")
+@login_required
+def charter(pledge_id: int, digest: str):
+    """The exact rules signed under a charter hash, as canonical JSON anyone can re-hash."""
+    load_pledge(pledge_id)
+    record = db.session.get(Charter, digest)
+    if record is None or record.pledge_id != pledge_id:
+        abort(404)
+    response = Response(record.content, mimetype="application/json")
+    response.headers["X-Charter-Verified"] = "true" if svc.verify(record) else "false"
+    return response
+
+
+@bp.route("/<int:cluster_id>/<int:year>/targets", methods=["GET"])
+@login_required
+def targets(cluster_id: int, year: int):
+    """Registered targets: a member enters its own; the head and overseers see them compiled."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+    visible = cset is not None and cset.status in ("published", "locked")
+    items = svc.quantitative_items(db.session, cset) if visible else []
+    pledge = svc.find(db.session, cluster.id, record.id)
+    units = svc.member_units(db.session, pledge) if pledge else _members(record.id, cluster.id)
+    registered = svc.targets_of(db.session, [u.id for u in units], items)
+    return render("pledges/targets.html", cluster=cluster, year=record, cset=cset if visible else None, items=items,
+                  units=units, registered=registered, scope=scope, own_unit_id=current_principal().unit_id,
+                  may_register=_may(scope, "register_targets") and cset is not None and cset.status == "published")
+
+
+def _members(year_id: int, cluster_id: int) -> list[Unit]:
+    from portal.models import Membership
+
+    return list(db.session.scalars(select(Unit).join(Membership, Membership.unit_id == Unit.id).where(
+        Membership.year_id == year_id, Membership.cluster_id == cluster_id).order_by(Membership.rotation_order)))
+
+
+@bp.post("/targets/<int:criterion_id>")
+@login_required
+def register_target(criterion_id: int):
+    """Save the signed-in unit's target on one criterion (autosaved field by field)."""
+    criterion = get_or_404(Criterion, criterion_id)
+    cset = criterion.criteria_set
+    if cset.is_template:
+        abort(404)
+    scope = ClusterYear(cset.year_id, cset.cluster_id)
+    if not sees(current_principal(), scope) or cset.status == "draft":
+        abort(404)
+    if not _may(scope, "register_targets"):
+        abort(403)
+    form = TargetForm(prefix=f"c{criterion.id}")
+    unit = db.session.get(Unit, current_principal().unit_id)
+    error = None
+    if form.validate_on_submit():
+        try:
+            row = svc.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data)
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            return render("pledges/_target_row.html", item=criterion, row=row, saved=True, form=None)
+    else:
+        error = "; ".join(e for errors in form.errors.values() for e in errors)
+    return render("pledges/_target_row.html", status=422, item=criterion, row=None, saved=False, form=form, error=error)

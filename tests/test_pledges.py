@@ -1,0 +1,154 @@
+"""The pledge agreement on the web: drafting, visibility, signing, confirming, targets."""
+import re
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Pledge, PledgeSignature, TargetRegistration
+from portal.services import criteria as criteria_svc
+from portal.services import pledges as svc
+
+SIGN = {"representative_name": "Nguyễn Văn An", "representative_position": "Chủ tịch UBND", "signed_on": "15/01/2026"}
+
+
+@pytest.fixture
+def cset(world):
+    s = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
+    section = criteria_svc.add_criterion(db.session, s, None, code="I", title="Kinh tế")
+    criteria_svc.add_criterion(db.session, s, section, code="1", title="Thu ngân sách", method="quantitative",
+                               max_points=D(60), measure_unit="tỷ đồng")
+    criteria_svc.add_criterion(db.session, s, section, code="2", title="Cải cách hành chính", max_points=D(40))
+    criteria_svc.publish(db.session, s)
+    db.session.commit()
+    return s
+
+
+@pytest.fixture
+def pledge(world, cset):
+    p = svc.create(db.session, world.cluster, world.year)
+    db.session.commit()
+    return p
+
+
+def test_head_drafts_and_edits(world, cset, auth, client):
+    auth.login("head")
+    assert "Tạo dự thảo giao ước" in client.get(f"/pledges/{world.cluster.id}/2026").text
+    made = client.post(f"/pledges/{world.cluster.id}/2026")
+    pledge = db.session.scalar(select(Pledge))
+    assert made.status_code == 303 and made.headers["Location"] == f"/pledges/{pledge.id}/edit"
+    bad = client.post(f"/pledges/{pledge.id}/edit", data={"title": "", "commitments": "", "criteria_set_id": "0",
+                                                          "meeting_date": "31/13/2026"})
+    assert bad.status_code == 422
+    assert "Vui lòng nhập trường này." in bad.text and "dd/mm/yyyy" in bad.text
+    good = client.post(f"/pledges/{pledge.id}/edit", data={
+        "title": "Giao ước thi đua năm 2026", "commitments": "Cam kết một\nCam kết hai", "criteria_set_id": cset.id,
+        "meeting_date": "20/01/2026", "meeting_place": "Hội trường UBND phường An Bình", "place": "Cao Lãnh"})
+    assert good.status_code == 303
+    page = client.get(f"/pledges/{world.cluster.id}/2026").text
+    assert "Cam kết hai" in page and "Cao Lãnh, ngày 20 tháng 01 năm 2026" in page
+
+
+def test_a_draft_is_hidden_from_members(world, cset, pledge, auth, client):
+    svc.update(db.session, db.session.get(Pledge, pledge.id), criteria_set_id=None, meeting_date=None,
+               title="Giao ước", commitments="Một")
+    db.session.commit()
+    auth.login("member")
+    assert client.get(f"/pledges/{pledge.id}/print").status_code == 404
+    assert "chưa mở ký" in client.get(f"/pledges/{world.cluster.id}/2026").text
+    auth.logout()
+    auth.login("overseer")
+    assert client.get(f"/pledges/{pledge.id}/print").status_code == 200
+
+
+def test_members_sign_and_the_head_confirms(world, pledge, auth, client, hx):
+    auth.login("member")
+    bad = hx.post(f"/pledges/{pledge.id}/sign", data=SIGN | {"representative_name": " ", "signed_on": "hôm nay"})
+    assert bad.status_code == 422 and "Vui lòng nhập trường này." in bad.text and "dd/mm/yyyy" in bad.text
+    ok = hx.post(f"/pledges/{pledge.id}/sign", data=SIGN)
+    assert ok.status_code == 200 and "1/3 đơn vị đã ký" in ok.text and "Đã ký" in ok.text
+    assert hx.post(f"/pledges/{pledge.id}/sign", data=SIGN).status_code == 422  # already signed
+    signature = db.session.scalar(select(PledgeSignature))
+    assert client.post(f"/pledges/signatures/{signature.id}/confirm").status_code == 403
+    auth.logout()
+    auth.login("head")
+    page = client.get(f"/pledges/{pledge.cluster_id}/2026").text
+    unsigned = re.search(r'id="unsigned-list"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert "UBND phường An Bình" in unsigned and "UBND xã Tân Hồng" not in unsigned
+    confirmed = hx.post(f"/pledges/signatures/{signature.id}/confirm")
+    assert confirmed.status_code == 200 and db.session.get(PledgeSignature, signature.id).confirmed_at is not None
+
+
+def test_amending_asks_members_to_sign_again(world, pledge, auth, client):
+    auth.login("member")
+    client.post(f"/pledges/{pledge.id}/sign", data=SIGN)
+    auth.logout()
+    auth.login("head")
+    client.post(f"/pledges/{pledge.id}/edit", data={"title": pledge.title, "commitments": "Cam kết đã sửa",
+                                                    "criteria_set_id": pledge.criteria_set_id})
+    auth.logout()
+    auth.login("member")
+    page = client.get(f"/pledges/{pledge.cluster_id}/2026").text
+    assert "Cần ký xác nhận lại" in page and "Ký xác nhận lại giao ước" in page
+    assert client.post(f"/pledges/{pledge.id}/sign", data=SIGN).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(PledgeSignature)) == 2
+
+
+def test_charter_proves_what_was_signed(world, pledge, auth, client):
+    import hashlib
+
+    auth.login("member")
+    client.post(f"/pledges/{pledge.id}/sign", data=SIGN)
+    digest = db.session.scalar(select(PledgeSignature.charter_hash))
+    response = client.get(f"/pledges/{pledge.id}/charters/{digest}")
+    assert response.status_code == 200 and response.headers["X-Charter-Verified"] == "true"
+    assert hashlib.sha256(response.data).hexdigest() == digest
+    assert "Thu ngân sách" in response.get_data(as_text=True)
+    assert client.get(f"/pledges/{pledge.id}/charters/{'0' * 64}").status_code == 404
+
+
+@pytest.mark.parametrize("username, view, sign, edit", [
+    ("secretariat", 200, 403, 403), ("overseer", 200, 403, 403), ("council", 200, 403, 403),
+    ("head", 200, 303, 200), ("deputy", 200, 303, 403), ("member", 200, 303, 403), ("outsider", 404, 404, 404)])
+def test_permissions(world, pledge, auth, client, username, view, sign, edit):
+    auth.login(username)
+    assert client.get(f"/pledges/{pledge.id}/print").status_code == view
+    assert client.post(f"/pledges/{pledge.id}/sign", data=SIGN).status_code == sign
+    assert client.get(f"/pledges/{pledge.id}/edit").status_code == edit
+
+
+def test_targets_own_and_compiled(world, cset, pledge, auth, client, hx):
+    item = svc.quantitative_items(db.session, cset)[0]
+    auth.login("member")
+    saved = hx.post(f"/pledges/targets/{item.id}", data={f"c{item.id}-target": "1.250,5", f"c{item.id}-note": "Kế hoạch"})
+    assert saved.status_code == 200 and "Đã lưu" in saved.text
+    bad = hx.post(f"/pledges/targets/{item.id}", data={f"c{item.id}-target": "-3"})
+    assert bad.status_code == 422 and "không được âm" in bad.text
+    assert db.session.scalar(select(TargetRegistration.target)) == D("1250.5")
+    page = client.get(f"/pledges/{world.cluster.id}/2026/targets").text
+    assert "Tổng hợp chỉ tiêu" not in page and "1.250,5" in page
+    auth.logout()
+    auth.login("outsider")
+    assert hx.post(f"/pledges/targets/{item.id}", data={f"c{item.id}-target": "5"}).status_code == 404
+    auth.logout()
+    auth.login("head")
+    compiled = client.get(f"/pledges/{world.cluster.id}/2026/targets").text
+    assert "Tổng hợp chỉ tiêu" in compiled and "1.250,5" in compiled
+
+
+def test_query_count_is_flat(world, pledge, auth, client, count_queries):
+    from portal.services import years
+    from tests import factories
+
+    auth.login("head")
+    url = f"/pledges/{world.cluster.id}/2026"
+    client.get(url)
+    with count_queries() as small:
+        client.get(url)
+    for _ in range(10):
+        years.add_membership(db.session, world.year, world.cluster, factories.unit())
+    db.session.commit()
+    with count_queries() as big:
+        client.get(url)
+    assert big() == small()
