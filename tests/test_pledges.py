@@ -152,3 +152,22 @@ def test_query_count_is_flat(world, pledge, auth, client, count_queries):
     with count_queries() as big:
         client.get(url)
     assert big() == small()
+
+
+def test_word_export_reads_back(world, pledge, auth, client):
+    from io import BytesIO
+
+    from docx import Document
+
+    auth.login("member")
+    client.post(f"/pledges/{pledge.id}/sign", data=SIGN)
+    response = client.get(f"/pledges/{pledge.id}/export.docx")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    document = Document(BytesIO(response.data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+    assert "GIAO ƯỚC THI ĐUA" in text and "Độc lập - Tự do - Hạnh phúc" in cells
+    assert "NGUYỄN VĂN AN" in cells.upper() and "UBND PHƯỜNG AN BÌNH" in cells.upper()
+    auth.logout()
+    auth.login("outsider")
+    assert client.get(f"/pledges/{pledge.id}/export.docx").status_code == 404

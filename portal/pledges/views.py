@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -16,7 +16,9 @@ from portal.models import Charter, Cluster, CriteriaSet, Criterion, Pledge, Pled
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, can, sees
 from portal.services import DomainError
+from portal.formatting import vn_number
 from portal.services import criteria as criteria_svc
+from portal.services import documents
 from portal.services import pledges as svc
 
 bp = Blueprint("pledges", __name__, url_prefix="/pledges")
@@ -195,6 +197,21 @@ def print_pledge(pledge_id: int):
     """The agreement as a printable page in the administrative format."""
     pledge, scope = load_pledge(pledge_id)
     return render("pledges/print.html", **_context(pledge, scope))
+
+
+@bp.get("/<int:pledge_id>/export.docx")
+@login_required
+def export_docx(pledge_id: int):
+    """The agreement as a Word document in the administrative format, with all signature blocks."""
+    pledge, scope = load_pledge(pledge_id)
+    statuses = svc.statuses(db.session, pledge, svc.current_hash(db.session, pledge))
+    rows = [(depth, n.code, n.title, vn_number(points)) for depth, n, points in _criteria_rows(pledge)] or None
+    data = documents.pledge_docx(pledge, statuses, province_name=current_app.config["PROVINCE_NAME"],
+                                 criteria_rows=rows, today=date.today())
+    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    filename = f"giao-uoc-thi-dua-{pledge.cluster.code}-{pledge.year.year}.docx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.get("/<int:pledge_id>/charters/<string:digest>")
