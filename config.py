@@ -29,6 +29,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     IMPORT_MAX_ROWS = 5000
+    CRITERIA_IMPORT_MAX_ROWS = 2000
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_SECONDS = 15 * 60
     PAGE_SIZE = 50

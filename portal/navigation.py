@@ -6,13 +6,13 @@ from portal.policy import Principal, can
 # (endpoint, label, action the user needs or None for any signed-in user)
 MENU = (
     ("home.index", "Trang chủ", None),
-    ("clusters.index", "Cụm, khối thi đua", "view_clusters"),
+    ("clusters.index", "Cụm, khối", "view_clusters"),
     ("units.index", "Đơn vị", "manage_units"),
     ("years.index", "Năm thi đua", "manage_years"),
-    ("council.index", "Hội đồng TĐ-KT", "manage_council"),
+    ("council.index", "Hội đồng", "manage_council"),
     ("accounts.index", "Tài khoản", "manage_users"),
     ("criteria.templates", "Mẫu tiêu chí", "manage_templates"),
-    ("transfer.index", "Nhập/Xuất Excel", "import_export"),
+    ("transfer.index", "Excel", "import_export"),
     ("audit_log.index", "Nhật ký", "view_audit"),
 )
 

@@ -209,3 +209,26 @@ def test_query_count_is_flat(draft, auth, client, count_queries):
     with count_queries() as big:
         assert client.get(url).status_code == 200
     assert big() == small() <= 12
+
+
+def test_excel_round_trip_on_the_web(draft, auth, client):
+    from io import BytesIO
+
+    auth.login("head")
+    exported = client.get(f"/criteria/sets/{draft.id}/export.xlsx")
+    assert exported.status_code == 200 and exported.data[:2] == b"PK"
+    before = [(n.code, n.title, n.max_points) for n, _ in svc.load_tree(db.session, draft).walk()]
+    ok = client.post(f"/criteria/sets/{draft.id}/import", data={"file": (BytesIO(exported.data), "bang.xlsx")},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 303
+    after = [(n.code, n.title, n.max_points) for n, _ in svc.load_tree(db.session, draft).walk()]
+    assert after == before
+    bad = client.post(f"/criteria/sets/{draft.id}/import", data={"file": (BytesIO(b"not a workbook"), "bang.xlsx")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "không có gì được lưu" in bad.text
+    none = client.post(f"/criteria/sets/{draft.id}/import", data={}, content_type="multipart/form-data")
+    assert none.status_code == 422 and "Chọn tệp Excel" in none.text
+    auth.logout()
+    auth.login("member")
+    assert client.post(f"/criteria/sets/{draft.id}/import", data={"file": (BytesIO(exported.data), "b.xlsx")},
+                       content_type="multipart/form-data").status_code == 404

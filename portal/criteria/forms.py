@@ -6,8 +6,8 @@ from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringF
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.forms import max_length, required
-from portal.services.methods import normalise_number
 from portal.models.criteria import CRITERION_KINDS, METHODS
+from portal.services.methods import normalise_number
 
 NUMBER = "Nhập một số, ví dụ 12,5."
 

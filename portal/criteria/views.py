@@ -1,14 +1,14 @@
 """Criteria sets: the head builds the year's table in place; members read it once published."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from portal.access import current_principal, get_or_404, require, year_from_args
 from portal.auth.forms import EmptyForm
 from portal.criteria import sources
-from portal.criteria.forms import DelegationForm, ItemForm, SetForm, StartForm, VersionForm
+from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
@@ -16,6 +16,7 @@ from portal.models import Cluster, CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission, sees
 from portal.services import DomainError
 from portal.services import criteria as svc
+from portal.services import criteria_excel
 from portal.services.years import ensure_term
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
@@ -56,7 +57,8 @@ def _context(cset: CriteriaSet, **extra) -> dict:
             "settings_form": extra.pop("settings_form", None) or SetForm(obj=cset, formdata=None),
             "version_form": extra.pop("version_form", None) or VersionForm(formdata=None),
             "delegation_form": DelegationForm(obj=term, formdata=None) if term else None,
-            "new_form": extra.pop("new_form", None) or ItemForm(formdata=None), **extra}
+            "new_form": extra.pop("new_form", None) or ItemForm(formdata=None),
+            "import_form": ImportForm(formdata=None), **extra}
 
 
 def _tree_response(cset: CriteriaSet, status: int = 200):
@@ -336,6 +338,42 @@ def create_template():
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     sets = db.session.scalars(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))).all()
     return render("criteria/templates.html", status=422, sets=sets, form=form)
+
+
+@bp.get("/sets/<int:set_id>/export.xlsx")
+@login_required
+def export_xlsx(set_id: int):
+    """The table as an Excel workbook in the documented layout (round-trips exactly)."""
+    cset = load_set(set_id)
+    data = criteria_excel.export_workbook(cset, svc.load_tree(db.session, cset))
+    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = "mau" if cset.is_template else f"{cset.cluster.code}-{cset.year.year}-v{cset.version}"
+    response.headers["Content-Disposition"] = f'attachment; filename="bang-tieu-chi-{name}.xlsx"'
+    return response
+
+
+@bp.post("/sets/<int:set_id>/import")
+@login_required
+def import_xlsx(set_id: int):
+    """Replace the draft's criteria with an Excel table: all of it, or nothing and every error listed."""
+    cset = load_set(set_id, "edit")
+    form = ImportForm()
+    upload = form.file.data if form.validate_on_submit() else None
+    if upload is None or not upload.filename:
+        return render("criteria/show.html", status=422, **_context(cset, import_errors=["Chọn tệp Excel (.xlsx) để nhập."]))
+    parsed = criteria_excel.parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
+    errors = [str(error) for error in parsed.errors]
+    if not errors:
+        try:
+            count = criteria_excel.replace_tree(db.session, cset, parsed)
+        except DomainError as error:
+            db.session.rollback()
+            errors = [error.message]
+        else:
+            db.session.commit()
+            flash(f"Đã nhập {count} tiêu chí từ tệp Excel.", "success")
+            return hx_redirect(url_for("criteria.show", set_id=cset.id))
+    return render("criteria/show.html", status=422, **_context(cset, import_errors=errors))
 
 
 @bp.get("/sets/<int:set_id>/print")

@@ -57,7 +57,7 @@ def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
     return {"pledge": pledge, "scope": scope, "charter_hash": digest, "statuses": statuses, "own": own,
             "may_edit": _may(scope, "edit_pledge"), "may_sign": own is not None and _may(scope, "sign_pledge"),
             "sign_form": sign_form, "unsigned": [s for s in statuses if not s.current],
-            "criteria_rows": _criteria_rows(pledge)}
+            "criteria_rows": _criteria_rows(pledge), "doc": documents, "today": date.today()}
 
 
 def _last_signer(own) -> dict:

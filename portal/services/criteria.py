@@ -224,7 +224,7 @@ def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None,
     if parent is not None:
         if parent.set_id != cset.id:
             raise DomainError("Tiêu chí cha không thuộc bảng tiêu chí này.")
-        if treelib.depth_of(load_tree(session, cset), _find(session, parent)) >= MAX_DEPTH:
+        if _depth(session, parent) >= MAX_DEPTH:
             raise DomainError(f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp.")
         if session.scalar(select(TargetRegistration.id).where(TargetRegistration.criterion_id == parent.id).limit(1)):
             raise DomainError(f"Tiêu chí {parent.code} đã có chỉ tiêu đăng ký; không thêm tiêu chí con được.")
@@ -240,8 +240,13 @@ def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None,
     return criterion
 
 
-def _find(session: Session, criterion: Criterion) -> Criterion:
-    return session.get(Criterion, criterion.id)
+def _depth(session: Session, criterion: Criterion) -> int:
+    """1 for a section; follows parent links (from the identity map, so no reload of the tree)."""
+    depth, node = 1, criterion
+    while node.parent_id is not None and depth <= MAX_DEPTH:
+        node = session.get(Criterion, node.parent_id)
+        depth += 1
+    return depth
 
 
 def update_criterion(session: Session, criterion: Criterion, **fields) -> Criterion:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Cluster, CouncilMember, Unit, User
-from portal.services import org, years
+from portal.services import demo_criteria, org, years
 
 DEMO_PASSWORD = "ThiDua@2026"
 
@@ -129,4 +129,7 @@ def seed(session: Session) -> list[tuple[str, str]]:
         years.assign_term(session, term, head_id=term.head.unit_id, deputy_ids=[u.id for u in term.deputies],
                           overseer_id=term.overseer_id, decision_number=f"{35 + i}/QĐ-HĐTĐKT",
                           decision_date=date(2026, 1, 20), decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh")
+    first = clusters["K01"]
+    members = [session.get(Unit, uid) for uid in years.member_ids(session, y2026.id, first.id)]
+    demo_criteria.seed_block(session, first, y2026, members)
     return logins

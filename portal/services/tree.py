@@ -72,9 +72,3 @@ def moved(siblings: list, node, step: int) -> list:
     order.insert(j, order.pop(i))
     return order
 
-
-def depth_of(tree: Tree, node) -> int:
-    for n, depth in tree.walk():
-        if n is node:
-            return depth
-    raise ValueError("node not in tree")

@@ -9,3 +9,9 @@ def label(text: str) -> re.Pattern:
     that marks a required field, so an exact string would miss required fields.
     """
     return re.compile(rf"^{re.escape(text)}(\s*\*)?$")
+
+
+def sign_out(page) -> None:
+    """Open the account menu in the header and sign out."""
+    page.locator(".account-button").click()
+    page.get_by_role("button", name="Đăng xuất").click()

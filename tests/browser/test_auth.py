@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from tests import factories
-from tests.browser import label
+from tests.browser import label, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +48,6 @@ def test_first_login_forces_password_change(page, sign_in, newcomer, page_proble
     expect(page.get_by_role("alert").filter(has_text="Đã đổi mật khẩu.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{newcomer['unit']} — năm 2026")
 
-    page.get_by_role("button", name="Đăng xuất").click()
+    sign_out(page)
     sign_in("tanphudong", "Tan-Phu-Dong-2026")
     expect(page).to_have_url(re.compile(r"/$"))

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser import sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,7 @@ def test_head_sees_its_cluster_on_home(page, sign_in, province, page_problems):
     card.get_by_role("link", name=province["cluster"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(province["cluster"])
 
-    page.get_by_role("button", name="Đăng xuất").click()
+    sign_out(page)
     expect(page).to_have_url(re.compile(r"/login$"))
 
     sign_in("outsider")
