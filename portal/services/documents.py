@@ -23,7 +23,7 @@ from portal.formatting import long_vn_date, vn_date
 FONT = "Times New Roman"
 BODY_PT, TITLE_PT = 13, 14
 TEXT_WIDTH_MM = 210 - 30 - 15  # A4 less the left and right margins
-HEADER_MM = (70, TEXT_WIDTH_MM - 70)
+HEADER_MM = (60, TEXT_WIDTH_MM - 60)  # the motto must fit on one line
 APPENDIX_MM = (15, TEXT_WIDTH_MM - 45, 30)
 CENTER, JUSTIFY = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
 DOTS = "." * 40
@@ -176,7 +176,7 @@ def _header(document, pledge, province_name: str, today: date) -> None:
     (issuer, motto), (number, dateline) = table.rows[0].cells, table.rows[1].cells
     _para(issuer, pledge.cluster.name.upper(), bold=True, align=CENTER)
     _rule(issuer, 25, HEADER_MM[0])
-    _para(motto, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12.5, bold=True, align=CENTER)
+    _para(motto, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align=CENTER)
     _para(motto, "Độc lập - Tự do - Hạnh phúc", size=TITLE_PT, bold=True, align=CENTER)
     _rule(motto, 62, HEADER_MM[1])
     _para(number, number_line(pledge.number_symbol), align=CENTER)
