@@ -1,4 +1,5 @@
 """Configuration classes, chosen by FLASK_CONFIG and fed from the environment."""
+
 import os
 from pathlib import Path
 
@@ -12,9 +13,9 @@ def _database_url(default: str) -> str:
 def normalise_database_url(url: str) -> str:
     """postgres:// and postgresql:// URLs are served by psycopg 3, the driver we ship."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -1,14 +1,15 @@
 """The cluster and block emulation portal (Cổng thông tin Cụm, Khối thi đua)."""
+
 from __future__ import annotations
 
 import os
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import CONFIGS, BASE_DIR
+from config import BASE_DIR, CONFIGS
 from portal import extensions as ext
 
 

@@ -1,4 +1,5 @@
 """Web-side access helpers: they ask `portal.policy` and turn its answer into 403 or 404."""
+
 from __future__ import annotations
 
 from functools import wraps

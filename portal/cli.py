@@ -1,4 +1,5 @@
 """Command-line tasks: flask create-admin, flask seed-demo."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """Error pages in Vietnamese; a fragment for htmx, a page otherwise."""
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 
@@ -27,7 +28,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
-        return _page(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại.")
+        return _page(
+            400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại."
+        )
 
     @app.errorhandler(500)
     def internal_error(_e):

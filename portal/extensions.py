@@ -1,4 +1,5 @@
 """Unbound extension instances, initialised in create_app()."""
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate

@@ -1,7 +1,8 @@
 """Vietnamese display of dates and numbers: dd/mm/yyyy and a decimal comma."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 VN_TZ = timezone(timedelta(hours=7))
@@ -17,7 +18,7 @@ def vn_datetime(value: datetime | None) -> str:
     """Stored timestamps are naive UTC; officers read Vietnam time."""
     if value is None:
         return ""
-    local = value.replace(tzinfo=timezone.utc).astimezone(VN_TZ)
+    local = value.replace(tzinfo=UTC).astimezone(VN_TZ)
     return local.strftime("%d/%m/%Y %H:%M")
 
 

@@ -1,4 +1,5 @@
 """Form pieces shared by every area: Vietnamese messages, dd/mm/yyyy dates."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """One URL serves a page and its fragments: helpers for htmx-aware views."""
+
 from __future__ import annotations
 
 from flask import Response, make_response, redirect, render_template, request

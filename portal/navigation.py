@@ -1,4 +1,5 @@
 """The main menu: an entry shows when its area is installed and the user may use it."""
+
 from flask import current_app
 
 from portal.policy import Principal, can

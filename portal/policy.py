@@ -10,6 +10,7 @@ Two answers are distinct, as in the views: `sees()` is about scope (outside it,
 the object does not exist for this user: 404); `can()` is about action (inside
 the scope but not allowed: 403).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -107,8 +108,9 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
     raise ValueError(f"unknown action: {action}")
 
 
-def criteria_permission(principal: Principal, action: str, *, scope: ClusterYear | None, status: str,
-                        deputy_may_lead: bool = False) -> bool:
+def criteria_permission(
+    principal: Principal, action: str, *, scope: ClusterYear | None, status: str, deputy_may_lead: bool = False
+) -> bool:
     """May the user 'view' or 'edit' a criteria set? `scope` None is a province template.
 
     Drafts are seen only by those who build or oversee them; published and locked

@@ -4,6 +4,7 @@ TEST_DATABASE_URL picks the database (SQLite in memory by default; .ci/run also
 runs the suite on PostgreSQL). The schema is created once per run and emptied
 between tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,15 @@ def _database_url() -> str:
 @pytest.fixture
 def app():
     global _schema_ready
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(), "WTF_CSRF_ENABLED": False,
-                      "LOGIN_MAX_FAILURES": 5, "REDIS_URL": None})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _database_url(),
+            "WTF_CSRF_ENABLED": False,
+            "LOGIN_MAX_FAILURES": 5,
+            "REDIS_URL": None,
+        }
+    )
     with app.app_context():
         in_memory = _database_url() == "sqlite://"
         if in_memory or not _schema_ready:

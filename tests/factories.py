@@ -1,4 +1,5 @@
 """Short data helpers for tests: build rows through the same services the portal uses."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,9 @@ def cluster(name: str | None = None, kind: str = "cluster", code: str | None = N
 
 
 def council_member(full_name: str | None = None) -> CouncilMember:
-    return org.save_council_member(db.session, None, full_name=full_name or f"Ủy viên {next(_seq)}",
-                                   position="Ủy viên Hội đồng")
+    return org.save_council_member(
+        db.session, None, full_name=full_name or f"Ủy viên {next(_seq)}", position="Ủy viên Hội đồng"
+    )
 
 
 def year(number: int = 2026, current: bool = True) -> EmulationYear:
@@ -74,9 +76,16 @@ def world() -> World:
     years.add_membership(db.session, y, c2, outsider)
     overseer, other_council = council_member("Lê Minh Tuấn"), council_member("Trần Thu Hà")
     term = years.ensure_term(db.session, y, c1)
-    years.assign_term(db.session, term, head_id=head.id, deputy_ids=[deputy.id], overseer_id=overseer.id,
-                      decision_number="12/QĐ-HĐTĐKT", decision_date=__import__("datetime").date(2026, 1, 15),
-                      decision_issuer="Hội đồng TĐ-KT tỉnh")
+    years.assign_term(
+        db.session,
+        term,
+        head_id=head.id,
+        deputy_ids=[deputy.id],
+        overseer_id=overseer.id,
+        decision_number="12/QĐ-HĐTĐKT",
+        decision_date=__import__("datetime").date(2026, 1, 15),
+        decision_issuer="Hội đồng TĐ-KT tỉnh",
+    )
     w = World(y, c1, c2, head, deputy, member, outsider, overseer, other_council)
     w.users = {
         "secretariat": user("secretariat", kind="secretariat"),

@@ -1,4 +1,5 @@
 """Accounts: list and search, create with a temporary password, first sign-in, edit, lock, reset; who may."""
+
 import json
 import re
 
@@ -57,7 +58,9 @@ def test_search_and_filters(world, auth, hx):
 @pytest.mark.parametrize("kind", ["unit", "council", "secretariat"])
 def test_create_shows_the_password_once_and_forces_a_change(world, auth, client, kind):
     auth.login("secretariat")
-    links = {"unit": {"unit_id": world.member.id}, "council": {"council_member_id": world.other_council.id}}.get(kind, {})
+    links = {"unit": {"unit_id": world.member.id}, "council": {"council_member_id": world.other_council.id}}.get(
+        kind, {}
+    )
     response = _create(client, kind=kind, username="  Nguyen.Van-An_2 ", email="an@sonoivu.gov.vn", **links)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert "người dùng phải đổi khi đăng nhập lần đầu" in response.text
@@ -72,8 +75,10 @@ def test_create_shows_the_password_once_and_forces_a_change(world, auth, client,
     assert auth.login("nguyen.van-an_2", password).status_code == 303
     forced = client.get("/")
     assert forced.status_code == 302 and forced.headers["Location"].endswith("/password")
-    changed = client.post("/password", data={"current_password": password, "new_password": "Thi-dua-2026-moi",
-                                             "confirm": "Thi-dua-2026-moi"})
+    changed = client.post(
+        "/password",
+        data={"current_password": password, "new_password": "Thi-dua-2026-moi", "confirm": "Thi-dua-2026-moi"},
+    )
     assert changed.status_code == 303
     assert client.get("/").status_code == 200
     assert not db.session.get(User, user.id).must_change_password
@@ -81,8 +86,10 @@ def test_create_shows_the_password_once_and_forces_a_change(world, auth, client,
 
 def test_create_with_htmx_swaps_the_form_and_refreshes_the_list(world, auth, hx):
     auth.login("secretariat")
-    response = hx.post("/accounts/", data={"kind": "unit", "unit_id": str(world.head.id), "username": "an.binh2",
-                                           "full_name": "Trần Văn Bình"})
+    response = hx.post(
+        "/accounts/",
+        data={"kind": "unit", "unit_id": str(world.head.id), "username": "an.binh2", "full_name": "Trần Văn Bình"},
+    )
     assert response.status_code == 200 and "<html" not in response.text
     assert _password(response) and 'hx-history="false"' in response.text  # kept out of htmx's history cache
     assert "accounts-changed" in response.headers["HX-Trigger"]
@@ -98,15 +105,18 @@ def test_duplicate_username_is_refused_case_insensitively(world, auth, client):
     assert _count_users() == before
 
 
-@pytest.mark.parametrize("username, message", [
-    ("nguyễn.an", "Tên đăng nhập phải viết không dấu"),
-    ("đoàn", "Tên đăng nhập phải viết không dấu"),
-    ("van an", "Tên đăng nhập không được có khoảng trắng."),
-    ("ab", "Tên đăng nhập dài từ 3 đến 64 ký tự."),
-    ("an/binh", "chỉ gồm chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới"),
-    ("   ", "Vui lòng nhập trường này."),
-    ("x" * 65, "Tối đa 64 ký tự."),
-])
+@pytest.mark.parametrize(
+    "username, message",
+    [
+        ("nguyễn.an", "Tên đăng nhập phải viết không dấu"),
+        ("đoàn", "Tên đăng nhập phải viết không dấu"),
+        ("van an", "Tên đăng nhập không được có khoảng trắng."),
+        ("ab", "Tên đăng nhập dài từ 3 đến 64 ký tự."),
+        ("an/binh", "chỉ gồm chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới"),
+        ("   ", "Vui lòng nhập trường này."),
+        ("x" * 65, "Tối đa 64 ký tự."),
+    ],
+)
 def test_username_rules(world, auth, client, username, message):
     auth.login("secretariat")
     before = _count_users()
@@ -149,14 +159,19 @@ def test_edit_in_place_returns_the_row(world, auth, hx):
     member = world.users["member"]
     form = hx.get(f"/accounts/{member.id}/edit")
     assert form.status_code == 200 and "<tr" in form.text and "<html" not in form.text
-    saved = hx.post(f"/accounts/{member.id}/edit", data={"full_name": "Lê Thị Hoa", "email": "hoa@xa.vn", "active": "y"})
+    saved = hx.post(
+        f"/accounts/{member.id}/edit", data={"full_name": "Lê Thị Hoa", "email": "hoa@xa.vn", "active": "y"}
+    )
     assert saved.status_code == 200 and "Lê Thị Hoa" in saved.text and "Sửa" in saved.text
     bad = hx.post(f"/accounts/{member.id}/edit", data={"full_name": "Lê Thị Hoa", "email": "hoa@", "active": "y"})
     assert bad.status_code == 422 and "Địa chỉ e-mail không hợp lệ." in bad.text
     cancel = hx.get(f"/accounts/{member.id}/row")
     assert cancel.status_code == 200 and "hoa@xa.vn" in cancel.text
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "User",
-                                                       AuditEntry.object_id == str(member.id), AuditEntry.action == "update"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "User", AuditEntry.object_id == str(member.id), AuditEntry.action == "update"
+        )
+    )
     assert entry.changes["full_name"] == ["member", "Lê Thị Hoa"] and entry.username == "secretariat"
 
 
@@ -209,8 +224,9 @@ def test_reset_password(world, auth, client, hx):
     assert response.headers["Cache-Control"] == "no-store" and 'hx-history="false"' in response.text
     password = _password(response)
     assert password not in client.get(f"/accounts/{head.id}").text  # shown once
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "password",
-                                                       AuditEntry.object_id == str(head.id)))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "password", AuditEntry.object_id == str(head.id))
+    )
     assert entry.username == "secretariat" and entry.summary.startswith("Cấp lại mật khẩu")
     own = client.post(f"/accounts/{world.users['secretariat'].id}/reset-password")
     assert own.status_code == 422 and "Đổi mật khẩu" in own.text
@@ -233,7 +249,9 @@ def test_unit_accounts_for_units_without_one(world, auth, client):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     rows = re.findall(r"<tr><td>([^<]+)</td><td><code>([^<]+)</code></td><td><code[^>]*>([^<]+)</code>", response.text)
     assert sorted((name, username) for name, username, _ in rows) == [
-        ("Sở Y tế", "syt"), ("UBND phường Đông Thành", "ubnd-phuong-dong-thanh")]
+        ("Sở Y tế", "syt"),
+        ("UBND phường Đông Thành", "ubnd-phuong-dong-thanh"),
+    ]
     for _, username, password in rows:
         user = db.session.scalar(select(User).where(User.username == username))
         assert user.kind == "unit" and user.must_change_password and user.check_password(password)
@@ -269,8 +287,15 @@ def test_list_queries_do_not_grow_with_users(world, auth, client, count_queries)
     members = [factories.council_member() for _ in range(10)]
     for n in range(200):  # a fixed hash: two hundred real ones would only slow the test
         links = {"unit": units[n % 20]} if n % 2 else {"council_member": members[n % 10]}
-        db.session.add(User(username=f"nguoi.dung{n:03d}", full_name=f"Người dùng {n}", password_hash="x",
-                            kind="unit" if n % 2 else "council", **links))
+        db.session.add(
+            User(
+                username=f"nguoi.dung{n:03d}",
+                full_name=f"Người dùng {n}",
+                password_hash="x",
+                kind="unit" if n % 2 else "council",
+                **links,
+            )
+        )
     db.session.commit()
     with count_queries() as many:
         page = client.get("/accounts/")

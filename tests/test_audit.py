@@ -1,4 +1,5 @@
 """The audit hook: every change of an audited row is logged in the same transaction."""
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -8,8 +9,11 @@ from tests import factories
 
 
 def _entries(object_type, object_id):
-    return db.session.scalars(select(AuditEntry).where(
-        AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id)).order_by(AuditEntry.id)).all()
+    return db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id))
+        .order_by(AuditEntry.id)
+    ).all()
 
 
 def test_create_update_delete_with_before_and_after(app):

@@ -1,4 +1,5 @@
 """The audit log viewer: newest first, filters, Vietnamese labels and times, read-only; who may."""
+
 import re
 from datetime import date, datetime
 
@@ -18,8 +19,9 @@ def _ids(response) -> list[int]:
 
 
 def _entry(at: datetime, **fields) -> AuditEntry:
-    entry = AuditEntry(at=at, username=fields.pop("username", "secretariat"), action=fields.pop("action", "update"),
-                       **fields)
+    entry = AuditEntry(
+        at=at, username=fields.pop("username", "secretariat"), action=fields.pop("action", "update"), **fields
+    )
     db.session.add(entry)
     db.session.commit()
     return entry
@@ -51,10 +53,16 @@ def test_newest_first(world, auth, client):
 def test_filter_by_object_type_with_vietnamese_choices(world, auth, client, hx):
     auth.login("secretariat")
     page = client.get("/audit-log/")
-    for value, label in (("Unit", "Đơn vị"), ("Cluster", "Cụm, khối"), ("Membership", "Thành viên cụm"),
-                         ("Term", "Nhiệm kỳ/phân công"), ("TermPosition", "Trưởng/Phó"),
-                         ("EmulationYear", "Năm thi đua"), ("CouncilMember", "Thành viên Hội đồng"),
-                         ("User", "Tài khoản")):
+    for value, label in (
+        ("Unit", "Đơn vị"),
+        ("Cluster", "Cụm, khối"),
+        ("Membership", "Thành viên cụm"),
+        ("Term", "Nhiệm kỳ/phân công"),
+        ("TermPosition", "Trưởng/Phó"),
+        ("EmulationYear", "Năm thi đua"),
+        ("CouncilMember", "Thành viên Hội đồng"),
+        ("User", "Tài khoản"),
+    ):
         assert f'<option value="{value}">{label}</option>' in page.text
     assert 'value="UnitChange"' not in page.text  # only the types present in the log
     response = hx.get("/audit-log/?object_type=CouncilMember")
@@ -64,8 +72,10 @@ def test_filter_by_object_type_with_vietnamese_choices(world, auth, client, hx):
 
 def test_filter_by_object_gives_its_history(world, auth, client, hx):
     auth.login("secretariat")
-    client.post(f"/units/{world.member.id}/rename", data={"rename-new_name": "UBND xã Tân Hồng mới",
-                                                          "rename-effective_on": "01/07/2025"})
+    client.post(
+        f"/units/{world.member.id}/rename",
+        data={"rename-new_name": "UBND xã Tân Hồng mới", "rename-effective_on": "01/07/2025"},
+    )
     response = hx.get(f"/audit-log/?object_type=Unit&object_id={world.member.id}")
     ids = _ids(response)
     assert ids == _expected(AuditEntry.object_type == "Unit", AuditEntry.object_id == str(world.member.id))
@@ -88,8 +98,13 @@ def test_filter_by_user_and_action(world, auth, client, hx):
 def test_filter_by_date_range_in_vietnam_time(world, auth, hx):
     auth.login("secretariat")
     # 17:30 UTC on 1 March is 00:30 on 2 March in Vietnam
-    late = _entry(datetime(2024, 3, 1, 17, 30), object_type="Unit", object_id="99", object_label="Đơn vị cũ",
-                  changes={"retired_on": [None, "2024-03-01"], "active": [True, False]})
+    late = _entry(
+        datetime(2024, 3, 1, 17, 30),
+        object_type="Unit",
+        object_id="99",
+        object_label="Đơn vị cũ",
+        changes={"retired_on": [None, "2024-03-01"], "active": [True, False]},
+    )
     early = _entry(datetime(2024, 3, 1, 16, 59), object_type="Unit", object_id="98", summary="Trước nửa đêm")
     on_2nd = hx.get("/audit-log/?date_from=02/03/2024&date_to=02/03/2024")
     assert _ids(on_2nd) == [late.id]
@@ -116,18 +131,29 @@ def test_bad_dates_are_explained_and_left_out(world, auth, client, hx):
 def test_entry_page_shows_every_change(world, auth, client):
     auth.login("secretariat")
     with acting_as(Actor(world.users["secretariat"].id, "secretariat")):
-        org.save_council_member(db.session, world.other_council, full_name="Trần Thu Hà", position="Phó Giám đốc Sở",
-                                organisation="Sở Nội vụ", phone="0277 3851 234", email="ha@snv.gov.vn",
-                                council_role="standing")
+        org.save_council_member(
+            db.session,
+            world.other_council,
+            full_name="Trần Thu Hà",
+            position="Phó Giám đốc Sở",
+            organisation="Sở Nội vụ",
+            phone="0277 3851 234",
+            email="ha@snv.gov.vn",
+            council_role="standing",
+        )
     db.session.commit()
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "CouncilMember",
-                                                       AuditEntry.action == "update"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.object_type == "CouncilMember", AuditEntry.action == "update")
+    )
     listing = client.get("/audit-log/?object_type=CouncilMember&action=update")
     assert "… và 1 thay đổi khác" not in listing.text  # five changes fit in the row
     page = client.get(f"/audit-log/{entry.id}")
     assert page.status_code == 200
-    for label, before, after in (("Chức vụ", "Ủy viên Hội đồng", "Phó Giám đốc Sở"), ("Cơ quan", "—", "Sở Nội vụ"),
-                                 ("Vai trò trong Hội đồng", "Ủy viên", "Ủy viên thường trực")):
+    for label, before, after in (
+        ("Chức vụ", "Ủy viên Hội đồng", "Phó Giám đốc Sở"),
+        ("Cơ quan", "—", "Sở Nội vụ"),
+        ("Vai trò trong Hội đồng", "Ủy viên", "Ủy viên thường trực"),
+    ):
         assert f'<th scope="row" class="fw-normal">{label}</th><td>{before}</td><td>{after}</td>' in page.text
     assert "Lịch sử của đối tượng này" in page.text and "Thành viên Hội đồng" in page.text
     assert client.get("/audit-log/999999").status_code == 404
@@ -165,9 +191,15 @@ def test_list_queries_do_not_grow_with_entries(world, auth, client, count_querie
     with count_queries() as few:
         assert client.get("/audit-log/").status_code == 200
     db.session.add_all(
-        AuditEntry(at=datetime(2025, 1, 1, n % 24, n % 60), username=f"user{n % 7}", action="update",
-                   object_type=("Unit", "Cluster", "User", "Term")[n % 4], object_id=str(n), object_label=f"Mục {n}",
-                   changes={"name": [f"Cũ {n}", f"Mới {n}"]})
+        AuditEntry(
+            at=datetime(2025, 1, 1, n % 24, n % 60),
+            username=f"user{n % 7}",
+            action="update",
+            object_type=("Unit", "Cluster", "User", "Term")[n % 4],
+            object_id=str(n),
+            object_label=f"Mục {n}",
+            changes={"name": [f"Cũ {n}", f"Mới {n}"]},
+        )
         for n in range(500)
     )
     db.session.commit()

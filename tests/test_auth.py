@@ -1,4 +1,5 @@
 """Sign-in, throttling, no user enumeration, safe redirects, forced password change."""
+
 import pytest
 from sqlalchemy import select
 
@@ -47,9 +48,15 @@ def test_inactive_user_cannot_sign_in(world, auth):
     assert response.status_code == 422 and BAD in response.text
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/units/", "/units/"), ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("javascript:alert(1)", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/units/", "/units/"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 def test_next_is_only_a_local_path(world, client, target, expected):
     response = client.post(f"/login?next={target}", data={"username": "secretariat", "password": factories.PASSWORD})
     assert response.headers["Location"] == expected
@@ -67,15 +74,29 @@ def test_first_login_forces_password_change(world, auth, client):
     auth.login("member")
     assert client.get("/").headers["Location"] == "/password"
     assert client.get("/clusters/1").headers["Location"] == "/password"
-    short = client.post("/password", data={"current_password": factories.PASSWORD, "new_password": "ngan1", "confirm": "ngan1"})
+    short = client.post(
+        "/password", data={"current_password": factories.PASSWORD, "new_password": "ngan1", "confirm": "ngan1"}
+    )
     assert short.status_code == 422 and "ít nhất 10 ký tự" in short.text
-    letters = client.post("/password", data={"current_password": factories.PASSWORD, "new_password": "chicochu" * 2, "confirm": "chicochu" * 2})
+    letters = client.post(
+        "/password",
+        data={"current_password": factories.PASSWORD, "new_password": "chicochu" * 2, "confirm": "chicochu" * 2},
+    )
     assert letters.status_code == 422 and "cả chữ và số" in letters.text
-    mismatch = client.post("/password", data={"current_password": factories.PASSWORD, "new_password": "Moi-2026-abc", "confirm": "Moi-2026-abd"})
+    mismatch = client.post(
+        "/password",
+        data={"current_password": factories.PASSWORD, "new_password": "Moi-2026-abc", "confirm": "Moi-2026-abd"},
+    )
     assert mismatch.status_code == 422 and "không khớp" in mismatch.text
-    wrong = client.post("/password", data={"current_password": "sai-mat-khau-1", "new_password": "Moi-2026-abc", "confirm": "Moi-2026-abc"})
+    wrong = client.post(
+        "/password",
+        data={"current_password": "sai-mat-khau-1", "new_password": "Moi-2026-abc", "confirm": "Moi-2026-abc"},
+    )
     assert wrong.status_code == 422 and "Mật khẩu hiện tại không đúng." in wrong.text
-    ok = client.post("/password", data={"current_password": factories.PASSWORD, "new_password": "Moi-2026-abc", "confirm": "Moi-2026-abc"})
+    ok = client.post(
+        "/password",
+        data={"current_password": factories.PASSWORD, "new_password": "Moi-2026-abc", "confirm": "Moi-2026-abc"},
+    )
     assert ok.status_code == 303
     assert client.get("/").status_code == 200
     assert not db.session.get(User, user.id).must_change_password
@@ -127,7 +148,10 @@ def test_redis_throttle_shares_state_across_workers():
         client.ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("Redis is not reachable at 127.0.0.1:6379: the Redis throttle test did not run")
-    worker_a, worker_b = RedisThrottle(client, 3, 30), RedisThrottle(redis.Redis.from_url("redis://127.0.0.1:6379/15"), 3, 30)
+    worker_a, worker_b = (
+        RedisThrottle(client, 3, 30),
+        RedisThrottle(redis.Redis.from_url("redis://127.0.0.1:6379/15"), 3, 30),
+    )
     worker_a.reset("user:shared")
     worker_a.fail("user:shared")
     worker_b.fail("user:shared")

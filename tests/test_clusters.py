@@ -1,4 +1,5 @@
 """Clusters and their year: members, rotation, leadership; bad input; scope; query counts."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -70,8 +71,10 @@ def test_database_refuses_a_unit_in_two_clusters(world):
 
 def test_head_equal_to_deputy_is_refused(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/clusters/{world.cluster.id}/term?year=2026", data={
-        "head_id": world.member.id, "deputy_ids": [world.member.id], "overseer_id": 0})
+    response = client.post(
+        f"/clusters/{world.cluster.id}/term?year=2026",
+        data={"head_id": world.member.id, "deputy_ids": [world.member.id], "overseer_id": 0},
+    )
     assert response.status_code == 422 and "phải là hai đơn vị khác nhau" in response.text
     term = _term(world)
     db.session.refresh(term)
@@ -80,8 +83,9 @@ def test_head_equal_to_deputy_is_refused(world, auth, client):
 
 def test_head_must_be_a_member(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/clusters/{world.cluster.id}/term?year=2026", data={
-        "head_id": world.outsider.id, "overseer_id": 0})
+    response = client.post(
+        f"/clusters/{world.cluster.id}/term?year=2026", data={"head_id": world.outsider.id, "overseer_id": 0}
+    )
     # the outsider is not even offered: WTForms refuses the choice before the service does
     assert response.status_code == 422
     assert _term(world).head_unit.id == world.head.id
@@ -96,8 +100,11 @@ def test_service_refuses_head_not_member_and_database_too(world):
     with pytest.raises(DomainError, match="phải là thành viên"):
         years.assign_term(db.session, term, head_id=world.outsider.id, deputy_ids=[], overseer_id=None)
     db.session.rollback()
-    db.session.add(TermPosition(term_id=term.id, year_id=term.year_id, cluster_id=term.cluster_id,
-                                unit_id=world.outsider.id, role="deputy"))
+    db.session.add(
+        TermPosition(
+            term_id=term.id, year_id=term.year_id, cluster_id=term.cluster_id, unit_id=world.outsider.id, role="deputy"
+        )
+    )
     with pytest.raises(IntegrityError):  # composite key onto memberships
         db.session.flush()
     db.session.rollback()
@@ -108,8 +115,9 @@ def test_database_refuses_head_as_deputy_and_two_heads(world):
 
     term = _term(world)
     for unit_id, role in ((world.head.id, "deputy"), (world.member.id, "head")):
-        db.session.add(TermPosition(term_id=term.id, year_id=term.year_id, cluster_id=term.cluster_id,
-                                    unit_id=unit_id, role=role))
+        db.session.add(
+            TermPosition(term_id=term.id, year_id=term.year_id, cluster_id=term.cluster_id, unit_id=unit_id, role=role)
+        )
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
@@ -117,9 +125,17 @@ def test_database_refuses_head_as_deputy_and_two_heads(world):
 
 def test_reassign_swaps_head_and_deputy(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/clusters/{world.cluster.id}/term?year=2026", data={
-        "head_id": world.deputy.id, "deputy_ids": [world.head.id, world.member.id], "overseer_id": world.overseer.id,
-        "decision_number": "15/QĐ-HĐTĐKT", "decision_date": "20/01/2026", "decision_issuer": "Hội đồng TĐ-KT tỉnh"})
+    response = client.post(
+        f"/clusters/{world.cluster.id}/term?year=2026",
+        data={
+            "head_id": world.deputy.id,
+            "deputy_ids": [world.head.id, world.member.id],
+            "overseer_id": world.overseer.id,
+            "decision_number": "15/QĐ-HĐTĐKT",
+            "decision_date": "20/01/2026",
+            "decision_issuer": "Hội đồng TĐ-KT tỉnh",
+        },
+    )
     assert response.status_code == 303
     term = _term(world)
     db.session.refresh(term)
@@ -130,8 +146,10 @@ def test_reassign_swaps_head_and_deputy(world, auth, client):
 
 def test_decision_needs_a_date(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/clusters/{world.cluster.id}/term?year=2026", data={
-        "head_id": world.head.id, "overseer_id": 0, "decision_number": "1/QĐ", "decision_date": ""})
+    response = client.post(
+        f"/clusters/{world.cluster.id}/term?year=2026",
+        data={"head_id": world.head.id, "overseer_id": 0, "decision_number": "1/QĐ", "decision_date": ""},
+    )
     assert response.status_code == 422 and "Nhập ngày ban hành quyết định." in response.text
 
 
@@ -151,14 +169,26 @@ def test_move_in_rotation(world, auth, client):
     auth.login("secretariat")
     member = db.session.scalar(select(Membership).where(Membership.unit_id == world.member.id))
     assert client.post(f"/clusters/memberships/{member.id}/move", data={"step": "-1"}).status_code == 303
-    assert years.member_ids(db.session, world.year.id, world.cluster.id) == [world.head.id, world.member.id, world.deputy.id]
+    assert years.member_ids(db.session, world.year.id, world.cluster.id) == [
+        world.head.id,
+        world.member.id,
+        world.deputy.id,
+    ]
     assert client.post(f"/clusters/memberships/{member.id}/move", data={"step": "7"}).status_code == 400
 
 
-@pytest.mark.parametrize("username, status", [
-    ("secretariat", 200), ("overseer", 200), ("council", 200), ("head", 200), ("deputy", 200), ("member", 200),
-    ("outsider", 404),
-])
+@pytest.mark.parametrize(
+    "username, status",
+    [
+        ("secretariat", 200),
+        ("overseer", 200),
+        ("council", 200),
+        ("head", 200),
+        ("deputy", 200),
+        ("member", 200),
+        ("outsider", 404),
+    ],
+)
 def test_who_sees_the_cluster(world, auth, client, username, status):
     auth.login(username)
     assert client.get(f"/clusters/{world.cluster.id}").status_code == status
@@ -189,14 +219,15 @@ def test_only_the_secretariat_changes_structure(world, auth, client, username):
 
 
 def _grow(world, clusters: int, units_per_cluster: int):
-    for i in range(clusters):
+    for _ in range(clusters):
         cluster = factories.cluster()
         units = [factories.unit() for _ in range(units_per_cluster)]
         for unit in units:
             years.add_membership(db.session, world.year, cluster, unit)
         term = years.ensure_term(db.session, world.year, cluster)
-        years.assign_term(db.session, term, head_id=units[0].id, deputy_ids=[units[1].id, units[2].id],
-                          overseer_id=world.overseer.id)
+        years.assign_term(
+            db.session, term, head_id=units[0].id, deputy_ids=[units[1].id, units[2].id], overseer_id=world.overseer.id
+        )
     for unit in [factories.unit() for _ in range(units_per_cluster)]:
         years.add_membership(db.session, world.year, world.cluster, unit)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Council members: list, search, in-place edit, detail, deactivation; bad input; who may."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -16,8 +17,14 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(CouncilMember))
 
 
-GOOD = {"full_name": "Nguyễn Văn Bình", "position": "Phó Giám đốc Sở Nội vụ", "organisation": "Sở Nội vụ",
-        "council_role": "standing", "phone": "+84 277 385 1234", "email": " binh@snv.dongthap.gov.vn "}
+GOOD = {
+    "full_name": "Nguyễn Văn Bình",
+    "position": "Phó Giám đốc Sở Nội vụ",
+    "organisation": "Sở Nội vụ",
+    "council_role": "standing",
+    "phone": "+84 277 385 1234",
+    "email": " binh@snv.dongthap.gov.vn ",
+}
 
 
 def test_list_three_ways(world, auth, client, hx):
@@ -67,24 +74,28 @@ def test_create_member_and_audit(world, auth, client):
     member = _member("Nguyễn Văn Bình")
     assert member is not None and member.email == "binh@snv.dongthap.gov.vn" and member.council_role == "standing"
     assert member.active and member.phone == "+84 277 385 1234"
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "CouncilMember",
-                                                       AuditEntry.object_id == str(member.id)))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.object_type == "CouncilMember", AuditEntry.object_id == str(member.id))
+    )
     assert entry.action == "create" and entry.username == "secretariat"
     assert entry.changes["full_name"] == [None, "Nguyễn Văn Bình"]
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("full_name", "   ", "Vui lòng nhập trường này."),
-    ("full_name", "X" * 129, "Tối đa 128 ký tự."),
-    ("position", "X" * 256, "Tối đa 255 ký tự."),
-    ("organisation", "X" * 256, "Tối đa 255 ký tự."),
-    ("phone", "1" * 33, "Tối đa 32 ký tự."),
-    ("phone", "0277-385.1234", "Số điện thoại chỉ gồm chữ số, dấu cách và dấu +."),
-    ("email", "binh.snv.gov.vn", "Địa chỉ e-mail không hợp lệ"),
-    ("email", "binh @snv.gov.vn", "Địa chỉ e-mail không hợp lệ"),
-    ("email", "a@" + "b" * 251 + ".vn", "Tối đa 255 ký tự."),
-    ("council_role", "king", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("full_name", "   ", "Vui lòng nhập trường này."),
+        ("full_name", "X" * 129, "Tối đa 128 ký tự."),
+        ("position", "X" * 256, "Tối đa 255 ký tự."),
+        ("organisation", "X" * 256, "Tối đa 255 ký tự."),
+        ("phone", "1" * 33, "Tối đa 32 ký tự."),
+        ("phone", "0277-385.1234", "Số điện thoại chỉ gồm chữ số, dấu cách và dấu +."),
+        ("email", "binh.snv.gov.vn", "Địa chỉ e-mail không hợp lệ"),
+        ("email", "binh @snv.gov.vn", "Địa chỉ e-mail không hợp lệ"),
+        ("email", "a@" + "b" * 251 + ".vn", "Tối đa 255 ký tự."),
+        ("council_role", "king", "Not a valid choice"),
+    ],
+)
 def test_bad_input_is_explained_and_nothing_saved(world, auth, client, hx, field, value, message):
     auth.login("secretariat")
     before = _count()
@@ -113,8 +124,9 @@ def test_edit_in_place_returns_the_row(world, auth, hx):
     assert member.full_name == "Trần Thu Hà (mới)" and member.active
     cancel = hx.get(f"/council/{member.id}/row")
     assert cancel.status_code == 200 and "Trần Thu Hà (mới)" in cancel.text and "<input" not in cancel.text
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "CouncilMember",
-                                                       AuditEntry.action == "update"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.object_type == "CouncilMember", AuditEntry.action == "update")
+    )
     assert entry.changes["full_name"] == ["Trần Thu Hà", "Trần Thu Hà (mới)"]
 
 
@@ -193,9 +205,14 @@ def test_deactivate_and_reactivate(world, auth, client):
     assert "Hoạt động trở lại" in client.get(f"/council/{world.other_council.id}").text
     assert client.post(url).status_code == 303
     assert db.session.get(CouncilMember, world.other_council.id).active
-    changes = [e.changes["active"] for e in db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == "CouncilMember", AuditEntry.action == "update")
-        .order_by(AuditEntry.id))]
+    changes = [
+        e.changes["active"]
+        for e in db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "CouncilMember", AuditEntry.action == "update")
+            .order_by(AuditEntry.id)
+        )
+    ]
     assert changes == [[True, False], [False, True]]
 
 
@@ -216,10 +233,18 @@ def test_list_queries_stay_flat(world, auth, client, count_queries):
     assert n() == small
 
 
-@pytest.mark.parametrize("method, url", [
-    ("get", "/council/"), ("post", "/council/"), ("get", "/council/{id}"), ("get", "/council/{id}/edit"),
-    ("post", "/council/{id}/edit"), ("get", "/council/{id}/row"), ("post", "/council/{id}/active"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/council/"),
+        ("post", "/council/"),
+        ("get", "/council/{id}"),
+        ("get", "/council/{id}/edit"),
+        ("post", "/council/{id}/edit"),
+        ("get", "/council/{id}/row"),
+        ("post", "/council/{id}/active"),
+    ],
+)
 def test_only_the_secretariat_manages_the_council(world, auth, client, method, url):
     url = url.format(id=world.other_council.id)
     for username in ("head", "member", "overseer", "council"):

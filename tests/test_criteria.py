@@ -1,4 +1,5 @@
 """The criteria editor on the web: who sees and edits what, in place, with live totals."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -14,8 +15,16 @@ from tests import factories
 def draft(world):
     cset = svc.create_set(db.session, world.cluster, world.year, title="Bảng tiêu chí 2026", target_total=D(100))
     section = svc.add_criterion(db.session, cset, None, code="I", title="Nhiệm vụ chính trị")
-    svc.add_criterion(db.session, cset, section, code="1", title="Thu ngân sách", method="quantitative",
-                      max_points=D(60), measure_unit="tỷ đồng")
+    svc.add_criterion(
+        db.session,
+        cset,
+        section,
+        code="1",
+        title="Thu ngân sách",
+        method="quantitative",
+        max_points=D(60),
+        measure_unit="tỷ đồng",
+    )
     svc.add_criterion(db.session, cset, section, code="2", title="Cải cách hành chính", max_points=D(40))
     db.session.commit()
     return cset
@@ -29,11 +38,16 @@ def test_head_starts_a_set(world, auth, client):
     auth.login("head")
     page = client.get(f"/criteria/{world.cluster.id}/2026")
     assert page.status_code == 200 and "Tạo bảng tiêu chí" in page.text
-    bad = client.post(f"/criteria/{world.cluster.id}/2026", data={"title": "", "target_total": "mười", "score_step": "0", "source": "empty"})
+    bad = client.post(
+        f"/criteria/{world.cluster.id}/2026",
+        data={"title": "", "target_total": "mười", "score_step": "0", "source": "empty"},
+    )
     assert bad.status_code == 422 and "Vui lòng nhập trường này." in bad.text and "Nhập một số" in bad.text
     assert db.session.scalar(select(func.count()).select_from(CriteriaSet)) == 0
-    ok = client.post(f"/criteria/{world.cluster.id}/2026", data={"title": "Bảng 2026", "target_total": "1.000",
-                                                                 "score_step": "0,5", "source": "empty"})
+    ok = client.post(
+        f"/criteria/{world.cluster.id}/2026",
+        data={"title": "Bảng 2026", "target_total": "1.000", "score_step": "0,5", "source": "empty"},
+    )
     assert ok.status_code == 303
     cset = db.session.scalar(select(CriteriaSet))
     assert (cset.target_total, cset.score_step, cset.status) == (D("1000"), D("0.5"), "draft")  # 1.000 is a thousand
@@ -53,17 +67,41 @@ def test_show_three_ways(draft, auth, client, hx):
 def test_add_edit_move_delete_in_place(draft, auth, hx):
     auth.login("head")
     section = _item("I")
-    added = hx.post(f"/criteria/sets/{draft.id}/items", data={
-        "parent_id": section.id, "code": "3", "title": "Chuyển đổi số", "kind": "scored", "method": "pass_fail", "max_points": "10"})
+    added = hx.post(
+        f"/criteria/sets/{draft.id}/items",
+        data={
+            "parent_id": section.id,
+            "code": "3",
+            "title": "Chuyển đổi số",
+            "kind": "scored",
+            "method": "pass_fail",
+            "max_points": "10",
+        },
+    )
     assert added.status_code == 200 and "Chuyển đổi số" in added.text and "110" in added.text  # live total
-    clash = hx.post(f"/criteria/sets/{draft.id}/items", data={
-        "parent_id": section.id, "code": "3", "title": "Trùng", "kind": "scored", "method": "direct", "max_points": "1"})
+    clash = hx.post(
+        f"/criteria/sets/{draft.id}/items",
+        data={
+            "parent_id": section.id,
+            "code": "3",
+            "title": "Trùng",
+            "kind": "scored",
+            "method": "direct",
+            "max_points": "1",
+        },
+    )
     assert clash.status_code == 422 and clash.headers["HX-Retarget"] == f"#new-under-{section.id}"
     assert "Đã có tiêu chí mã “3” cùng cấp." in clash.text
     item = _item("3")
-    edited = hx.post(f"/criteria/items/{item.id}/edit", data={
-        "code": "3", "title": "Chuyển đổi số", "kind": "scored", "method": "direct", "max_points": "abc"})
-    assert edited.status_code == 422 and edited.headers["HX-Retarget"] == f"#edit-{item.id}" and "Nhập một số" in edited.text
+    edited = hx.post(
+        f"/criteria/items/{item.id}/edit",
+        data={"code": "3", "title": "Chuyển đổi số", "kind": "scored", "method": "direct", "max_points": "abc"},
+    )
+    assert (
+        edited.status_code == 422
+        and edited.headers["HX-Retarget"] == f"#edit-{item.id}"
+        and "Nhập một số" in edited.text
+    )
     moved = hx.post(f"/criteria/items/{item.id}/move", data={"step": "-1"})
     assert moved.status_code == 200
     assert [c.code for c in svc.load_tree(db.session, draft).kids(section)] == ["1", "3", "2"]
@@ -75,9 +113,13 @@ def test_full_page_fallbacks_without_javascript(draft, auth, client):
     auth.login("head")
     item = _item("2")
     page = client.get(f"/criteria/items/{item.id}/edit")
-    assert page.status_code == 200 and "<html" in page.text and "hx-post" not in page.text.split("criterion-form")[1][:300]
-    saved = client.post(f"/criteria/items/{item.id}/edit", data={"code": "2", "title": "CCHC", "kind": "scored",
-                                                                 "method": "direct", "max_points": "40"})
+    assert (
+        page.status_code == 200 and "<html" in page.text and "hx-post" not in page.text.split("criterion-form")[1][:300]
+    )
+    saved = client.post(
+        f"/criteria/items/{item.id}/edit",
+        data={"code": "2", "title": "CCHC", "kind": "scored", "method": "direct", "max_points": "40"},
+    )
     assert saved.status_code == 303 and saved.headers["Location"] == f"/criteria/sets/{draft.id}"
 
 
@@ -85,8 +127,10 @@ def test_lifecycle_on_the_web(draft, auth, client):
     auth.login("head")
     assert client.post(f"/criteria/sets/{draft.id}/publish").status_code == 303
     assert client.post(f"/criteria/sets/{draft.id}/lock").status_code == 303
-    locked = client.post(f"/criteria/items/{_item('2').id}/edit", data={"code": "2", "title": "X", "kind": "scored",
-                                                                         "method": "direct", "max_points": "1"})
+    locked = client.post(
+        f"/criteria/items/{_item('2').id}/edit",
+        data={"code": "2", "title": "X", "kind": "scored", "method": "direct", "max_points": "1"},
+    )
     assert locked.status_code == 422 and "tạo phiên bản mới" in locked.text
     short = client.post(f"/criteria/sets/{draft.id}/versions", data={"reason": "ngắn"})
     assert short.status_code == 422 and "ít nhất 10 ký tự" in short.text
@@ -106,8 +150,18 @@ def test_who_sees_a_draft(draft, auth, client, username):
     assert client.get(f"/criteria/sets/{draft.id}").status_code == VIEW[username]
 
 
-@pytest.mark.parametrize("username, status", [
-    ("secretariat", 200), ("overseer", 200), ("council", 200), ("head", 200), ("deputy", 200), ("member", 200), ("outsider", 404)])
+@pytest.mark.parametrize(
+    "username, status",
+    [
+        ("secretariat", 200),
+        ("overseer", 200),
+        ("council", 200),
+        ("head", 200),
+        ("deputy", 200),
+        ("member", 200),
+        ("outsider", 404),
+    ],
+)
 def test_who_sees_it_published(draft, auth, client, username, status):
     svc.publish(db.session, db.session.get(CriteriaSet, draft.id))
     db.session.commit()
@@ -118,13 +172,18 @@ def test_who_sees_it_published(draft, auth, client, username, status):
         assert ("Xóa" in response.text) is (username == "head")
 
 
-@pytest.mark.parametrize("username, status", [
-    ("secretariat", 403), ("overseer", 403), ("council", 404), ("deputy", 403), ("member", 404), ("outsider", 404)])
+@pytest.mark.parametrize(
+    "username, status",
+    [("secretariat", 403), ("overseer", 403), ("council", 404), ("deputy", 403), ("member", 404), ("outsider", 404)],
+)
 def test_only_the_head_edits(draft, auth, client, username, status):
     auth.login(username)
     item = _item("2")
     for url, data in [
-        (f"/criteria/sets/{draft.id}/items", {"code": "9", "title": "X", "kind": "scored", "method": "direct", "max_points": "1"}),
+        (
+            f"/criteria/sets/{draft.id}/items",
+            {"code": "9", "title": "X", "kind": "scored", "method": "direct", "max_points": "1"},
+        ),
         (f"/criteria/items/{item.id}/edit", {"code": "2", "title": "X"}),
         (f"/criteria/items/{item.id}/move", {"step": "1"}),
         (f"/criteria/items/{item.id}/delete", {}),
@@ -137,15 +196,27 @@ def test_only_the_head_edits(draft, auth, client, username, status):
 
 def test_head_lets_the_deputy_lead(draft, world, auth, client):
     auth.login("deputy")
-    assert client.post(f"/criteria/{world.cluster.id}/2026/delegation", data={"deputy_may_lead": "y"}).status_code == 403
+    assert (
+        client.post(f"/criteria/{world.cluster.id}/2026/delegation", data={"deputy_may_lead": "y"}).status_code == 403
+    )
     auth.logout()
     auth.login("head")
-    assert client.post(f"/criteria/{world.cluster.id}/2026/delegation", data={"deputy_may_lead": "y"}).status_code == 303
+    assert (
+        client.post(f"/criteria/{world.cluster.id}/2026/delegation", data={"deputy_may_lead": "y"}).status_code == 303
+    )
     assert db.session.scalar(select(Term.deputy_may_lead).where(Term.cluster_id == world.cluster.id))
     auth.logout()
     auth.login("deputy")
-    response = client.post(f"/criteria/items/{_item('2').id}/edit", data={
-        "code": "2", "title": "Cải cách hành chính, chuyển đổi số", "kind": "scored", "method": "direct", "max_points": "40"})
+    response = client.post(
+        f"/criteria/items/{_item('2').id}/edit",
+        data={
+            "code": "2",
+            "title": "Cải cách hành chính, chuyển đổi số",
+            "kind": "scored",
+            "method": "direct",
+            "max_points": "40",
+        },
+    )
     assert response.status_code == 303
 
 
@@ -157,18 +228,36 @@ def test_start_from_last_year_and_from_a_template(world, auth, client):
         years.add_membership(db.session, last, world.cluster, unit)
     old = svc.create_set(db.session, world.cluster, last, title="Bảng 2025", target_total=D(100))
     svc.add_criterion(db.session, old, None, code="I", title="Phần cũ", max_points=D(100))
-    template = svc.create_set(db.session, None, None, title="Mẫu cụm xã, phường", target_total=D(100), template_kind="cluster")
+    template = svc.create_set(
+        db.session, None, None, title="Mẫu cụm xã, phường", target_total=D(100), template_kind="cluster"
+    )
     svc.add_criterion(db.session, template, None, code="I", title="Phần mẫu", max_points=D(100))
     svc.publish(db.session, template)
     db.session.commit()
     auth.login("head")
     page = client.get(f"/criteria/{world.cluster.id}/2026")
     assert "Bảng tiêu chí năm trước" in page.text and "Mẫu của tỉnh: Mẫu cụm xã, phường" in page.text
-    wrong = client.post(f"/criteria/{world.cluster.id}/2026", data={"title": "Bảng 2026", "target_total": "100",
-                                                                    "score_step": "0,25", "source": "template", "source_set_id": old.id})
+    wrong = client.post(
+        f"/criteria/{world.cluster.id}/2026",
+        data={
+            "title": "Bảng 2026",
+            "target_total": "100",
+            "score_step": "0,25",
+            "source": "template",
+            "source_set_id": old.id,
+        },
+    )
     assert wrong.status_code == 422 and "Chọn bảng nguồn phù hợp" in wrong.text
-    ok = client.post(f"/criteria/{world.cluster.id}/2026", data={"title": "Bảng 2026", "target_total": "100",
-                                                                 "score_step": "0,25", "source": "template", "source_set_id": template.id})
+    ok = client.post(
+        f"/criteria/{world.cluster.id}/2026",
+        data={
+            "title": "Bảng 2026",
+            "target_total": "100",
+            "score_step": "0,25",
+            "source": "template",
+            "source_set_id": template.id,
+        },
+    )
     assert ok.status_code == 303
     cset = svc.in_force(db.session, world.cluster.id, world.year.id)
     assert [n.title for n in svc.load_tree(db.session, cset).roots] == ["Phần mẫu"] and cset.based_on_id == template.id
@@ -176,8 +265,10 @@ def test_start_from_last_year_and_from_a_template(world, auth, client):
 
 def test_templates_are_the_secretariats(world, auth, client):
     auth.login("secretariat")
-    made = client.post("/criteria/templates", data={"title": "Mẫu khối sở", "target_total": "100", "score_step": "0,5",
-                                                    "template_kind": "block"})
+    made = client.post(
+        "/criteria/templates",
+        data={"title": "Mẫu khối sở", "target_total": "100", "score_step": "0,5", "template_kind": "block"},
+    )
     assert made.status_code == 303
     template = db.session.scalar(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None)))
     assert template.template_kind == "block"
@@ -185,7 +276,10 @@ def test_templates_are_the_secretariats(world, auth, client):
     auth.login("head")
     assert client.get(f"/criteria/sets/{template.id}").status_code == 404  # a draft template
     assert "Mẫu khối sở" not in client.get("/criteria/templates").text
-    assert client.post("/criteria/templates", data={"title": "X", "target_total": "1", "score_step": "1"}).status_code == 403
+    assert (
+        client.post("/criteria/templates", data={"title": "X", "target_total": "1", "score_step": "1"}).status_code
+        == 403
+    )
 
 
 def test_print_page(draft, auth, client):
@@ -218,17 +312,29 @@ def test_excel_round_trip_on_the_web(draft, auth, client):
     exported = client.get(f"/criteria/sets/{draft.id}/export.xlsx")
     assert exported.status_code == 200 and exported.data[:2] == b"PK"
     before = [(n.code, n.title, n.max_points) for n, _ in svc.load_tree(db.session, draft).walk()]
-    ok = client.post(f"/criteria/sets/{draft.id}/import", data={"file": (BytesIO(exported.data), "bang.xlsx")},
-                     content_type="multipart/form-data")
+    ok = client.post(
+        f"/criteria/sets/{draft.id}/import",
+        data={"file": (BytesIO(exported.data), "bang.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 303
     after = [(n.code, n.title, n.max_points) for n, _ in svc.load_tree(db.session, draft).walk()]
     assert after == before
-    bad = client.post(f"/criteria/sets/{draft.id}/import", data={"file": (BytesIO(b"not a workbook"), "bang.xlsx")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        f"/criteria/sets/{draft.id}/import",
+        data={"file": (BytesIO(b"not a workbook"), "bang.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 422 and "không có gì được lưu" in bad.text
     none = client.post(f"/criteria/sets/{draft.id}/import", data={}, content_type="multipart/form-data")
     assert none.status_code == 422 and "Chọn tệp Excel" in none.text
     auth.logout()
     auth.login("member")
-    assert client.post(f"/criteria/sets/{draft.id}/import", data={"file": (BytesIO(exported.data), "b.xlsx")},
-                       content_type="multipart/form-data").status_code == 404
+    assert (
+        client.post(
+            f"/criteria/sets/{draft.id}/import",
+            data={"file": (BytesIO(exported.data), "b.xlsx")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 404
+    )

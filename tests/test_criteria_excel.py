@@ -1,4 +1,5 @@
 """Criteria tables in Excel: exact round trip, the documented layout, tables typed by hand, bad files."""
+
 import random
 import zipfile
 from datetime import datetime
@@ -16,74 +17,190 @@ from portal.services import criteria as svc
 from portal.services.criteria_excel import HEADER_ROW, export_workbook, parse_workbook, replace_tree
 
 # A realistic 40-item table: (code, title, fields, children). Scored sections add up to 100.
-GUIDE_THU = ("Đạt 100% dự toán: 4 điểm.\nVượt dự toán: cộng điểm theo tỷ lệ so với đơn vị dẫn đầu.\n"
-             "Không đạt: trừ tương ứng.")
+GUIDE_THU = (
+    "Đạt 100% dự toán: 4 điểm.\nVượt dự toán: cộng điểm theo tỷ lệ so với đơn vị dẫn đầu.\nKhông đạt: trừ tương ứng."
+)
 TABLE = [
-    ("I", "Thực hiện nhiệm vụ chính trị, phát triển kinh tế - xã hội", {}, [
-        ("1", "Thu ngân sách nhà nước trên địa bàn", dict(method="quantitative", max_points=D(8),
-                                                          measure_unit="triệu đồng", evidence_required=True,
-                                                          guidance=GUIDE_THU), []),
-        ("2", "Tốc độ tăng trưởng giá trị sản xuất", dict(method="quantitative", max_points=D(6),
-                                                         measure_unit="%"), []),
-        ("3", "Giải quyết việc làm cho người lao động", dict(method="quantitative", max_points=D(5),
-                                                            measure_unit="người"), []),
-        ("4", "Giảm nghèo bền vững, an sinh xã hội", dict(evidence_required=True,
-                                                         guidance="Chấm theo từng nội dung a, b, c."), [
-            ("a", "Tỷ lệ hộ nghèo giảm so với đầu năm", dict(method="quantitative", max_points=D("3.25"),
-                                                              measure_unit="%"), []),
-            ("b", "Hỗ trợ xây dựng, sửa chữa nhà ở cho hộ nghèo", dict(max_points=D("1.75")), []),
-            ("c", "Tỷ lệ người dân tham gia bảo hiểm y tế đạt chỉ tiêu giao",
-             dict(method="pass_fail", max_points=D(2), guidance="Đạt: 2 điểm; không đạt: 0 điểm."), []),
-        ]),
-        ("5", "Xây dựng nông thôn mới, đô thị văn minh", dict(max_points=D(4)), []),
-        ("6", "Chuyển đổi số, xây dựng chính quyền số", dict(max_points=D(5), evidence_required=True), []),
-    ]),
-    ("II", "Xây dựng Đảng, chính quyền, Mặt trận và các đoàn thể", {}, [
-        ("1", "Công tác xây dựng Đảng trong sạch, vững mạnh", dict(max_points=D(6)), []),
-        ("2", "Hoạt động của Mặt trận Tổ quốc và các đoàn thể", dict(max_points=D(5)), []),
-        ("3", "Bảo đảm quốc phòng, an ninh, trật tự an toàn xã hội", dict(max_points=D(5)), []),
-        ("4", "Tuyên truyền, phổ biến, giáo dục pháp luật", dict(method="pass_fail", max_points=D(4)), []),
-        ("5", "Phòng, chống tham nhũng, tiêu cực, lãng phí", dict(max_points=D(5),
-                                                               guidance="Có vụ việc bị phát hiện: 0 điểm."), []),
-    ]),
-    ("III", "Cải cách hành chính", {}, [
-        ("1", "Cải cách thủ tục hành chính", {}, [
-            ("1.1", "Tỷ lệ hồ sơ giải quyết đúng hạn", dict(method="quantitative", max_points=D(5), measure_unit="%"),
-             []),
-            ("1.2", "Dịch vụ công trực tuyến", {}, [
-                ("a", "Tỷ lệ hồ sơ trực tuyến toàn trình", dict(method="quantitative", max_points=D(3),
-                                                               measure_unit="%"), []),
-                ("b", "Thanh toán trực tuyến phí, lệ phí", dict(max_points=D(2)), []),
-            ]),
-        ]),
-        ("2", "Chỉ số hài lòng của người dân, tổ chức", dict(max_points=D(5)), []),
-        ("3", "Ứng dụng công nghệ thông tin trong quản lý", dict(max_points=D(5)), []),
-    ]),
-    ("IV", "Công tác thi đua, khen thưởng", {}, [
-        ("1", "Ban hành kế hoạch phát động phong trào thi đua", dict(method="pass_fail", max_points=D(4),
-                                                                    guidance="= 100% kế hoạch: đạt điểm tối đa"), []),
-        ("2", "Tổ chức các phong trào thi đua chuyên đề", dict(max_points=D(4)), []),
-        ("3", "Báo cáo sơ kết, tổng kết đúng thời hạn", dict(max_points=D(4)), []),
-        ("4", "Phát hiện, bồi dưỡng, nhân rộng điển hình tiên tiến", dict(max_points=D(4), evidence_required=True), []),
-        ("5", "Khen thưởng kịp thời, đúng đối tượng", dict(max_points=D(4)), []),
-    ]),
-    ("V", "Điểm thưởng", dict(kind="bonus"), [
-        ("1", "Được tặng Cờ thi đua của Chính phủ", dict(method="pass_fail", max_points=D(3), evidence_required=True),
-         []),
-        ("2", "Được tặng Bằng khen của Thủ tướng Chính phủ", dict(method="per_occurrence", points_each=D(1),
-                                                                 max_points=D(3)), []),
-        ("3", "Sáng kiến được công nhận cấp tỉnh", dict(method="per_occurrence", points_each=D("0.5"),
-                                                       max_points=D(2)), []),
-        ("4", "Mô hình mới, cách làm hay được nhân rộng", dict(max_points=D(2)), []),
-    ]),
-    ("VI", "Điểm trừ", dict(kind="deduction"), [
-        ("1", "Nộp báo cáo trễ hạn", dict(method="per_occurrence", points_each=D("0.5"), max_points=D(3),
-                                          guidance="Mỗi lần trễ hạn trừ 0,5 điểm,\ntối đa 3 điểm."), []),
-        ("2", "Vắng họp Cụm không có lý do", dict(method="per_occurrence", points_each=D(1), max_points=D(3)), []),
-        ("3", "Cán bộ bị kỷ luật từ khiển trách trở lên", dict(method="per_occurrence", points_each=D(2),
-                                                              max_points=D(5)), []),
-        ("4", "Sai phạm bị phát hiện qua thanh tra, kiểm tra", dict(method="pass_fail", max_points=D(5)), []),
-    ]),
+    (
+        "I",
+        "Thực hiện nhiệm vụ chính trị, phát triển kinh tế - xã hội",
+        {},
+        [
+            (
+                "1",
+                "Thu ngân sách nhà nước trên địa bàn",
+                dict(
+                    method="quantitative",
+                    max_points=D(8),
+                    measure_unit="triệu đồng",
+                    evidence_required=True,
+                    guidance=GUIDE_THU,
+                ),
+                [],
+            ),
+            (
+                "2",
+                "Tốc độ tăng trưởng giá trị sản xuất",
+                dict(method="quantitative", max_points=D(6), measure_unit="%"),
+                [],
+            ),
+            (
+                "3",
+                "Giải quyết việc làm cho người lao động",
+                dict(method="quantitative", max_points=D(5), measure_unit="người"),
+                [],
+            ),
+            (
+                "4",
+                "Giảm nghèo bền vững, an sinh xã hội",
+                dict(evidence_required=True, guidance="Chấm theo từng nội dung a, b, c."),
+                [
+                    (
+                        "a",
+                        "Tỷ lệ hộ nghèo giảm so với đầu năm",
+                        dict(method="quantitative", max_points=D("3.25"), measure_unit="%"),
+                        [],
+                    ),
+                    ("b", "Hỗ trợ xây dựng, sửa chữa nhà ở cho hộ nghèo", dict(max_points=D("1.75")), []),
+                    (
+                        "c",
+                        "Tỷ lệ người dân tham gia bảo hiểm y tế đạt chỉ tiêu giao",
+                        dict(method="pass_fail", max_points=D(2), guidance="Đạt: 2 điểm; không đạt: 0 điểm."),
+                        [],
+                    ),
+                ],
+            ),
+            ("5", "Xây dựng nông thôn mới, đô thị văn minh", dict(max_points=D(4)), []),
+            ("6", "Chuyển đổi số, xây dựng chính quyền số", dict(max_points=D(5), evidence_required=True), []),
+        ],
+    ),
+    (
+        "II",
+        "Xây dựng Đảng, chính quyền, Mặt trận và các đoàn thể",
+        {},
+        [
+            ("1", "Công tác xây dựng Đảng trong sạch, vững mạnh", dict(max_points=D(6)), []),
+            ("2", "Hoạt động của Mặt trận Tổ quốc và các đoàn thể", dict(max_points=D(5)), []),
+            ("3", "Bảo đảm quốc phòng, an ninh, trật tự an toàn xã hội", dict(max_points=D(5)), []),
+            ("4", "Tuyên truyền, phổ biến, giáo dục pháp luật", dict(method="pass_fail", max_points=D(4)), []),
+            (
+                "5",
+                "Phòng, chống tham nhũng, tiêu cực, lãng phí",
+                dict(max_points=D(5), guidance="Có vụ việc bị phát hiện: 0 điểm."),
+                [],
+            ),
+        ],
+    ),
+    (
+        "III",
+        "Cải cách hành chính",
+        {},
+        [
+            (
+                "1",
+                "Cải cách thủ tục hành chính",
+                {},
+                [
+                    (
+                        "1.1",
+                        "Tỷ lệ hồ sơ giải quyết đúng hạn",
+                        dict(method="quantitative", max_points=D(5), measure_unit="%"),
+                        [],
+                    ),
+                    (
+                        "1.2",
+                        "Dịch vụ công trực tuyến",
+                        {},
+                        [
+                            (
+                                "a",
+                                "Tỷ lệ hồ sơ trực tuyến toàn trình",
+                                dict(method="quantitative", max_points=D(3), measure_unit="%"),
+                                [],
+                            ),
+                            ("b", "Thanh toán trực tuyến phí, lệ phí", dict(max_points=D(2)), []),
+                        ],
+                    ),
+                ],
+            ),
+            ("2", "Chỉ số hài lòng của người dân, tổ chức", dict(max_points=D(5)), []),
+            ("3", "Ứng dụng công nghệ thông tin trong quản lý", dict(max_points=D(5)), []),
+        ],
+    ),
+    (
+        "IV",
+        "Công tác thi đua, khen thưởng",
+        {},
+        [
+            (
+                "1",
+                "Ban hành kế hoạch phát động phong trào thi đua",
+                dict(method="pass_fail", max_points=D(4), guidance="= 100% kế hoạch: đạt điểm tối đa"),
+                [],
+            ),
+            ("2", "Tổ chức các phong trào thi đua chuyên đề", dict(max_points=D(4)), []),
+            ("3", "Báo cáo sơ kết, tổng kết đúng thời hạn", dict(max_points=D(4)), []),
+            (
+                "4",
+                "Phát hiện, bồi dưỡng, nhân rộng điển hình tiên tiến",
+                dict(max_points=D(4), evidence_required=True),
+                [],
+            ),
+            ("5", "Khen thưởng kịp thời, đúng đối tượng", dict(max_points=D(4)), []),
+        ],
+    ),
+    (
+        "V",
+        "Điểm thưởng",
+        dict(kind="bonus"),
+        [
+            (
+                "1",
+                "Được tặng Cờ thi đua của Chính phủ",
+                dict(method="pass_fail", max_points=D(3), evidence_required=True),
+                [],
+            ),
+            (
+                "2",
+                "Được tặng Bằng khen của Thủ tướng Chính phủ",
+                dict(method="per_occurrence", points_each=D(1), max_points=D(3)),
+                [],
+            ),
+            (
+                "3",
+                "Sáng kiến được công nhận cấp tỉnh",
+                dict(method="per_occurrence", points_each=D("0.5"), max_points=D(2)),
+                [],
+            ),
+            ("4", "Mô hình mới, cách làm hay được nhân rộng", dict(max_points=D(2)), []),
+        ],
+    ),
+    (
+        "VI",
+        "Điểm trừ",
+        dict(kind="deduction"),
+        [
+            (
+                "1",
+                "Nộp báo cáo trễ hạn",
+                dict(
+                    method="per_occurrence",
+                    points_each=D("0.5"),
+                    max_points=D(3),
+                    guidance="Mỗi lần trễ hạn trừ 0,5 điểm,\ntối đa 3 điểm.",
+                ),
+                [],
+            ),
+            ("2", "Vắng họp Cụm không có lý do", dict(method="per_occurrence", points_each=D(1), max_points=D(3)), []),
+            (
+                "3",
+                "Cán bộ bị kỷ luật từ khiển trách trở lên",
+                dict(method="per_occurrence", points_each=D(2), max_points=D(5)),
+                [],
+            ),
+            ("4", "Sai phạm bị phát hiện qua thanh tra, kiểm tra", dict(method="pass_fail", max_points=D(5)), []),
+        ],
+    ),
 ]
 SECTION_I, ITEM_THU, ITEM_GIAM_NGHEO, ITEM_A = 6, 7, 10, 11  # Excel rows of the export (header at row 5)
 
@@ -96,8 +213,21 @@ def _build(cset, nodes=TABLE, parent=None):
 
 def _snapshot(cset):
     tree = svc.load_tree(db.session, cset)
-    return [(n.code, n.title, n.guidance, n.kind, n.method, n.max_points, n.points_each, n.measure_unit,
-             n.evidence_required, depth) for n, depth in tree.walk()]
+    return [
+        (
+            n.code,
+            n.title,
+            n.guidance,
+            n.kind,
+            n.method,
+            n.max_points,
+            n.points_each,
+            n.measure_unit,
+            n.evidence_required,
+            depth,
+        )
+        for n, depth in tree.walk()
+    ]
 
 
 def _count(cset):
@@ -115,8 +245,9 @@ def _table_rows(data):
 
 @pytest.fixture
 def source(world):
-    cset = svc.create_set(db.session, world.cluster, world.year, title="Bảng tiêu chí thi đua Cụm số 1 năm 2026",
-                          target_total=D(100))
+    cset = svc.create_set(
+        db.session, world.cluster, world.year, title="Bảng tiêu chí thi đua Cụm số 1 năm 2026", target_total=D(100)
+    )
     _build(cset)
     db.session.commit()
     return cset
@@ -125,8 +256,9 @@ def source(world):
 @pytest.fixture
 def target(world):
     """A draft of another cluster that already has two criteria, which an import replaces."""
-    cset = svc.create_set(db.session, world.other_cluster, world.year, title="Bảng tiêu chí Khối các sở",
-                          target_total=D(100))
+    cset = svc.create_set(
+        db.session, world.other_cluster, world.year, title="Bảng tiêu chí Khối các sở", target_total=D(100)
+    )
     section = svc.add_criterion(db.session, cset, None, code="I", title="Nhiệm vụ cũ")
     svc.add_criterion(db.session, cset, section, code="1", title="Tiêu chí cũ", max_points=D(10))
     db.session.commit()
@@ -162,8 +294,11 @@ def test_round_trip_is_exact(source, target):
 
 def test_replace_writes_the_audit_log(source, target):
     def tally(action):
-        return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == action, AuditEntry.object_type.in_(["Criterion", "CriteriaSet"])))
+        return db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == action, AuditEntry.object_type.in_(["Criterion", "CriteriaSet"]))
+        )
 
     before = {action: tally(action) for action in ("create", "delete", "import")}
     replace_tree(db.session, target, parse_workbook(_export(source)))
@@ -180,20 +315,44 @@ def test_export_layout(source):
     ws = book["Tiêu chí"]
     assert ws["A1"].value == "Bảng tiêu chí thi đua Cụm số 1 năm 2026" and ws["A1"].font.bold
     assert ws["A2"].value == "Cụm thi đua số 1 – Năm 2026" and ws["A3"].value == "Tổng điểm chuẩn: 100"
-    assert [c.value for c in ws[HEADER_ROW]] == ["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Cấp", "Loại",
-                                                 "Phương pháp chấm", "Điểm mỗi lần", "Đơn vị tính", "Cách chấm",
-                                                 "Minh chứng"]
+    assert [c.value for c in ws[HEADER_ROW]] == [
+        "STT",
+        "Nội dung tiêu chí",
+        "Điểm chuẩn",
+        "Cấp",
+        "Loại",
+        "Phương pháp chấm",
+        "Điểm mỗi lần",
+        "Đơn vị tính",
+        "Cách chấm",
+        "Minh chứng",
+    ]
     assert ws.freeze_panes == "A6" and ws.print_title_rows == "$5:$5"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
     assert ws["B7"].alignment.wrap_text and ws.column_dimensions["B"].width >= 40
 
     section, thu = ws[SECTION_I], ws[ITEM_THU]
-    assert [c.value for c in section[:5]] == ["I", "Thực hiện nhiệm vụ chính trị, phát triển kinh tế - xã hội", 35, 1,
-                                              "Chấm điểm"]
+    assert [c.value for c in section[:5]] == [
+        "I",
+        "Thực hiện nhiệm vụ chính trị, phát triển kinh tế - xã hội",
+        35,
+        1,
+        "Chấm điểm",
+    ]
     assert all(c.font.bold for c in section) and not thu[1].font.bold
-    assert [c.value for c in thu] == ["1", "Thu ngân sách nhà nước trên địa bàn", 8, 2, "Chấm điểm",
-                                      "Định lượng (so với chỉ tiêu đăng ký)", None, "triệu đồng", GUIDE_THU, "Có"]
+    assert [c.value for c in thu] == [
+        "1",
+        "Thu ngân sách nhà nước trên địa bàn",
+        8,
+        2,
+        "Chấm điểm",
+        "Định lượng (so với chỉ tiêu đăng ký)",
+        None,
+        "triệu đồng",
+        GUIDE_THU,
+        "Có",
+    ]
     assert thu[2].data_type == "n" and thu[2].number_format == "#,##0.00" and thu[0].data_type == "s"
     assert ws[ITEM_A][2].value == 3.25 and ws[ITEM_A][3].value == 3
 
@@ -227,27 +386,34 @@ def _typed(header, rows, title="BẢNG CHẤM ĐIỂM THI ĐUA NĂM 2026"):
 
 
 def test_depth_is_inferred_from_the_numbering_without_a_level_column(target):
-    data = _typed(["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Cách chấm"], [
-        ("I", "CÔNG TÁC CHUYÊN MÔN", 30),
-        (1, "Hoàn thành kế hoạch năm"),
-        ("a)", "Chỉ tiêu thứ nhất", 10, "Đạt: 10 điểm"),
-        ("b)", "Chỉ tiêu thứ hai", "5"),
-        (2, "Báo cáo đúng hạn", 15),
-        (),
-        ("II", "CÔNG TÁC XÂY DỰNG ĐẢNG", 20),
-        ("1", "Công tác chính trị, tư tưởng", "20"),
-        (1.1, "Học tập, quán triệt nghị quyết", 8),
-        ("1.2", "Kiểm tra, giám sát"),
-        ("a.", "Kiểm tra thường xuyên", "6,5"),
-        ("b.", "Giám sát chuyên đề", 5.5),
-        ("III", "ĐIỂM THƯỞNG", 5),
-        ("1", "Được tặng Cờ thi đua", 5),
-        (None, "Tổng cộng", 55),
-    ])
+    data = _typed(
+        ["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Cách chấm"],
+        [
+            ("I", "CÔNG TÁC CHUYÊN MÔN", 30),
+            (1, "Hoàn thành kế hoạch năm"),
+            ("a)", "Chỉ tiêu thứ nhất", 10, "Đạt: 10 điểm"),
+            ("b)", "Chỉ tiêu thứ hai", "5"),
+            (2, "Báo cáo đúng hạn", 15),
+            (),
+            ("II", "CÔNG TÁC XÂY DỰNG ĐẢNG", 20),
+            ("1", "Công tác chính trị, tư tưởng", "20"),
+            (1.1, "Học tập, quán triệt nghị quyết", 8),
+            ("1.2", "Kiểm tra, giám sát"),
+            ("a.", "Kiểm tra thường xuyên", "6,5"),
+            ("b.", "Giám sát chuyên đề", 5.5),
+            ("III", "ĐIỂM THƯỞNG", 5),
+            ("1", "Được tặng Cờ thi đua", 5),
+            (None, "Tổng cộng", 55),
+        ],
+    )
     parsed = parse_workbook(data)
     assert parsed.errors == []
-    assert [(r.code, r.depth, r.excel_row) for r in parsed.rows][:4] == [("I", 1, 4), ("1", 2, 5), ("a)", 3, 6),
-                                                                         ("b)", 3, 7)]
+    assert [(r.code, r.depth, r.excel_row) for r in parsed.rows][:4] == [
+        ("I", 1, 4),
+        ("1", 2, 5),
+        ("a)", 3, 6),
+        ("b)", 3, 7),
+    ]
     assert [r.depth for r in parsed.rows] == [1, 2, 3, 3, 2, 1, 2, 3, 3, 4, 4, 1, 2]
     assert [r.code for r in parsed.rows][7:9] == ["1.1", "1.2"]
     assert [r.kind for r in parsed.rows][-2:] == ["bonus", "bonus"]
@@ -263,23 +429,39 @@ def test_depth_is_inferred_from_the_numbering_without_a_level_column(target):
 
 
 def test_a_table_without_sections_starts_at_the_criteria():
-    parsed = parse_workbook(_typed(["STT", "Nội dung tiêu chí", "Điểm chuẩn"], [
-        ("1", "Nhiệm vụ chuyên môn"), ("a", "Kế hoạch", 10), ("b", "Báo cáo", 10), ("2", "Thi đua", 5)]))
+    parsed = parse_workbook(
+        _typed(
+            ["STT", "Nội dung tiêu chí", "Điểm chuẩn"],
+            [("1", "Nhiệm vụ chuyên môn"), ("a", "Kế hoạch", 10), ("b", "Báo cáo", 10), ("2", "Thi đua", 5)],
+        )
+    )
     assert parsed.errors == [] and [r.depth for r in parsed.rows] == [1, 2, 2, 1]
 
 
 def test_choices_accept_short_forms_in_any_case_and_without_diacritics():
-    parsed = parse_workbook(_typed(
-        ["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Loại", "Phương pháp chấm", "Điểm mỗi lần", "ĐƠN VỊ TÍNH",
-         "minh chung"], [
-            ("I", "Nhiệm vụ", None, "chấm điểm"),
-            ("1", "Thu ngân sách", 10, None, "ĐỊNH LƯỢNG", None, "%", "x"),
-            ("2", "Ban hành kế hoạch", 5, None, "dinh tinh", None, None, "Có"),
-            ("3", "Chuyển đổi số", 5, None, "Trực tiếp", None, None, "không"),
-            ("II", "Các khoản trừ", None, "DIEM TRU"),
-            ("1", "Trễ hạn", 2, None, "theo số lần", "0,5"),
-            ("2", "Vi phạm", 3, None, None, 1),
-        ]))
+    parsed = parse_workbook(
+        _typed(
+            [
+                "STT",
+                "Nội dung tiêu chí",
+                "Điểm chuẩn",
+                "Loại",
+                "Phương pháp chấm",
+                "Điểm mỗi lần",
+                "ĐƠN VỊ TÍNH",
+                "minh chung",
+            ],
+            [
+                ("I", "Nhiệm vụ", None, "chấm điểm"),
+                ("1", "Thu ngân sách", 10, None, "ĐỊNH LƯỢNG", None, "%", "x"),
+                ("2", "Ban hành kế hoạch", 5, None, "dinh tinh", None, None, "Có"),
+                ("3", "Chuyển đổi số", 5, None, "Trực tiếp", None, None, "không"),
+                ("II", "Các khoản trừ", None, "DIEM TRU"),
+                ("1", "Trễ hạn", 2, None, "theo số lần", "0,5"),
+                ("2", "Vi phạm", 3, None, None, 1),
+            ],
+        )
+    )
     assert parsed.errors == []
     assert [(r.kind, r.method, r.points_each, r.measure_unit, r.evidence_required) for r in parsed.rows] == [
         ("scored", "direct", None, "", False),
@@ -296,19 +478,43 @@ HEADER = ["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Cấp", "Loại", 
 
 
 RULES = [  # rows typed under HEADER at row 3 (so the first data row is 4), the error's row, column and words
-    ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 5, 2, None, "theo số lần")],
-     5, "Điểm mỗi lần", "Nhập số điểm cho mỗi lần"),
-    ([("I", "Thưởng", None, 1, "Điểm thưởng"), ("1", "Vượt thu", 5, 2, None, "định lượng", None, "%")],
-     5, "Phương pháp chấm", "không chấm theo phương pháp định lượng"),
-    ([("I", "Nhiệm vụ", None, 1, "Chấm điểm"), ("1", "Cờ thi đua", 5, 2, "Điểm thưởng")],
-     5, "Loại", "Tiêu chí con phải cùng loại với mục cha (chấm điểm, dòng 4)"),
+    (
+        [("I", "Nhiệm vụ", None, 1), ("1", "Họp", 5, 2, None, "theo số lần")],
+        5,
+        "Điểm mỗi lần",
+        "Nhập số điểm cho mỗi lần",
+    ),
+    (
+        [("I", "Thưởng", None, 1, "Điểm thưởng"), ("1", "Vượt thu", 5, 2, None, "định lượng", None, "%")],
+        5,
+        "Phương pháp chấm",
+        "không chấm theo phương pháp định lượng",
+    ),
+    (
+        [("I", "Nhiệm vụ", None, 1, "Chấm điểm"), ("1", "Cờ thi đua", 5, 2, "Điểm thưởng")],
+        5,
+        "Loại",
+        "Tiêu chí con phải cùng loại với mục cha (chấm điểm, dòng 4)",
+    ),
     ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", -2, 2)], 5, "Điểm chuẩn", "Điểm chuẩn không được âm"),
-    ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2, 2), ("2", "Báo cáo", None, 2)],
-     6, "Điểm chuẩn", "phải có điểm chuẩn"),
-    ([("I", "A", None, 1), ("1", "B", None, 2), ("1.1", "C", None, 3), ("a", "D", 2, 4), ("-", "E", 1, 5)],
-     8, "Cấp", "tối đa 4 cấp"),
-    ([("I", "Nhiệm vụ", None, 1), (datetime(2026, 2, 1), "Ngày tháng", 2, 2)],
-     5, "STT", "đổi số thứ tự thành ngày tháng"),
+    (
+        [("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2, 2), ("2", "Báo cáo", None, 2)],
+        6,
+        "Điểm chuẩn",
+        "phải có điểm chuẩn",
+    ),
+    (
+        [("I", "A", None, 1), ("1", "B", None, 2), ("1.1", "C", None, 3), ("a", "D", 2, 4), ("-", "E", 1, 5)],
+        8,
+        "Cấp",
+        "tối đa 4 cấp",
+    ),
+    (
+        [("I", "Nhiệm vụ", None, 1), (datetime(2026, 2, 1), "Ngày tháng", 2, 2)],
+        5,
+        "STT",
+        "đổi số thứ tự thành ngày tháng",
+    ),
     ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2, 2, None, "bình bầu")], 5, "Phương pháp chấm", "không hợp lệ"),
     ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2.333, 2)], 5, "Điểm chuẩn", "tối đa 2 chữ số thập phân"),
     ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2, 2, None, "trực tiếp", 1)], 5, "Điểm mỗi lần", "chỉ dùng với"),
@@ -329,7 +535,11 @@ def test_rules_of_the_table_are_reported_with_row_and_column(rows, row, column, 
 def test_every_error_is_collected_in_row_order():
     parsed = parse_workbook(_typed(HEADER, SEVERAL_ERRORS))
     assert [(e.excel_row, e.column) for e in parsed.errors] == [
-        (5, "Nội dung tiêu chí"), (5, "Điểm chuẩn"), (6, "STT"), (7, "Loại")]
+        (5, "Nội dung tiêu chí"),
+        (5, "Điểm chuẩn"),
+        (6, "STT"),
+        (7, "Loại"),
+    ]
     assert "Điểm chuẩn phải là một số" in parsed.errors[1].message
 
 
@@ -353,15 +563,19 @@ def _set(cell, value):
     return lambda ws: setattr(ws[cell], "value", value)
 
 
-@pytest.mark.parametrize("edit, row, column, message", [
-    (lambda ws: ws.merge_cells(f"B{ITEM_A}:B{ITEM_A + 1}"), ITEM_A, "Nội dung tiêu chí", "ô gộp"),
-    (_set(f"C{ITEM_THU}", "mười"), ITEM_THU, "Điểm chuẩn", "Điểm chuẩn phải là một số"),
-    (_set(f"A{ITEM_THU}", None), ITEM_THU, "STT", "Thiếu số thứ tự"),
-    (_set(f"A{ITEM_THU + 1}", "1"), ITEM_THU + 1, "STT", "Mã “1” trùng với dòng 7"),
-    (_set(f"D{ITEM_THU}", 3), ITEM_THU, "Cấp", "Cấp 3 ngay sau cấp 1"),
-    (_set(f"C{SECTION_I}", 40), SECTION_I, "Điểm chuẩn", "Điểm chuẩn 40 khác tổng điểm các tiêu chí con (35)"),
-    (_set(f"C{ITEM_GIAM_NGHEO}", "7,5"), ITEM_GIAM_NGHEO, "Điểm chuẩn", "khác tổng điểm các tiêu chí con (7)"),
-], ids=["merged", "text-number", "missing-code", "duplicate-code", "depth-jump", "parent-sum", "parent-sum-text"])
+@pytest.mark.parametrize(
+    "edit, row, column, message",
+    [
+        (lambda ws: ws.merge_cells(f"B{ITEM_A}:B{ITEM_A + 1}"), ITEM_A, "Nội dung tiêu chí", "ô gộp"),
+        (_set(f"C{ITEM_THU}", "mười"), ITEM_THU, "Điểm chuẩn", "Điểm chuẩn phải là một số"),
+        (_set(f"A{ITEM_THU}", None), ITEM_THU, "STT", "Thiếu số thứ tự"),
+        (_set(f"A{ITEM_THU + 1}", "1"), ITEM_THU + 1, "STT", "Mã “1” trùng với dòng 7"),
+        (_set(f"D{ITEM_THU}", 3), ITEM_THU, "Cấp", "Cấp 3 ngay sau cấp 1"),
+        (_set(f"C{SECTION_I}", 40), SECTION_I, "Điểm chuẩn", "Điểm chuẩn 40 khác tổng điểm các tiêu chí con (35)"),
+        (_set(f"C{ITEM_GIAM_NGHEO}", "7,5"), ITEM_GIAM_NGHEO, "Điểm chuẩn", "khác tổng điểm các tiêu chí con (7)"),
+    ],
+    ids=["merged", "text-number", "missing-code", "duplicate-code", "depth-jump", "parent-sum", "parent-sum-text"],
+)
 def test_malformed_export_is_refused_with_row_numbers(source, target, edit, row, column, message):
     parsed = parse_workbook(_edited(_export(source), edit))
     assert [(e.excel_row, e.column) for e in parsed.errors] == [(row, column)]
@@ -385,8 +599,9 @@ NOT_WORKBOOKS = [
 ]
 
 
-@pytest.mark.parametrize("data, message", NOT_WORKBOOKS,
-                         ids=["random-bytes", "renamed-txt", "empty", "xls", "zip-not-workbook"])
+@pytest.mark.parametrize(
+    "data, message", NOT_WORKBOOKS, ids=["random-bytes", "renamed-txt", "empty", "xls", "zip-not-workbook"]
+)
 def test_not_a_workbook(data, message):
     parsed = parse_workbook(data)
     assert len(parsed.errors) == 1 and parsed.errors[0].excel_row is None and parsed.rows == []
@@ -414,7 +629,8 @@ def _header_only():
 
 def test_workbook_without_the_header_row():
     assert [str(e) for e in parse_workbook(_without_header()).errors] == [
-        "Không tìm thấy dòng tiêu đề cột (có “STT” và “Nội dung tiêu chí”) trong 15 dòng đầu của trang “Bảng điểm”."]
+        "Không tìm thấy dòng tiêu đề cột (có “STT” và “Nội dung tiêu chí”) trong 15 dòng đầu của trang “Bảng điểm”."
+    ]
 
 
 def test_more_rows_than_allowed_is_one_clear_error():
@@ -425,13 +641,22 @@ def test_more_rows_than_allowed_is_one_clear_error():
 
 def test_a_header_with_no_rows_under_it():
     assert [str(e) for e in parse_workbook(_header_only()).errors] == [
-        "Dòng 3: Không có dòng tiêu chí nào dưới dòng tiêu đề cột."]
+        "Dòng 3: Không có dòng tiêu chí nào dưới dòng tiêu đề cột."
+    ]
 
 
 def test_nothing_of_a_bad_file_is_saved(target):
-    files = [_typed(HEADER, rows) for rows, *_ in RULES] + [data for data, _ in NOT_WORKBOOKS] + [
-        _typed(HEADER, SEVERAL_ERRORS), _without_header(), _too_long(), _header_only(),
-        _typed(["STT", "Nội dung tiêu chí", "Cấp"], [("I", "Nhiệm vụ", 1)])]
+    files = (
+        [_typed(HEADER, rows) for rows, *_ in RULES]
+        + [data for data, _ in NOT_WORKBOOKS]
+        + [
+            _typed(HEADER, SEVERAL_ERRORS),
+            _without_header(),
+            _too_long(),
+            _header_only(),
+            _typed(["STT", "Nội dung tiêu chí", "Cấp"], [("I", "Nhiệm vụ", 1)]),
+        ]
+    )
     for data in files:
         parsed = parse_workbook(data)
         assert parsed.errors and not parsed.ok
@@ -452,8 +677,15 @@ def test_a_locked_set_is_not_replaced(source, target):
 
 def test_registered_targets_block_a_replacement(world, source, target):
     criterion = db.session.scalar(select(Criterion).where(Criterion.set_id == target.id, Criterion.code == "1"))
-    db.session.add(TargetRegistration(cluster_id=world.other_cluster.id, year_id=world.year.id,
-                                      unit_id=world.outsider.id, criterion_id=criterion.id, target=D(100)))
+    db.session.add(
+        TargetRegistration(
+            cluster_id=world.other_cluster.id,
+            year_id=world.year.id,
+            unit_id=world.outsider.id,
+            criterion_id=criterion.id,
+            target=D(100),
+        )
+    )
     db.session.commit()
     with pytest.raises(DomainError, match="đăng ký chỉ tiêu"):
         replace_tree(db.session, target, parse_workbook(_export(source)))

@@ -1,4 +1,5 @@
 """Criteria sets on the service: tree rules, totals, lifecycle, versions, copies."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -19,14 +20,26 @@ def cset(world):
 
 def _build_small(cset):
     sec1 = svc.add_criterion(db.session, cset, None, code="I", title="Thực hiện nhiệm vụ chính trị")
-    c1 = svc.add_criterion(db.session, cset, sec1, code="1", title="Thu ngân sách", method="quantitative", max_points=D(30))
+    c1 = svc.add_criterion(
+        db.session, cset, sec1, code="1", title="Thu ngân sách", method="quantitative", max_points=D(30)
+    )
     svc.add_criterion(db.session, cset, sec1, code="2", title="Cải cách hành chính", max_points=D(30))
     sec2 = svc.add_criterion(db.session, cset, None, code="II", title="Xây dựng Đảng, đoàn thể", max_points=D(30))
     bonus = svc.add_criterion(db.session, cset, None, code="III", title="Điểm thưởng", kind="bonus")
-    svc.add_criterion(db.session, cset, bonus, code="1", title="Được tặng Cờ thi đua", method="pass_fail", max_points=D(10))
+    svc.add_criterion(
+        db.session, cset, bonus, code="1", title="Được tặng Cờ thi đua", method="pass_fail", max_points=D(10)
+    )
     ded = svc.add_criterion(db.session, cset, None, code="IV", title="Điểm trừ", kind="deduction")
-    svc.add_criterion(db.session, cset, ded, code="1", title="Nộp báo cáo trễ hạn", method="per_occurrence",
-                      points_each=D("0.5"), max_points=D(5))
+    svc.add_criterion(
+        db.session,
+        cset,
+        ded,
+        code="1",
+        title="Nộp báo cáo trễ hạn",
+        method="per_occurrence",
+        points_each=D("0.5"),
+        max_points=D(5),
+    )
     return sec1, c1, sec2
 
 
@@ -34,7 +47,9 @@ def test_totals_and_warning_when_short_of_target(cset):
     _build_small(cset)
     tree = svc.load_tree(db.session, cset)
     assert (tree.base_total, tree.total("bonus"), tree.total("deduction")) == (D(90), D(10), D(5))
-    assert svc.warnings(cset, tree) == ["Tổng điểm chuẩn các tiêu chí chấm điểm là 90, khác tổng điểm đã khai báo (100)."]
+    assert svc.warnings(cset, tree) == [
+        "Tổng điểm chuẩn các tiêu chí chấm điểm là 90, khác tổng điểm đã khai báo (100)."
+    ]
 
 
 def test_a_section_that_gets_children_loses_its_own_maximum(cset):
@@ -44,14 +59,21 @@ def test_a_section_that_gets_children_loses_its_own_maximum(cset):
     assert db.session.get(Criterion, sec2.id).max_points is None
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"code": "", "title": "X"}, "code", "Nhập số thứ tự"),
-    ({"code": "1", "title": " "}, "title", "Nhập nội dung"),
-    ({"code": "i", "title": "Trùng mã"}, "code", "Đã có tiêu chí mã “i” cùng cấp."),
-    ({"code": "V", "title": "X", "max_points": D("-1")}, "max_points", "Điểm chuẩn phải từ 0"),
-    ({"code": "V", "title": "X", "method": "per_occurrence", "max_points": D(5)}, "points_each", "mỗi lần"),
-    ({"code": "V", "title": "X", "kind": "bonus", "method": "quantitative", "max_points": D(5)}, "method", "định lượng"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"code": "", "title": "X"}, "code", "Nhập số thứ tự"),
+        ({"code": "1", "title": " "}, "title", "Nhập nội dung"),
+        ({"code": "i", "title": "Trùng mã"}, "code", "Đã có tiêu chí mã “i” cùng cấp."),
+        ({"code": "V", "title": "X", "max_points": D("-1")}, "max_points", "Điểm chuẩn phải từ 0"),
+        ({"code": "V", "title": "X", "method": "per_occurrence", "max_points": D(5)}, "points_each", "mỗi lần"),
+        (
+            {"code": "V", "title": "X", "kind": "bonus", "method": "quantitative", "max_points": D(5)},
+            "method",
+            "định lượng",
+        ),
+    ],
+)
 def test_bad_criteria_are_refused(cset, fields, field, message):
     _build_small(cset)
     with pytest.raises(DomainError, match=message) as error:
@@ -87,8 +109,15 @@ def test_move_and_delete(cset):
 
 def test_lifecycle_and_new_version(cset, world):
     _, c1, _ = _build_small(cset)
-    db.session.add(TargetRegistration(cluster_id=world.cluster.id, year_id=world.year.id, unit_id=world.member.id,
-                                      criterion_id=c1.id, target=D(1200)))
+    db.session.add(
+        TargetRegistration(
+            cluster_id=world.cluster.id,
+            year_id=world.year.id,
+            unit_id=world.member.id,
+            criterion_id=c1.id,
+            target=D(1200),
+        )
+    )
     with pytest.raises(DomainError, match="Phải công bố"):
         svc.lock(db.session, cset)
     assert svc.publish(db.session, cset)  # published with the warning about the total
@@ -111,11 +140,13 @@ def test_lifecycle_and_new_version(cset, world):
 def test_copy_from_another_set(cset, world):
     _build_small(cset)
     db.session.commit()
-    copy = svc.create_set(db.session, world.other_cluster, world.year, title="Bảng của khối", target_total=D(100),
-                          source=cset)
+    copy = svc.create_set(
+        db.session, world.other_cluster, world.year, title="Bảng của khối", target_total=D(100), source=cset
+    )
     a, b = svc.load_tree(db.session, cset), svc.load_tree(db.session, copy)
-    assert [(n.code, n.title, n.max_points, n.kind, n.method, d) for n, d in a.walk()] == \
-           [(n.code, n.title, n.max_points, n.kind, n.method, d) for n, d in b.walk()]
+    assert [(n.code, n.title, n.max_points, n.kind, n.method, d) for n, d in a.walk()] == [
+        (n.code, n.title, n.max_points, n.kind, n.method, d) for n, d in b.walk()
+    ]
     with pytest.raises(DomainError, match="đã có bảng tiêu chí"):
         svc.create_set(db.session, world.other_cluster, world.year, title="Lần hai", target_total=D(100))
 
@@ -123,8 +154,17 @@ def test_copy_from_another_set(cset, world):
 def test_only_one_set_in_force_per_cluster_year_in_the_database(cset, world):
     from sqlalchemy.exc import IntegrityError
 
-    db.session.add(CriteriaSet(cluster_id=world.cluster.id, year_id=world.year.id, version=2, title="Chen ngang",
-                               status="draft", target_total=D(100), score_step=D("0.25")))
+    db.session.add(
+        CriteriaSet(
+            cluster_id=world.cluster.id,
+            year_id=world.year.id,
+            version=2,
+            title="Chen ngang",
+            status="draft",
+            target_total=D(100),
+            score_step=D("0.25"),
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()

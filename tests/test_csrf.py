@@ -1,4 +1,5 @@
 """CSRF is on here, as in production: forms carry the token, htmx sends it as a header."""
+
 import re
 
 import pytest
@@ -31,16 +32,24 @@ def test_login_without_token_is_refused(csrf_app, world, client):
 def test_form_token_and_htmx_header_token(csrf_app, world, client):
     page = client.get("/login")
     token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    assert client.post("/login", data={"username": "secretariat", "password": factories.PASSWORD,
-                                       "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/login", data={"username": "secretariat", "password": factories.PASSWORD, "csrf_token": token}
+        ).status_code
+        == 303
+    )
     units_page = client.get("/units/")
     header_token = _header_token(units_page.text)
-    refused = client.post("/units/", data={"name": "Sở Xây dựng", "sector": "department"},
-                          headers={"HX-Request": "true"})
+    refused = client.post(
+        "/units/", data={"name": "Sở Xây dựng", "sector": "department"}, headers={"HX-Request": "true"}
+    )
     assert refused.status_code == 400 and "CSRF" in refused.text
     assert db.session.query(Unit).filter_by(name="Sở Xây dựng").count() == 0
-    accepted = client.post("/units/", data={"name": "Sở Xây dựng", "sector": "department"},
-                           headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    accepted = client.post(
+        "/units/",
+        data={"name": "Sở Xây dựng", "sector": "department"},
+        headers={"HX-Request": "true", "X-CSRFToken": header_token},
+    )
     assert accepted.status_code == 204 and accepted.headers["HX-Redirect"].startswith("/units/")
     assert db.session.query(Unit).filter_by(name="Sở Xây dựng").count() == 1
 

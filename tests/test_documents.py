@@ -1,4 +1,5 @@
 """The pledge agreement as a .docx: built from a real pledge, then read back with python-docx."""
+
 import shutil
 import subprocess
 from datetime import date
@@ -17,9 +18,11 @@ from portal.services import pledges as svc
 
 PROVINCE = "tỉnh Đồng Tháp"
 TODAY = date(2026, 2, 3)
-COMMITMENTS = ["Hoàn thành vượt mức các chỉ tiêu kinh tế - xã hội năm 2026.",
-               "Đẩy mạnh cải cách hành chính, chuyển đổi số.",
-               "Tham gia đầy đủ các hoạt động của cụm."]
+COMMITMENTS = [
+    "Hoàn thành vượt mức các chỉ tiêu kinh tế - xã hội năm 2026.",
+    "Đẩy mạnh cải cách hành chính, chuyển đổi số.",
+    "Tham gia đầy đủ các hoạt động của cụm.",
+]
 RECIPIENTS = ["Hội đồng Thi đua - Khen thưởng tỉnh;", "Các đơn vị thành viên;", "Lưu: VT."]
 
 
@@ -27,8 +30,16 @@ RECIPIENTS = ["Hội đồng Thi đua - Khen thưởng tỉnh;", "Các đơn v�
 def cset(world):
     cset = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
     section = criteria_svc.add_criterion(db.session, cset, None, code="I", title="Thực hiện nhiệm vụ chính trị")
-    criteria_svc.add_criterion(db.session, cset, section, code="1", title="Thu ngân sách", method="quantitative",
-                               max_points=D("60.5"), measure_unit="tỷ đồng")
+    criteria_svc.add_criterion(
+        db.session,
+        cset,
+        section,
+        code="1",
+        title="Thu ngân sách",
+        method="quantitative",
+        max_points=D("60.5"),
+        measure_unit="tỷ đồng",
+    )
     criteria_svc.add_criterion(db.session, cset, section, code="2", title="Cải cách hành chính", max_points=D("39.5"))
     criteria_svc.publish(db.session, cset)
     return cset
@@ -41,13 +52,31 @@ def _fields(pledge, **changes):
 @pytest.fixture
 def pledge(world, cset):
     pledge = svc.create(db.session, world.cluster, world.year)
-    svc.update(db.session, pledge, criteria_set_id=cset.id, meeting_date=date(2026, 1, 15), **_fields(
-        pledge, number_symbol="Số: 01/GƯTĐ-K01", commitments="\n".join(COMMITMENTS), recipients="\n".join(RECIPIENTS),
-        meeting_place="Hội trường UBND phường An Bình", legal_grounds="Luật Thi đua, khen thưởng năm 2022;\n"
-        "Căn cứ Hướng dẫn số 05/HD-HĐTĐKT của Hội đồng Thi đua - Khen thưởng tỉnh;"))
+    svc.update(
+        db.session,
+        pledge,
+        criteria_set_id=cset.id,
+        meeting_date=date(2026, 1, 15),
+        **_fields(
+            pledge,
+            number_symbol="Số: 01/GƯTĐ-K01",
+            commitments="\n".join(COMMITMENTS),
+            recipients="\n".join(RECIPIENTS),
+            meeting_place="Hội trường UBND phường An Bình",
+            legal_grounds="Luật Thi đua, khen thưởng năm 2022;\n"
+            "Căn cứ Hướng dẫn số 05/HD-HĐTĐKT của Hội đồng Thi đua - Khen thưởng tỉnh;",
+        ),
+    )
     for unit, name in ((world.head, "Nguyễn Văn An"), (world.deputy, "Trần Thị Bình")):
-        svc.sign(db.session, pledge, unit, representative_name=name, representative_position="Chủ tịch UBND",
-                 signed_on=date(2026, 1, 10), user_id=None)
+        svc.sign(
+            db.session,
+            pledge,
+            unit,
+            representative_name=name,
+            representative_position="Chủ tịch UBND",
+            signed_on=date(2026, 1, 10),
+            user_id=None,
+        )
     db.session.commit()
     return pledge
 
@@ -62,8 +91,9 @@ def _statuses(pledge):
 
 
 def _read(pledge, criteria_rows=None):
-    data = documents.pledge_docx(pledge, _statuses(pledge), province_name=PROVINCE, criteria_rows=criteria_rows,
-                                 today=TODAY)
+    data = documents.pledge_docx(
+        pledge, _statuses(pledge), province_name=PROVINCE, criteria_rows=criteria_rows, today=TODAY
+    )
     return data, Document(BytesIO(data))
 
 
@@ -104,14 +134,16 @@ def test_title_grounds_commitments_and_meeting(pledge, cset):
     title = texts.index("GIAO ƯỚC THI ĐUA")
     assert texts[title + 1] == "NĂM 2026" and document.paragraphs[title].runs[0].bold
     grounds = [p for p in document.paragraphs if p.text.startswith("Căn cứ")]
-    assert [p.text for p in grounds] == ["Căn cứ Luật Thi đua, khen thưởng năm 2022;",
-                                         "Căn cứ Hướng dẫn số 05/HD-HĐTĐKT của Hội đồng Thi đua - Khen thưởng tỉnh;"]
+    assert [p.text for p in grounds] == [
+        "Căn cứ Luật Thi đua, khen thưởng năm 2022;",
+        "Căn cứ Hướng dẫn số 05/HD-HĐTĐKT của Hội đồng Thi đua - Khen thưởng tỉnh;",
+    ]
     assert all(p.runs[0].italic for p in grounds)
     intro = texts.index(documents.INTRO)
-    assert texts[intro + 1:intro + 4] == [f"{i}. {c}" for i, c in enumerate(COMMITMENTS, start=1)]
+    assert texts[intro + 1 : intro + 4] == [f"{i}. {c}" for i, c in enumerate(COMMITMENTS, start=1)]
     first = document.paragraphs[intro + 1].paragraph_format
     assert (round(first.first_line_indent.cm, 2), first.space_after.pt, first.alignment) == (1, 6, documents.JUSTIFY)
-    assert ("Giao ước được ký kết tại Hội trường UBND phường An Bình ngày 15 tháng 01 năm 2026." in texts)
+    assert "Giao ước được ký kết tại Hội trường UBND phường An Bình ngày 15 tháng 01 năm 2026." in texts
 
 
 def test_a_signature_block_for_every_member(pledge, world, cset):
@@ -135,23 +167,34 @@ def test_recipients_fonts_page_and_appendix(pledge, cset):
     start = texts.index("Nơi nhận:")
     label = document.paragraphs[start].runs[0]
     assert label.bold and label.italic and label.font.size.pt == 12
-    assert texts[start + 1:start + 4] == [f"- {r}" for r in RECIPIENTS]
+    assert texts[start + 1 : start + 4] == [f"- {r}" for r in RECIPIENTS]
     assert document.paragraphs[start + 1].runs[0].font.size.pt == 11
     runs = list(_all_runs(document))
     assert runs and all(r.font.name == "Times New Roman" for r in runs)
-    assert all(r._r.rPr.rFonts.get(qn("w:eastAsia")) == "Times New Roman" == r._r.rPr.rFonts.get(qn("w:cs"))
-               for r in runs)
+    assert all(
+        r._r.rPr.rFonts.get(qn("w:eastAsia")) == "Times New Roman" == r._r.rPr.rFonts.get(qn("w:cs")) for r in runs
+    )
     body = document.paragraphs[texts.index(documents.INTRO)].runs[0]
     assert body.font.size.pt == 13
     section = document.sections[0]
-    sizes = (section.page_width, section.page_height, section.top_margin, section.bottom_margin,
-             section.left_margin, section.right_margin)
+    sizes = (
+        section.page_width,
+        section.page_height,
+        section.top_margin,
+        section.bottom_margin,
+        section.left_margin,
+        section.right_margin,
+    )
     assert [round(size.mm) for size in sizes] == [210, 297, 20, 20, 30, 15]  # Word keeps twips
     assert "PHỤ LỤC: BẢNG TIÊU CHÍ, THANG ĐIỂM" in texts
     appendix = document.tables[2]
     rows = [[c.text for c in row.cells] for row in appendix.rows]
-    assert rows == [["STT", "Nội dung tiêu chí", "Điểm chuẩn"], ["I", "Thực hiện nhiệm vụ chính trị", "100"],
-                    ["1", "Thu ngân sách", "60,5"], ["2", "Cải cách hành chính", "39,5"]]
+    assert rows == [
+        ["STT", "Nội dung tiêu chí", "Điểm chuẩn"],
+        ["I", "Thực hiện nhiệm vụ chính trị", "100"],
+        ["1", "Thu ngân sách", "60,5"],
+        ["2", "Cải cách hành chính", "39,5"],
+    ]
     assert appendix.rows[0]._tr.xpath("./w:trPr/w:tblHeader")  # the column titles repeat on each page
     assert appendix.rows[1].cells[1].paragraphs[0].runs[0].bold
     assert not appendix.rows[2].cells[1].paragraphs[0].runs[0].bold
@@ -166,8 +209,9 @@ def test_no_signatures_no_criteria_no_meeting(world):
     assert len(document.tables) == 2  # header and signatures: no appendix
     assert _cell_lines(document.tables[0].rows[1].cells[1]) == ["Đồng Tháp, ngày 03 tháng 02 năm 2026"]
     blocks = [_cell_lines(c) for row in document.tables[1].rows for c in row.cells]
-    assert blocks[:3] == [[f"ĐẠI DIỆN {u.name.upper()}", documents.DOTS, documents.DOTS]
-                          for u in (world.head, world.deputy, world.member)]
+    assert blocks[:3] == [
+        [f"ĐẠI DIỆN {u.name.upper()}", documents.DOTS, documents.DOTS] for u in (world.head, world.deputy, world.member)
+    ]
     texts = _texts(document)
     assert "PHỤ LỤC: BẢNG TIÊU CHÍ, THANG ĐIỂM" not in texts and not any("ký kết tại" in t for t in texts)
     assert texts[-1] == "Nơi nhận:"
@@ -175,8 +219,13 @@ def test_no_signatures_no_criteria_no_meeting(world):
 
 
 def test_a_signature_of_an_earlier_text_is_not_printed_as_signed(pledge, world):
-    svc.update(db.session, pledge, criteria_set_id=pledge.criteria_set_id, meeting_date=pledge.meeting_date,
-               **_fields(pledge, commitments=pledge.commitments + "\nCam kết bổ sung."))
+    svc.update(
+        db.session,
+        pledge,
+        criteria_set_id=pledge.criteria_set_id,
+        meeting_date=pledge.meeting_date,
+        **_fields(pledge, commitments=pledge.commitments + "\nCam kết bổ sung."),
+    )
     db.session.commit()
     _, document = _read(pledge)
     head = _cell_lines(document.tables[1].rows[0].cells[0])
@@ -203,14 +252,35 @@ def test_converts_to_pdf_with_vietnamese_intact(pledge, cset, tmp_path):
         pytest.skip("LibreOffice is not installed: the PDF conversion check needs `libreoffice --headless`.")
     source = tmp_path / "giao-uoc.docx"
     source.write_bytes(_read(pledge, _rows(cset))[0])
-    subprocess.run([office, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = tmp_path / "giao-uoc.pdf"
     assert pdf.read_bytes()[:4] == b"%PDF"
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: the PDF was made but its text is not checked.")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          timeout=60).stdout.decode("utf-8")
-    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "GIAO ƯỚC THI ĐUA",
-                     "Đồng Tháp, ngày 15 tháng 01 năm 2026", "Nguyễn Văn An", "Nơi nhận:", "Cải cách hành chính"):
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, timeout=60
+    ).stdout.decode("utf-8")
+    for expected in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "GIAO ƯỚC THI ĐUA",
+        "Đồng Tháp, ngày 15 tháng 01 năm 2026",
+        "Nguyễn Văn An",
+        "Nơi nhận:",
+        "Cải cách hành chính",
+    ):
         assert expected in text

@@ -1,4 +1,5 @@
 """The scoring methods: documented rules, tested on examples and on properties."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -11,17 +12,24 @@ from portal.services.methods import ScoreError
 
 def test_quantitative_rule_on_an_example():
     results = {
-        "below": (D(80), D(100)),     # r = 0.8 → ½·10·0.8 = 4
-        "at": (D(50), D(50)),         # r = 1 → 5
-        "best": (D(150), D(100)),     # r = 1.5, the best → 10
-        "over": (D(120), D(100)),     # r = 1.2 → 5 + 5·0.2/0.5 = 7
-        "no_target": (D(30), None),   # 10·30/60 = 5
+        "below": (D(80), D(100)),  # r = 0.8 → ½·10·0.8 = 4
+        "at": (D(50), D(50)),  # r = 1 → 5
+        "best": (D(150), D(100)),  # r = 1.5, the best → 10
+        "over": (D(120), D(100)),  # r = 1.2 → 5 + 5·0.2/0.5 = 7
+        "no_target": (D(30), None),  # 10·30/60 = 5
         "no_target_best": (D(60), D(0)),  # 10·60/60 = 10, but not a leader
         "no_result": (None, D(100)),  # 0
     }
     points = methods.quantitative(results, D(10))
-    assert points == {"below": D("4.00"), "at": D("5.00"), "best": D("10.00"), "over": D("7.00"),
-                      "no_target": D("5.00"), "no_target_best": D("10.00"), "no_result": D("0.00")}
+    assert points == {
+        "below": D("4.00"),
+        "at": D("5.00"),
+        "best": D("10.00"),
+        "over": D("7.00"),
+        "no_target": D("5.00"),
+        "no_target_best": D("10.00"),
+        "no_result": D("0.00"),
+    }
     assert methods.leaders(results) == {"best"}
 
 
@@ -38,27 +46,40 @@ def test_quantitative_rounds_half_up():
     assert methods.quantitative({"x": (D(3), D(10))}, D("0.25"))["x"] == D("0.04")
 
 
-@given(st.dictionaries(
-    st.integers(0, 30),
-    st.tuples(st.one_of(st.none(), st.decimals(0, 10_000, places=2)), st.one_of(st.none(), st.decimals(0, 10_000, places=2))),
-    min_size=1, max_size=25), st.decimals("0.25", 100, places=2))
+@given(
+    st.dictionaries(
+        st.integers(0, 30),
+        st.tuples(
+            st.one_of(st.none(), st.decimals(0, 10_000, places=2)),
+            st.one_of(st.none(), st.decimals(0, 10_000, places=2)),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.decimals("0.25", 100, places=2),
+)
 def test_quantitative_properties(results, max_points):
     points = methods.quantitative(results, max_points)
     assert set(points) == set(results)
-    for key, value in points.items():
+    for value in points.values():
         assert D(0) <= value <= max_points
     for key in methods.leaders(results):
         assert points[key] == methods.round_points(max_points)
     # a higher ratio never gets fewer points (among units with a target and a result)
     targeted = sorted((a / t, points[k]) for k, (a, t) in results.items() if t and t > 0 and a is not None)
-    for (r1, p1), (r2, p2) in zip(targeted, targeted[1:]):
+    for (r1, p1), (r2, p2) in zip(targeted, targeted[1:], strict=False):
         if r1 < r2:
             assert p1 <= p2
 
 
-@pytest.mark.parametrize("points, error", [
-    (D("-1"), "không được âm"), (D("10.5"), r"vượt quá điểm chuẩn \(10\)"), (D("2.3"), "bội số của 0,25"),
-])
+@pytest.mark.parametrize(
+    "points, error",
+    [
+        (D("-1"), "không được âm"),
+        (D("10.5"), r"vượt quá điểm chuẩn \(10\)"),
+        (D("2.3"), "bội số của 0,25"),
+    ],
+)
 def test_direct_refuses(points, error):
     with pytest.raises(ScoreError, match=error):
         methods.direct(points, D(10), D("0.25"))
@@ -68,9 +89,21 @@ def test_direct_accepts_the_step():
     assert methods.direct(D("7.75"), D(10), D("0.25")) == D("7.75")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("12,5", D("12.5")), (" 3.25 ", D("3.25")), ("", None), (None, None), ("7", D(7)), ("1.000", D(1000)),
-    ("1.234,5", D("1234.5")), ("12.345.678", D(12345678)), ("0.250", D("0.25")), ("-2,5", D("-2.5"))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("12,5", D("12.5")),
+        (" 3.25 ", D("3.25")),
+        ("", None),
+        (None, None),
+        ("7", D(7)),
+        ("1.000", D(1000)),
+        ("1.234,5", D("1234.5")),
+        ("12.345.678", D(12345678)),
+        ("0.250", D("0.25")),
+        ("-2,5", D("-2.5")),
+    ],
+)
 def test_parse_decimal(text, expected):
     assert methods.parse_decimal(text) == expected
 

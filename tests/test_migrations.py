@@ -1,4 +1,5 @@
 """`flask db upgrade` on an empty database builds exactly the schema the models declare."""
+
 import os
 import uuid
 

@@ -1,4 +1,5 @@
 """The pledge agreement on the web: drafting, visibility, signing, confirming, targets."""
+
 import re
 from decimal import Decimal as D
 
@@ -17,8 +18,16 @@ SIGN = {"representative_name": "Nguyễn Văn An", "representative_position": "C
 def cset(world):
     s = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
     section = criteria_svc.add_criterion(db.session, s, None, code="I", title="Kinh tế")
-    criteria_svc.add_criterion(db.session, s, section, code="1", title="Thu ngân sách", method="quantitative",
-                               max_points=D(60), measure_unit="tỷ đồng")
+    criteria_svc.add_criterion(
+        db.session,
+        s,
+        section,
+        code="1",
+        title="Thu ngân sách",
+        method="quantitative",
+        max_points=D(60),
+        measure_unit="tỷ đồng",
+    )
     criteria_svc.add_criterion(db.session, s, section, code="2", title="Cải cách hành chính", max_points=D(40))
     criteria_svc.publish(db.session, s)
     db.session.commit()
@@ -38,21 +47,37 @@ def test_head_drafts_and_edits(world, cset, auth, client):
     made = client.post(f"/pledges/{world.cluster.id}/2026")
     pledge = db.session.scalar(select(Pledge))
     assert made.status_code == 303 and made.headers["Location"] == f"/pledges/{pledge.id}/edit"
-    bad = client.post(f"/pledges/{pledge.id}/edit", data={"title": "", "commitments": "", "criteria_set_id": "0",
-                                                          "meeting_date": "31/13/2026"})
+    bad = client.post(
+        f"/pledges/{pledge.id}/edit",
+        data={"title": "", "commitments": "", "criteria_set_id": "0", "meeting_date": "31/13/2026"},
+    )
     assert bad.status_code == 422
     assert "Vui lòng nhập trường này." in bad.text and "dd/mm/yyyy" in bad.text
-    good = client.post(f"/pledges/{pledge.id}/edit", data={
-        "title": "Giao ước thi đua năm 2026", "commitments": "Cam kết một\nCam kết hai", "criteria_set_id": cset.id,
-        "meeting_date": "20/01/2026", "meeting_place": "Hội trường UBND phường An Bình", "place": "Cao Lãnh"})
+    good = client.post(
+        f"/pledges/{pledge.id}/edit",
+        data={
+            "title": "Giao ước thi đua năm 2026",
+            "commitments": "Cam kết một\nCam kết hai",
+            "criteria_set_id": cset.id,
+            "meeting_date": "20/01/2026",
+            "meeting_place": "Hội trường UBND phường An Bình",
+            "place": "Cao Lãnh",
+        },
+    )
     assert good.status_code == 303
     page = client.get(f"/pledges/{world.cluster.id}/2026").text
     assert "Cam kết hai" in page and "Cao Lãnh, ngày 20 tháng 01 năm 2026" in page
 
 
 def test_a_draft_is_hidden_from_members(world, cset, pledge, auth, client):
-    svc.update(db.session, db.session.get(Pledge, pledge.id), criteria_set_id=None, meeting_date=None,
-               title="Giao ước", commitments="Một")
+    svc.update(
+        db.session,
+        db.session.get(Pledge, pledge.id),
+        criteria_set_id=None,
+        meeting_date=None,
+        title="Giao ước",
+        commitments="Một",
+    )
     db.session.commit()
     auth.login("member")
     assert client.get(f"/pledges/{pledge.id}/print").status_code == 404
@@ -85,8 +110,10 @@ def test_amending_asks_members_to_sign_again(world, pledge, auth, client):
     client.post(f"/pledges/{pledge.id}/sign", data=SIGN)
     auth.logout()
     auth.login("head")
-    client.post(f"/pledges/{pledge.id}/edit", data={"title": pledge.title, "commitments": "Cam kết đã sửa",
-                                                    "criteria_set_id": pledge.criteria_set_id})
+    client.post(
+        f"/pledges/{pledge.id}/edit",
+        data={"title": pledge.title, "commitments": "Cam kết đã sửa", "criteria_set_id": pledge.criteria_set_id},
+    )
     auth.logout()
     auth.login("member")
     page = client.get(f"/pledges/{pledge.cluster_id}/2026").text
@@ -108,9 +135,18 @@ def test_charter_proves_what_was_signed(world, pledge, auth, client):
     assert client.get(f"/pledges/{pledge.id}/charters/{'0' * 64}").status_code == 404
 
 
-@pytest.mark.parametrize("username, view, sign, edit", [
-    ("secretariat", 200, 403, 403), ("overseer", 200, 403, 403), ("council", 200, 403, 403),
-    ("head", 200, 303, 200), ("deputy", 200, 303, 403), ("member", 200, 303, 403), ("outsider", 404, 404, 404)])
+@pytest.mark.parametrize(
+    "username, view, sign, edit",
+    [
+        ("secretariat", 200, 403, 403),
+        ("overseer", 200, 403, 403),
+        ("council", 200, 403, 403),
+        ("head", 200, 303, 200),
+        ("deputy", 200, 303, 403),
+        ("member", 200, 303, 403),
+        ("outsider", 404, 404, 404),
+    ],
+)
 def test_permissions(world, pledge, auth, client, username, view, sign, edit):
     auth.login(username)
     assert client.get(f"/pledges/{pledge.id}/print").status_code == view
@@ -121,7 +157,9 @@ def test_permissions(world, pledge, auth, client, username, view, sign, edit):
 def test_targets_own_and_compiled(world, cset, pledge, auth, client, hx):
     item = svc.quantitative_items(db.session, cset)[0]
     auth.login("member")
-    saved = hx.post(f"/pledges/targets/{item.id}", data={f"c{item.id}-target": "1.250,5", f"c{item.id}-note": "Kế hoạch"})
+    saved = hx.post(
+        f"/pledges/targets/{item.id}", data={f"c{item.id}-target": "1.250,5", f"c{item.id}-note": "Kế hoạch"}
+    )
     assert saved.status_code == 200 and "Đã lưu" in saved.text
     bad = hx.post(f"/pledges/targets/{item.id}", data={f"c{item.id}-target": "-3"})
     assert bad.status_code == 422 and "không được âm" in bad.text

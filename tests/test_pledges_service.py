@@ -1,4 +1,5 @@
 """Pledge agreements on the service: binding rules, charters, signing, re-confirming, targets."""
+
 from datetime import date, timedelta
 from decimal import Decimal as D
 
@@ -16,8 +17,16 @@ from portal.services import pledges as svc
 def published(world):
     cset = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
     section = criteria_svc.add_criterion(db.session, cset, None, code="I", title="Kinh tế")
-    criteria_svc.add_criterion(db.session, cset, section, code="1", title="Thu ngân sách", method="quantitative",
-                               max_points=D(60), measure_unit="tỷ đồng")
+    criteria_svc.add_criterion(
+        db.session,
+        cset,
+        section,
+        code="1",
+        title="Thu ngân sách",
+        method="quantitative",
+        max_points=D(60),
+        measure_unit="tỷ đồng",
+    )
     criteria_svc.add_criterion(db.session, cset, section, code="2", title="Cải cách hành chính", max_points=D(40))
     criteria_svc.publish(db.session, cset)
     db.session.commit()
@@ -32,8 +41,15 @@ def pledge(world, published):
 
 
 def _sign(pledge, unit, name="Nguyễn Văn A"):
-    return svc.sign(db.session, pledge, unit, representative_name=name, representative_position="Chủ tịch UBND",
-                    signed_on=date(2026, 1, 15), user_id=None)
+    return svc.sign(
+        db.session,
+        pledge,
+        unit,
+        representative_name=name,
+        representative_position="Chủ tịch UBND",
+        signed_on=date(2026, 1, 15),
+        user_id=None,
+    )
 
 
 def test_create_binds_the_published_set(pledge, published):
@@ -45,15 +61,21 @@ def test_create_binds_the_published_set(pledge, published):
 def test_a_draft_set_cannot_be_bound(pledge, world):
     criteria_svc.unpublish(db.session, pledge.criteria_set)
     with pytest.raises(DomainError, match="đã công bố"):
-        svc.update(db.session, pledge, criteria_set_id=pledge.criteria_set_id, meeting_date=None,
-                   title="X", commitments="Một")
+        svc.update(
+            db.session, pledge, criteria_set_id=pledge.criteria_set_id, meeting_date=None, title="X", commitments="Một"
+        )
 
 
 def test_charter_is_stable_and_changes_with_the_rules(pledge):
     first = svc.current_charter(db.session, pledge)
     assert svc.current_charter(db.session, pledge).hash == first.hash and svc.verify(first)
-    svc.update(db.session, pledge, criteria_set_id=pledge.criteria_set_id, meeting_date=None,
-               **{k: getattr(pledge, k) for k in svc.TEXT_FIELDS} | {"commitments": pledge.commitments + "\nCam kết mới."})
+    svc.update(
+        db.session,
+        pledge,
+        criteria_set_id=pledge.criteria_set_id,
+        meeting_date=None,
+        **{k: getattr(pledge, k) for k in svc.TEXT_FIELDS} | {"commitments": pledge.commitments + "\nCam kết mới."},
+    )
     second = svc.current_charter(db.session, pledge)
     assert second.hash != first.hash
     assert '"Cam kết mới."' in second.content or "Cam kết mới." in second.content
@@ -67,15 +89,24 @@ def test_sign_confirm_and_reconfirm_after_an_amendment(pledge, world, published)
     svc.confirm(db.session, head_sig, None)
     charter = svc.current_charter(db.session, pledge).hash
     labels = [(s.unit.name, s.label) for s in svc.statuses(db.session, pledge, charter)]
-    assert labels == [("UBND phường An Bình", "Đã ký"), ("UBND phường Mỹ Trà", "Đã ký"), ("UBND xã Tân Hồng", "Chưa ký")]
+    assert labels == [
+        ("UBND phường An Bình", "Đã ký"),
+        ("UBND phường Mỹ Trà", "Đã ký"),
+        ("UBND xã Tân Hồng", "Chưa ký"),
+    ]
     # the rules change: a new criteria version is bound
     criteria_svc.lock(db.session, published)
     v2 = criteria_svc.new_version(db.session, published, "Bổ sung tiêu chí chuyển đổi số")
     criteria_svc.publish(db.session, v2)
-    svc.update(db.session, pledge, criteria_set_id=v2.id, meeting_date=None,
-               **{k: getattr(pledge, k) for k in svc.TEXT_FIELDS})
+    svc.update(
+        db.session, pledge, criteria_set_id=v2.id, meeting_date=None, **{k: getattr(pledge, k) for k in svc.TEXT_FIELDS}
+    )
     now = svc.current_charter(db.session, pledge).hash
-    assert [s.label for s in svc.statuses(db.session, pledge, now)] == ["Cần ký xác nhận lại", "Cần ký xác nhận lại", "Chưa ký"]
+    assert [s.label for s in svc.statuses(db.session, pledge, now)] == [
+        "Cần ký xác nhận lại",
+        "Cần ký xác nhận lại",
+        "Chưa ký",
+    ]
     _sign(pledge, world.head)
     assert svc.statuses(db.session, pledge, now)[0].label == "Đã ký"
     # every signature still names the exact charter it was for, and that charter still verifies
@@ -83,12 +114,21 @@ def test_sign_confirm_and_reconfirm_after_an_amendment(pledge, world, published)
         assert svc.verify(db.session.get(Charter, signature.charter_hash))
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"representative_name": " "}, "họ tên"), ({"representative_position": ""}, "chức vụ"),
-    ({"signed_on": None}, "ngày ký"), ({"signed_on": date.today() + timedelta(days=1)}, "sau hôm nay"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"representative_name": " "}, "họ tên"),
+        ({"representative_position": ""}, "chức vụ"),
+        ({"signed_on": None}, "ngày ký"),
+        ({"signed_on": date.today() + timedelta(days=1)}, "sau hôm nay"),
+    ],
+)
 def test_bad_signatures(pledge, world, change, message):
-    fields = {"representative_name": "Lê Văn B", "representative_position": "Giám đốc", "signed_on": date(2026, 1, 15)} | change
+    fields = {
+        "representative_name": "Lê Văn B",
+        "representative_position": "Giám đốc",
+        "signed_on": date(2026, 1, 15),
+    } | change
     with pytest.raises(DomainError, match=message):
         svc.sign(db.session, pledge, world.member, user_id=None, **fields)
 

@@ -1,4 +1,5 @@
 """portal.policy decides every permission: tested directly, role by action."""
+
 import pytest
 
 from portal.policy import ANONYMOUS, SECRETARIAT_ACTIONS, ClusterYear, Principal, can, sees
@@ -12,8 +13,9 @@ PRINCIPALS = {
     "secretariat": Principal(kind="secretariat", user_id=1),
     "overseer": Principal(kind="council", user_id=2, council_member_id=1, oversees=frozenset({HERE})),
     "council": Principal(kind="council", user_id=3, council_member_id=2),
-    "head": Principal(kind="unit", user_id=4, unit_id=1, memberships=frozenset({HERE, LAST_YEAR}),
-                      offices={HERE: "head"}),
+    "head": Principal(
+        kind="unit", user_id=4, unit_id=1, memberships=frozenset({HERE, LAST_YEAR}), offices={HERE: "head"}
+    ),
     "deputy": Principal(kind="unit", user_id=5, unit_id=2, memberships=frozenset({HERE}), offices={HERE: "deputy"}),
     "member": Principal(kind="unit", user_id=6, unit_id=3, memberships=frozenset({HERE})),
     "outsider": Principal(kind="unit", user_id=7, unit_id=4, memberships=frozenset({OTHER_CLUSTER})),
@@ -56,8 +58,10 @@ def test_deputy_leads_only_when_the_head_allows_it():
 
 
 def test_roles_in_scope():
-    assert [PRINCIPALS[r].role_in(HERE) for r in ("secretariat", "overseer", "council", "head", "deputy", "member", "outsider")] == [
-        "secretariat", "overseer", "council", "head", "deputy", "member", None]
+    assert [
+        PRINCIPALS[r].role_in(HERE)
+        for r in ("secretariat", "overseer", "council", "head", "deputy", "member", "outsider")
+    ] == ["secretariat", "overseer", "council", "head", "deputy", "member", None]
 
 
 def test_outsider_sees_its_own_cluster_only():

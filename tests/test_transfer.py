@@ -1,4 +1,5 @@
 """Excel import and export: the template, round trips, every kind of bad file; nothing half-saved; who may."""
+
 import io
 import zipfile
 from datetime import date, datetime
@@ -33,13 +34,19 @@ def xlsx(**sheets) -> bytes:
 
 def upload(client, data: bytes, filename: str = "du-lieu.xlsx", dry_run: bool = False, **kw):
     button = {"check": "Kiểm tra trước"} if dry_run else {"submit": "Nhập dữ liệu"}
-    return client.post("/transfer/import", data={"file": (io.BytesIO(data), filename), **button},
-                       content_type="multipart/form-data", **kw)
+    return client.post(
+        "/transfer/import",
+        data={"file": (io.BytesIO(data), filename), **button},
+        content_type="multipart/form-data",
+        **kw,
+    )
 
 
 def counts() -> dict:
-    return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
-            for m in (Unit, Cluster, Membership, Term, AuditEntry)}
+    return {
+        m.__name__: db.session.scalar(select(func.count()).select_from(m))
+        for m in (Unit, Cluster, Membership, Term, AuditEntry)
+    }
 
 
 def refused(client, data: bytes, *expected: str, filename: str = "du-lieu.xlsx"):
@@ -56,10 +63,15 @@ def refused(client, data: bytes, *expected: str, filename: str = "du-lieu.xlsx")
 
 
 def codes(cluster_code: str) -> list[str]:
-    return list(db.session.scalars(
-        select(Unit.name).join(Membership, Membership.unit_id == Unit.id)
-        .join(Cluster, Cluster.id == Membership.cluster_id)
-        .where(Cluster.code == cluster_code).order_by(Membership.rotation_order)))
+    return list(
+        db.session.scalars(
+            select(Unit.name)
+            .join(Membership, Membership.unit_id == Unit.id)
+            .join(Cluster, Cluster.id == Membership.cluster_id)
+            .where(Cluster.code == cluster_code)
+            .order_by(Membership.rotation_order)
+        )
+    )
 
 
 @pytest.fixture
@@ -143,7 +155,7 @@ def test_export_of_one_year_and_retired_units_round_trip(secretariat, client):
 
 
 def test_text_that_looks_like_a_formula_stays_text(secretariat, client):
-    factories.unit("=HYPERLINK(\"http://x\") Đơn vị lạ")
+    factories.unit('=HYPERLINK("http://x") Đơn vị lạ')
     db.session.commit()
     exported = client.get("/transfer/export.xlsx").data
     cell = next(c for c in openpyxl.load_workbook(io.BytesIO(exported))["Đơn vị"]["A"] if "HYPERLINK" in str(c.value))
@@ -158,17 +170,23 @@ def test_text_that_looks_like_a_formula_stays_text(secretariat, client):
 
 
 GOOD = dict(
-    units=[UNIT_HEADER,
-           ["Sở  Y tế ", "SYT", "sở, ban, ngành tỉnh", "12 Lê Lợi", "Hoạt động"],
-           ["UBND xã Tân Thạnh", "", "Xa", "", ""],
-           ["Bệnh viện tỉnh", None, "public_service", None, None]],
-    clusters=[CLUSTER_HEADER,
-              ["kss", "Khối các sở, ngành", "Khối thi đua", "Sở và ngành tỉnh", "Hoạt động"],
-              ["CUM09", "Cụm xã phía Bắc", "cum", None, None]],
-    members=[MEMBER_HEADER,
-             [2026, "KSS", "sở y tế", 2],
-             [2026.0, "kss", "Bệnh viện tỉnh", 1],
-             ["2026", "CUM09", "UBND xã Tân Thạnh", None]],
+    units=[
+        UNIT_HEADER,
+        ["Sở  Y tế ", "SYT", "sở, ban, ngành tỉnh", "12 Lê Lợi", "Hoạt động"],
+        ["UBND xã Tân Thạnh", "", "Xa", "", ""],
+        ["Bệnh viện tỉnh", None, "public_service", None, None],
+    ],
+    clusters=[
+        CLUSTER_HEADER,
+        ["kss", "Khối các sở, ngành", "Khối thi đua", "Sở và ngành tỉnh", "Hoạt động"],
+        ["CUM09", "Cụm xã phía Bắc", "cum", None, None],
+    ],
+    members=[
+        MEMBER_HEADER,
+        [2026, "KSS", "sở y tế", 2],
+        [2026.0, "kss", "Bệnh viện tỉnh", 1],
+        ["2026", "CUM09", "UBND xã Tân Thạnh", None],
+    ],
 )
 
 
@@ -182,7 +200,11 @@ def test_good_import_creates_everything_with_audit(secretariat, client):
     db.session.expire_all()
     after = counts()
     assert (after["Unit"], after["Cluster"], after["Membership"], after["Term"]) == (
-        before["Unit"] + 3, before["Cluster"] + 2, before["Membership"] + 3, before["Term"] + 2)
+        before["Unit"] + 3,
+        before["Cluster"] + 2,
+        before["Membership"] + 3,
+        before["Term"] + 2,
+    )
     health = db.session.scalar(select(Unit).where(Unit.name == "Sở Y tế"))
     assert (health.short_name, health.sector, health.address) == ("SYT", "department", "12 Lê Lợi")
     assert db.session.scalar(select(Unit.sector).where(Unit.name == "UBND xã Tân Thạnh")) == "commune"
@@ -197,8 +219,11 @@ def test_good_import_creates_everything_with_audit(secretariat, client):
 
 
 def test_htmx_import_returns_the_summary_fragment(secretariat, hx):
-    response = hx.post("/transfer/import", data={"file": (io.BytesIO(xlsx(**GOOD)), "a.xlsx"), "submit": "1"},
-                       content_type="multipart/form-data")
+    response = hx.post(
+        "/transfer/import",
+        data={"file": (io.BytesIO(xlsx(**GOOD)), "a.xlsx"), "submit": "1"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200 and "<html" not in response.text
     assert "Đã nhập xong." in response.text and "Thêm mới" in response.text
     assert db.session.scalar(select(Unit).where(Unit.name == "Sở Y tế")) is not None
@@ -206,9 +231,13 @@ def test_htmx_import_returns_the_summary_fragment(secretariat, hx):
 
 def test_update_matches_names_case_insensitively_and_keeps_blank_cells(secretariat, client):
     org_unit = secretariat.outsider  # "Sở Công Thương", sector "other"
-    data = xlsx(units=[UNIT_HEADER, ["sở   CÔNG thương", "SCT", "Sở, ban, ngành tỉnh", None, None]],
-                clusters=[CLUSTER_HEADER,
-                          [secretariat.cluster.code.lower(), "Cụm thi đua số 1 (mới)", "Cụm thi đua", None, None]])
+    data = xlsx(
+        units=[UNIT_HEADER, ["sở   CÔNG thương", "SCT", "Sở, ban, ngành tỉnh", None, None]],
+        clusters=[
+            CLUSTER_HEADER,
+            [secretariat.cluster.code.lower(), "Cụm thi đua số 1 (mới)", "Cụm thi đua", None, None],
+        ],
+    )
     dry = upload(client, data, dry_run=True)
     assert dry.status_code == 200 and "chưa lưu gì" in dry.text
     assert "Khác → Sở, ban, ngành tỉnh" in dry.text and "Cụm thi đua số 1 → Cụm thi đua số 1 (mới)" in dry.text
@@ -232,8 +261,13 @@ def test_rotation_order_of_an_existing_member_is_updated(secretariat, client):
 
 
 def test_only_some_sheets_and_columns_in_any_order(secretariat, client):
-    data = xlsx(**{"Hướng dẫn": [["bỏ qua"]], "Ghi chú": [["x"]],
-                   "units": [["Loại hình", "TÊN ĐƠN VỊ"], ["Phường", "UBND phường Mới"]]})
+    data = xlsx(
+        **{
+            "Hướng dẫn": [["bỏ qua"]],
+            "Ghi chú": [["x"]],
+            "units": [["Loại hình", "TÊN ĐƠN VỊ"], ["Phường", "UBND phường Mới"]],
+        }
+    )
     assert upload(client, data).status_code == 303
     assert db.session.scalar(select(Unit.sector).where(Unit.name == "UBND phường Mới")) == "ward"
 
@@ -251,8 +285,10 @@ def test_a_valid_file_of_two_thousand_rows_imports(secretariat, client):
 
 
 def test_wrong_columns(secretariat, client):
-    data = xlsx(units=[["Tên", "Tên viết tắt", "Tên viết tắt"], ["Sở Mới", "SM", "SM"]],
-                members=[["Năm", "Mã cụm, khối"], [2026, "X"]])
+    data = xlsx(
+        units=[["Tên", "Tên viết tắt", "Tên viết tắt"], ["Sở Mới", "SM", "SM"]],
+        members=[["Năm", "Mã cụm, khối"], [2026, "X"]],
+    )
     response = refused(client, data, "Cột không có trong mẫu", "Cột bị lặp lại", "Thiếu cột bắt buộc")
     assert response.text.count("Thiếu cột bắt buộc") == 2  # "Tên đơn vị" in both sheets
 
@@ -263,25 +299,53 @@ def test_no_known_sheet(secretariat, client):
 
 def test_every_problem_of_a_row_is_reported_at_once(secretariat, client):
     data = xlsx(members=[MEMBER_HEADER, [2030, "KHONGCO", "Sở Không Có", "z"]])
-    refused(client, data, "Dòng 2: Chưa có năm thi đua 2030", "Dòng 2: Không có cụm, khối mã “KHONGCO”",
-            "Dòng 2: Không có đơn vị “Sở Không Có”", "Dòng 2: Phải là số nguyên (ví dụ 2026), không phải “z”")
+    refused(
+        client,
+        data,
+        "Dòng 2: Chưa có năm thi đua 2030",
+        "Dòng 2: Không có cụm, khối mã “KHONGCO”",
+        "Dòng 2: Không có đơn vị “Sở Không Có”",
+        "Dòng 2: Phải là số nguyên (ví dụ 2026), không phải “z”",
+    )
 
 
 def test_text_in_number_columns(secretariat, client):
     code = secretariat.cluster.code
-    data = xlsx(members=[MEMBER_HEADER, ["hai nghìn", code, "Sở Công Thương", 1],
-                         [2026, code, "UBND xã Tân Hồng", "ba"],
-                         [2026, code, "UBND phường Mỹ Trà", 0]])
-    refused(client, data, "Dòng 2: Phải là số nguyên (ví dụ 2026), không phải “hai nghìn”",
-            "Dòng 3: Phải là số nguyên (ví dụ 2026), không phải “ba”", "Dòng 4: Phải là số nguyên từ 1 đến 1000.")
+    data = xlsx(
+        members=[
+            MEMBER_HEADER,
+            ["hai nghìn", code, "Sở Công Thương", 1],
+            [2026, code, "UBND xã Tân Hồng", "ba"],
+            [2026, code, "UBND phường Mỹ Trà", 0],
+        ]
+    )
+    refused(
+        client,
+        data,
+        "Dòng 2: Phải là số nguyên (ví dụ 2026), không phải “hai nghìn”",
+        "Dòng 3: Phải là số nguyên (ví dụ 2026), không phải “ba”",
+        "Dòng 4: Phải là số nguyên từ 1 đến 1000.",
+    )
 
 
 def test_empty_required_cells_and_bad_choices(secretariat, client):
-    data = xlsx(units=[UNIT_HEADER, ["Sở Mới", "", "Hành tinh", "", ""], ["   ", "X", "", "", ""],
-                       ["Sở Mới 2", "X" * 65, "", "", "Tạm nghỉ"]],
-                clusters=[CLUSTER_HEADER, ["C1", "", "Cụm thi đua", "", ""], ["C2", "Cụm hai", None, "", ""]])
-    refused(client, data, "Dòng 2: Giá trị “Hành tinh” không hợp lệ", "Dòng 3: Không được để trống.",
-            "Dòng 4: Dài quá 64 ký tự.", "Dòng 4: Giá trị “Tạm nghỉ” không hợp lệ")
+    data = xlsx(
+        units=[
+            UNIT_HEADER,
+            ["Sở Mới", "", "Hành tinh", "", ""],
+            ["   ", "X", "", "", ""],
+            ["Sở Mới 2", "X" * 65, "", "", "Tạm nghỉ"],
+        ],
+        clusters=[CLUSTER_HEADER, ["C1", "", "Cụm thi đua", "", ""], ["C2", "Cụm hai", None, "", ""]],
+    )
+    refused(
+        client,
+        data,
+        "Dòng 2: Giá trị “Hành tinh” không hợp lệ",
+        "Dòng 3: Không được để trống.",
+        "Dòng 4: Dài quá 64 ký tự.",
+        "Dòng 4: Giá trị “Tạm nghỉ” không hợp lệ",
+    )
     response = upload(client, data)
     assert response.text.count("Không được để trống.") == 3  # a unit's name, a cluster's name, a cluster's kind
 
@@ -291,12 +355,18 @@ def test_dates_are_not_names(secretariat, client):
 
 
 def test_duplicates_within_the_file(secretariat, client):
-    data = xlsx(units=[UNIT_HEADER, ["Sở Mới", "", "", "", ""], ["sở  mới", "", "", "", ""]],
-                clusters=[CLUSTER_HEADER, ["C1", "Cụm một", "Cụm thi đua", "", ""],
-                          ["c1", "Cụm khác", "Cụm thi đua", "", ""],
-                          ["C2", "CỤM MỘT", "Cụm thi đua", "", ""]])
-    refused(client, data, "Dòng 3: Trùng tên với dòng 2.", "Dòng 3: Trùng mã với dòng 2.",
-            "Dòng 4: Trùng tên với dòng 2.")
+    data = xlsx(
+        units=[UNIT_HEADER, ["Sở Mới", "", "", "", ""], ["sở  mới", "", "", "", ""]],
+        clusters=[
+            CLUSTER_HEADER,
+            ["C1", "Cụm một", "Cụm thi đua", "", ""],
+            ["c1", "Cụm khác", "Cụm thi đua", "", ""],
+            ["C2", "CỤM MỘT", "Cụm thi đua", "", ""],
+        ],
+    )
+    refused(
+        client, data, "Dòng 3: Trùng tên với dòng 2.", "Dòng 3: Trùng mã với dòng 2.", "Dòng 4: Trùng tên với dòng 2."
+    )
 
 
 def test_duplicate_cluster_name_against_the_database(secretariat, client):
@@ -308,51 +378,82 @@ def test_unit_in_two_clusters_the_same_year(secretariat, client):
     other = secretariat.other_cluster.code
     in_db = xlsx(members=[MEMBER_HEADER, [2026, other, "ubnd phường an bình", None]])
     refused(client, in_db, "Dòng 2: Đơn vị “UBND phường An Bình” đã thuộc “Cụm thi đua số 1”")
-    in_file = xlsx(units=[UNIT_HEADER, ["Sở Mới", "", "", "", ""]],
-                   members=[MEMBER_HEADER, [2026, other, "Sở Mới", None],
-                            [2026, secretariat.cluster.code, "Sở mới", None]])
+    in_file = xlsx(
+        units=[UNIT_HEADER, ["Sở Mới", "", "", "", ""]],
+        members=[MEMBER_HEADER, [2026, other, "Sở Mới", None], [2026, secretariat.cluster.code, "Sở mới", None]],
+    )
     refused(client, in_file, "Dòng 3: Đơn vị đã có ở dòng 2 cho năm 2026")
 
 
 def test_unknown_year_cluster_and_unit(secretariat, client):
-    data = xlsx(members=[MEMBER_HEADER, [2030, secretariat.cluster.code, "Sở Công Thương", None],
-                         [2026, "KHONGCO", "Sở Công Thương", None],
-                         [2026, secretariat.cluster.code, "Sở Không Có", None]])
-    refused(client, data, "Dòng 2: Chưa có năm thi đua 2030", "Dòng 3: Không có cụm, khối mã “KHONGCO”",
-            "Dòng 4: Không có đơn vị “Sở Không Có”")
+    data = xlsx(
+        members=[
+            MEMBER_HEADER,
+            [2030, secretariat.cluster.code, "Sở Công Thương", None],
+            [2026, "KHONGCO", "Sở Công Thương", None],
+            [2026, secretariat.cluster.code, "Sở Không Có", None],
+        ]
+    )
+    refused(
+        client,
+        data,
+        "Dòng 2: Chưa có năm thi đua 2030",
+        "Dòng 3: Không có cụm, khối mã “KHONGCO”",
+        "Dòng 4: Không có đơn vị “Sở Không Có”",
+    )
 
 
 def test_status_changes_need_the_reorganisation_screens(secretariat, client):
-    data = xlsx(units=[UNIT_HEADER, ["Sở Công Thương", "", "", "", "Ngừng hoạt động"],
-                       ["Sở Mới", "", "", "", "Ngừng hoạt động"]])
-    refused(client, data, "Dòng 2: Đổi tình trạng đơn vị bằng chức năng “Giải thể / ngừng hoạt động” hoặc “Sáp nhập”",
-            "Dòng 3: Đơn vị mới phải ở tình trạng Hoạt động.")
+    data = xlsx(
+        units=[
+            UNIT_HEADER,
+            ["Sở Công Thương", "", "", "", "Ngừng hoạt động"],
+            ["Sở Mới", "", "", "", "Ngừng hoạt động"],
+        ]
+    )
+    refused(
+        client,
+        data,
+        "Dòng 2: Đổi tình trạng đơn vị bằng chức năng “Giải thể / ngừng hoạt động” hoặc “Sáp nhập”",
+        "Dòng 3: Đơn vị mới phải ở tình trạng Hoạt động.",
+    )
 
 
 def test_retired_unit_cannot_join_a_new_cluster(secretariat, client):
     org.retire_unit(db.session, secretariat.outsider, date(2026, 3, 1))
     db.session.commit()
-    refused(client, xlsx(members=[MEMBER_HEADER, [2026, secretariat.cluster.code, "Sở Công Thương", None]]),
-            "Dòng 2: Đơn vị “Sở Công Thương” đã thuộc")
+    refused(
+        client,
+        xlsx(members=[MEMBER_HEADER, [2026, secretariat.cluster.code, "Sở Công Thương", None]]),
+        "Dòng 2: Đơn vị “Sở Công Thương” đã thuộc",
+    )
     factories.year(2027, current=False)
     db.session.commit()
-    refused(client, xlsx(members=[MEMBER_HEADER, [2027, secretariat.cluster.code, "Sở Công Thương", None]]),
-            "Dòng 2: Đơn vị “Sở Công Thương” đã ngừng hoạt động.")
+    refused(
+        client,
+        xlsx(members=[MEMBER_HEADER, [2027, secretariat.cluster.code, "Sở Công Thương", None]]),
+        "Dòng 2: Đơn vị “Sở Công Thương” đã ngừng hoạt động.",
+    )
 
 
 def test_valid_rows_are_not_saved_when_another_row_fails(secretariat, client):
-    data = xlsx(units=[UNIT_HEADER] + [[f"Đơn vị tốt {i}", "", "", "", ""] for i in range(5)],
-                members=[MEMBER_HEADER, [2026, secretariat.cluster.code, "Đơn vị tốt 1", None], [2031, "X", "Y", None]])
+    data = xlsx(
+        units=[UNIT_HEADER] + [[f"Đơn vị tốt {i}", "", "", "", ""] for i in range(5)],
+        members=[MEMBER_HEADER, [2026, secretariat.cluster.code, "Đơn vị tốt 1", None], [2031, "X", "Y", None]],
+    )
     refused(client, data, "Dòng 3: Chưa có năm thi đua 2031")
     assert db.session.scalar(select(Unit).where(Unit.name == "Đơn vị tốt 0")) is None
 
 
-@pytest.mark.parametrize("data, filename, message", [
-    (b"Ten don vi;Loai hinh\nSo Moi;Khac\n", "du-lieu.xlsx", "Tệp không phải là tệp Excel .xlsx"),
-    (bytes(range(256)) * 40, "ngau-nhien.xlsx", "Tệp không phải là tệp Excel .xlsx"),
-    (b"", "rong.xlsx", "Tệp rỗng."),
-    (b"a,b\n1,2\n", "du-lieu.csv", "Chỉ nhận tệp Excel .xlsx"),
-])
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (b"Ten don vi;Loai hinh\nSo Moi;Khac\n", "du-lieu.xlsx", "Tệp không phải là tệp Excel .xlsx"),
+        (bytes(range(256)) * 40, "ngau-nhien.xlsx", "Tệp không phải là tệp Excel .xlsx"),
+        (b"", "rong.xlsx", "Tệp rỗng."),
+        (b"a,b\n1,2\n", "du-lieu.csv", "Chỉ nhận tệp Excel .xlsx"),
+    ],
+)
 def test_not_an_xlsx(secretariat, client, data, filename, message):
     refused(client, data, message, filename=filename)
 

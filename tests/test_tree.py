@@ -1,4 +1,5 @@
 """Tree rules on plain data: totals, maxima, moves (property-based)."""
+
 from dataclasses import dataclass
 from decimal import Decimal as D
 
@@ -19,10 +20,16 @@ class N:
 
 def test_parent_maximum_is_the_sum_and_bonus_on_top():
     nodes = [
-        N(1, None, 1), N(2, 1, 1, max_points=D(30)), N(3, 1, 2), N(4, 3, 1, max_points=D("12.5")), N(5, 3, 2, max_points=D("7.5")),
+        N(1, None, 1),
+        N(2, 1, 1, max_points=D(30)),
+        N(3, 1, 2),
+        N(4, 3, 1, max_points=D("12.5")),
+        N(5, 3, 2, max_points=D("7.5")),
         N(6, None, 2, max_points=D(50)),
-        N(7, None, 3, kind="bonus"), N(8, 7, 1, kind="bonus", max_points=D(10)),
-        N(9, None, 4, kind="deduction"), N(10, 9, 1, kind="deduction", max_points=D(5)),
+        N(7, None, 3, kind="bonus"),
+        N(8, 7, 1, kind="bonus", max_points=D(10)),
+        N(9, None, 4, kind="deduction"),
+        N(10, 9, 1, kind="deduction", max_points=D(5)),
     ]
     t = treelib.build(nodes)
     assert t.maxima[3] == D(20) and t.maxima[1] == D(50)

@@ -1,4 +1,5 @@
 """Units: list, search, in-place edit, reorganisation; bad input; who may."""
+
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -23,7 +24,9 @@ def test_create_unit_and_audit(world, auth, client):
     assert response.status_code == 303
     unit = db.session.scalar(select(Unit).where(Unit.name == "Sở Y tế"))
     assert unit is not None and unit.short_name == "SYT"
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "Unit", AuditEntry.object_id == str(unit.id)))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.object_type == "Unit", AuditEntry.object_id == str(unit.id))
+    )
     assert entry.action == "create" and entry.username == "secretariat"
     assert entry.changes["name"] == [None, "Sở Y tế"]
 
@@ -61,8 +64,14 @@ def test_edit_in_place_returns_the_row(world, auth, hx):
 
 def test_rename_keeps_history(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/units/{world.member.id}/rename", data={
-        "rename-new_name": "UBND xã Tân Hồng (mới)", "rename-effective_on": "01/07/2025", "rename-decision_ref": "1663/NQ"})
+    response = client.post(
+        f"/units/{world.member.id}/rename",
+        data={
+            "rename-new_name": "UBND xã Tân Hồng (mới)",
+            "rename-effective_on": "01/07/2025",
+            "rename-decision_ref": "1663/NQ",
+        },
+    )
     assert response.status_code == 303
     change = db.session.scalar(select(UnitChange).where(UnitChange.unit_id == world.member.id))
     assert (change.kind, change.old_name, change.new_name) == ("rename", "UBND xã Tân Hồng", "UBND xã Tân Hồng (mới)")
@@ -79,8 +88,10 @@ def test_bad_date_is_explained(world, auth, client):
 
 def test_merge_retires_the_predecessor(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/units/{world.member.id}/merge", data={
-        "merge-successor_id": str(world.deputy.id), "merge-effective_on": "01/07/2025"})
+    response = client.post(
+        f"/units/{world.member.id}/merge",
+        data={"merge-successor_id": str(world.deputy.id), "merge-effective_on": "01/07/2025"},
+    )
     assert response.status_code == 303
     member = db.session.get(Unit, world.member.id)
     assert not member.active and member.merged_into_id == world.deputy.id
@@ -90,7 +101,9 @@ def test_merge_retires_the_predecessor(world, auth, client):
 
 def test_merge_needs_a_successor(world, auth, client):
     auth.login("secretariat")
-    response = client.post(f"/units/{world.member.id}/merge", data={"merge-successor_id": "0", "merge-effective_on": "01/07/2025"})
+    response = client.post(
+        f"/units/{world.member.id}/merge", data={"merge-successor_id": "0", "merge-effective_on": "01/07/2025"}
+    )
     assert response.status_code == 422 and "Chọn đơn vị tiếp nhận." in response.text
 
 

@@ -1,4 +1,5 @@
 """Emulation years: the list, a year's overview, starting the next year by rotation; bad input; who may."""
+
 import re
 from datetime import date
 
@@ -55,19 +56,23 @@ def test_create_year_and_audit(world, auth, client):
     assert response.status_code == 303 and response.headers["Location"].endswith("/years/2027")
     record = _year(2027)
     assert record is not None and not record.is_current and record.note == "Năm sau sáp nhập"
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "EmulationYear",
-                                                       AuditEntry.object_id == str(record.id)))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.object_type == "EmulationYear", AuditEntry.object_id == str(record.id))
+    )
     assert entry.action == "create" and entry.username == "secretariat" and entry.changes["year"] == [None, 2027]
 
 
-@pytest.mark.parametrize("value, message", [
-    ("2026", "Năm thi đua 2026 đã có."),
-    ("1999", "Năm phải nằm trong khoảng 2000–2100."),
-    ("2101", "Năm phải nằm trong khoảng 2000–2100."),
-    ("hai nghìn", "Năm phải là một số, ví dụ 2027."),
-    ("2027.5", "Năm phải là một số, ví dụ 2027."),
-    ("", "Vui lòng nhập trường này."),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("2026", "Năm thi đua 2026 đã có."),
+        ("1999", "Năm phải nằm trong khoảng 2000–2100."),
+        ("2101", "Năm phải nằm trong khoảng 2000–2100."),
+        ("hai nghìn", "Năm phải là một số, ví dụ 2027."),
+        ("2027.5", "Năm phải là một số, ví dụ 2027."),
+        ("", "Vui lòng nhập trường này."),
+    ],
+)
 def test_bad_year_is_explained_and_nothing_saved(world, auth, client, hx, value, message):
     auth.login("secretariat")
     before = _count(EmulationYear)
@@ -96,8 +101,9 @@ def test_set_current_leaves_exactly_one_current_year(world, auth, client, hx):
     assert "Năm 2026 là năm thi đua hiện hành." in fragment.text
     db.session.expire_all()
     assert [y.year for y in db.session.scalars(select(EmulationYear).where(EmulationYear.is_current))] == [2026]
-    updates = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "EmulationYear",
-                                                          AuditEntry.action == "update")).all()
+    updates = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "EmulationYear", AuditEntry.action == "update")
+    ).all()
     assert {tuple(e.changes["is_current"]) for e in updates} == {(True, False), (False, True)}
 
 
@@ -157,8 +163,13 @@ def test_overview_queries_stay_flat(world, auth, client, count_queries):
         units = [factories.unit(f"Đơn vị {i}-{j}", short_name=f"ĐV{i}{j}") for j in range(4)]
         for u in units:
             years.add_membership(db.session, world.year, cluster, u)
-        years.assign_term(db.session, years.ensure_term(db.session, world.year, cluster), head_id=units[0].id,
-                          deputy_ids=[units[1].id], overseer_id=world.other_council.id)
+        years.assign_term(
+            db.session,
+            years.ensure_term(db.session, world.year, cluster),
+            head_id=units[0].id,
+            deputy_ids=[units[1].id],
+            overseer_id=world.other_council.id,
+        )
         factories.unit(f"Chưa xếp {i}")
     factories.year(2027, current=False)
     db.session.commit()
@@ -212,11 +223,18 @@ def test_start_next_year_proposes_rotation_through_the_web(world, auth, client):
 
     page = client.get("/years/2027")
     assert "Đề xuất theo luân phiên" in page.text and "Nhập quyết định" in page.text
-    event = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event",
-                                                       AuditEntry.object_type == "EmulationYear"))
+    event = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "event", AuditEntry.object_type == "EmulationYear")
+    )
     assert "Bắt đầu năm thi đua 2027 từ năm 2026" in event.summary and event.username == "secretariat"
-    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.object_type == "Membership", AuditEntry.action == "create")) >= 4 + 3 + 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.object_type == "Membership", AuditEntry.action == "create")
+        )
+        >= 4 + 3 + 1
+    )
 
 
 def test_start_next_year_can_make_it_current(world, auth, client):
@@ -257,12 +275,18 @@ def test_preview_matches_what_is_created(world):
 
     plan = years.plan_next_year(db.session, world.year)
     target = years.start_next_year(db.session, world.year)
-    planned = {p.cluster.id: ([u.id for u in p.members], p.head.id if p.head else None, [u.id for u in p.deputies])
-               for p in plan.clusters if p.members}
+    planned = {
+        p.cluster.id: ([u.id for u in p.members], p.head.id if p.head else None, [u.id for u in p.deputies])
+        for p in plan.clusters
+        if p.members
+    }
     created = {}
     for t in db.session.scalars(select(Term).where(Term.year_id == target.id)):
-        created[t.cluster_id] = (years.member_ids(db.session, target.id, t.cluster_id),
-                                 t.head.unit_id if t.head else None, [u.id for u in t.deputies])
+        created[t.cluster_id] = (
+            years.member_ids(db.session, target.id, t.cluster_id),
+            t.head.unit_id if t.head else None,
+            [u.id for u in t.deputies],
+        )
     assert planned == created
     assert [c.id for c in plan.inactive_clusters] == [closed.id]
     fates = {m.previous.id: m.fate for p in plan.clusters for m in p.carried}
@@ -308,10 +332,18 @@ def test_delete_year_service_refuses_other_records(world, monkeypatch):
 # --- who may ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, url", [
-    ("get", "/years/"), ("post", "/years/"), ("get", "/years/2026"), ("post", "/years/2026/current"),
-    ("get", "/years/2026/next"), ("post", "/years/2026/next"), ("post", "/years/2026/delete"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/years/"),
+        ("post", "/years/"),
+        ("get", "/years/2026"),
+        ("post", "/years/2026/current"),
+        ("get", "/years/2026/next"),
+        ("post", "/years/2026/next"),
+        ("post", "/years/2026/delete"),
+    ],
+)
 def test_only_the_secretariat_manages_years(world, auth, client, method, url):
     for username in ("head", "deputy", "member", "overseer", "council"):
         auth.login(username)

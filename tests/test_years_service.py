@@ -1,4 +1,5 @@
 """Rotation proposals and starting the next year, on the services directly."""
+
 from datetime import date
 
 import pytest
@@ -43,8 +44,16 @@ def test_start_next_year_copies_members_and_proposes_rotation(app):
     overseer = factories.council_member()
     cluster, (a, b, c, d) = _cluster_with(y, ["Xã A", "Xã B", "Xã C", "Xã D"])
     term = years.ensure_term(db.session, y, cluster)
-    years.assign_term(db.session, term, head_id=b.id, deputy_ids=[c.id], overseer_id=overseer.id,
-                      decision_number="5/QĐ", decision_date=date(2025, 1, 10), decision_issuer="UBND tỉnh")
+    years.assign_term(
+        db.session,
+        term,
+        head_id=b.id,
+        deputy_ids=[c.id],
+        overseer_id=overseer.id,
+        decision_number="5/QĐ",
+        decision_date=date(2025, 1, 10),
+        decision_issuer="UBND tỉnh",
+    )
     org.merge_units(db.session, [c], a, date(2025, 7, 1))  # C merged into A
     org.retire_unit(db.session, d, date(2025, 7, 1))  # D dissolved
     db.session.commit()

@@ -19,8 +19,11 @@ class AccountForm(FlaskForm):
     kind = SelectField("Loại tài khoản", choices=list(USER_KINDS.items()), default="unit", validate_choice=False)
     unit_id = SelectField("Đơn vị", coerce=optional_id, validate_choice=False)
     council_member_id = SelectField("Thành viên Hội đồng", coerce=optional_id, validate_choice=False)
-    username = StringField("Tên đăng nhập", validators=[required(), max_length(64)],
-                           render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    username = StringField(
+        "Tên đăng nhập",
+        validators=[required(), max_length(64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
     full_name = StringField("Họ và tên", validators=[required(), max_length(128)])
     email = StringField("E-mail", validators=[Optional(), max_length(255)], render_kw={"type": "email"})
 

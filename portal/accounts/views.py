@@ -4,6 +4,7 @@ A temporary password exists only in the response that shows it: never in the
 session, a flash, a redirect or the audit log. Those responses are therefore
 rendered straight from the POST (not Post/Redirect/Get) and marked no-store.
 """
+
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -24,7 +25,9 @@ bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 def _filtered(filters: AccountFilterForm):
     # The joins serve both the search and the eager load: one query for the page, one for the count.
     query = (
-        select(User).outerjoin(User.unit).outerjoin(User.council_member)
+        select(User)
+        .outerjoin(User.unit)
+        .outerjoin(User.council_member)
         .options(contains_eager(User.unit), contains_eager(User.council_member))
         .order_by(User.username)
     )
@@ -53,8 +56,16 @@ def _index(form: AccountForm, status: int = 200, **result):
     filters = AccountFilterForm(request.args)
     filters.validate()
     block = "create_form" if request.method == "POST" else "results"
-    return render("accounts/index.html", block=block, status=status, form=form, filters=filters,
-                  page=_filtered(filters), without_account=accounts.count_units_without_account(db.session), **result)
+    return render(
+        "accounts/index.html",
+        block=block,
+        status=status,
+        form=form,
+        filters=filters,
+        page=_filtered(filters),
+        without_account=accounts.count_units_without_account(db.session),
+        **result,
+    )
 
 
 def _secret(response):
@@ -103,8 +114,14 @@ def edit(user_id: int):
     form = AccountEditForm(obj=user) if request.method == "GET" else AccountEditForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            accounts.update_user(db.session, user, full_name=form.full_name.data, email=form.email.data,
-                                 active=form.active.data, acting_user_id=current_user.id)
+            accounts.update_user(
+                db.session,
+                user,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                active=form.active.data,
+                acting_user_id=current_user.id,
+            )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -166,8 +183,12 @@ def _set_active(user: User, active: bool, message: str):
 @require("manage_users")
 def unit_accounts():
     """Confirm page: the active units without an account that one click will provide for."""
-    return render("accounts/unit_accounts.html", units=accounts.units_without_account(db.session),
-                  total=accounts.count_units_without_account(db.session), limit=accounts.BULK_LIMIT)
+    return render(
+        "accounts/unit_accounts.html",
+        units=accounts.units_without_account(db.session),
+        total=accounts.count_units_without_account(db.session),
+        limit=accounts.BULK_LIMIT,
+    )
 
 
 @bp.post("/unit-accounts")
@@ -181,5 +202,11 @@ def create_unit_accounts():
         return hx_redirect(url_for("accounts.index"))
     rows = [(user.unit.name, user.username, password) for user, password in created]
     db.session.commit()
-    return _secret(render("accounts/unit_accounts.html", rows=rows, limit=accounts.BULK_LIMIT,
-                          total=accounts.count_units_without_account(db.session)))
+    return _secret(
+        render(
+            "accounts/unit_accounts.html",
+            rows=rows,
+            limit=accounts.BULK_LIMIT,
+            total=accounts.count_units_without_account(db.session),
+        )
+    )

@@ -16,7 +16,9 @@ class AuditFilterForm(FlaskForm):
     object_type = SelectField("Loại đối tượng", choices=[("", "Mọi loại đối tượng")], default="", validate_choice=False)
     object_id = StringField("Mã đối tượng", validators=[Optional(), max_length(64)])
     user = StringField("Người thực hiện", validators=[Optional(), max_length(64)])
-    action = SelectField("Thao tác", choices=[("", "Mọi thao tác"), *ACTIONS.items()], default="", validate_choice=False)
+    action = SelectField(
+        "Thao tác", choices=[("", "Mọi thao tác"), *ACTIONS.items()], default="", validate_choice=False
+    )
     date_from = VNDateField("Từ ngày")
     date_to = VNDateField("Đến ngày")
 

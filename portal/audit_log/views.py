@@ -1,4 +1,5 @@
 """The audit log viewer: who changed what, when, from what to what. Read-only by design."""
+
 from __future__ import annotations
 
 import json
@@ -32,18 +33,46 @@ TYPE_LABELS = {
     "UnitChange": "Sắp xếp tổ chức",
 }
 FIELD_LABELS = {
-    "name": "Tên", "short_name": "Tên viết tắt", "sector": "Loại hình", "address": "Địa chỉ",
-    "active": "Đang hoạt động", "retired_on": "Ngày ngừng hoạt động", "merged_into_id": "Sáp nhập vào (mã đơn vị)",
-    "unit_id": "Đơn vị (mã)", "kind": "Loại", "effective_on": "Ngày hiệu lực", "decision_ref": "Số, ký hiệu quyết định",
-    "old_name": "Tên cũ", "new_name": "Tên mới", "successor_id": "Đơn vị tiếp nhận (mã)", "note": "Ghi chú",
-    "code": "Mã", "description": "Mô tả", "full_name": "Họ và tên", "position": "Chức vụ",
-    "organisation": "Cơ quan", "council_role": "Vai trò trong Hội đồng", "phone": "Điện thoại", "email": "E-mail",
-    "username": "Tên đăng nhập", "council_member_id": "Thành viên Hội đồng (mã)",
-    "must_change_password": "Phải đổi mật khẩu", "locale": "Ngôn ngữ", "year": "Năm", "is_current": "Năm hiện tại",
-    "year_id": "Năm thi đua (mã)", "cluster_id": "Cụm, khối (mã)", "rotation_order": "Thứ tự luân phiên",
-    "overseer_id": "Thành viên HĐ phụ trách (mã)", "decision_number": "Số quyết định",
-    "decision_date": "Ngày quyết định", "decision_issuer": "Cơ quan ban hành", "term_id": "Nhiệm kỳ (mã)",
-    "proposed_by_rotation": "Đề xuất theo luân phiên", "role": "Vai trò", "id": "Mã",
+    "name": "Tên",
+    "short_name": "Tên viết tắt",
+    "sector": "Loại hình",
+    "address": "Địa chỉ",
+    "active": "Đang hoạt động",
+    "retired_on": "Ngày ngừng hoạt động",
+    "merged_into_id": "Sáp nhập vào (mã đơn vị)",
+    "unit_id": "Đơn vị (mã)",
+    "kind": "Loại",
+    "effective_on": "Ngày hiệu lực",
+    "decision_ref": "Số, ký hiệu quyết định",
+    "old_name": "Tên cũ",
+    "new_name": "Tên mới",
+    "successor_id": "Đơn vị tiếp nhận (mã)",
+    "note": "Ghi chú",
+    "code": "Mã",
+    "description": "Mô tả",
+    "full_name": "Họ và tên",
+    "position": "Chức vụ",
+    "organisation": "Cơ quan",
+    "council_role": "Vai trò trong Hội đồng",
+    "phone": "Điện thoại",
+    "email": "E-mail",
+    "username": "Tên đăng nhập",
+    "council_member_id": "Thành viên Hội đồng (mã)",
+    "must_change_password": "Phải đổi mật khẩu",
+    "locale": "Ngôn ngữ",
+    "year": "Năm",
+    "is_current": "Năm hiện tại",
+    "year_id": "Năm thi đua (mã)",
+    "cluster_id": "Cụm, khối (mã)",
+    "rotation_order": "Thứ tự luân phiên",
+    "overseer_id": "Thành viên HĐ phụ trách (mã)",
+    "decision_number": "Số quyết định",
+    "decision_date": "Ngày quyết định",
+    "decision_issuer": "Cơ quan ban hành",
+    "term_id": "Nhiệm kỳ (mã)",
+    "proposed_by_rotation": "Đề xuất theo luân phiên",
+    "role": "Vai trò",
+    "id": "Mã",
 }
 # Coded values shown by their Vietnamese label, per (object type, field).
 VALUE_LABELS = {
@@ -85,8 +114,13 @@ def changes_of(entry: AuditEntry, limit: int | None = None) -> list[tuple[str, s
     rows = []
     for key, pair in items:
         before, after = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
-        rows.append((FIELD_LABELS.get(key, key), show_value(before, entry.object_type, key),
-                     show_value(after, entry.object_type, key)))
+        rows.append(
+            (
+                FIELD_LABELS.get(key, key),
+                show_value(before, entry.object_type, key),
+                show_value(after, entry.object_type, key),
+            )
+        )
     return rows
 
 
@@ -110,7 +144,8 @@ def _filters() -> AuditFilterForm:
     present = db.session.scalars(select(AuditEntry.object_type).where(AuditEntry.object_type != "").distinct())
     types = set(present) | ({filters.object_type.data} if filters.object_type.data else set())
     filters.object_type.choices = [("", "Mọi loại đối tượng")] + sorted(
-        ((t, type_label(t)) for t in types), key=lambda choice: _sort_key(choice[1]))
+        ((t, type_label(t)) for t in types), key=lambda choice: _sort_key(choice[1])
+    )
     filters.validate()
     return filters
 
@@ -144,8 +179,9 @@ def index():
     """The log, newest first, with filters; the results block is the htmx fragment (422 on a bad date)."""
     filters = _filters()
     status = 422 if filters.errors else 200
-    return render("audit_log/index.html", block="results", status=status, filters=filters,
-                  page=_filtered(filters), **_helpers())
+    return render(
+        "audit_log/index.html", block="results", status=status, filters=filters, page=_filtered(filters), **_helpers()
+    )
 
 
 @bp.get("/<int:entry_id>")

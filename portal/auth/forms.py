@@ -22,7 +22,8 @@ def strong_password(_form, field):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(
-        "Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256, message="Mật khẩu quá dài."), strong_password]
+        "Mật khẩu mới",
+        validators=[DataRequired(REQUIRED), Length(max=256, message="Mật khẩu quá dài."), strong_password],
     )
     confirm = PasswordField(
         "Nhập lại mật khẩu mới",

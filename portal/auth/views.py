@@ -1,4 +1,5 @@
 """Sign in, sign out, change password, choose language."""
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for

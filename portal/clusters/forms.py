@@ -34,12 +34,17 @@ class MoveForm(FlaskForm):
 
 class TermForm(FlaskForm):
     head_id = SelectField("Trưởng", coerce=int)
-    deputy_ids = SelectMultipleField("Phó", coerce=int, widget=ListWidget(prefix_label=False),
-                                     option_widget=CheckboxInput())
+    deputy_ids = SelectMultipleField(
+        "Phó", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
     overseer_id = SelectField("Thành viên Hội đồng phụ trách", coerce=int)
-    decision_number = StringField("Số quyết định", validators=[Optional(), max_length(64)],
-                                  render_kw={"placeholder": "VD: 35/QĐ-HĐTĐKT"})
+    decision_number = StringField(
+        "Số quyết định", validators=[Optional(), max_length(64)], render_kw={"placeholder": "VD: 35/QĐ-HĐTĐKT"}
+    )
     decision_date = VNDateField("Ngày ban hành", validators=[Optional()])
-    decision_issuer = StringField("Cơ quan ban hành", validators=[Optional(), max_length(255)],
-                                  render_kw={"placeholder": "VD: Hội đồng Thi đua - Khen thưởng tỉnh"})
+    decision_issuer = StringField(
+        "Cơ quan ban hành",
+        validators=[Optional(), max_length(255)],
+        render_kw={"placeholder": "VD: Hội đồng Thi đua - Khen thưởng tỉnh"},
+    )
     note = TextAreaField("Ghi chú", validators=[Optional(), max_length(2000)], render_kw={"rows": 2})

@@ -1,10 +1,11 @@
 """Clusters and blocks: the list, and each cluster's year (members, rotation, leadership)."""
-from flask import Blueprint, abort, flash, g, render_template, request, url_for
+
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.access import current_principal, authorize_scope, get_or_404, require, year_from_args
+from portal.access import authorize_scope, current_principal, get_or_404, require, year_from_args
 from portal.clusters.forms import AddMemberForm, ClusterFilterForm, ClusterForm, MoveForm, TermForm
 from portal.extensions import db
 from portal.forms import apply_domain_error
@@ -25,8 +26,16 @@ def _index(form: ClusterForm, status: int = 200):
     summaries = cluster_summaries(db.session, year, kind=filters.kind.data or None, q=org.clean(filters.q.data))
     all_years = db.session.scalars(select(EmulationYear).order_by(EmulationYear.year.desc())).all()
     block = "create_form" if request.method == "POST" else "results"
-    return render("clusters/index.html", block=block, status=status, form=form, filters=filters,
-                  summaries=summaries, year=year, all_years=all_years)
+    return render(
+        "clusters/index.html",
+        block=block,
+        status=status,
+        form=form,
+        filters=filters,
+        summaries=summaries,
+        year=year,
+        all_years=all_years,
+    )
 
 
 @bp.get("/")
@@ -79,18 +88,28 @@ def show(cluster_id: int):
     cluster = db.session.get(Cluster, cluster_id) or abort(404)
     year = year_from_args(request.args.get("year"))
     authorize_scope(ClusterYear(year.id, cluster.id))
-    return render("clusters/show.html", block="members" if is_fragment_request() else None,
-                  **_show_context(cluster, year))
+    return render(
+        "clusters/show.html", block="members" if is_fragment_request() else None, **_show_context(cluster, year)
+    )
 
 
 def _show_context(cluster: Cluster, year: EmulationYear, **forms) -> dict:
     summary = cluster_summaries(db.session, year, cluster_ids=[cluster.id], with_members=True)[0]
     history = db.session.scalars(
-        select(Term).where(Term.cluster_id == cluster.id).join(Term.year).order_by(EmulationYear.year.desc())
+        select(Term)
+        .where(Term.cluster_id == cluster.id)
+        .join(Term.year)
+        .order_by(EmulationYear.year.desc())
         .options(selectinload(Term.year), selectinload(Term.positions).selectinload(TermPosition.unit))
     ).all()
-    context = {"cluster": cluster, "year": year, "summary": summary, "history": history,
-               "scope": ClusterYear(year.id, cluster.id), **forms}
+    context = {
+        "cluster": cluster,
+        "year": year,
+        "summary": summary,
+        "history": history,
+        "scope": ClusterYear(year.id, cluster.id),
+        **forms,
+    }
     if can(current_principal(), "manage_memberships"):
         add_form = forms.get("add_form") or AddMemberForm(formdata=None)
         add_form.unit_id.choices = _free_units(year)
@@ -179,10 +198,17 @@ def edit_term(cluster_id: int):
     _term_choices(form, term)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            years.assign_term(db.session, term, head_id=form.head_id.data or None, deputy_ids=form.deputy_ids.data,
-                              overseer_id=form.overseer_id.data or None, decision_number=form.decision_number.data,
-                              decision_date=form.decision_date.data, decision_issuer=form.decision_issuer.data,
-                              note=form.note.data)
+            years.assign_term(
+                db.session,
+                term,
+                head_id=form.head_id.data or None,
+                deputy_ids=form.deputy_ids.data,
+                overseer_id=form.overseer_id.data or None,
+                decision_number=form.decision_number.data,
+                decision_date=form.decision_date.data,
+                decision_issuer=form.decision_issuer.data,
+                note=form.note.data,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -196,16 +222,25 @@ def edit_term(cluster_id: int):
 
 def _term_data(term: Term):
     head = term.head
-    return type("TermData", (), {
-        "head_id": head.unit_id if head else 0, "deputy_ids": [u.id for u in term.deputies],
-        "overseer_id": term.overseer_id or 0, "decision_number": term.decision_number,
-        "decision_date": term.decision_date, "decision_issuer": term.decision_issuer, "note": term.note,
-    })()
+    return type(
+        "TermData",
+        (),
+        {
+            "head_id": head.unit_id if head else 0,
+            "deputy_ids": [u.id for u in term.deputies],
+            "overseer_id": term.overseer_id or 0,
+            "decision_number": term.decision_number,
+            "decision_date": term.decision_date,
+            "decision_issuer": term.decision_issuer,
+            "note": term.note,
+        },
+    )()
 
 
 def _term_choices(form: TermForm, term: Term) -> None:
     members = db.session.execute(
-        select(Unit.id, Unit.name).join(Membership, Membership.unit_id == Unit.id)
+        select(Unit.id, Unit.name)
+        .join(Membership, Membership.unit_id == Unit.id)
         .where(Membership.year_id == term.year_id, Membership.cluster_id == term.cluster_id)
         .order_by(Membership.rotation_order, Membership.id)
     ).all()
@@ -215,6 +250,7 @@ def _term_choices(form: TermForm, term: Term) -> None:
     form.deputy_ids.choices = [tuple(m) for m in members]
     overseers = db.session.execute(
         select(CouncilMember.id, CouncilMember.full_name, CouncilMember.position)
-        .where(CouncilMember.active).order_by(CouncilMember.full_name)
+        .where(CouncilMember.active)
+        .order_by(CouncilMember.full_name)
     ).all()
     form.overseer_id.choices = [(0, "— Chưa phân công —")] + [(i, f"{n} ({p})" if p else n) for i, n, p in overseers]

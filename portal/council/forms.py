@@ -17,14 +17,34 @@ def _strip(value):
 
 class CouncilMemberForm(FlaskForm):
     full_name = StringField("Họ và tên", validators=[required(), max_length(128)], filters=[_strip])
-    position = StringField("Chức vụ", validators=[Optional(), max_length(255)], filters=[_strip],
-                           render_kw={"placeholder": "VD: Giám đốc Sở Nội vụ"})
+    position = StringField(
+        "Chức vụ",
+        validators=[Optional(), max_length(255)],
+        filters=[_strip],
+        render_kw={"placeholder": "VD: Giám đốc Sở Nội vụ"},
+    )
     organisation = StringField("Cơ quan, đơn vị", validators=[Optional(), max_length(255)], filters=[_strip])
     council_role = SelectField("Vai trò trong Hội đồng", choices=list(COUNCIL_ROLES.items()), default="member")
-    phone = StringField("Điện thoại", filters=[_strip], render_kw={"inputmode": "tel"}, validators=[
-        Optional(), max_length(32), Regexp(PHONE, message="Số điện thoại chỉ gồm chữ số, dấu cách và dấu +.")])
-    email = StringField("E-mail", filters=[_strip], render_kw={"inputmode": "email"}, validators=[
-        Optional(), max_length(255), Regexp(EMAIL, message="Địa chỉ e-mail không hợp lệ, ví dụ: ten@snv.gov.vn.")])
+    phone = StringField(
+        "Điện thoại",
+        filters=[_strip],
+        render_kw={"inputmode": "tel"},
+        validators=[
+            Optional(),
+            max_length(32),
+            Regexp(PHONE, message="Số điện thoại chỉ gồm chữ số, dấu cách và dấu +."),
+        ],
+    )
+    email = StringField(
+        "E-mail",
+        filters=[_strip],
+        render_kw={"inputmode": "email"},
+        validators=[
+            Optional(),
+            max_length(255),
+            Regexp(EMAIL, message="Địa chỉ e-mail không hợp lệ, ví dụ: ten@snv.gov.vn."),
+        ],
+    )
 
 
 class CouncilFilterForm(FlaskForm):

@@ -1,4 +1,5 @@
 """Members of the Emulation and Commendation Council: list, search, edit in place, what they oversee."""
+
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from sqlalchemy import case, func, select
 
@@ -21,9 +22,11 @@ def _filtered(filters: CouncilFilterForm):
     query = select(CouncilMember).order_by(ROLE_RANK, CouncilMember.full_name, CouncilMember.id)
     if filters.q.data:
         like = f"%{org.clean(filters.q.data).lower()}%"
-        query = query.where(func.lower(CouncilMember.full_name).like(like)
-                            | func.lower(CouncilMember.position).like(like)
-                            | func.lower(CouncilMember.organisation).like(like))
+        query = query.where(
+            func.lower(CouncilMember.full_name).like(like)
+            | func.lower(CouncilMember.position).like(like)
+            | func.lower(CouncilMember.organisation).like(like)
+        )
     if filters.council_role.data:
         query = query.where(CouncilMember.council_role == filters.council_role.data)
     if filters.status.data != "all":
@@ -36,10 +39,13 @@ def _overseen_counts(member_ids: list[int]) -> dict[int, int]:
     year = current_year()
     if year is None or not member_ids:
         return {}
-    return dict(db.session.execute(
-        select(Term.overseer_id, func.count()).where(Term.year_id == year.id, Term.overseer_id.in_(member_ids))
-        .group_by(Term.overseer_id)
-    ).all())
+    return dict(
+        db.session.execute(
+            select(Term.overseer_id, func.count())
+            .where(Term.year_id == year.id, Term.overseer_id.in_(member_ids))
+            .group_by(Term.overseer_id)
+        ).all()
+    )
 
 
 def _index(form: CouncilMemberForm, status: int = 200):
@@ -47,8 +53,16 @@ def _index(form: CouncilMemberForm, status: int = 200):
     filters.validate()
     page = _filtered(filters)
     block = "create_form" if request.method == "POST" else "results"
-    return render("council/index.html", block=block, status=status, form=form, filters=filters, page=page,
-                  overseen=_overseen_counts([m.id for m in page.items]), year=current_year())
+    return render(
+        "council/index.html",
+        block=block,
+        status=status,
+        form=form,
+        filters=filters,
+        page=page,
+        overseen=_overseen_counts([m.id for m in page.items]),
+        year=current_year(),
+    )
 
 
 @bp.get("/")
@@ -90,12 +104,19 @@ def show(member_id: int):
 def _show_context(member: CouncilMember, status_form: ConfirmForm | None = None) -> dict:
     overseen = db.session.execute(
         select(EmulationYear.year, Cluster, Term.decision_number, Term.proposed_by_rotation)
-        .join(Term, Term.year_id == EmulationYear.id).join(Cluster, Cluster.id == Term.cluster_id)
-        .where(Term.overseer_id == member.id).order_by(EmulationYear.year.desc(), Cluster.kind, Cluster.code)
+        .join(Term, Term.year_id == EmulationYear.id)
+        .join(Cluster, Cluster.id == Term.cluster_id)
+        .where(Term.overseer_id == member.id)
+        .order_by(EmulationYear.year.desc(), Cluster.kind, Cluster.code)
     ).all()
     users = db.session.scalars(select(User).where(User.council_member_id == member.id).order_by(User.username)).all()
-    return {"member": member, "overseen": overseen, "users": users, "year": current_year(),
-            "status_form": status_form or ConfirmForm(formdata=None)}
+    return {
+        "member": member,
+        "overseen": overseen,
+        "users": users,
+        "year": current_year(),
+        "status_form": status_form or ConfirmForm(formdata=None),
+    }
 
 
 @bp.route("/<int:member_id>/edit", methods=["GET", "POST"])

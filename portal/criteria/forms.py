@@ -34,10 +34,24 @@ class VNDecimalField(DecimalField):
 
 class SetForm(FlaskForm):
     title = StringField("Tên bảng tiêu chí", validators=[required(), max_length(255)])
-    target_total = VNDecimalField("Tổng điểm chuẩn", default=Decimal("100"), places=None,
-                                  validators=[InputRequired("Nhập tổng điểm chuẩn."), NumberRange(min=Decimal("0.01"), max=10000, message="Từ 0,01 đến 10.000.")])
-    score_step = VNDecimalField("Bước điểm khi chấm", default=Decimal("0.25"), places=None,
-                                validators=[InputRequired("Nhập bước điểm."), NumberRange(min=Decimal("0.01"), max=10, message="Từ 0,01 đến 10.")])
+    target_total = VNDecimalField(
+        "Tổng điểm chuẩn",
+        default=Decimal("100"),
+        places=None,
+        validators=[
+            InputRequired("Nhập tổng điểm chuẩn."),
+            NumberRange(min=Decimal("0.01"), max=10000, message="Từ 0,01 đến 10.000."),
+        ],
+    )
+    score_step = VNDecimalField(
+        "Bước điểm khi chấm",
+        default=Decimal("0.25"),
+        places=None,
+        validators=[
+            InputRequired("Nhập bước điểm."),
+            NumberRange(min=Decimal("0.01"), max=10, message="Từ 0,01 đến 10."),
+        ],
+    )
 
 
 class StartForm(SetForm):
@@ -58,8 +72,9 @@ class ItemForm(FlaskForm):
 
 
 class VersionForm(FlaskForm):
-    reason = TextAreaField("Lý do điều chỉnh", validators=[required("Nêu lý do điều chỉnh."), max_length(2000)],
-                           render_kw={"rows": 2})
+    reason = TextAreaField(
+        "Lý do điều chỉnh", validators=[required("Nêu lý do điều chỉnh."), max_length(2000)], render_kw={"rows": 2}
+    )
 
 
 class ImportForm(FlaskForm):

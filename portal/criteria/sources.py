@@ -1,4 +1,5 @@
 """Where a new criteria set may start from: last year's, another cluster's, or a province template."""
+
 from __future__ import annotations
 
 from sqlalchemy import or_, select
@@ -24,28 +25,50 @@ def _last_year(cluster: Cluster, year: EmulationYear) -> CriteriaSet | None:
 
 def _others(cluster: Cluster, year: EmulationYear) -> list[CriteriaSet]:
     """Published or locked sets of other clusters, this year and last year."""
-    return list(db.session.scalars(
-        select(CriteriaSet).join(EmulationYear, EmulationYear.id == CriteriaSet.year_id)
-        .where(CriteriaSet.cluster_id.is_not(None), CriteriaSet.cluster_id != cluster.id,
-               CriteriaSet.status.in_(("published", "locked")), EmulationYear.year.in_((year.year, year.year - 1)))
-        .options(selectinload(CriteriaSet.cluster), selectinload(CriteriaSet.year))
-        .order_by(EmulationYear.year.desc(), CriteriaSet.title)))
+    return list(
+        db.session.scalars(
+            select(CriteriaSet)
+            .join(EmulationYear, EmulationYear.id == CriteriaSet.year_id)
+            .where(
+                CriteriaSet.cluster_id.is_not(None),
+                CriteriaSet.cluster_id != cluster.id,
+                CriteriaSet.status.in_(("published", "locked")),
+                EmulationYear.year.in_((year.year, year.year - 1)),
+            )
+            .options(selectinload(CriteriaSet.cluster), selectinload(CriteriaSet.year))
+            .order_by(EmulationYear.year.desc(), CriteriaSet.title)
+        )
+    )
 
 
 def _templates(cluster: Cluster) -> list[CriteriaSet]:
-    return list(db.session.scalars(
-        select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None), CriteriaSet.status == "published",
-                                  or_(CriteriaSet.template_kind.is_(None), CriteriaSet.template_kind == cluster.kind))
-        .order_by(CriteriaSet.title)))
+    return list(
+        db.session.scalars(
+            select(CriteriaSet)
+            .where(
+                CriteriaSet.cluster_id.is_(None),
+                CriteriaSet.status == "published",
+                or_(CriteriaSet.template_kind.is_(None), CriteriaSet.template_kind == cluster.kind),
+            )
+            .order_by(CriteriaSet.title)
+        )
+    )
 
 
 def fill_choices(form, cluster: Cluster, year: EmulationYear) -> None:
     last, others, templates = _last_year(cluster, year), _others(cluster, year), _templates(cluster)
-    sources = ["empty"] + (["last_year"] if last else []) + (["other"] if others else []) + (["template"] if templates else [])
+    sources = (
+        ["empty"]
+        + (["last_year"] if last else [])
+        + (["other"] if others else [])
+        + (["template"] if templates else [])
+    )
     form.source.choices = [(key, SOURCES[key]) for key in sources]
-    form.source_set_id.choices = [(0, "— Chọn bảng nguồn —")] + [
-        (s.id, f"{s.cluster.name} — năm {s.year.year}: {s.title}") for s in others
-    ] + [(s.id, f"Mẫu của tỉnh: {s.title}") for s in templates]
+    form.source_set_id.choices = (
+        [(0, "— Chọn bảng nguồn —")]
+        + [(s.id, f"{s.cluster.name} — năm {s.year.year}: {s.title}") for s in others]
+        + [(s.id, f"Mẫu của tỉnh: {s.title}") for s in templates]
+    )
     form._sources = {"last_year": last, "other": {s.id: s for s in others}, "template": {s.id: s for s in templates}}
 
 

@@ -1,4 +1,5 @@
 """Criteria sets: the head builds the year's table in place; members read it once published."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
@@ -14,14 +15,22 @@ from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission, sees
-from portal.services import DomainError
+from portal.services import DomainError, criteria_excel
 from portal.services import criteria as svc
-from portal.services import criteria_excel
 from portal.services.years import ensure_term
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
-ITEM_FIELDS = ("code", "title", "kind", "method", "max_points", "points_each", "measure_unit", "guidance",
-               "evidence_required")
+ITEM_FIELDS = (
+    "code",
+    "title",
+    "kind",
+    "method",
+    "max_points",
+    "points_each",
+    "measure_unit",
+    "guidance",
+    "evidence_required",
+)
 
 
 def _term(cset: CriteriaSet) -> Term | None:
@@ -33,8 +42,13 @@ def _term(cset: CriteriaSet) -> Term | None:
 def _may(cset: CriteriaSet, action: str, term: Term | None = None) -> bool:
     scope = None if cset.is_template else ClusterYear(cset.year_id, cset.cluster_id)
     term = term if term is not None else _term(cset)
-    return criteria_permission(current_principal(), action, scope=scope, status=cset.status,
-                               deputy_may_lead=bool(term and term.deputy_may_lead))
+    return criteria_permission(
+        current_principal(),
+        action,
+        scope=scope,
+        status=cset.status,
+        deputy_may_lead=bool(term and term.deputy_may_lead),
+    )
 
 
 def load_set(set_id: int, action: str = "view") -> CriteriaSet:
@@ -51,14 +65,21 @@ def _context(cset: CriteriaSet, **extra) -> dict:
     term = _term(cset)
     tree = svc.load_tree(db.session, cset)
     may_edit = _may(cset, "edit", term)
-    return {"cset": cset, "tree": tree, "term": term, "warnings": svc.warnings(cset, tree),
-            "may_edit": may_edit, "editing": may_edit and cset.editable,
-            "history": [] if cset.is_template else svc.versions(db.session, cset.cluster_id, cset.year_id),
-            "settings_form": extra.pop("settings_form", None) or SetForm(obj=cset, formdata=None),
-            "version_form": extra.pop("version_form", None) or VersionForm(formdata=None),
-            "delegation_form": DelegationForm(obj=term, formdata=None) if term else None,
-            "new_form": extra.pop("new_form", None) or ItemForm(formdata=None),
-            "import_form": ImportForm(formdata=None), **extra}
+    return {
+        "cset": cset,
+        "tree": tree,
+        "term": term,
+        "warnings": svc.warnings(cset, tree),
+        "may_edit": may_edit,
+        "editing": may_edit and cset.editable,
+        "history": [] if cset.is_template else svc.versions(db.session, cset.cluster_id, cset.year_id),
+        "settings_form": extra.pop("settings_form", None) or SetForm(obj=cset, formdata=None),
+        "version_form": extra.pop("version_form", None) or VersionForm(formdata=None),
+        "delegation_form": DelegationForm(obj=term, formdata=None) if term else None,
+        "new_form": extra.pop("new_form", None) or ItemForm(formdata=None),
+        "import_form": ImportForm(formdata=None),
+        **extra,
+    }
 
 
 def _tree_response(cset: CriteriaSet, status: int = 200):
@@ -81,8 +102,9 @@ def for_cluster(cluster_id: int, year: int):
     if cset is not None and _may(cset, "view"):
         return render("criteria/show.html", **_context(cset))
     term = db.session.scalar(select(Term).where(Term.year_id == record.id, Term.cluster_id == cluster.id))
-    may_start = criteria_permission(current_principal(), "edit", scope=scope, status="draft",
-                                    deputy_may_lead=bool(term and term.deputy_may_lead))
+    may_start = criteria_permission(
+        current_principal(), "edit", scope=scope, status="draft", deputy_may_lead=bool(term and term.deputy_may_lead)
+    )
     form = StartForm(formdata=None, title=f"Bảng tiêu chí thi đua năm {record.year}")
     sources.fill_choices(form, cluster, record)
     return render("criteria/start.html", cluster=cluster, year=record, form=form, may_start=may_start)
@@ -98,16 +120,24 @@ def start(cluster_id: int, year: int):
     scope = ClusterYear(record.id, cluster.id)
     if not sees(current_principal(), scope):
         abort(404)
-    if not criteria_permission(current_principal(), "edit", scope=scope, status="draft",
-                               deputy_may_lead=term.deputy_may_lead):
+    if not criteria_permission(
+        current_principal(), "edit", scope=scope, status="draft", deputy_may_lead=term.deputy_may_lead
+    ):
         abort(403)
     form = StartForm()
     sources.fill_choices(form, cluster, record)
     if form.validate_on_submit():
         try:
             source = sources.chosen(form, cluster, record)
-            cset = svc.create_set(db.session, cluster, record, title=form.title.data,
-                                  target_total=form.target_total.data, score_step=form.score_step.data, source=source)
+            cset = svc.create_set(
+                db.session,
+                cluster,
+                record,
+                title=form.title.data,
+                target_total=form.target_total.data,
+                score_step=form.score_step.data,
+                source=source,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -134,8 +164,13 @@ def settings(set_id: int):
     form = SetForm()
     if form.validate_on_submit():
         try:
-            svc.update_set(db.session, cset, title=form.title.data, target_total=form.target_total.data,
-                           score_step=form.score_step.data)
+            svc.update_set(
+                db.session,
+                cset,
+                title=form.title.data,
+                target_total=form.target_total.data,
+                score_step=form.score_step.data,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -231,7 +266,11 @@ def _change(cset: CriteriaSet, action, message: str | None):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
-        return _tree_response(cset, status=422) if is_fragment_request() else hx_redirect(url_for("criteria.show", set_id=cset.id))
+        return (
+            _tree_response(cset, status=422)
+            if is_fragment_request()
+            else hx_redirect(url_for("criteria.show", set_id=cset.id))
+        )
     db.session.commit()
     for warning in result if isinstance(result, list) else []:
         flash(warning, "warning")
@@ -245,8 +284,11 @@ def _change(cset: CriteriaSet, action, message: str | None):
 def lifecycle(set_id: int, step: str):
     """Publish (members see it), back to draft, or lock when scoring opens."""
     cset = load_set(set_id, "edit")
-    messages = {"publish": "Đã công bố bảng tiêu chí; các thành viên đã xem được.",
-                "unpublish": "Bảng tiêu chí trở lại bản nháp.", "lock": "Đã khóa bảng tiêu chí để chấm điểm."}
+    messages = {
+        "publish": "Đã công bố bảng tiêu chí; các thành viên đã xem được.",
+        "unpublish": "Bảng tiêu chí trở lại bản nháp.",
+        "lock": "Đã khóa bảng tiêu chí để chấm điểm.",
+    }
     action = {"publish": svc.publish, "unpublish": svc.unpublish, "lock": svc.lock}[step]
     response = _change(cset, lambda: action(db.session, cset), messages[step])
     return hx_redirect(url_for("criteria.show", set_id=cset.id)) if response.status_code < 400 else response
@@ -276,8 +318,11 @@ def new_version(set_id: int):
 def delete_set(set_id: int):
     """Delete a draft that was started by mistake."""
     cset = load_set(set_id, "edit")
-    back = url_for("criteria.templates") if cset.is_template else url_for(
-        "criteria.for_cluster", cluster_id=cset.cluster_id, year=cset.year.year)
+    back = (
+        url_for("criteria.templates")
+        if cset.is_template
+        else url_for("criteria.for_cluster", cluster_id=cset.cluster_id, year=cset.year.year)
+    )
     try:
         svc.delete_set(db.session, cset)
     except DomainError as error:
@@ -305,8 +350,13 @@ def delegation(cluster_id: int, year: int):
     if form.validate_on_submit():
         term.deputy_may_lead = form.deputy_may_lead.data
         db.session.commit()
-        flash("Đã lưu phân quyền cho đơn vị Phó." if term.deputy_may_lead else "Đơn vị Phó không còn quyền chỉnh sửa.", "success")
-    return hx_redirect(request.form.get("next") or url_for("criteria.for_cluster", cluster_id=cluster.id, year=record.year))
+        flash(
+            "Đã lưu phân quyền cho đơn vị Phó." if term.deputy_may_lead else "Đơn vị Phó không còn quyền chỉnh sửa.",
+            "success",
+        )
+    return hx_redirect(
+        request.form.get("next") or url_for("criteria.for_cluster", cluster_id=cluster.id, year=record.year)
+    )
 
 
 @bp.get("/templates")
@@ -328,8 +378,15 @@ def create_template():
     if form.validate_on_submit():
         try:
             kind = request.form.get("template_kind")
-            cset = svc.create_set(db.session, None, None, title=form.title.data, target_total=form.target_total.data,
-                                  score_step=form.score_step.data, template_kind=kind if kind in ("cluster", "block") else None)
+            cset = svc.create_set(
+                db.session,
+                None,
+                None,
+                title=form.title.data,
+                target_total=form.target_total.data,
+                score_step=form.score_step.data,
+                template_kind=kind if kind in ("cluster", "block") else None,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -360,7 +417,9 @@ def import_xlsx(set_id: int):
     form = ImportForm()
     upload = form.file.data if form.validate_on_submit() else None
     if upload is None or not upload.filename:
-        return render("criteria/show.html", status=422, **_context(cset, import_errors=["Chọn tệp Excel (.xlsx) để nhập."]))
+        return render(
+            "criteria/show.html", status=422, **_context(cset, import_errors=["Chọn tệp Excel (.xlsx) để nhập."])
+        )
     parsed = criteria_excel.parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
     errors = [str(error) for error in parsed.errors]
     if not errors:

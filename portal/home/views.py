@@ -1,5 +1,6 @@
 """The home page: what the signed-in user is responsible for this year."""
-from flask import Blueprint, g, render_template
+
+from flask import Blueprint, render_template
 from flask_login import login_required
 from sqlalchemy import func, select
 

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see every table."""
+
 from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange

@@ -6,6 +6,7 @@ version (with a reason) and the old one is superseded, so scores keep pointing
 at the criteria they were given against. Province templates are sets that
 belong to no cluster.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -86,7 +87,9 @@ class CriteriaSet(Audited, Timestamped, db.Model):
     year: Mapped[EmulationYear | None] = relationship()
     based_on: Mapped[CriteriaSet | None] = relationship(remote_side=[id])
     criteria: Mapped[list[Criterion]] = relationship(
-        back_populates="criteria_set", cascade="all, delete-orphan", order_by="Criterion.position",
+        back_populates="criteria_set",
+        cascade="all, delete-orphan",
+        order_by="Criterion.position",
         passive_deletes=True,
     )
 
@@ -120,10 +123,23 @@ class Criterion(Audited, db.Model):
         CheckConstraint("max_points IS NULL OR max_points >= 0", name="max_points_not_negative"),
         CheckConstraint("points_each IS NULL OR points_each > 0", name="points_each_positive"),
         CheckConstraint("length(trim(code)) > 0", name="code_not_blank"),
-        Index("uq_criteria_root_code", "set_id", "code", unique=True,
-              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
-        Index("uq_criteria_child_code", "set_id", "parent_id", "code", unique=True,
-              sqlite_where=text("parent_id IS NOT NULL"), postgresql_where=text("parent_id IS NOT NULL")),
+        Index(
+            "uq_criteria_root_code",
+            "set_id",
+            "code",
+            unique=True,
+            sqlite_where=text("parent_id IS NULL"),
+            postgresql_where=text("parent_id IS NULL"),
+        ),
+        Index(
+            "uq_criteria_child_code",
+            "set_id",
+            "parent_id",
+            "code",
+            unique=True,
+            sqlite_where=text("parent_id IS NOT NULL"),
+            postgresql_where=text("parent_id IS NOT NULL"),
+        ),
         Index("ix_criteria_set_parent", "set_id", "parent_id", "position"),
     )
 

@@ -1,4 +1,5 @@
 """The organisation: member units, clusters and blocks, council members."""
+
 from __future__ import annotations
 
 from datetime import date

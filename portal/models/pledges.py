@@ -1,4 +1,5 @@
 """The pledge agreement (giao ước thi đua), its signatures, and members' registered targets."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

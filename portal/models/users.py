@@ -1,5 +1,6 @@
 """Accounts. A user belongs to the secretariat, to a unit, or to a council member;
 what a unit's user may do in a cluster comes from the year's memberships and terms."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,9 +27,7 @@ class User(UserMixin, Audited, Timestamped, db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('secretariat', 'council', 'unit')", name="kind"),
         CheckConstraint("(kind = 'unit') = (unit_id IS NOT NULL)", name="unit_user_has_unit"),
-        CheckConstraint(
-            "(kind = 'council') = (council_member_id IS NOT NULL)", name="council_user_has_member"
-        ),
+        CheckConstraint("(kind = 'council') = (council_member_id IS NOT NULL)", name="council_user_has_member"),
         CheckConstraint("length(username) >= 3", name="username_length"),
     )
 

@@ -7,6 +7,7 @@ positions point at memberships through a composite key, so a head or deputy is
 always a member of that cluster in that year, and one unit holds at most one
 position per term, so the head is never also a deputy.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -93,9 +94,7 @@ class Term(Audited, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("emulation_years.id", ondelete="CASCADE"))
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
-    overseer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("council_members.id", ondelete="SET NULL"), index=True
-    )
+    overseer_id: Mapped[int | None] = mapped_column(ForeignKey("council_members.id", ondelete="SET NULL"), index=True)
     decision_number: Mapped[str] = mapped_column(String(64), default="")
     decision_date: Mapped[date | None] = mapped_column(Date)
     decision_issuer: Mapped[str] = mapped_column(String(255), default="")

@@ -1,4 +1,5 @@
 """The pledge agreement (giao ước thi đua): drafted by the head, signed by every member."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,22 +11,23 @@ from sqlalchemy import select
 from portal.access import current_principal, get_or_404, year_from_args
 from portal.auth.forms import EmptyForm
 from portal.extensions import db
+from portal.formatting import vn_number
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, Cluster, CriteriaSet, Criterion, Pledge, PledgeSignature, Term, Unit
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, can, sees
-from portal.services import DomainError
-from portal.formatting import vn_number
+from portal.services import DomainError, documents
 from portal.services import criteria as criteria_svc
-from portal.services import documents
 from portal.services import pledges as svc
 
 bp = Blueprint("pledges", __name__, url_prefix="/pledges")
 
 
 def _deputy_may_lead(year_id: int, cluster_id: int) -> bool:
-    return bool(db.session.scalar(select(Term.deputy_may_lead).where(Term.year_id == year_id, Term.cluster_id == cluster_id)))
+    return bool(
+        db.session.scalar(select(Term.deputy_may_lead).where(Term.year_id == year_id, Term.cluster_id == cluster_id))
+    )
 
 
 def _may(scope: ClusterYear, action: str) -> bool:
@@ -52,19 +54,32 @@ def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
     statuses = svc.statuses(db.session, pledge, digest)
     principal = current_principal()
     own = next((s for s in statuses if s.unit.id == principal.unit_id), None)
-    sign_form = forms.get("sign_form") or SignForm(formdata=None, signed_on=pledge.meeting_date or date.today(),
-                                                   **_last_signer(own))
-    return {"pledge": pledge, "scope": scope, "charter_hash": digest, "statuses": statuses, "own": own,
-            "may_edit": _may(scope, "edit_pledge"), "may_sign": own is not None and _may(scope, "sign_pledge"),
-            "sign_form": sign_form, "unsigned": [s for s in statuses if not s.current],
-            "criteria_rows": _criteria_rows(pledge), "doc": documents, "today": date.today()}
+    sign_form = forms.get("sign_form") or SignForm(
+        formdata=None, signed_on=pledge.meeting_date or date.today(), **_last_signer(own)
+    )
+    return {
+        "pledge": pledge,
+        "scope": scope,
+        "charter_hash": digest,
+        "statuses": statuses,
+        "own": own,
+        "may_edit": _may(scope, "edit_pledge"),
+        "may_sign": own is not None and _may(scope, "sign_pledge"),
+        "sign_form": sign_form,
+        "unsigned": [s for s in statuses if not s.current],
+        "criteria_rows": _criteria_rows(pledge),
+        "doc": documents,
+        "today": date.today(),
+    }
 
 
 def _last_signer(own) -> dict:
     if own is None or own.signature is None:
         return {}
-    return {"representative_name": own.signature.representative_name,
-            "representative_position": own.signature.representative_position}
+    return {
+        "representative_name": own.signature.representative_name,
+        "representative_position": own.signature.representative_position,
+    }
 
 
 def _criteria_rows(pledge: Pledge):
@@ -85,7 +100,9 @@ def for_cluster(cluster_id: int, year: int):
         abort(404)
     pledge = svc.find(db.session, cluster.id, record.id)
     if pledge is None or not _visible(pledge, scope):
-        return render("pledges/none.html", cluster=cluster, year=record, may_create=pledge is None and _may(scope, "edit_pledge"))
+        return render(
+            "pledges/none.html", cluster=cluster, year=record, may_create=pledge is None and _may(scope, "edit_pledge")
+        )
     return render("pledges/show.html", **_context(pledge, scope))
 
 
@@ -112,11 +129,18 @@ def create(cluster_id: int, year: int):
 
 
 def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
-    sets = db.session.scalars(select(CriteriaSet).where(
-        CriteriaSet.cluster_id == pledge.cluster_id, CriteriaSet.year_id == pledge.year_id,
-        CriteriaSet.status.in_(("published", "locked"))).order_by(CriteriaSet.version.desc())).all()
+    sets = db.session.scalars(
+        select(CriteriaSet)
+        .where(
+            CriteriaSet.cluster_id == pledge.cluster_id,
+            CriteriaSet.year_id == pledge.year_id,
+            CriteriaSet.status.in_(("published", "locked")),
+        )
+        .order_by(CriteriaSet.version.desc())
+    ).all()
     form.criteria_set_id.choices = [(0, "— Chưa gắn (chưa mở ký) —")] + [
-        (s.id, f"{s.title} — phiên bản {s.version} ({s.status_label.lower()})") for s in sets]
+        (s.id, f"{s.title} — phiên bản {s.version} ({s.status_label.lower()})") for s in sets
+    ]
 
 
 @bp.route("/<int:pledge_id>/edit", methods=["GET", "POST"])
@@ -131,8 +155,13 @@ def edit(pledge_id: int):
     if request.method == "POST" and form.validate_on_submit():
         fields = {k: form[k].data for k in svc.TEXT_FIELDS}
         try:
-            svc.update(db.session, pledge, criteria_set_id=form.criteria_set_id.data or None,
-                       meeting_date=form.meeting_date.data, **fields)
+            svc.update(
+                db.session,
+                pledge,
+                criteria_set_id=form.criteria_set_id.data or None,
+                meeting_date=form.meeting_date.data,
+                **fields,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -152,10 +181,15 @@ def sign(pledge_id: int):
     form = SignForm()
     if form.validate_on_submit():
         try:
-            svc.sign(db.session, pledge, db.session.get(Unit, current_principal().unit_id),
-                     representative_name=form.representative_name.data,
-                     representative_position=form.representative_position.data,
-                     signed_on=form.signed_on.data, user_id=current_user.id)
+            svc.sign(
+                db.session,
+                pledge,
+                db.session.get(Unit, current_principal().unit_id),
+                representative_name=form.representative_name.data,
+                representative_position=form.representative_position.data,
+                signed_on=form.signed_on.data,
+                user_id=current_user.id,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -206,8 +240,9 @@ def export_docx(pledge_id: int):
     pledge, scope = load_pledge(pledge_id)
     statuses = svc.statuses(db.session, pledge, svc.current_hash(db.session, pledge))
     rows = [(depth, n.code, n.title, vn_number(points)) for depth, n, points in _criteria_rows(pledge)] or None
-    data = documents.pledge_docx(pledge, statuses, province_name=current_app.config["PROVINCE_NAME"],
-                                 criteria_rows=rows, today=date.today())
+    data = documents.pledge_docx(
+        pledge, statuses, province_name=current_app.config["PROVINCE_NAME"], criteria_rows=rows, today=date.today()
+    )
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     filename = f"giao-uoc-thi-dua-{pledge.cluster.code}-{pledge.year.year}.docx"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -242,16 +277,31 @@ def targets(cluster_id: int, year: int):
     pledge = svc.find(db.session, cluster.id, record.id)
     units = svc.member_units(db.session, pledge) if pledge else _members(record.id, cluster.id)
     registered = svc.targets_of(db.session, [u.id for u in units], items)
-    return render("pledges/targets.html", cluster=cluster, year=record, cset=cset if visible else None, items=items,
-                  units=units, registered=registered, scope=scope, own_unit_id=current_principal().unit_id,
-                  may_register=_may(scope, "register_targets") and cset is not None and cset.status == "published")
+    return render(
+        "pledges/targets.html",
+        cluster=cluster,
+        year=record,
+        cset=cset if visible else None,
+        items=items,
+        units=units,
+        registered=registered,
+        scope=scope,
+        own_unit_id=current_principal().unit_id,
+        may_register=_may(scope, "register_targets") and cset is not None and cset.status == "published",
+    )
 
 
 def _members(year_id: int, cluster_id: int) -> list[Unit]:
     from portal.models import Membership
 
-    return list(db.session.scalars(select(Unit).join(Membership, Membership.unit_id == Unit.id).where(
-        Membership.year_id == year_id, Membership.cluster_id == cluster_id).order_by(Membership.rotation_order)))
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .join(Membership, Membership.unit_id == Unit.id)
+            .where(Membership.year_id == year_id, Membership.cluster_id == cluster_id)
+            .order_by(Membership.rotation_order)
+        )
+    )
 
 
 @bp.post("/targets/<int:criterion_id>")

@@ -4,6 +4,7 @@ A temporary password is generated here, returned once to the caller to show, and
 kept nowhere but as a hash: the audit log leaves `password_hash` out of every
 diff (see `User.__audit_exclude__`), and the events written here never name it.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,9 @@ def clean_username(raw: str | None) -> str:
     if not 3 <= len(username) <= 64:
         raise DomainError("Tên đăng nhập dài từ 3 đến 64 ký tự.", "username")
     if not USERNAME_PATTERN.fullmatch(username):
-        raise DomainError("Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới.",
-                          "username")
+        raise DomainError(
+            "Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới.", "username"
+        )
     return username
 
 
@@ -62,8 +64,16 @@ def _username_taken(session: Session, username: str) -> bool:
     return session.scalar(select(User.id).where(func.lower(User.username) == username).limit(1)) is not None
 
 
-def create_user(session: Session, *, kind: str, username: str, full_name: str, email: str = "",
-                unit_id: int | None = None, council_member_id: int | None = None) -> tuple[User, str]:
+def create_user(
+    session: Session,
+    *,
+    kind: str,
+    username: str,
+    full_name: str,
+    email: str = "",
+    unit_id: int | None = None,
+    council_member_id: int | None = None,
+) -> tuple[User, str]:
     """A new account that must change its password at first sign-in; returns it and the temporary password."""
     if kind not in USER_KINDS:
         raise DomainError("Chọn loại tài khoản.", "kind")
@@ -89,8 +99,9 @@ def create_user(session: Session, *, kind: str, username: str, full_name: str, e
     return user, password
 
 
-def update_user(session: Session, user: User, *, full_name: str, email: str, active: bool,
-                acting_user_id: int | None) -> User:
+def update_user(
+    session: Session, user: User, *, full_name: str, email: str, active: bool, acting_user_id: int | None
+) -> User:
     """Change the contact details and the active flag; nobody locks themself out."""
     full_name, email = _clean_contact(full_name, email)
     set_active(session, user, active, acting_user_id)
@@ -158,8 +169,9 @@ def create_unit_accounts(session: Session, limit: int = BULK_LIMIT) -> list[tupl
     created = []
     for unit in units:
         full_name = f"Cán bộ thi đua {unit.display_name}"[:128]
-        user, password = create_user(session, kind="unit", username=username_for(unit, taken),
-                                     full_name=full_name, unit_id=unit.id)
+        user, password = create_user(
+            session, kind="unit", username=username_for(unit, taken), full_name=full_name, unit_id=unit.id
+        )
         created.append((user, password))
     record_event(session, "event", f"Tạo {len(created)} tài khoản cho các đơn vị chưa có tài khoản")
     session.flush()

@@ -5,6 +5,7 @@ hook in the same transaction as the change itself, so nothing is changed
 without its entry and no entry outlives a rolled-back change. Who acted comes
 from a context variable that the web layer (or a CLI command) sets.
 """
+
 from __future__ import annotations
 
 import contextvars

@@ -5,6 +5,7 @@ has opened) changes only through `new_version`, which copies the tree into a
 new draft with a reason and supersedes the old one, whose criteria the scores
 already given keep pointing at.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -29,21 +30,39 @@ from portal.services.tree import Tree
 MAX_DEPTH = 4
 MAX_POINTS = Decimal(10000)
 LEAF_FIELDS = ("method", "max_points", "points_each", "measure_unit", "evidence_required")
-COPIED_FIELDS = ("code", "title", "guidance", "kind", "method", "max_points", "points_each", "measure_unit",
-                 "evidence_required", "position")
+COPIED_FIELDS = (
+    "code",
+    "title",
+    "guidance",
+    "kind",
+    "method",
+    "max_points",
+    "points_each",
+    "measure_unit",
+    "evidence_required",
+    "position",
+)
 
 
 # --- sets ------------------------------------------------------------------------------
 
 
 def in_force(session: Session, cluster_id: int, year_id: int) -> CriteriaSet | None:
-    return session.scalar(select(CriteriaSet).where(
-        CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id, CriteriaSet.status != "superseded"))
+    return session.scalar(
+        select(CriteriaSet).where(
+            CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id, CriteriaSet.status != "superseded"
+        )
+    )
 
 
 def versions(session: Session, cluster_id: int, year_id: int) -> list[CriteriaSet]:
-    return list(session.scalars(select(CriteriaSet).where(
-        CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id).order_by(CriteriaSet.version.desc())))
+    return list(
+        session.scalars(
+            select(CriteriaSet)
+            .where(CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id)
+            .order_by(CriteriaSet.version.desc())
+        )
+    )
 
 
 def _check_set_fields(title: str, target_total, score_step) -> str:
@@ -57,15 +76,32 @@ def _check_set_fields(title: str, target_total, score_step) -> str:
     return title
 
 
-def create_set(session: Session, cluster: Cluster | None, year: EmulationYear | None, *, title: str,
-               target_total: Decimal, score_step: Decimal = Decimal("0.25"), source: CriteriaSet | None = None,
-               template_kind: str | None = None) -> CriteriaSet:
+def create_set(
+    session: Session,
+    cluster: Cluster | None,
+    year: EmulationYear | None,
+    *,
+    title: str,
+    target_total: Decimal,
+    score_step: Decimal = Decimal("0.25"),
+    source: CriteriaSet | None = None,
+    template_kind: str | None = None,
+) -> CriteriaSet:
     """A new draft, empty or copied from `source` (last year's, another cluster's, a template)."""
     title = _check_set_fields(title, target_total, score_step)
     if cluster is not None and in_force(session, cluster.id, year.id) is not None:
         raise DomainError("Cụm, khối đã có bảng tiêu chí năm này; hãy sửa bảng đó hoặc tạo phiên bản mới.", "title")
-    cset = CriteriaSet(cluster=cluster, year=year, version=1, title=title, status="draft", target_total=target_total,
-                       score_step=score_step, based_on=source, template_kind=template_kind)
+    cset = CriteriaSet(
+        cluster=cluster,
+        year=year,
+        version=1,
+        title=title,
+        status="draft",
+        target_total=target_total,
+        score_step=score_step,
+        based_on=source,
+        template_kind=template_kind,
+    )
     session.add(cset)
     session.flush()
     if source is not None:
@@ -73,8 +109,15 @@ def create_set(session: Session, cluster: Cluster | None, year: EmulationYear | 
     return cset
 
 
-def update_set(session: Session, cset: CriteriaSet, *, title: str, target_total: Decimal, score_step: Decimal,
-               deduction_capped: bool = True) -> None:
+def update_set(
+    session: Session,
+    cset: CriteriaSet,
+    *,
+    title: str,
+    target_total: Decimal,
+    score_step: Decimal,
+    deduction_capped: bool = True,
+) -> None:
     _editable(cset)
     cset.title = _check_set_fields(title, target_total, score_step)
     cset.target_total, cset.score_step, cset.deduction_capped = target_total, score_step, deduction_capped
@@ -131,10 +174,18 @@ def new_version(session: Session, cset: CriteriaSet, reason: str) -> CriteriaSet
         raise DomainError("Nêu rõ lý do điều chỉnh (ít nhất 10 ký tự).", "reason")
     cset.status = "superseded"
     session.flush()  # frees the one-set-in-force slot
-    successor = CriteriaSet(cluster_id=cset.cluster_id, year_id=cset.year_id, version=cset.version + 1,
-                            title=cset.title, status="draft", target_total=cset.target_total,
-                            score_step=cset.score_step, deduction_capped=cset.deduction_capped,
-                            based_on=cset, version_reason=reason)
+    successor = CriteriaSet(
+        cluster_id=cset.cluster_id,
+        year_id=cset.year_id,
+        version=cset.version + 1,
+        title=cset.title,
+        status="draft",
+        target_total=cset.target_total,
+        score_step=cset.score_step,
+        deduction_capped=cset.deduction_capped,
+        based_on=cset,
+        version_reason=reason,
+    )
     session.add(successor)
     session.flush()
     mapping = copy_tree(session, cset, successor)
@@ -144,8 +195,16 @@ def new_version(session: Session, cset: CriteriaSet, reason: str) -> CriteriaSet
 
 def _carry_targets(session: Session, mapping: dict[int, Criterion]) -> None:
     for old in session.scalars(select(TargetRegistration).where(TargetRegistration.criterion_id.in_(list(mapping)))):
-        session.add(TargetRegistration(cluster_id=old.cluster_id, year_id=old.year_id, unit_id=old.unit_id,
-                                       criterion_id=mapping[old.criterion_id].id, target=old.target, note=old.note))
+        session.add(
+            TargetRegistration(
+                cluster_id=old.cluster_id,
+                year_id=old.year_id,
+                unit_id=old.unit_id,
+                criterion_id=mapping[old.criterion_id].id,
+                target=old.target,
+                note=old.note,
+            )
+        )
     session.flush()
 
 
@@ -173,11 +232,13 @@ def load_tree(session: Session, cset: CriteriaSet) -> Tree:
 def warnings(cset: CriteriaSet, tree: Tree) -> list[str]:
     found = []
     if tree.base_total != cset.target_total:
-        found.append(f"Tổng điểm chuẩn các tiêu chí chấm điểm là {vn_number(tree.base_total)}, "
-                     f"khác tổng điểm đã khai báo ({vn_number(cset.target_total)}).")
-    for leaf in tree.leaves():
-        if leaf.max_points in (None, Decimal(0)):
-            found.append(f"Tiêu chí {leaf.code} chưa có điểm chuẩn.")
+        found.append(
+            f"Tổng điểm chuẩn các tiêu chí chấm điểm là {vn_number(tree.base_total)}, "
+            f"khác tổng điểm đã khai báo ({vn_number(cset.target_total)})."
+        )
+    found += [
+        f"Tiêu chí {leaf.code} chưa có điểm chuẩn." for leaf in tree.leaves() if leaf.max_points in (None, Decimal(0))
+    ]
     return found
 
 
@@ -186,8 +247,9 @@ def _editable(cset: CriteriaSet) -> None:
         raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do.")
 
 
-def _check_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None, criterion: Criterion | None,
-                     fields: dict) -> dict:
+def _check_criterion(
+    session: Session, cset: CriteriaSet, parent: Criterion | None, criterion: Criterion | None, fields: dict
+) -> dict:
     code, title = clean(fields.get("code")), (fields.get("title") or "").strip()
     if not code:
         raise DomainError("Nhập số thứ tự (mã) của tiêu chí, ví dụ I, 1 hoặc a.", "code")
@@ -195,8 +257,11 @@ def _check_criterion(session: Session, cset: CriteriaSet, parent: Criterion | No
         raise DomainError("Mã tiêu chí tối đa 16 ký tự.", "code")
     if not title:
         raise DomainError("Nhập nội dung tiêu chí.", "title")
-    siblings = select(Criterion.id).where(Criterion.set_id == cset.id, func.lower(Criterion.code) == code.lower(),
-                                         Criterion.parent_id.is_(None) if parent is None else Criterion.parent_id == parent.id)
+    siblings = select(Criterion.id).where(
+        Criterion.set_id == cset.id,
+        func.lower(Criterion.code) == code.lower(),
+        Criterion.parent_id.is_(None) if parent is None else Criterion.parent_id == parent.id,
+    )
     if criterion is not None:
         siblings = siblings.where(Criterion.id != criterion.id)
     if session.scalar(siblings.limit(1)) is not None:
@@ -212,10 +277,17 @@ def _check_criterion(session: Session, cset: CriteriaSet, parent: Criterion | No
         raise DomainError("Điểm chuẩn phải từ 0 đến 10.000.", "max_points")
     if method == "per_occurrence" and (points_each is None or points_each <= 0):
         raise DomainError("Nhập số điểm cho mỗi lần (lớn hơn 0).", "points_each")
-    return {"code": code, "title": title, "guidance": (fields.get("guidance") or "").strip(), "kind": kind,
-            "method": method, "max_points": max_points, "points_each": points_each if method == "per_occurrence" else None,
-            "measure_unit": clean(fields.get("measure_unit")) if method == "quantitative" else "",
-            "evidence_required": bool(fields.get("evidence_required"))}
+    return {
+        "code": code,
+        "title": title,
+        "guidance": (fields.get("guidance") or "").strip(),
+        "kind": kind,
+        "method": method,
+        "max_points": max_points,
+        "points_each": points_each if method == "per_occurrence" else None,
+        "measure_unit": clean(fields.get("measure_unit")) if method == "quantitative" else "",
+        "evidence_required": bool(fields.get("evidence_required")),
+    }
 
 
 def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None, **fields) -> Criterion:
@@ -229,10 +301,15 @@ def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None,
         if session.scalar(select(TargetRegistration.id).where(TargetRegistration.criterion_id == parent.id).limit(1)):
             raise DomainError(f"Tiêu chí {parent.code} đã có chỉ tiêu đăng ký; không thêm tiêu chí con được.")
     values = _check_criterion(session, cset, parent, None, fields)
-    last = session.scalar(select(func.max(Criterion.position)).where(
-        Criterion.set_id == cset.id,
-        Criterion.parent_id.is_(None) if parent is None else Criterion.parent_id == parent.id))
-    criterion = Criterion(criteria_set=cset, parent_id=parent.id if parent else None, position=(last or 0) + 1, **values)
+    last = session.scalar(
+        select(func.max(Criterion.position)).where(
+            Criterion.set_id == cset.id,
+            Criterion.parent_id.is_(None) if parent is None else Criterion.parent_id == parent.id,
+        )
+    )
+    criterion = Criterion(
+        criteria_set=cset, parent_id=parent.id if parent else None, position=(last or 0) + 1, **values
+    )
     session.add(criterion)
     if parent is not None:  # a parent's maximum is the sum of its children
         parent.max_points, parent.points_each, parent.method = None, None, "direct"
@@ -276,11 +353,18 @@ def delete_criterion(session: Session, criterion: Criterion) -> None:
 def move_criterion(session: Session, criterion: Criterion, step: int) -> None:
     """Move among its siblings by `step` places (−1 up, +1 down)."""
     _editable(criterion.criteria_set)
-    siblings = list(session.scalars(select(Criterion).where(
-        Criterion.set_id == criterion.set_id,
-        Criterion.parent_id.is_(None) if criterion.parent_id is None else Criterion.parent_id == criterion.parent_id,
-    ).order_by(Criterion.position, Criterion.id)))
+    siblings = list(
+        session.scalars(
+            select(Criterion)
+            .where(
+                Criterion.set_id == criterion.set_id,
+                Criterion.parent_id.is_(None)
+                if criterion.parent_id is None
+                else Criterion.parent_id == criterion.parent_id,
+            )
+            .order_by(Criterion.position, Criterion.id)
+        )
+    )
     for position, node in enumerate(treelib.moved(siblings, criterion, step), start=1):
         node.position = position
     session.flush()
-

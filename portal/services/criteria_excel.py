@@ -12,6 +12,7 @@ then swaps the draft's criteria for the parsed ones through `criteria.add_criter
 so the tree rules and the audit log apply; the caller commits once. Exporting a
 table and importing the file gives back the same tree.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,10 @@ CENT = Decimal("0.01")
 # A zip can expand a hundredfold; nothing near a real table of 2,000 rows needs more.
 MAX_UNPACKED_BYTES = 40 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the Excel 97-2003 (.xls) container
-NOT_XLSX = ("Tệp không phải là bảng tính Excel (.xlsx) hoặc đã bị hỏng (có thể là tệp .xls, .csv hay tệp khác "
-            "đổi đuôi). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook (*.xlsx)” rồi tải lên lại.")
+NOT_XLSX = (
+    "Tệp không phải là bảng tính Excel (.xlsx) hoặc đã bị hỏng (có thể là tệp .xls, .csv hay tệp khác "
+    "đổi đuôi). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook (*.xlsx)” rồi tải lên lại."
+)
 
 
 @dataclass(frozen=True)
@@ -68,39 +71,96 @@ class Column:
 
 
 COLUMNS = (
-    Column("code", "STT", ("so tt", "so thu tu", "tt"), 7, required=True,
-           help="Số thứ tự như trong văn bản: I, II, … cho mục; 1, 2, … cho tiêu chí; 1.1 hoặc a, b, … cho tiêu "
-                "chí con. Bắt buộc, tối đa 16 ký tự, không trùng trong cùng một mục."),
-    Column("title", "Nội dung tiêu chí", ("noi dung",), 46, required=True,
-           help="Bắt buộc. Có thể xuống dòng trong ô (Alt+Enter)."),
-    Column("max_points", "Điểm chuẩn", ("diem toi da", "thang diem"), 11, required=True,
-           help="Số, tối đa 2 chữ số thập phân, từ 0 đến 10.000. Bắt buộc ở tiêu chí không có tiêu chí con (với "
-                "điểm thưởng, điểm trừ: mức tối đa). Ở mục có tiêu chí con: tổng điểm các tiêu chí con, hoặc để "
-                "trống; ghi khác tổng là lỗi."),
-    Column("depth", "Cấp", ("cap tieu chi",), 6,
-           help="1 đến 4: 1 là mục (I, II), 2 là tiêu chí (1, 2), 3 và 4 là tiêu chí con. Mỗi dòng sâu hơn dòng "
-                "trước nhiều nhất một cấp. Để trống hoặc bỏ cột: suy ra từ STT (I → 1; 1 → 2; 1.1 → 3; a, b → "
-                "ngay dưới tiêu chí đứng trước)."),
-    Column("kind", "Loại", ("loai tieu chi",), 13,
-           help="Chấm điểm, Điểm thưởng hoặc Điểm trừ. Tiêu chí con cùng loại với mục cha. Để trống: theo mục "
-                "cha; mục có tên chứa “điểm thưởng” hay “điểm trừ” được nhận là loại đó, mục khác là Chấm điểm."),
-    Column("method", "Phương pháp chấm", ("phuong phap",), 22,
-           help="Một trong: " + "; ".join(METHODS.values()) + ". Viết gọn cũng được: trực tiếp, định lượng, định "
-                "tính, theo số lần. Chỉ ghi ở tiêu chí không có tiêu chí con. Để trống: Chấm trực tiếp (hoặc "
-                "chấm thẳng theo số lần nếu có Điểm mỗi lần). Điểm thưởng, điểm trừ không chấm định lượng."),
-    Column("points_each", "Điểm mỗi lần", (), 10,
-           help="Số lớn hơn 0; bắt buộc với phương pháp chấm thẳng theo số lần, để trống với phương pháp khác."),
-    Column("measure_unit", "Đơn vị tính", ("dvt",), 12,
-           help="Đơn vị của kết quả ở tiêu chí định lượng (ví dụ %, triệu đồng, người), tối đa 64 ký tự; để "
-                "trống với phương pháp khác."),
-    Column("guidance", "Cách chấm", ("huong dan cham", "cach cham diem", "cach tinh diem"), 42,
-           help="Hướng dẫn cách chấm, cách tính điểm; có thể nhiều dòng."),
-    Column("evidence_required", "Minh chứng", ("yeu cau minh chung",), 11,
-           help="“Có” nếu phải nộp minh chứng; để trống (hoặc “Không”) nếu không."),
+    Column(
+        "code",
+        "STT",
+        ("so tt", "so thu tu", "tt"),
+        7,
+        required=True,
+        help="Số thứ tự như trong văn bản: I, II, … cho mục; 1, 2, … cho tiêu chí; 1.1 hoặc a, b, … cho tiêu "
+        "chí con. Bắt buộc, tối đa 16 ký tự, không trùng trong cùng một mục.",
+    ),
+    Column(
+        "title",
+        "Nội dung tiêu chí",
+        ("noi dung",),
+        46,
+        required=True,
+        help="Bắt buộc. Có thể xuống dòng trong ô (Alt+Enter).",
+    ),
+    Column(
+        "max_points",
+        "Điểm chuẩn",
+        ("diem toi da", "thang diem"),
+        11,
+        required=True,
+        help="Số, tối đa 2 chữ số thập phân, từ 0 đến 10.000. Bắt buộc ở tiêu chí không có tiêu chí con (với "
+        "điểm thưởng, điểm trừ: mức tối đa). Ở mục có tiêu chí con: tổng điểm các tiêu chí con, hoặc để "
+        "trống; ghi khác tổng là lỗi.",
+    ),
+    Column(
+        "depth",
+        "Cấp",
+        ("cap tieu chi",),
+        6,
+        help="1 đến 4: 1 là mục (I, II), 2 là tiêu chí (1, 2), 3 và 4 là tiêu chí con. Mỗi dòng sâu hơn dòng "
+        "trước nhiều nhất một cấp. Để trống hoặc bỏ cột: suy ra từ STT (I → 1; 1 → 2; 1.1 → 3; a, b → "
+        "ngay dưới tiêu chí đứng trước).",
+    ),
+    Column(
+        "kind",
+        "Loại",
+        ("loai tieu chi",),
+        13,
+        help="Chấm điểm, Điểm thưởng hoặc Điểm trừ. Tiêu chí con cùng loại với mục cha. Để trống: theo mục "
+        "cha; mục có tên chứa “điểm thưởng” hay “điểm trừ” được nhận là loại đó, mục khác là Chấm điểm.",
+    ),
+    Column(
+        "method",
+        "Phương pháp chấm",
+        ("phuong phap",),
+        22,
+        help="Một trong: " + "; ".join(METHODS.values()) + ". Viết gọn cũng được: trực tiếp, định lượng, định "
+        "tính, theo số lần. Chỉ ghi ở tiêu chí không có tiêu chí con. Để trống: Chấm trực tiếp (hoặc "
+        "chấm thẳng theo số lần nếu có Điểm mỗi lần). Điểm thưởng, điểm trừ không chấm định lượng.",
+    ),
+    Column(
+        "points_each",
+        "Điểm mỗi lần",
+        (),
+        10,
+        help="Số lớn hơn 0; bắt buộc với phương pháp chấm thẳng theo số lần, để trống với phương pháp khác.",
+    ),
+    Column(
+        "measure_unit",
+        "Đơn vị tính",
+        ("dvt",),
+        12,
+        help="Đơn vị của kết quả ở tiêu chí định lượng (ví dụ %, triệu đồng, người), tối đa 64 ký tự; để "
+        "trống với phương pháp khác.",
+    ),
+    Column(
+        "guidance",
+        "Cách chấm",
+        ("huong dan cham", "cach cham diem", "cach tinh diem"),
+        42,
+        help="Hướng dẫn cách chấm, cách tính điểm; có thể nhiều dòng.",
+    ),
+    Column(
+        "evidence_required",
+        "Minh chứng",
+        ("yeu cau minh chung",),
+        11,
+        help="“Có” nếu phải nộp minh chứng; để trống (hoặc “Không”) nếu không.",
+    ),
 )
 HEADERS = {col.key: col.header for col in COLUMNS}
-METHOD_SHORT = {"direct": ("truc tiep",), "quantitative": ("dinh luong",), "pass_fail": ("dinh tinh", "dat khong dat"),
-                "per_occurrence": ("theo so lan", "cham thang")}
+METHOD_SHORT = {
+    "direct": ("truc tiep",),
+    "quantitative": ("dinh luong",),
+    "pass_fail": ("dinh tinh", "dat khong dat"),
+    "per_occurrence": ("theo so lan", "cham thang"),
+}
 KIND_SHORT = {"scored": (), "bonus": ("thuong", "diem cong"), "deduction": ("tru",)}
 YES, NO = {"co", "x", "yes", "1", "true"}, {"khong", "no", "0", "false", ""}
 TOTAL_ROWS = ("tong cong", "tong diem", "tong so diem")
@@ -179,8 +239,14 @@ def export_workbook(cset: CriteriaSet, tree: Tree) -> bytes:
     ws.title = SHEET
     last = len(COLUMNS)
     place = " – ".join(([cset.cluster.name] if cset.cluster else []) + ([f"Năm {cset.year.year}"] if cset.year else []))
-    for row, (text, font) in enumerate([(cset.title, Font(bold=True, size=14)), (place, Font(italic=True)),
-                                        (f"Tổng điểm chuẩn: {vn_number(cset.target_total)}", Font(bold=True))], 1):
+    for row, (text, font) in enumerate(
+        [
+            (cset.title, Font(bold=True, size=14)),
+            (place, Font(italic=True)),
+            (f"Tổng điểm chuẩn: {vn_number(cset.target_total)}", Font(bold=True)),
+        ],
+        1,
+    ):
         _put(ws.cell(row, 1), text or None).font = font
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
     for index, col in enumerate(COLUMNS, 1):
@@ -209,11 +275,18 @@ def export_workbook(cset: CriteriaSet, tree: Tree) -> bytes:
 def _values(node: Criterion, depth: int, tree: Tree) -> list:
     leaf = tree.is_leaf(node)
     maximum = tree.maxima[node.id] if not leaf or node.max_points is not None else None
-    return [node.code, node.title, maximum, depth, CRITERION_KINDS[node.kind],
-            METHODS[node.method] if leaf else None,
-            node.points_each if leaf and node.method == "per_occurrence" else None,
-            node.measure_unit if leaf and node.method == "quantitative" else None,
-            node.guidance, "Có" if node.evidence_required else None]
+    return [
+        node.code,
+        node.title,
+        maximum,
+        depth,
+        CRITERION_KINDS[node.kind],
+        METHODS[node.method] if leaf else None,
+        node.points_each if leaf and node.method == "per_occurrence" else None,
+        node.measure_unit if leaf and node.method == "quantitative" else None,
+        node.guidance,
+        "Có" if node.evidence_required else None,
+    ]
 
 
 def _put(cell, value):
@@ -229,11 +302,16 @@ def _put(cell, value):
 def _dropdowns(ws) -> None:
     """Lists to pick from; other spellings stay allowed (the import accepts short forms)."""
     last = HEADER_ROW + 2000
-    for key, choices in (("kind", CRITERION_KINDS.values()), ("method", METHODS.values()),
-                         ("evidence_required", ("Có",)), ("depth", ("1", "2", "3", "4"))):
+    for key, choices in (
+        ("kind", CRITERION_KINDS.values()),
+        ("method", METHODS.values()),
+        ("evidence_required", ("Có",)),
+        ("depth", ("1", "2", "3", "4")),
+    ):
         letter = ws.cell(HEADER_ROW, 1 + [c.key for c in COLUMNS].index(key)).column_letter
-        rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                              showErrorMessage=False)
+        rule = DataValidation(
+            type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True, showErrorMessage=False
+        )
         rule.add(f"{letter}{HEADER_ROW + 1}:{letter}{last}")
         ws.add_data_validation(rule)
 
@@ -254,8 +332,7 @@ def guide_rules(max_rows: int = 2000) -> list[str]:
         "Dòng tiêu đề cột phải có “STT” và “Nội dung tiêu chí” và nằm trong 15 dòng đầu của trang “Tiêu chí” "
         "(hoặc trang đầu tiên); các dòng phía trên (tên bảng, tổng điểm) được bỏ qua.",
         "Thứ tự cột tùy ý; bắt buộc có cột “STT”, “Nội dung tiêu chí”, “Điểm chuẩn”; cột khác tên được bỏ qua.",
-        "Mỗi dòng một mục hoặc một tiêu chí, theo đúng thứ tự trong bảng; dòng trống và dòng “Tổng cộng” "
-        "được bỏ qua.",
+        "Mỗi dòng một mục hoặc một tiêu chí, theo đúng thứ tự trong bảng; dòng trống và dòng “Tổng cộng” được bỏ qua.",
         "Không gộp ô (Merge) ở các dòng dưới dòng tiêu đề cột.",
         f"Tối đa {vn_number(max_rows)} dòng tiêu chí.",
         "Tên cột và giá trị lựa chọn viết hoa hay thường, có dấu hay không dấu đều được.",
@@ -323,14 +400,18 @@ def parse_workbook(data: bytes, max_rows: int = 2000) -> ParsedTable:
 
 def _check_container(data: bytes) -> None:
     if data[:8] == OLE_MAGIC:
-        raise _Refused(None, "Đây là tệp Excel 97-2003 (.xls). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook "
-                             "(*.xlsx)” rồi tải lên lại.")
+        raise _Refused(
+            None,
+            "Đây là tệp Excel 97-2003 (.xls). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook "
+            "(*.xlsx)” rồi tải lên lại.",
+        )
     if not data or not zipfile.is_zipfile(BytesIO(data)):
         raise _Refused(None, NOT_XLSX)
     with zipfile.ZipFile(BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-            raise _Refused(None, "Nội dung tệp sau khi giải nén quá lớn so với một bảng tiêu chí; "
-                                 "hãy kiểm tra lại tệp.")
+            raise _Refused(
+                None, "Nội dung tệp sau khi giải nén quá lớn so với một bảng tiêu chí; hãy kiểm tra lại tệp."
+            )
 
 
 def _scan(data: bytes, max_rows: int) -> _Layout:
@@ -346,8 +427,11 @@ def _scan(data: bytes, max_rows: int) -> _Layout:
         rows = enumerate(ws.iter_rows(values_only=True), 1)
         header_row, columns = _header(rows)
         if header_row is None:
-            raise _Refused(None, f"Không tìm thấy dòng tiêu đề cột (có “STT” và “Nội dung tiêu chí”) trong "
-                                 f"{HEADER_SEARCH} dòng đầu của trang “{sheet}”.")
+            raise _Refused(
+                None,
+                f"Không tìm thấy dòng tiêu đề cột (có “STT” và “Nội dung tiêu chí”) trong "
+                f"{HEADER_SEARCH} dòng đầu của trang “{sheet}”.",
+            )
         missing = [col.header for col in COLUMNS if col.required and col.key not in columns]
         if missing:
             raise _Refused(header_row, "Thiếu cột " + ", ".join(f"“{m}”" for m in missing) + " ở dòng tiêu đề.")
@@ -356,8 +440,11 @@ def _scan(data: bytes, max_rows: int) -> _Layout:
             if not _blank(values):
                 count, last_row = count + 1, number
                 if count > max_rows:
-                    raise _Refused(number, f"Bảng có hơn {vn_number(max_rows)} dòng tiêu chí (tối đa "
-                                           f"{vn_number(max_rows)}); hãy kiểm tra lại tệp.")
+                    raise _Refused(
+                        number,
+                        f"Bảng có hơn {vn_number(max_rows)} dòng tiêu chí (tối đa "
+                        f"{vn_number(max_rows)}); hãy kiểm tra lại tệp.",
+                    )
         if count == 0:
             raise _Refused(header_row, "Không có dòng tiêu chí nào dưới dòng tiêu đề cột.")
         return _Layout(sheet, header_row, columns, last_row)
@@ -408,9 +495,13 @@ class _Parser:
         for cells in ranges:
             if cells.max_row >= first and cells.min_row <= last:
                 row = max(cells.min_row, first)
-                self.errors.append(RowError(row, HEADERS.get(by_index.get(cells.min_col - 1, ""), ""),
-                                            f"Có ô gộp ({cells.coord}); hãy bỏ gộp ô (Unmerge) và ghi đủ giá trị "
-                                            f"vào từng dòng."))
+                self.errors.append(
+                    RowError(
+                        row,
+                        HEADERS.get(by_index.get(cells.min_col - 1, ""), ""),
+                        f"Có ô gộp ({cells.coord}); hãy bỏ gộp ô (Unmerge) và ghi đủ giá trị vào từng dòng.",
+                    )
+                )
                 self.merged_rows.update(range(row, cells.max_row + 1))
 
     def read(self, number: int, values: tuple) -> None:
@@ -422,20 +513,31 @@ class _Parser:
         if not title:
             self.error(number, "title", "Thiếu nội dung tiêu chí.")
         self.stated[number] = self._number(number, "max_points", cells.get("max_points"))
-        self.rows.append(ParsedRow(
-            code=code, title=title, max_points=self.stated[number], depth=self._depth(number, code, cells.get("depth")),
-            kind=self._choice(number, "kind", cells.get("kind"), KIND_CHOICES),
-            method=self._choice(number, "method", cells.get("method"), METHOD_CHOICES),
-            points_each=self._number(number, "points_each", cells.get("points_each")),
-            measure_unit=clean(_text(cells.get("measure_unit"))), guidance=_text(cells.get("guidance")),
-            evidence_required=self._yes(number, cells.get("evidence_required")), excel_row=number))
+        self.rows.append(
+            ParsedRow(
+                code=code,
+                title=title,
+                max_points=self.stated[number],
+                depth=self._depth(number, code, cells.get("depth")),
+                kind=self._choice(number, "kind", cells.get("kind"), KIND_CHOICES),
+                method=self._choice(number, "method", cells.get("method"), METHOD_CHOICES),
+                points_each=self._number(number, "points_each", cells.get("points_each")),
+                measure_unit=clean(_text(cells.get("measure_unit"))),
+                guidance=_text(cells.get("guidance")),
+                evidence_required=self._yes(number, cells.get("evidence_required")),
+                excel_row=number,
+            )
+        )
         if len(self.rows[-1].measure_unit) > MAX_UNIT:
             self.error(number, "measure_unit", f"Đơn vị tính tối đa {MAX_UNIT} ký tự.")
 
     def _code(self, number: int, value) -> str:
         if isinstance(value, (datetime, date, time)):
-            self.error(number, "code", "Excel đã tự đổi số thứ tự thành ngày tháng; hãy định dạng cột STT là "
-                                       "Văn bản (Text) rồi gõ lại.")
+            self.error(
+                number,
+                "code",
+                "Excel đã tự đổi số thứ tự thành ngày tháng; hãy định dạng cột STT là Văn bản (Text) rồi gõ lại.",
+            )
             return ""
         if isinstance(value, float):
             code = str(int(value)) if value.is_integer() else repr(value)
@@ -495,8 +597,11 @@ class _Parser:
         if text:
             self.error(number, "depth", "Cấp phải là một số nguyên từ 1 đến 4.")
         elif inferred is None and code:
-            self.error(number, "depth" if "depth" in self.layout.columns else "code",
-                       f"Không suy ra được cấp từ STT “{code}”; ghi cấp (1–4) vào cột “Cấp”.")
+            self.error(
+                number,
+                "depth" if "depth" in self.layout.columns else "code",
+                f"Không suy ra được cấp từ STT “{code}”; ghi cấp (1–4) vào cột “Cấp”.",
+            )
         return inferred or max(self.context, 1)
 
     def _infer(self, code: str) -> int | None:
@@ -532,14 +637,20 @@ class _Parser:
         for index, row in enumerate(self.rows):
             previous = len(stack)
             if row.depth > MAX_DEPTH:
-                self.error(row.excel_row, depth_key,
-                           f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp; dòng này ở cấp {row.depth}.")
+                self.error(
+                    row.excel_row, depth_key, f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp; dòng này ở cấp {row.depth}."
+                )
                 row.depth = MAX_DEPTH
             if row.depth > previous + 1:
-                self.error(row.excel_row, depth_key, f"Cấp {row.depth} ngay sau cấp {previous}: thiếu cấp ở giữa."
-                           if previous else "Dòng đầu tiên của bảng phải là một mục cấp 1 (I, II, …).")
+                self.error(
+                    row.excel_row,
+                    depth_key,
+                    f"Cấp {row.depth} ngay sau cấp {previous}: thiếu cấp ở giữa."
+                    if previous
+                    else "Dòng đầu tiên của bảng phải là một mục cấp 1 (I, II, …).",
+                )
                 row.depth = previous + 1
-            del stack[row.depth - 1:]
+            del stack[row.depth - 1 :]
             parent = self.rows[stack[-1]] if stack else None
             parents.append(stack[-1] if stack else None)
             if parent is not None:
@@ -547,8 +658,12 @@ class _Parser:
             if not row.kind:
                 row.kind = parent.kind if parent else _kind_from_title(row.title)
             elif parent is not None and row.kind != parent.kind:
-                self.error(row.excel_row, "kind", f"Tiêu chí con phải cùng loại với mục cha "
-                           f"({CRITERION_KINDS[parent.kind].lower()}, dòng {parent.excel_row}).")
+                self.error(
+                    row.excel_row,
+                    "kind",
+                    f"Tiêu chí con phải cùng loại với mục cha "
+                    f"({CRITERION_KINDS[parent.kind].lower()}, dòng {parent.excel_row}).",
+                )
             key = (parents[-1], row.code.casefold())
             if row.code and key in seen:
                 self.error(row.excel_row, "code", f"Mã “{row.code}” trùng với dòng {seen[key]} trong cùng một mục.")
@@ -561,23 +676,33 @@ class _Parser:
             number = row.excel_row
             if row.has_children:
                 if row.method not in ("", "direct") or row.points_each is not None or row.measure_unit:
-                    self.error(number, "method", "Mục có tiêu chí con được tính bằng tổng các tiêu chí con; để trống "
-                                                 "“Phương pháp chấm”, “Điểm mỗi lần” và “Đơn vị tính”.")
+                    self.error(
+                        number,
+                        "method",
+                        "Mục có tiêu chí con được tính bằng tổng các tiêu chí con; để trống "
+                        "“Phương pháp chấm”, “Điểm mỗi lần” và “Đơn vị tính”.",
+                    )
                 row.method, row.points_each, row.measure_unit = "direct", None, ""
                 continue
             row.method = row.method or ("per_occurrence" if row.points_each is not None else "direct")
             if row.kind != "scored" and row.method == "quantitative":
                 self.error(number, "method", "Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng.")
             if row.method == "per_occurrence" and not row.points_each:
-                self.error(number, "points_each", "Nhập số điểm cho mỗi lần (lớn hơn 0) với phương pháp chấm thẳng "
-                                                  "theo số lần.")
+                self.error(
+                    number,
+                    "points_each",
+                    "Nhập số điểm cho mỗi lần (lớn hơn 0) với phương pháp chấm thẳng theo số lần.",
+                )
             elif row.method != "per_occurrence" and row.points_each is not None:
                 self.error(number, "points_each", "Điểm mỗi lần chỉ dùng với phương pháp chấm thẳng theo số lần.")
             if row.method != "quantitative" and row.measure_unit:
                 self.error(number, "measure_unit", "Đơn vị tính chỉ dùng với phương pháp định lượng.")
             if row.max_points is None and (number, "max_points") not in self.unreadable:
-                self.error(number, "max_points", "Tiêu chí không có tiêu chí con phải có điểm chuẩn (với điểm thưởng, "
-                                                 "điểm trừ: mức tối đa).")
+                self.error(
+                    number,
+                    "max_points",
+                    "Tiêu chí không có tiêu chí con phải có điểm chuẩn (với điểm thưởng, điểm trừ: mức tối đa).",
+                )
 
     def _check_sums(self, parents: list[int | None]) -> None:
         sums: dict[int, Decimal] = {}
@@ -587,8 +712,11 @@ class _Parser:
             if row.has_children:
                 stated = self.stated[row.excel_row]
                 if stated is not None and index not in incomplete and stated != sums[index]:
-                    self.error(row.excel_row, "max_points", f"Điểm chuẩn {vn_number(stated)} khác tổng điểm các "
-                                                            f"tiêu chí con ({vn_number(sums[index])}).")
+                    self.error(
+                        row.excel_row,
+                        "max_points",
+                        f"Điểm chuẩn {vn_number(stated)} khác tổng điểm các tiêu chí con ({vn_number(sums[index])}).",
+                    )
                 row.max_points = sums[index]
             if parents[index] is not None:
                 sums[parents[index]] = sums.get(parents[index], Decimal(0)) + (row.max_points or Decimal(0))
@@ -620,17 +748,30 @@ def replace_tree(session: Session, cset: CriteriaSet, parsed: ParsedTable) -> in
         raise DomainError("Tệp Excel còn lỗi hoặc không có tiêu chí nào; chưa lưu gì.")
     registered = select(TargetRegistration.id).join(Criterion).where(Criterion.set_id == cset.id).limit(1)
     if session.scalar(registered) is not None:
-        raise DomainError("Đã có đơn vị đăng ký chỉ tiêu theo bảng tiêu chí này; "
-                          "không thay toàn bộ bảng từ Excel được.")
+        raise DomainError(
+            "Đã có đơn vị đăng ký chỉ tiêu theo bảng tiêu chí này; không thay toàn bộ bảng từ Excel được."
+        )
     _delete_all(session, cset)
     stack: list[Criterion] = []
     for row in parsed.rows:
-        del stack[row.depth - 1:]
+        del stack[row.depth - 1 :]
         try:
-            stack.append(add_criterion(
-                session, cset, stack[-1] if stack else None, code=row.code, title=row.title, guidance=row.guidance,
-                kind=row.kind, method=row.method, max_points=None if row.has_children else row.max_points,
-                points_each=row.points_each, measure_unit=row.measure_unit, evidence_required=row.evidence_required))
+            stack.append(
+                add_criterion(
+                    session,
+                    cset,
+                    stack[-1] if stack else None,
+                    code=row.code,
+                    title=row.title,
+                    guidance=row.guidance,
+                    kind=row.kind,
+                    method=row.method,
+                    max_points=None if row.has_children else row.max_points,
+                    points_each=row.points_each,
+                    measure_unit=row.measure_unit,
+                    evidence_required=row.evidence_required,
+                )
+            )
         except DomainError as error:
             raise DomainError(f"Dòng {row.excel_row}: {error.message}", error.field) from error
     record_event(session, "import", f"Nhập bảng tiêu chí từ Excel: {len(parsed.rows)} tiêu chí.", cset)

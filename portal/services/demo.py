@@ -1,4 +1,5 @@
 """A realistic demo province: clusters and blocks, 40+ units, council, two years, logins."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -7,59 +8,131 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import Cluster, CouncilMember, Unit, User
+from portal.models import Cluster, Unit, User
 from portal.services import demo_criteria, org, years
 
 DEMO_PASSWORD = "ThiDua@2026"
 
 # (kind, code, name, [(unit name, short name, sector)])
 CLUSTERS = [
-    ("block", "K01", "Khối các cơ quan tham mưu tổng hợp", [
-        ("Sở Nội vụ", "SNV", "department"), ("Sở Tài chính", "STC", "department"),
-        ("Văn phòng Ủy ban nhân dân tỉnh", "VP UBND", "department"), ("Sở Tư pháp", "STP", "department"),
-        ("Thanh tra tỉnh", "TTr", "department"), ("Văn phòng Đoàn ĐBQH và HĐND tỉnh", "VP ĐĐBQH", "department"),
-    ]),
-    ("block", "K02", "Khối các sở quản lý kinh tế - kỹ thuật", [
-        ("Sở Công Thương", "SCT", "department"), ("Sở Nông nghiệp và Môi trường", "SNNMT", "department"),
-        ("Sở Xây dựng", "SXD", "department"), ("Sở Khoa học và Công nghệ", "SKHCN", "department"),
-        ("Ban Quản lý các khu công nghiệp tỉnh", "BQL KCN", "department"),
-    ]),
-    ("block", "K03", "Khối văn hóa - xã hội", [
-        ("Sở Giáo dục và Đào tạo", "SGDĐT", "department"), ("Sở Y tế", "SYT", "department"),
-        ("Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL", "department"), ("Sở Dân tộc và Tôn giáo", "SDTTG", "department"),
-        ("Đài Phát thanh và Truyền hình tỉnh", "Đài PT-TH", "public_service"),
-    ]),
-    ("block", "K04", "Khối Mặt trận, đoàn thể tỉnh", [
-        ("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "UBMTTQ", "mass_org"), ("Tỉnh Đoàn", "TĐ", "mass_org"),
-        ("Hội Liên hiệp Phụ nữ tỉnh", "HLHPN", "mass_org"), ("Hội Nông dân tỉnh", "HND", "mass_org"),
-        ("Hội Cựu chiến binh tỉnh", "HCCB", "mass_org"), ("Liên đoàn Lao động tỉnh", "LĐLĐ", "mass_org"),
-    ]),
-    ("block", "K05", "Khối doanh nghiệp nhà nước", [
-        ("Công ty TNHH MTV Xổ số kiến thiết tỉnh", "XSKT", "enterprise"),
-        ("Công ty Cổ phần Cấp nước và Môi trường đô thị", "CTN", "enterprise"),
-        ("Công ty TNHH MTV Khai thác công trình thủy lợi", "CTTL", "enterprise"),
-        ("Quỹ Đầu tư phát triển tỉnh", "QĐTPT", "enterprise"),
-    ]),
-    ("cluster", "C01", "Cụm thi đua số 1 (các phường)", [
-        ("Ủy ban nhân dân phường Cao Lãnh", "P. Cao Lãnh", "ward"), ("Ủy ban nhân dân phường Mỹ Trà", "P. Mỹ Trà", "ward"),
-        ("Ủy ban nhân dân phường Sa Đéc", "P. Sa Đéc", "ward"), ("Ủy ban nhân dân phường Hồng Ngự", "P. Hồng Ngự", "ward"),
-        ("Ủy ban nhân dân phường An Bình", "P. An Bình", "ward"), ("Ủy ban nhân dân phường Thường Lạc", "P. Thường Lạc", "ward"),
-    ]),
-    ("cluster", "C02", "Cụm thi đua số 2 (các xã vùng Đồng Tháp Mười)", [
-        ("Ủy ban nhân dân xã Tháp Mười", "X. Tháp Mười", "commune"), ("Ủy ban nhân dân xã Tràm Chim", "X. Tràm Chim", "commune"),
-        ("Ủy ban nhân dân xã Tân Hồng", "X. Tân Hồng", "commune"), ("Ủy ban nhân dân xã Mỹ Quí", "X. Mỹ Quí", "commune"),
-        ("Ủy ban nhân dân xã Phú Cường", "X. Phú Cường", "commune"), ("Ủy ban nhân dân xã Trường Xuân", "X. Trường Xuân", "commune"),
-    ]),
-    ("cluster", "C03", "Cụm thi đua số 3 (các xã ven sông Tiền)", [
-        ("Ủy ban nhân dân xã Lai Vung", "X. Lai Vung", "commune"), ("Ủy ban nhân dân xã Lấp Vò", "X. Lấp Vò", "commune"),
-        ("Ủy ban nhân dân xã Châu Thành", "X. Châu Thành", "commune"), ("Ủy ban nhân dân xã Tân Phú Trung", "X. Tân Phú Trung", "commune"),
-        ("Ủy ban nhân dân xã Thanh Bình", "X. Thanh Bình", "commune"),
-    ]),
+    (
+        "block",
+        "K01",
+        "Khối các cơ quan tham mưu tổng hợp",
+        [
+            ("Sở Nội vụ", "SNV", "department"),
+            ("Sở Tài chính", "STC", "department"),
+            ("Văn phòng Ủy ban nhân dân tỉnh", "VP UBND", "department"),
+            ("Sở Tư pháp", "STP", "department"),
+            ("Thanh tra tỉnh", "TTr", "department"),
+            ("Văn phòng Đoàn ĐBQH và HĐND tỉnh", "VP ĐĐBQH", "department"),
+        ],
+    ),
+    (
+        "block",
+        "K02",
+        "Khối các sở quản lý kinh tế - kỹ thuật",
+        [
+            ("Sở Công Thương", "SCT", "department"),
+            ("Sở Nông nghiệp và Môi trường", "SNNMT", "department"),
+            ("Sở Xây dựng", "SXD", "department"),
+            ("Sở Khoa học và Công nghệ", "SKHCN", "department"),
+            ("Ban Quản lý các khu công nghiệp tỉnh", "BQL KCN", "department"),
+        ],
+    ),
+    (
+        "block",
+        "K03",
+        "Khối văn hóa - xã hội",
+        [
+            ("Sở Giáo dục và Đào tạo", "SGDĐT", "department"),
+            ("Sở Y tế", "SYT", "department"),
+            ("Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL", "department"),
+            ("Sở Dân tộc và Tôn giáo", "SDTTG", "department"),
+            ("Đài Phát thanh và Truyền hình tỉnh", "Đài PT-TH", "public_service"),
+        ],
+    ),
+    (
+        "block",
+        "K04",
+        "Khối Mặt trận, đoàn thể tỉnh",
+        [
+            ("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "UBMTTQ", "mass_org"),
+            ("Tỉnh Đoàn", "TĐ", "mass_org"),
+            ("Hội Liên hiệp Phụ nữ tỉnh", "HLHPN", "mass_org"),
+            ("Hội Nông dân tỉnh", "HND", "mass_org"),
+            ("Hội Cựu chiến binh tỉnh", "HCCB", "mass_org"),
+            ("Liên đoàn Lao động tỉnh", "LĐLĐ", "mass_org"),
+        ],
+    ),
+    (
+        "block",
+        "K05",
+        "Khối doanh nghiệp nhà nước",
+        [
+            ("Công ty TNHH MTV Xổ số kiến thiết tỉnh", "XSKT", "enterprise"),
+            ("Công ty Cổ phần Cấp nước và Môi trường đô thị", "CTN", "enterprise"),
+            ("Công ty TNHH MTV Khai thác công trình thủy lợi", "CTTL", "enterprise"),
+            ("Quỹ Đầu tư phát triển tỉnh", "QĐTPT", "enterprise"),
+        ],
+    ),
+    (
+        "cluster",
+        "C01",
+        "Cụm thi đua số 1 (các phường)",
+        [
+            ("Ủy ban nhân dân phường Cao Lãnh", "P. Cao Lãnh", "ward"),
+            ("Ủy ban nhân dân phường Mỹ Trà", "P. Mỹ Trà", "ward"),
+            ("Ủy ban nhân dân phường Sa Đéc", "P. Sa Đéc", "ward"),
+            ("Ủy ban nhân dân phường Hồng Ngự", "P. Hồng Ngự", "ward"),
+            ("Ủy ban nhân dân phường An Bình", "P. An Bình", "ward"),
+            ("Ủy ban nhân dân phường Thường Lạc", "P. Thường Lạc", "ward"),
+        ],
+    ),
+    (
+        "cluster",
+        "C02",
+        "Cụm thi đua số 2 (các xã vùng Đồng Tháp Mười)",
+        [
+            ("Ủy ban nhân dân xã Tháp Mười", "X. Tháp Mười", "commune"),
+            ("Ủy ban nhân dân xã Tràm Chim", "X. Tràm Chim", "commune"),
+            ("Ủy ban nhân dân xã Tân Hồng", "X. Tân Hồng", "commune"),
+            ("Ủy ban nhân dân xã Mỹ Quí", "X. Mỹ Quí", "commune"),
+            ("Ủy ban nhân dân xã Phú Cường", "X. Phú Cường", "commune"),
+            ("Ủy ban nhân dân xã Trường Xuân", "X. Trường Xuân", "commune"),
+        ],
+    ),
+    (
+        "cluster",
+        "C03",
+        "Cụm thi đua số 3 (các xã ven sông Tiền)",
+        [
+            ("Ủy ban nhân dân xã Lai Vung", "X. Lai Vung", "commune"),
+            ("Ủy ban nhân dân xã Lấp Vò", "X. Lấp Vò", "commune"),
+            ("Ủy ban nhân dân xã Châu Thành", "X. Châu Thành", "commune"),
+            ("Ủy ban nhân dân xã Tân Phú Trung", "X. Tân Phú Trung", "commune"),
+            ("Ủy ban nhân dân xã Thanh Bình", "X. Thanh Bình", "commune"),
+        ],
+    ),
 ]
 # Units of 2025 that the reform merged: (old name, short, sector, cluster code, successor name, date)
 MERGED_2025 = [
-    ("Ủy ban nhân dân xã Tân Phú", "X. Tân Phú", "commune", "C03", "Ủy ban nhân dân xã Tân Phú Trung", date(2025, 7, 1)),
-    ("Ủy ban nhân dân xã Bình Thành", "X. Bình Thành", "commune", "C03", "Ủy ban nhân dân xã Thanh Bình", date(2025, 7, 1)),
+    (
+        "Ủy ban nhân dân xã Tân Phú",
+        "X. Tân Phú",
+        "commune",
+        "C03",
+        "Ủy ban nhân dân xã Tân Phú Trung",
+        date(2025, 7, 1),
+    ),
+    (
+        "Ủy ban nhân dân xã Bình Thành",
+        "X. Bình Thành",
+        "commune",
+        "C03",
+        "Ủy ban nhân dân xã Thanh Bình",
+        date(2025, 7, 1),
+    ),
 ]
 COUNCIL = [
     ("Nguyễn Văn Hòa", "Chủ tịch UBND tỉnh", "Ủy ban nhân dân tỉnh", "chairman"),
@@ -92,21 +165,30 @@ def seed(session: Session) -> list[tuple[str, str]]:
         raise RuntimeError("Cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào cơ sở dữ liệu trống.")
     logins = [("secretariat", "Ban Thi đua - Khen thưởng, Sở Nội vụ (toàn quyền)")]
     _user(session, "secretariat", "Phạm Quốc Khánh", "secretariat")
-    council = [org.save_council_member(session, None, full_name=n, position=p, organisation=o, council_role=r)
-               for n, p, o, r in COUNCIL]
+    council = [
+        org.save_council_member(session, None, full_name=n, position=p, organisation=o, council_role=r)
+        for n, p, o, r in COUNCIL
+    ]
     for member in council:
         username = "hd-" + slug(member.full_name)
         _user(session, username, member.full_name, "council", council_member=member)
         logins.append((username, f"Thành viên Hội đồng: {member.full_name}"))
     y2025 = years.create_year(session, 2025)
     clusters: dict[str, Cluster] = {}
-    for i, (kind, code, name, units) in enumerate(CLUSTERS):
-        cluster = org.save_cluster(session, None, kind=kind, code=code, name=name,
-                                   description=f"{name} {code}, thành lập theo quyết định của UBND tỉnh.")
+    for kind, code, name, units in CLUSTERS:
+        cluster = org.save_cluster(
+            session,
+            None,
+            kind=kind,
+            code=code,
+            name=name,
+            description=f"{name} {code}, thành lập theo quyết định của UBND tỉnh.",
+        )
         clusters[code] = cluster
         for unit_name, short, sector in units:
-            unit = org.save_unit(session, None, name=unit_name, short_name=short, sector=sector,
-                                 address=f"{short}, tỉnh Đồng Tháp")
+            unit = org.save_unit(
+                session, None, name=unit_name, short_name=short, sector=sector, address=f"{short}, tỉnh Đồng Tháp"
+            )
             years.add_membership(session, y2025, cluster, unit)
             username = slug(short) if len(slug(short)) >= 3 else f"{slug(short)}-{code.lower()}"
             _user(session, username, f"Cán bộ thi đua {short}", "unit", unit=unit)
@@ -119,16 +201,30 @@ def seed(session: Session) -> list[tuple[str, str]]:
     for i, code in enumerate(clusters):
         order = years.member_ids(session, y2025.id, clusters[code].id)
         term = years.ensure_term(session, y2025, clusters[code])
-        years.assign_term(session, term, head_id=order[0], deputy_ids=order[1:3] if i % 3 == 0 else order[1:2],
-                          overseer_id=council[2 + i % 6].id, decision_number=f"{120 + i}/QĐ-HĐTĐKT",
-                          decision_date=date(2025, 2, 14), decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh")
+        years.assign_term(
+            session,
+            term,
+            head_id=order[0],
+            deputy_ids=order[1:3] if i % 3 == 0 else order[1:2],
+            overseer_id=council[2 + i % 6].id,
+            decision_number=f"{120 + i}/QĐ-HĐTĐKT",
+            decision_date=date(2025, 2, 14),
+            decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh",
+        )
     y2026 = years.start_next_year(session, y2025)
     years.set_current(session, y2026)
     for i, code in enumerate(list(clusters)[:-1]):  # the last cluster still awaits its decision
         term = years.ensure_term(session, y2026, clusters[code])
-        years.assign_term(session, term, head_id=term.head.unit_id, deputy_ids=[u.id for u in term.deputies],
-                          overseer_id=term.overseer_id, decision_number=f"{35 + i}/QĐ-HĐTĐKT",
-                          decision_date=date(2026, 1, 20), decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh")
+        years.assign_term(
+            session,
+            term,
+            head_id=term.head.unit_id,
+            deputy_ids=[u.id for u in term.deputies],
+            overseer_id=term.overseer_id,
+            decision_number=f"{35 + i}/QĐ-HĐTĐKT",
+            decision_date=date(2026, 1, 20),
+            decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh",
+        )
     first = clusters["K01"]
     members = [session.get(Unit, uid) for uid in years.member_ids(session, y2026.id, first.id)]
     demo_criteria.seed_block(session, first, y2026, members)

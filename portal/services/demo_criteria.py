@@ -1,4 +1,5 @@
 """Demo criteria table and pledge for one block: what a head's year looks like in March."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,55 +12,129 @@ from portal.services import criteria, pledges
 
 # (code, title, method, max points, points each, unit, children)
 TABLE = [
-    ("I", "Thực hiện nhiệm vụ chính trị, chuyên môn được giao", None, None, None, "", [
-        ("1", "Hoàn thành các chỉ tiêu, nhiệm vụ trọng tâm theo kế hoạch năm", "quantitative", D(20), None, "%", []),
-        ("2", "Tham mưu ban hành văn bản đúng tiến độ, chất lượng", "direct", D(10), None, "", []),
-        ("3", "Giải quyết hồ sơ, thủ tục hành chính đúng hạn", "quantitative", D(10), None, "hồ sơ", []),
-    ]),
-    ("II", "Cải cách hành chính, chuyển đổi số", None, None, None, "", [
-        ("1", "Chỉ số cải cách hành chính (PAR Index)", "direct", D(10), None, "", []),
-        ("2", "Tỷ lệ hồ sơ trực tuyến toàn trình", "quantitative", D(10), None, "%", []),
-    ]),
+    (
+        "I",
+        "Thực hiện nhiệm vụ chính trị, chuyên môn được giao",
+        None,
+        None,
+        None,
+        "",
+        [
+            (
+                "1",
+                "Hoàn thành các chỉ tiêu, nhiệm vụ trọng tâm theo kế hoạch năm",
+                "quantitative",
+                D(20),
+                None,
+                "%",
+                [],
+            ),
+            ("2", "Tham mưu ban hành văn bản đúng tiến độ, chất lượng", "direct", D(10), None, "", []),
+            ("3", "Giải quyết hồ sơ, thủ tục hành chính đúng hạn", "quantitative", D(10), None, "hồ sơ", []),
+        ],
+    ),
+    (
+        "II",
+        "Cải cách hành chính, chuyển đổi số",
+        None,
+        None,
+        None,
+        "",
+        [
+            ("1", "Chỉ số cải cách hành chính (PAR Index)", "direct", D(10), None, "", []),
+            ("2", "Tỷ lệ hồ sơ trực tuyến toàn trình", "quantitative", D(10), None, "%", []),
+        ],
+    ),
     ("III", "Xây dựng Đảng, đoàn thể trong sạch, vững mạnh", "pass_fail", D(15), None, "", []),
-    ("IV", "Công tác thi đua, khen thưởng", None, None, None, "", [
-        ("1", "Ban hành kế hoạch, phát động phong trào thi đua", "pass_fail", D(5), None, "", []),
-        ("2", "Phát hiện, nhân rộng điển hình tiên tiến", "per_occurrence", D(10), D(2), "", []),
-        ("3", "Tham gia đầy đủ hoạt động của khối", "direct", D(10), None, "", []),
-    ]),
+    (
+        "IV",
+        "Công tác thi đua, khen thưởng",
+        None,
+        None,
+        None,
+        "",
+        [
+            ("1", "Ban hành kế hoạch, phát động phong trào thi đua", "pass_fail", D(5), None, "", []),
+            ("2", "Phát hiện, nhân rộng điển hình tiên tiến", "per_occurrence", D(10), D(2), "", []),
+            ("3", "Tham gia đầy đủ hoạt động của khối", "direct", D(10), None, "", []),
+        ],
+    ),
 ]
-BONUS = [("1", "Được tặng Cờ thi đua của UBND tỉnh hoặc bộ, ngành", "pass_fail", D(10), None),
-         ("2", "Có sáng kiến được công nhận cấp tỉnh", "per_occurrence", D(5), D(1))]
-DEDUCTION = [("1", "Gửi báo cáo chậm so với thời hạn", "per_occurrence", D(5), D("0.5")),
-             ("2", "Vắng họp khối không có lý do", "per_occurrence", D(5), D(1))]
+BONUS = [
+    ("1", "Được tặng Cờ thi đua của UBND tỉnh hoặc bộ, ngành", "pass_fail", D(10), None),
+    ("2", "Có sáng kiến được công nhận cấp tỉnh", "per_occurrence", D(5), D(1)),
+]
+DEDUCTION = [
+    ("1", "Gửi báo cáo chậm so với thời hạn", "per_occurrence", D(5), D("0.5")),
+    ("2", "Vắng họp khối không có lý do", "per_occurrence", D(5), D(1)),
+]
 
 
 def _add_rows(session: Session, cset, parent, rows) -> None:
     for code, title, method, max_points, each, unit, children in rows:
-        node = criteria.add_criterion(session, cset, parent, code=code, title=title, method=method or "direct",
-                                      max_points=max_points, points_each=each, measure_unit=unit,
-                                      evidence_required=method in ("quantitative", "per_occurrence"),
-                                      guidance="Chấm theo báo cáo và minh chứng của đơn vị." if max_points else "")
+        node = criteria.add_criterion(
+            session,
+            cset,
+            parent,
+            code=code,
+            title=title,
+            method=method or "direct",
+            max_points=max_points,
+            points_each=each,
+            measure_unit=unit,
+            evidence_required=method in ("quantitative", "per_occurrence"),
+            guidance="Chấm theo báo cáo và minh chứng của đơn vị." if max_points else "",
+        )
         _add_rows(session, cset, node, children)
 
 
 def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members: list) -> None:
-    cset = criteria.create_set(session, cluster, year, title=f"Bảng tiêu chí thi đua năm {year.year}",
-                               target_total=D(100), score_step=D("0.25"))
+    cset = criteria.create_set(
+        session,
+        cluster,
+        year,
+        title=f"Bảng tiêu chí thi đua năm {year.year}",
+        target_total=D(100),
+        score_step=D("0.25"),
+    )
     _add_rows(session, cset, None, TABLE)
     for kind, code, title, rows in (("bonus", "V", "Điểm thưởng", BONUS), ("deduction", "VI", "Điểm trừ", DEDUCTION)):
         section = criteria.add_criterion(session, cset, None, code=code, title=title, kind=kind)
         for item_code, item_title, method, cap, each in rows:
-            criteria.add_criterion(session, cset, section, code=item_code, title=item_title, kind=kind, method=method,
-                                   max_points=cap, points_each=each)
+            criteria.add_criterion(
+                session,
+                cset,
+                section,
+                code=item_code,
+                title=item_title,
+                kind=kind,
+                method=method,
+                max_points=cap,
+                points_each=each,
+            )
     criteria.publish(session, cset)
     pledge = pledges.create(session, cluster, year)
     text = {key: getattr(pledge, key) for key in pledges.TEXT_FIELDS} | {
-        "meeting_place": "Hội trường Sở Nội vụ", "place": "Cao Lãnh"}
+        "meeting_place": "Hội trường Sở Nội vụ",
+        "place": "Cao Lãnh",
+    }
     pledges.update(session, pledge, criteria_set_id=cset.id, meeting_date=date(year.year, 1, 20), **text)
-    for unit, (name, position) in zip(members[:3], [("Trần Văn Minh", "Giám đốc"), ("Lê Thị Hồng", "Phó Giám đốc"),
-                                                     ("Nguyễn Thanh Tùng", "Chánh Văn phòng")]):
-        pledges.sign(session, pledge, unit, representative_name=name, representative_position=position,
-                     signed_on=date(year.year, 1, 20), user_id=None)
+    for unit, (name, position) in zip(
+        members[:3],
+        [("Trần Văn Minh", "Giám đốc"), ("Lê Thị Hồng", "Phó Giám đốc"), ("Nguyễn Thanh Tùng", "Chánh Văn phòng")],
+        strict=False,
+    ):
+        pledges.sign(
+            session,
+            pledge,
+            unit,
+            representative_name=name,
+            representative_position=position,
+            signed_on=date(year.year, 1, 20),
+            user_id=None,
+        )
     for item in pledges.quantitative_items(session, cset):
         for i, unit in enumerate(members):
-            pledges.register_target(session, cset, unit, item, D(95 + i) if item.measure_unit == "%" else D(1200 + 50 * i))
+            pledges.register_target(
+                session, cset, unit, item, D(95 + i) if item.measure_unit == "%" else D(1200 + 50 * i)
+            )

@@ -5,6 +5,7 @@ top, number and symbol, the place-and-date line in italics, the title, the legal
 grounds, the commitments, a signature block for every member unit, "Nơi nhận" and,
 when given, the criteria table as an appendix. Plain Python; the view sends the bytes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,15 +28,29 @@ HEADER_MM = (60, TEXT_WIDTH_MM - 60)  # the motto must fit on one line
 APPENDIX_MM = (15, TEXT_WIDTH_MM - 45, 30)
 CENTER, JUSTIFY = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
 DOTS = "." * 40
-PBDR_SUCCESSORS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:bidi", "w:snapToGrid", "w:spacing", "w:ind",
-                   "w:contextualSpacing", "w:jc", "w:textDirection", "w:outlineLvl", "w:rPr", "w:sectPr")
+PBDR_SUCCESSORS = (
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:bidi",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:jc",
+    "w:textDirection",
+    "w:outlineLvl",
+    "w:rPr",
+    "w:sectPr",
+)
 INTRO = "Các đơn vị thành viên cùng thống nhất ký kết giao ước thi đua với các nội dung sau:"
 
 CriteriaRow = tuple[int, str, str, str]  # depth, code, title, maximum points as Vietnamese text
 
 
-def pledge_docx(pledge, statuses: Sequence, *, province_name: str, criteria_rows: list[CriteriaRow] | None,
-                today: date) -> bytes:
+def pledge_docx(
+    pledge, statuses: Sequence, *, province_name: str, criteria_rows: list[CriteriaRow] | None, today: date
+) -> bytes:
     """The agreement with every member's signature block, as the bytes of a .docx file."""
     document = Document()
     _page_and_fonts(document)
@@ -72,7 +87,7 @@ def place_of(pledge, province_name: str) -> str:
     name = province_name.strip()
     for prefix in ("tỉnh ", "thành phố "):
         if name.lower().startswith(prefix):
-            return name[len(prefix):].strip()
+            return name[len(prefix) :].strip()
     return name
 
 
@@ -84,7 +99,7 @@ def subtitle(pledge) -> str:
     """The line under "GIAO ƯỚC THI ĐUA": the rest of the title, or the year."""
     title = (pledge.title or "").strip()
     if title.lower().startswith("giao ước thi đua"):
-        title = title[len("giao ước thi đua"):].strip(" -:,")
+        title = title[len("giao ước thi đua") :].strip(" -:,")
     return title.upper() if title else f"NĂM {pledge.year.year}"
 
 
@@ -119,8 +134,17 @@ def _page_and_fonts(document) -> None:
     normal.paragraph_format.space_after, normal.paragraph_format.line_spacing = Pt(0), 1.0
 
 
-def _para(container, text: str = "", *, size: float = BODY_PT, bold: bool = False, italic: bool = False,
-          align=None, indent: bool = False, after: float = 0):
+def _para(
+    container,
+    text: str = "",
+    *,
+    size: float = BODY_PT,
+    bold: bool = False,
+    italic: bool = False,
+    align=None,
+    indent: bool = False,
+    after: float = 0,
+):
     """A paragraph of one run; `indent` and `after` for body text (1 cm first line, spacing)."""
     paragraph = _blank_start(container) or container.add_paragraph()
     fmt = paragraph.paragraph_format
@@ -198,8 +222,13 @@ def _body(document, pledge) -> None:
         _para(document, f"{number}. {line}", align=JUSTIFY, indent=True, after=6)
     if (pledge.meeting_place or "").strip():
         when = f" {long_vn_date(pledge.meeting_date)}" if pledge.meeting_date else ""
-        _para(document, f"Giao ước được ký kết tại {pledge.meeting_place.strip()}{when}.", align=JUSTIFY,
-              indent=True, after=6)
+        _para(
+            document,
+            f"Giao ước được ký kết tại {pledge.meeting_place.strip()}{when}.",
+            align=JUSTIFY,
+            indent=True,
+            after=6,
+        )
 
 
 def _signature_block(cell, status) -> None:
@@ -212,8 +241,13 @@ def _signature_block(cell, status) -> None:
     if signature is not None:
         _para(cell, f"Đã ký ngày {vn_date(signature.signed_on)}", size=11, italic=True, align=CENTER)
     elif status.signature is not None:  # signed an earlier text: not a signature of this one
-        _para(cell, f"Đã ký bản trước ngày {vn_date(status.signature.signed_on)}; cần ký xác nhận lại",
-              size=11, italic=True, align=CENTER)
+        _para(
+            cell,
+            f"Đã ký bản trước ngày {vn_date(status.signature.signed_on)}; cần ký xác nhận lại",
+            size=11,
+            italic=True,
+            align=CENTER,
+        )
     _para(cell, after=12)
 
 

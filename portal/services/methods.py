@@ -12,6 +12,7 @@ domain.md ("Criteria and scoring"); a province may choose others.
   target, so the points of the whole cluster are computed together; see
   `quantitative()`.
 """
+
 from __future__ import annotations
 
 import re
@@ -98,8 +99,9 @@ def per_occurrence(count: int, points_each: Decimal, cap: Decimal | None) -> Dec
     return round_points(total)
 
 
-def quantitative(results: Mapping[Hashable, tuple[Decimal | None, Decimal | None]],
-                 max_points: Decimal) -> dict[Hashable, Decimal]:
+def quantitative(
+    results: Mapping[Hashable, tuple[Decimal | None, Decimal | None]], max_points: Decimal
+) -> dict[Hashable, Decimal]:
     """Points of every unit of the cluster on one quantitative criterion.
 
     `results` maps a unit to (actual, target). With a target T > 0, r = actual / T:
@@ -116,7 +118,7 @@ def quantitative(results: Mapping[Hashable, tuple[Decimal | None, Decimal | None
     untargeted = {k: a for k, (a, t) in results.items() if not (t and t > 0) and a is not None and a > 0}
     best_untargeted = max(untargeted.values(), default=None)
     points: dict[Hashable, Decimal] = {}
-    for key, (actual, target) in results.items():
+    for key in results:
         if key in ratios:
             r = ratios[key]
             if r < 1:
@@ -140,4 +142,3 @@ def leaders(results: Mapping[Hashable, tuple[Decimal | None, Decimal | None]]) -
     ratios = {k: a / t for k, (a, t) in results.items() if t and t > 0 and a is not None}
     best = max((r for r in ratios.values() if r > 1), default=None)
     return {k for k, r in ratios.items() if best is not None and r == best}
-

@@ -3,6 +3,7 @@
 Names are compared without regard to case or repeated spaces, so "UBND xã  An Bình"
 and "ubnd xã an bình" are the same unit to the portal, as they are to a reader.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,16 @@ def _taken(session: Session, column, value: str, exclude_id: int | None, *extra)
     return session.scalar(query.limit(1)) is not None
 
 
-def save_unit(session: Session, unit: Unit | None, *, name: str, short_name: str = "", sector: str = "other",
-              address: str = "", active: bool = True) -> Unit:
+def save_unit(
+    session: Session,
+    unit: Unit | None,
+    *,
+    name: str,
+    short_name: str = "",
+    sector: str = "other",
+    address: str = "",
+    active: bool = True,
+) -> Unit:
     """Create (unit=None) or update a unit; the name is unique."""
     name = clean(name)
     if not name:
@@ -44,8 +53,16 @@ def save_unit(session: Session, unit: Unit | None, *, name: str, short_name: str
     return unit
 
 
-def save_cluster(session: Session, cluster: Cluster | None, *, kind: str, code: str, name: str,
-                 description: str = "", active: bool = True) -> Cluster:
+def save_cluster(
+    session: Session,
+    cluster: Cluster | None,
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    description: str = "",
+    active: bool = True,
+) -> Cluster:
     """Create or update a cluster/block; the code is unique, the name unique within its kind."""
     code, name = clean(code).upper(), clean(name)
     if not code:
@@ -86,8 +103,9 @@ def save_council_member(session: Session, member: CouncilMember | None, **fields
 # --- reorganisation: history is kept as UnitChange rows, never rewritten ---------------
 
 
-def rename_unit(session: Session, unit: Unit, new_name: str, effective_on: date,
-                decision_ref: str = "", note: str = "") -> UnitChange:
+def rename_unit(
+    session: Session, unit: Unit, new_name: str, effective_on: date, decision_ref: str = "", note: str = ""
+) -> UnitChange:
     new_name = clean(new_name)
     if not new_name:
         raise DomainError("Tên mới không được để trống.", "new_name")
@@ -95,16 +113,29 @@ def rename_unit(session: Session, unit: Unit, new_name: str, effective_on: date,
         raise DomainError("Tên mới trùng tên hiện tại.", "new_name")
     if _taken(session, Unit.name, new_name, unit.id):
         raise DomainError(f"Đã có đơn vị tên “{new_name}”.", "new_name")
-    change = UnitChange(unit=unit, kind="rename", effective_on=effective_on, decision_ref=clean(decision_ref),
-                        old_name=unit.name, new_name=new_name, note=(note or "").strip())
+    change = UnitChange(
+        unit=unit,
+        kind="rename",
+        effective_on=effective_on,
+        decision_ref=clean(decision_ref),
+        old_name=unit.name,
+        new_name=new_name,
+        note=(note or "").strip(),
+    )
     session.add(change)
     unit.name = new_name
     session.flush()
     return change
 
 
-def merge_units(session: Session, predecessors: list[Unit], successor: Unit, effective_on: date,
-                decision_ref: str = "", note: str = "") -> list[UnitChange]:
+def merge_units(
+    session: Session,
+    predecessors: list[Unit],
+    successor: Unit,
+    effective_on: date,
+    decision_ref: str = "",
+    note: str = "",
+) -> list[UnitChange]:
     """Predecessors are merged into the successor and retire; their past years stay as they were."""
     if not predecessors:
         raise DomainError("Chọn ít nhất một đơn vị bị sáp nhập.", "predecessors")
@@ -116,8 +147,16 @@ def merge_units(session: Session, predecessors: list[Unit], successor: Unit, eff
     for unit in predecessors:
         if not unit.active:
             raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "predecessors")
-        change = UnitChange(unit=unit, kind="merge", effective_on=effective_on, decision_ref=clean(decision_ref),
-                            old_name=unit.name, new_name=successor.name, successor=successor, note=(note or "").strip())
+        change = UnitChange(
+            unit=unit,
+            kind="merge",
+            effective_on=effective_on,
+            decision_ref=clean(decision_ref),
+            old_name=unit.name,
+            new_name=successor.name,
+            successor=successor,
+            note=(note or "").strip(),
+        )
         session.add(change)
         unit.active, unit.retired_on, unit.merged_into = False, effective_on, successor
         changes.append(change)
@@ -128,19 +167,33 @@ def merge_units(session: Session, predecessors: list[Unit], successor: Unit, eff
 def retire_unit(session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = "") -> UnitChange:
     if not unit.active:
         raise DomainError("Đơn vị đã ngừng hoạt động.", "unit")
-    change = UnitChange(unit=unit, kind="retire", effective_on=effective_on, decision_ref=clean(decision_ref),
-                        old_name=unit.name, note=(note or "").strip())
+    change = UnitChange(
+        unit=unit,
+        kind="retire",
+        effective_on=effective_on,
+        decision_ref=clean(decision_ref),
+        old_name=unit.name,
+        note=(note or "").strip(),
+    )
     session.add(change)
     unit.active, unit.retired_on = False, effective_on
     session.flush()
     return change
 
 
-def reactivate_unit(session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = "") -> UnitChange:
+def reactivate_unit(
+    session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = ""
+) -> UnitChange:
     if unit.active:
         raise DomainError("Đơn vị đang hoạt động.", "unit")
-    change = UnitChange(unit=unit, kind="reactivate", effective_on=effective_on, decision_ref=clean(decision_ref),
-                        old_name=unit.name, note=(note or "").strip())
+    change = UnitChange(
+        unit=unit,
+        kind="reactivate",
+        effective_on=effective_on,
+        decision_ref=clean(decision_ref),
+        old_name=unit.name,
+        note=(note or "").strip(),
+    )
     session.add(change)
     unit.active, unit.retired_on, unit.merged_into = True, None, None
     session.flush()

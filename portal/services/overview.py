@@ -1,4 +1,5 @@
 """Read models for lists of clusters in a year: a fixed number of queries whatever the size."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,8 +39,16 @@ class ClusterSummary:
         return found
 
 
-def cluster_summaries(session: Session, year: EmulationYear, *, cluster_ids=None, kind: str | None = None,
-                      q: str | None = None, with_members: bool = False, active_only: bool = False) -> list[ClusterSummary]:
+def cluster_summaries(
+    session: Session,
+    year: EmulationYear,
+    *,
+    cluster_ids=None,
+    kind: str | None = None,
+    q: str | None = None,
+    with_members: bool = False,
+    active_only: bool = False,
+) -> list[ClusterSummary]:
     query = select(Cluster).order_by(Cluster.kind, Cluster.code)
     if cluster_ids is not None:
         query = query.where(Cluster.id.in_(list(cluster_ids)))
@@ -72,8 +81,10 @@ def cluster_summaries(session: Session, year: EmulationYear, *, cluster_ids=None
     members: dict[int, list[Membership]] = {}
     if with_members:
         for m in session.scalars(
-            select(Membership).where(Membership.year_id == year.id, Membership.cluster_id.in_(ids))
-            .options(selectinload(Membership.unit)).order_by(Membership.rotation_order, Membership.id)
+            select(Membership)
+            .where(Membership.year_id == year.id, Membership.cluster_id.in_(ids))
+            .options(selectinload(Membership.unit))
+            .order_by(Membership.rotation_order, Membership.id)
         ):
             members.setdefault(m.cluster_id, []).append(m)
     return [ClusterSummary(c, terms.get(c.id), counts.get(c.id, 0), members.get(c.id, [])) for c in clusters]
@@ -82,6 +93,4 @@ def cluster_summaries(session: Session, year: EmulationYear, *, cluster_ids=None
 def unassigned_units(session: Session, year: EmulationYear) -> list[Unit]:
     """Active units with no cluster in the year."""
     assigned = select(Membership.unit_id).where(Membership.year_id == year.id)
-    return list(
-        session.scalars(select(Unit).where(Unit.active, Unit.id.not_in(assigned)).order_by(Unit.name))
-    )
+    return list(session.scalars(select(Unit).where(Unit.active, Unit.id.not_in(assigned)).order_by(Unit.name)))

@@ -5,6 +5,7 @@ version it binds, written as canonical JSON and stored once under its SHA-256
 (`Charter`). When the text or the bound version changes, the charter changes,
 and the members who signed an earlier one show as having to confirm again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,16 @@ from portal.services import DomainError
 from portal.services import criteria as criteria_svc
 from portal.services.org import clean
 
-TEXT_FIELDS = ("title", "number_symbol", "place", "legal_grounds", "goals", "commitments", "meeting_place",
-               "recipients")
+TEXT_FIELDS = (
+    "title",
+    "number_symbol",
+    "place",
+    "legal_grounds",
+    "goals",
+    "commitments",
+    "meeting_place",
+    "recipients",
+)
 DEFAULT_GROUNDS = (
     "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;\n"
     "Nghị định số 152/2025/NĐ-CP của Chính phủ quy định chi tiết một số điều của Luật Thi đua, khen thưởng;\n"
@@ -49,6 +58,11 @@ DEFAULT_COMMITMENTS = (
 )
 
 
+DEFAULT_RECIPIENTS = (
+    "Hội đồng Thi đua - Khen thưởng tỉnh;\nBan Thi đua - Khen thưởng, Sở Nội vụ;\nCác đơn vị thành viên;\nLưu: VT."
+)
+
+
 def find(session: Session, cluster_id: int, year_id: int) -> Pledge | None:
     return session.scalar(select(Pledge).where(Pledge.cluster_id == cluster_id, Pledge.year_id == year_id))
 
@@ -59,19 +73,24 @@ def create(session: Session, cluster: Cluster, year: EmulationYear) -> Pledge:
         raise DomainError("Cụm, khối đã có giao ước thi đua năm này.")
     cset = criteria_svc.in_force(session, cluster.id, year.id)
     pledge = Pledge(
-        cluster=cluster, year=year, title=f"Giao ước thi đua năm {year.year}",
-        number_symbol=f"Số: 01/GƯTĐ-{cluster.code}", legal_grounds=DEFAULT_GROUNDS, commitments=DEFAULT_COMMITMENTS,
+        cluster=cluster,
+        year=year,
+        title=f"Giao ước thi đua năm {year.year}",
+        number_symbol=f"Số: 01/GƯTĐ-{cluster.code}",
+        legal_grounds=DEFAULT_GROUNDS,
+        commitments=DEFAULT_COMMITMENTS,
         goals=f"Các đơn vị thành viên {cluster.name} cùng nhau thi đua hoàn thành xuất sắc nhiệm vụ năm {year.year}.",
         criteria_set=cset if cset is not None and cset.status in ("published", "locked") else None,
-        recipients="Hội đồng Thi đua - Khen thưởng tỉnh;\nBan Thi đua - Khen thưởng, Sở Nội vụ;\nCác đơn vị thành viên;\nLưu: VT.",
+        recipients=DEFAULT_RECIPIENTS,
     )
     session.add(pledge)
     session.flush()
     return pledge
 
 
-def update(session: Session, pledge: Pledge, *, criteria_set_id: int | None, meeting_date: date | None,
-           **fields) -> Pledge:
+def update(
+    session: Session, pledge: Pledge, *, criteria_set_id: int | None, meeting_date: date | None, **fields
+) -> Pledge:
     values = {key: (fields.get(key) or "").strip() for key in TEXT_FIELDS}
     values["title"] = clean(values["title"])
     if not values["title"]:
@@ -103,17 +122,37 @@ def _num(value: Decimal | None) -> str | None:
 
 def charter_content(session: Session, pledge: Pledge) -> dict:
     """What a member signs, in a stable form: the text and every criterion of the bound version."""
-    content = {"pledge": {key: getattr(pledge, key) for key in TEXT_FIELDS},
-               "meeting_date": pledge.meeting_date.isoformat() if pledge.meeting_date else None,
-               "cluster": pledge.cluster.code, "year": pledge.year.year, "criteria": None}
+    content = {
+        "pledge": {key: getattr(pledge, key) for key in TEXT_FIELDS},
+        "meeting_date": pledge.meeting_date.isoformat() if pledge.meeting_date else None,
+        "cluster": pledge.cluster.code,
+        "year": pledge.year.year,
+        "criteria": None,
+    }
     cset = pledge.criteria_set
     if cset is not None:
         tree = criteria_svc.load_tree(session, cset)
         content["criteria"] = {
-            "set_id": cset.id, "version": cset.version, "title": cset.title,
-            "target_total": _num(cset.target_total), "score_step": _num(cset.score_step),
-            "items": [[depth, n.code, n.title, n.kind, n.method, _num(tree.maxima[n.id]), _num(n.points_each),
-                       n.measure_unit, n.guidance, n.evidence_required] for n, depth in tree.walk()],
+            "set_id": cset.id,
+            "version": cset.version,
+            "title": cset.title,
+            "target_total": _num(cset.target_total),
+            "score_step": _num(cset.score_step),
+            "items": [
+                [
+                    depth,
+                    n.code,
+                    n.title,
+                    n.kind,
+                    n.method,
+                    _num(tree.maxima[n.id]),
+                    _num(n.points_each),
+                    n.measure_unit,
+                    n.guidance,
+                    n.evidence_required,
+                ]
+                for n, depth in tree.walk()
+            ],
         }
     return content
 
@@ -165,23 +204,40 @@ class MemberStatus:
 
 
 def member_units(session: Session, pledge: Pledge) -> list[Unit]:
-    return list(session.scalars(
-        select(Unit).join(Membership, Membership.unit_id == Unit.id)
-        .where(Membership.year_id == pledge.year_id, Membership.cluster_id == pledge.cluster_id)
-        .order_by(Membership.rotation_order, Membership.id)))
+    return list(
+        session.scalars(
+            select(Unit)
+            .join(Membership, Membership.unit_id == Unit.id)
+            .where(Membership.year_id == pledge.year_id, Membership.cluster_id == pledge.cluster_id)
+            .order_by(Membership.rotation_order, Membership.id)
+        )
+    )
 
 
 def statuses(session: Session, pledge: Pledge, current_hash: str) -> list[MemberStatus]:
     latest: dict[int, PledgeSignature] = {}
-    for signature in session.scalars(select(PledgeSignature).where(PledgeSignature.pledge_id == pledge.id)
-                                     .order_by(PledgeSignature.id)):
+    for signature in session.scalars(
+        select(PledgeSignature).where(PledgeSignature.pledge_id == pledge.id).order_by(PledgeSignature.id)
+    ):
         latest[signature.unit_id] = signature
-    return [MemberStatus(unit, latest.get(unit.id), bool(latest.get(unit.id)) and latest[unit.id].charter_hash == current_hash)
-            for unit in member_units(session, pledge)]
+    return [
+        MemberStatus(
+            unit, latest.get(unit.id), bool(latest.get(unit.id)) and latest[unit.id].charter_hash == current_hash
+        )
+        for unit in member_units(session, pledge)
+    ]
 
 
-def sign(session: Session, pledge: Pledge, unit: Unit, *, representative_name: str, representative_position: str,
-         signed_on: date, user_id: int | None) -> PledgeSignature:
+def sign(
+    session: Session,
+    pledge: Pledge,
+    unit: Unit,
+    *,
+    representative_name: str,
+    representative_position: str,
+    signed_on: date,
+    user_id: int | None,
+) -> PledgeSignature:
     """A member unit signs the agreement as it stands now."""
     if pledge.criteria_set_id is None:
         raise DomainError("Giao ước chưa gắn bảng tiêu chí đã công bố; chưa ký được.")
@@ -197,14 +253,25 @@ def sign(session: Session, pledge: Pledge, unit: Unit, *, representative_name: s
     if signed_on > date.today():
         raise DomainError("Ngày ký không được sau hôm nay.", "signed_on")
     charter = current_charter(session, pledge)
-    already = session.scalar(select(PledgeSignature.id).where(
-        PledgeSignature.pledge_id == pledge.id, PledgeSignature.unit_id == unit.id,
-        PledgeSignature.charter_hash == charter.hash))
+    already = session.scalar(
+        select(PledgeSignature.id).where(
+            PledgeSignature.pledge_id == pledge.id,
+            PledgeSignature.unit_id == unit.id,
+            PledgeSignature.charter_hash == charter.hash,
+        )
+    )
     if already:
         raise DomainError("Đơn vị đã ký giao ước này.")
-    signature = PledgeSignature(pledge=pledge, unit=unit, representative_name=name,
-                                representative_position=position, signed_on=signed_on, charter_hash=charter.hash,
-                                signed_by_user_id=user_id, created_at=utcnow())
+    signature = PledgeSignature(
+        pledge=pledge,
+        unit=unit,
+        representative_name=name,
+        representative_position=position,
+        signed_on=signed_on,
+        charter_hash=charter.hash,
+        signed_by_user_id=user_id,
+        created_at=utcnow(),
+    )
     session.add(signature)
     session.flush()
     return signature
@@ -229,17 +296,22 @@ def quantitative_items(session: Session, pledge_or_set) -> list[Criterion]:
     return [n for n in tree.leaves() if n.method == "quantitative"]
 
 
-def targets_of(session: Session, unit_ids: list[int], items: list[Criterion]) -> dict[tuple[int, int], TargetRegistration]:
+def targets_of(
+    session: Session, unit_ids: list[int], items: list[Criterion]
+) -> dict[tuple[int, int], TargetRegistration]:
     if not unit_ids or not items:
         return {}
-    rows = session.scalars(select(TargetRegistration).where(
-        TargetRegistration.unit_id.in_(unit_ids), TargetRegistration.criterion_id.in_([c.id for c in items]))
-        .options(selectinload(TargetRegistration.unit)))
+    rows = session.scalars(
+        select(TargetRegistration)
+        .where(TargetRegistration.unit_id.in_(unit_ids), TargetRegistration.criterion_id.in_([c.id for c in items]))
+        .options(selectinload(TargetRegistration.unit))
+    )
     return {(r.unit_id, r.criterion_id): r for r in rows}
 
 
-def register_target(session: Session, cset: CriteriaSet, unit: Unit, criterion: Criterion,
-                    target: Decimal | None, note: str = "") -> TargetRegistration:
+def register_target(
+    session: Session, cset: CriteriaSet, unit: Unit, criterion: Criterion, target: Decimal | None, note: str = ""
+) -> TargetRegistration:
     """A member registers (or changes) its target on one quantitative criterion."""
     if criterion.set_id != cset.id or criterion.method != "quantitative":
         raise DomainError("Chỉ đăng ký chỉ tiêu cho tiêu chí định lượng của bảng tiêu chí hiện hành.")
@@ -247,11 +319,15 @@ def register_target(session: Session, cset: CriteriaSet, unit: Unit, criterion: 
         raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; không sửa chỉ tiêu đăng ký được nữa.", "target")
     if target is not None and target < 0:
         raise DomainError("Chỉ tiêu không được âm.", "target")
-    row = session.scalar(select(TargetRegistration).where(
-        TargetRegistration.unit_id == unit.id, TargetRegistration.criterion_id == criterion.id))
+    row = session.scalar(
+        select(TargetRegistration).where(
+            TargetRegistration.unit_id == unit.id, TargetRegistration.criterion_id == criterion.id
+        )
+    )
     if row is None:
-        row = TargetRegistration(cluster_id=cset.cluster_id, year_id=cset.year_id, unit_id=unit.id,
-                                 criterion_id=criterion.id)
+        row = TargetRegistration(
+            cluster_id=cset.cluster_id, year_id=cset.year_id, unit_id=unit.id, criterion_id=criterion.id
+        )
         session.add(row)
     row.target, row.note = target, (note or "").strip()[:2000]
     session.flush()

@@ -1,4 +1,5 @@
 """Builds the `Principal` that `portal.policy` decides on, from the year's rows."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

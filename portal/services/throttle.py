@@ -4,6 +4,7 @@ A key (the username tried, and separately the client address) that fails
 `max_failures` times is locked for `lock_seconds`. Locked or not, the sign-in
 page answers with the same words, so it tells nobody which accounts exist.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -12,6 +12,7 @@ Files are read with openpyxl in read-only mode, which streams rows but cannot se
 merged cells; merges are found by scanning the sheet's own XML for <mergeCell>
 instead, which is as cheap as reading the rows and works for any file size.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,36 +58,77 @@ class Column:
 
 SHEETS: dict[str, tuple[Column, ...]] = {
     UNITS: (
-        Column("Tên đơn vị", "name", True, max_length=255, width=45,
-               help="Tên đầy đủ, không trùng. Đơn vị đã có được nhận ra theo tên (không phân biệt chữ hoa, "
-                    "chữ thường và khoảng trắng thừa); muốn đổi tên, dùng chức năng Đổi tên trong mục Đơn vị."),
+        Column(
+            "Tên đơn vị",
+            "name",
+            True,
+            max_length=255,
+            width=45,
+            help="Tên đầy đủ, không trùng. Đơn vị đã có được nhận ra theo tên (không phân biệt chữ hoa, "
+            "chữ thường và khoảng trắng thừa); muốn đổi tên, dùng chức năng Đổi tên trong mục Đơn vị.",
+        ),
         Column("Tên viết tắt", "short_name", max_length=64, help="Tối đa 64 ký tự."),
-        Column("Loại hình", "sector", kind="sector", width=34,
-               help="Một trong: " + "; ".join(SECTORS.values()) + ". Trống: “Khác” với đơn vị mới."),
+        Column(
+            "Loại hình",
+            "sector",
+            kind="sector",
+            width=34,
+            help="Một trong: " + "; ".join(SECTORS.values()) + ". Trống: “Khác” với đơn vị mới.",
+        ),
         Column("Địa chỉ", "address", max_length=255, width=40, help="Tối đa 255 ký tự."),
-        Column("Tình trạng", "active", kind="status",
-               help="Hoạt động hoặc Ngừng hoạt động. Đơn vị mới phải đang hoạt động; giải thể, sáp nhập, "
-                    "hoạt động trở lại làm trong mục Đơn vị (cần ngày và quyết định)."),
+        Column(
+            "Tình trạng",
+            "active",
+            kind="status",
+            help="Hoạt động hoặc Ngừng hoạt động. Đơn vị mới phải đang hoạt động; giải thể, sáp nhập, "
+            "hoạt động trở lại làm trong mục Đơn vị (cần ngày và quyết định).",
+        ),
     ),
     CLUSTERS: (
-        Column("Mã", "code", True, max_length=32, width=12,
-               help="Mã không trùng, ví dụ CUM01; lưu bằng chữ in hoa. Cụm, khối đã có được nhận ra theo mã."),
+        Column(
+            "Mã",
+            "code",
+            True,
+            max_length=32,
+            width=12,
+            help="Mã không trùng, ví dụ CUM01; lưu bằng chữ in hoa. Cụm, khối đã có được nhận ra theo mã.",
+        ),
         Column("Tên", "name", True, max_length=255, width=40, help="Không trùng với cụm (khối) khác cùng loại."),
         Column("Loại", "kind", True, kind="cluster_kind", width=16, help="Cụm thi đua hoặc Khối thi đua."),
         Column("Mô tả", "description", kind="longtext", max_length=4000, width=40, help="Tối đa 4.000 ký tự."),
-        Column("Tình trạng", "active", kind="status",
-               help="Hoạt động hoặc Ngừng hoạt động. Trống: Hoạt động với cụm, khối mới."),
+        Column(
+            "Tình trạng",
+            "active",
+            kind="status",
+            help="Hoạt động hoặc Ngừng hoạt động. Trống: Hoạt động với cụm, khối mới.",
+        ),
     ),
     MEMBERS: (
-        Column("Năm", "year", True, kind="int", width=8,
-               help="Năm thi đua đã tạo trong mục Năm thi đua, ví dụ 2026."),
-        Column("Mã cụm, khối", "code", True, max_length=32, width=14,
-               help="Mã của cụm, khối đã có, hoặc có trong trang “Cụm, khối” của cùng tệp."),
-        Column("Tên đơn vị", "unit", True, max_length=255, width=45,
-               help="Tên đơn vị đã có, hoặc có trong trang “Đơn vị” của cùng tệp. Mỗi đơn vị thuộc một cụm, "
-                    "khối trong một năm; dòng trùng với thành viên đã có thì giữ nguyên."),
-        Column("Thứ tự luân phiên", "rotation_order", kind="int", width=18,
-               help="Số nguyên dương; thứ tự luân phiên làm Trưởng, Phó. Trống: xếp cuối danh sách."),
+        Column("Năm", "year", True, kind="int", width=8, help="Năm thi đua đã tạo trong mục Năm thi đua, ví dụ 2026."),
+        Column(
+            "Mã cụm, khối",
+            "code",
+            True,
+            max_length=32,
+            width=14,
+            help="Mã của cụm, khối đã có, hoặc có trong trang “Cụm, khối” của cùng tệp.",
+        ),
+        Column(
+            "Tên đơn vị",
+            "unit",
+            True,
+            max_length=255,
+            width=45,
+            help="Tên đơn vị đã có, hoặc có trong trang “Đơn vị” của cùng tệp. Mỗi đơn vị thuộc một cụm, "
+            "khối trong một năm; dòng trùng với thành viên đã có thì giữ nguyên.",
+        ),
+        Column(
+            "Thứ tự luân phiên",
+            "rotation_order",
+            kind="int",
+            width=18,
+            help="Số nguyên dương; thứ tự luân phiên làm Trưởng, Phó. Trống: xếp cuối danh sách.",
+        ),
     ),
 }
 
@@ -149,8 +191,10 @@ class ImportReport:
         return [c for c in self.changes if c.action != "unchanged"]
 
     def summary(self) -> str:
-        parts = [f"{sheet}: " + ", ".join(f"{n} {ACTION_LABELS[a]}" for a, n in counts.items())
-                 for sheet, counts in self.counts.items()]
+        parts = [
+            f"{sheet}: " + ", ".join(f"{n} {ACTION_LABELS[a]}" for a, n in counts.items())
+            for sheet, counts in self.counts.items()
+        ]
         return "; ".join(parts) + "."
 
 
@@ -189,8 +233,10 @@ def read_workbook(data: bytes, *, max_rows: int, max_bytes: int) -> tuple[dict[s
         return {}, _file_error("Tệp rỗng.")
     if len(data) > max_bytes:
         return {}, _file_error(f"Tệp lớn hơn {_thousands(max_bytes // 1024)} KB; hãy chia thành nhiều tệp nhỏ hơn.")
-    not_xlsx = ("Tệp không phải là tệp Excel .xlsx (có thể là tệp .xls, .csv hoặc tệp khác đổi tên). "
-                "Hãy mở bằng Excel và lưu lại dạng “Excel Workbook (*.xlsx)”.")
+    not_xlsx = (
+        "Tệp không phải là tệp Excel .xlsx (có thể là tệp .xls, .csv hoặc tệp khác đổi tên). "
+        "Hãy mở bằng Excel và lưu lại dạng “Excel Workbook (*.xlsx)”."
+    )
     if not zipfile.is_zipfile(BytesIO(data)):
         return {}, _file_error(not_xlsx)
     try:
@@ -209,8 +255,9 @@ def _read(archive: zipfile.ZipFile, data: bytes, max_rows: int) -> tuple[dict[st
         found = {fold(ws.title): ws for ws in workbook.worksheets}
         present = [name for name in SHEETS if fold(name) in found]
         if not present:
-            return {}, _file_error("Không tìm thấy trang tính nào tên “Đơn vị”, “Cụm, khối” hoặc “Thành viên”. "
-                                   "Hãy dùng tệp mẫu.")
+            return {}, _file_error(
+                "Không tìm thấy trang tính nào tên “Đơn vị”, “Cụm, khối” hoặc “Thành viên”. Hãy dùng tệp mẫu."
+            )
         sheets, errors = {}, []
         for name in present:
             ws = found[fold(name)]
@@ -250,8 +297,15 @@ def _read_sheet(ws, name: str, max_rows: int) -> tuple[Sheet | None, list[RowErr
         if all(_blank(v) for v in values):
             continue
         if len(sheet.rows) == max_rows:
-            return None, [RowError(name, number, "", f"Trang có quá {_thousands(max_rows)} dòng dữ liệu (tối đa "
-                                   f"{_thousands(max_rows)} dòng mỗi trang); hãy chia thành nhiều tệp.")]
+            return None, [
+                RowError(
+                    name,
+                    number,
+                    "",
+                    f"Trang có quá {_thousands(max_rows)} dòng dữ liệu (tối đa "
+                    f"{_thousands(max_rows)} dòng mỗi trang); hãy chia thành nhiều tệp.",
+                )
+            ]
         sheet.rows.append((number, {col.key: values[i] for i, col in positions.items() if i < len(values)}))
     return sheet, []
 
@@ -283,8 +337,12 @@ def _blank(value) -> bool:
 # --- one cell at a time -------------------------------------------------------------
 
 SECTOR_CHOICES = {**{fold(code): code for code in SECTORS}, **{fold(label): code for code, label in SECTORS.items()}}
-KIND_CHOICES = {**{fold(code): code for code in CLUSTER_KINDS},
-                **{fold(label): code for code, label in CLUSTER_KINDS.items()}, "cum": "cluster", "khoi": "block"}
+KIND_CHOICES = {
+    **{fold(code): code for code in CLUSTER_KINDS},
+    **{fold(label): code for code, label in CLUSTER_KINDS.items()},
+    "cum": "cluster",
+    "khoi": "block",
+}
 STATUS_CHOICES = {"hoat dong": True, "dang hoat dong": True, "ngung hoat dong": False, "da ngung hoat dong": False}
 
 
@@ -408,8 +466,11 @@ class _Planner:
 
     @staticmethod
     def _diff(sheet: str, before: dict, after: dict) -> list[tuple[str, str, str]]:
-        shown = [(c.header, _display(c.key, before.get(c.key)), _display(c.key, after[c.key]))
-                 for c in SHEETS[sheet] if c.key in after]
+        shown = [
+            (c.header, _display(c.key, before.get(c.key)), _display(c.key, after[c.key]))
+            for c in SHEETS[sheet]
+            if c.key in after
+        ]
         return [(header, old, new) for header, old, new in shown if old != new]
 
     # Units: matched by name; the name itself is never changed here (renaming keeps history elsewhere).
@@ -435,14 +496,25 @@ class _Planner:
             return self._change(UNITS, number, "create", cells["name"], self._diff(UNITS, {}, values), create)
         if cells["active"] is not None and cells["active"] != unit.active:
             how = "“Giải thể / ngừng hoạt động” hoặc “Sáp nhập”" if unit.active else "“Cho hoạt động trở lại”"
-            return self._error(UNITS, number, "active", f"Đổi tình trạng đơn vị bằng chức năng {how} trên trang của "
-                                                        "đơn vị trong mục Đơn vị (cần ngày hiệu lực và quyết định).")
+            return self._error(
+                UNITS,
+                number,
+                "active",
+                f"Đổi tình trạng đơn vị bằng chức năng {how} trên trang của "
+                "đơn vị trong mục Đơn vị (cần ngày hiệu lực và quyết định).",
+            )
         current = {k: getattr(unit, k) for k in ("short_name", "sector", "address")}
         fields = self._diff(UNITS, current, given)
         if not fields:
             return self._change(UNITS, number, "unchanged", unit.name, [])
-        self._change(UNITS, number, "update", unit.name, fields, lambda session: org.save_unit(
-            session, unit, name=unit.name, active=unit.active, **{**current, **given}))
+        self._change(
+            UNITS,
+            number,
+            "update",
+            unit.name,
+            fields,
+            lambda session: org.save_unit(session, unit, name=unit.name, active=unit.active, **{**current, **given}),
+        )
 
     # Clusters and blocks: matched by code; the name is unique within its kind.
     def _cluster(self, number: int, cells: dict, ok: bool, context: dict) -> None:
@@ -460,8 +532,9 @@ class _Planner:
         context[named] = number
         clash = self.cluster_names.get(named)
         if clash is not None and clash.code.upper() != code:
-            return self._error(CLUSTERS, number, "name",
-                               f"Đã có {clash.kind_label.lower()} tên “{clash.name}” (mã {clash.code}).")
+            return self._error(
+                CLUSTERS, number, "name", f"Đã có {clash.kind_label.lower()} tên “{clash.name}” (mã {clash.code})."
+            )
         cluster = self.clusters.get(code)
         given = {k: cells[k] for k in ("kind", "name", "description", "active") if cells[k] is not None}
         if cluster is None:
@@ -470,43 +543,68 @@ class _Planner:
             def create(session: Session) -> None:
                 self.clusters[code] = org.save_cluster(session, None, code=code, **values)
 
-            return self._change(CLUSTERS, number, "create", f"{code} – {cells['name']}",
-                                self._diff(CLUSTERS, {}, values), create)
+            return self._change(
+                CLUSTERS, number, "create", f"{code} – {cells['name']}", self._diff(CLUSTERS, {}, values), create
+            )
         current = {k: getattr(cluster, k) for k in ("kind", "name", "description", "active")}
         fields = self._diff(CLUSTERS, current, given)
         label = f"{cluster.code} – {cluster.name}"
         if not fields:
             return self._change(CLUSTERS, number, "unchanged", label, [])
-        self._change(CLUSTERS, number, "update", label, fields, lambda session: org.save_cluster(
-            session, cluster, code=cluster.code, **{**current, **given}))
+        self._change(
+            CLUSTERS,
+            number,
+            "update",
+            label,
+            fields,
+            lambda session: org.save_cluster(session, cluster, code=cluster.code, **{**current, **given}),
+        )
 
     # Memberships: a unit is in one cluster per year; the same cluster again is no change.
     def _member(self, number: int, cells: dict, ok: bool, context: dict) -> None:
         known_errors = len(self.report.errors)
         year, code, name, order = self.years.get(cells["year"]), cells["code"], cells["unit"], cells["rotation_order"]
         if cells["year"] is not None and year is None:
-            self._error(MEMBERS, number, "year", f"Chưa có năm thi đua {cells['year']}; hãy tạo năm trong mục "
-                                                 "Năm thi đua trước.")
+            self._error(
+                MEMBERS,
+                number,
+                "year",
+                f"Chưa có năm thi đua {cells['year']}; hãy tạo năm trong mục Năm thi đua trước.",
+            )
         code = code.upper() if code else None
         if code and code not in self.clusters and code not in self.file_clusters:
-            self._error(MEMBERS, number, "code", f"Không có cụm, khối mã “{code}” trong hệ thống hay trong trang "
-                                                 "“Cụm, khối” của tệp.")
+            self._error(
+                MEMBERS,
+                number,
+                "code",
+                f"Không có cụm, khối mã “{code}” trong hệ thống hay trong trang “Cụm, khối” của tệp.",
+            )
         key = name_key(name) if name else None
         if key and key not in self.units and key not in self.file_units:
-            self._error(MEMBERS, number, "unit", f"Không có đơn vị “{name}” trong hệ thống hay trong trang "
-                                                 "“Đơn vị” của tệp.")
+            self._error(
+                MEMBERS, number, "unit", f"Không có đơn vị “{name}” trong hệ thống hay trong trang “Đơn vị” của tệp."
+            )
         if order is not None and not 1 <= order <= 1000:
             self._error(MEMBERS, number, "rotation_order", "Phải là số nguyên từ 1 đến 1000.")
         if not ok or len(self.report.errors) > known_errors:
             return
         if (year.year, key) in context:
-            return self._error(MEMBERS, number, "unit", f"Đơn vị đã có ở dòng {context[(year.year, key)]} "
-                                                        f"cho năm {year.year}; mỗi năm một đơn vị thuộc một cụm, khối.")
+            return self._error(
+                MEMBERS,
+                number,
+                "unit",
+                f"Đơn vị đã có ở dòng {context[(year.year, key)]} "
+                f"cho năm {year.year}; mỗi năm một đơn vị thuộc một cụm, khối.",
+            )
         context[(year.year, key)] = number
         if order is not None:
             if (year.year, code, order) in context:
-                return self._error(MEMBERS, number, "rotation_order",
-                                   f"Trùng thứ tự luân phiên với dòng {context[(year.year, code, order)]}.")
+                return self._error(
+                    MEMBERS,
+                    number,
+                    "rotation_order",
+                    f"Trùng thứ tự luân phiên với dòng {context[(year.year, code, order)]}.",
+                )
             context[(year.year, code, order)] = number
         self._place(number, year, code, key, name, order)
 
@@ -517,13 +615,18 @@ class _Planner:
         if membership is not None:
             placed = membership.cluster
             if placed.code.upper() != code:
-                return self._error(MEMBERS, number, "code", f"Đơn vị “{unit.name}” đã thuộc “{placed.name}” "
-                                                            f"(mã {placed.code}) trong năm {year.year}.")
+                return self._error(
+                    MEMBERS,
+                    number,
+                    "code",
+                    f"Đơn vị “{unit.name}” đã thuộc “{placed.name}” (mã {placed.code}) trong năm {year.year}.",
+                )
             if order is None or order == membership.rotation_order:
                 return self._change(MEMBERS, number, "unchanged", label, [])
             fields = self._diff(MEMBERS, {"rotation_order": membership.rotation_order}, {"rotation_order": order})
-            return self._change(MEMBERS, number, "update", label, fields,
-                                lambda session: _set_order(session, membership, order))
+            return self._change(
+                MEMBERS, number, "update", label, fields, lambda session: _set_order(session, membership, order)
+            )
         if unit is not None and not unit.active:
             return self._error(MEMBERS, number, "unit", f"Đơn vị “{unit.name}” đã ngừng hoạt động.")
 
@@ -540,8 +643,9 @@ def _set_order(session: Session, membership: Membership, order: int) -> None:
     session.flush()
 
 
-def import_workbook(session: Session, data: bytes, *, apply: bool, max_rows: int, max_bytes: int,
-                    filename: str = "") -> ImportReport:
+def import_workbook(
+    session: Session, data: bytes, *, apply: bool, max_rows: int, max_bytes: int, filename: str = ""
+) -> ImportReport:
     """Validate the whole file; when it is clean and `apply` is set, make every change (flushed, not committed).
 
     A report with errors means nothing should be kept: the caller rolls back."""
@@ -587,7 +691,9 @@ def export_workbook(session: Session, year: EmulationYear | None, max_rows: int)
         _append(book[CLUSTERS], [c.code, c.name, c.kind_label, c.description, STATUS_LABELS[c.active]])
     query = (
         select(EmulationYear.year, Cluster.code, Unit.name, Membership.rotation_order)
-        .join(Membership.year).join(Membership.cluster).join(Membership.unit)
+        .join(Membership.year)
+        .join(Membership.cluster)
+        .join(Membership.unit)
         .order_by(EmulationYear.year, Cluster.code, Membership.rotation_order, Membership.id)
     )
     if year is not None:
@@ -646,9 +752,11 @@ def _guide(ws, max_rows: int) -> dict[str, str]:
             ws.append([col.header, "Có" if col.required else "Không", col.help])
             ws.cell(row=ws.max_row, column=3).alignment = wrap
     lists = {}
-    for kind, title, values in (("sector", "Danh mục loại hình", SECTORS.values()),
-                                ("cluster_kind", "Danh mục loại cụm, khối", CLUSTER_KINDS.values()),
-                                ("status", "Danh mục tình trạng", STATUS_LABELS.values())):
+    for kind, title, values in (
+        ("sector", "Danh mục loại hình", SECTORS.values()),
+        ("cluster_kind", "Danh mục loại cụm, khối", CLUSTER_KINDS.values()),
+        ("status", "Danh mục tình trạng", STATUS_LABELS.values()),
+    ):
         ws.append([])
         ws.append([title])
         ws.cell(row=ws.max_row, column=1).font = HEADER_FONT

@@ -4,6 +4,7 @@ Nodes are any objects with `id`, `parent_id`, `position`, `kind` and `max_points
 (leaves only). A parent's maximum is the sum of its children's; the base total
 adds up the scored sections; bonus and deduction totals are the sums of their caps.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -71,4 +72,3 @@ def moved(siblings: list, node, step: int) -> list:
     j = max(0, min(len(order) - 1, i + step))
     order.insert(j, order.pop(i))
     return order
-

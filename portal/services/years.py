@@ -1,4 +1,5 @@
 """The emulation year: memberships, leadership terms, rotation, and starting the next year."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ def set_current(session: Session, year: EmulationYear) -> None:
 
 def cluster_of(session: Session, year: EmulationYear, unit: Unit) -> Cluster | None:
     return session.scalar(
-        select(Cluster).join(Membership, Membership.cluster_id == Cluster.id)
+        select(Cluster)
+        .join(Membership, Membership.cluster_id == Cluster.id)
         .where(Membership.year_id == year.id, Membership.unit_id == unit.id)
     )
 
@@ -114,17 +116,30 @@ def member_ids(session: Session, year_id: int, cluster_id: int) -> list[int]:
     )
 
 
-def assign_term(session: Session, term: Term, *, head_id: int | None, deputy_ids: list[int],
-                overseer_id: int | None, decision_number: str = "", decision_date: date | None = None,
-                decision_issuer: str = "", note: str = "") -> Term:
+def assign_term(
+    session: Session,
+    term: Term,
+    *,
+    head_id: int | None,
+    deputy_ids: list[int],
+    overseer_id: int | None,
+    decision_number: str = "",
+    decision_date: date | None = None,
+    decision_issuer: str = "",
+    note: str = "",
+) -> Term:
     """Set head, deputies, overseer and the decision. Head and deputies are distinct members."""
     members = set(member_ids(session, term.year_id, term.cluster_id))
     deputy_ids = list(dict.fromkeys(deputy_ids))  # keep order, drop repeats
     title = term.cluster
     if head_id is not None and head_id not in members:
-        raise DomainError(f"{title.head_title} phải là thành viên của {title.kind_label.lower()} trong năm này.", "head_id")
+        raise DomainError(
+            f"{title.head_title} phải là thành viên của {title.kind_label.lower()} trong năm này.", "head_id"
+        )
     if any(d not in members for d in deputy_ids):
-        raise DomainError(f"{title.deputy_title} phải là thành viên của {title.kind_label.lower()} trong năm này.", "deputy_ids")
+        raise DomainError(
+            f"{title.deputy_title} phải là thành viên của {title.kind_label.lower()} trong năm này.", "deputy_ids"
+        )
     if head_id is not None and head_id in deputy_ids:
         raise DomainError(f"{title.head_title} và {title.deputy_title} phải là hai đơn vị khác nhau.", "deputy_ids")
     if deputy_ids and head_id is None:
@@ -175,12 +190,11 @@ def start_next_year(session: Session, source: EmulationYear) -> EmulationYear:
     target = create_year(session, source.year + 1)
     terms = {
         t.cluster_id: t
-        for t in session.scalars(
-            select(Term).where(Term.year_id == source.id).options(selectinload(Term.positions))
-        )
+        for t in session.scalars(select(Term).where(Term.year_id == source.id).options(selectinload(Term.positions)))
     }
     members = session.scalars(
-        select(Membership).where(Membership.year_id == source.id)
+        select(Membership)
+        .where(Membership.year_id == source.id)
         .options(selectinload(Membership.unit).selectinload(Unit.merged_into), selectinload(Membership.cluster))
         .order_by(Membership.cluster_id, Membership.rotation_order, Membership.id)
     ).all()
@@ -199,21 +213,31 @@ def start_next_year(session: Session, source: EmulationYear) -> EmulationYear:
             continue
         placed.add(unit.id)
         by_cluster.setdefault(m.cluster_id, []).append(unit.id)
-        session.add(Membership(year=target, cluster_id=m.cluster_id, unit_id=unit.id,
-                               rotation_order=len(by_cluster[m.cluster_id])))
+        session.add(
+            Membership(
+                year=target, cluster_id=m.cluster_id, unit_id=unit.id, rotation_order=len(by_cluster[m.cluster_id])
+            )
+        )
     session.flush()
     for cluster_id, order in by_cluster.items():
         old = terms.get(cluster_id)
         old_head = old.head.unit_id if old and old.head else None
         head, deputies = propose_rotation(order, stands_for.get(old_head), len(old.deputies) if old else 1)
-        term = Term(year=target, cluster_id=cluster_id, overseer_id=old.overseer_id if old else None,
-                    decision_issuer=old.decision_issuer if old else "", proposed_by_rotation=True)
+        term = Term(
+            year=target,
+            cluster_id=cluster_id,
+            overseer_id=old.overseer_id if old else None,
+            decision_issuer=old.decision_issuer if old else "",
+            proposed_by_rotation=True,
+        )
         session.add(term)
         session.flush()
         if head is not None:
             term.positions.append(TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=head, role="head"))
         for unit_id in deputies:
-            term.positions.append(TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=unit_id, role="deputy"))
+            term.positions.append(
+                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=unit_id, role="deputy")
+            )
     session.flush()
     return target
 
@@ -239,22 +263,29 @@ def year_rows(session: Session) -> list[YearRow]:
     if not rows:
         return []
     for year_id, clusters, memberships in session.execute(
-        select(Membership.year_id, func.count(func.distinct(Membership.cluster_id)), func.count())
-        .group_by(Membership.year_id)
+        select(Membership.year_id, func.count(func.distinct(Membership.cluster_id)), func.count()).group_by(
+            Membership.year_id
+        )
     ):
         rows[year_id].clusters, rows[year_id].memberships = clusters, memberships
     decided = Term.decision_number != ""
     for year_id, n_decided, n_proposed in session.execute(
-        select(Term.year_id, func.sum(case((decided, 1), else_=0)),
-               func.sum(case((~decided & Term.proposed_by_rotation, 1), else_=0)))
-        .group_by(Term.year_id)
+        select(
+            Term.year_id,
+            func.sum(case((decided, 1), else_=0)),
+            func.sum(case((~decided & Term.proposed_by_rotation, 1), else_=0)),
+        ).group_by(Term.year_id)
     ):
         rows[year_id].decided, rows[year_id].proposed = n_decided or 0, n_proposed or 0
     active = session.scalar(select(func.count()).select_from(Unit).where(Unit.active))
-    assigned = dict(session.execute(
-        select(Membership.year_id, func.count()).join(Unit, Unit.id == Membership.unit_id)
-        .where(Unit.active).group_by(Membership.year_id)
-    ).all())
+    assigned = dict(
+        session.execute(
+            select(Membership.year_id, func.count())
+            .join(Unit, Unit.id == Membership.unit_id)
+            .where(Unit.active)
+            .group_by(Membership.year_id)
+        ).all()
+    )
     for row in rows.values():
         row.unassigned = active - assigned.get(row.year.id, 0)
     return list(rows.values())
@@ -289,7 +320,8 @@ def previous_clusters(session: Session, year: EmulationYear, unit_ids: list[int]
     if not unit_ids:
         return {}
     rows = session.execute(
-        select(Membership.unit_id, Cluster).join(Cluster, Cluster.id == Membership.cluster_id)
+        select(Membership.unit_id, Cluster)
+        .join(Cluster, Cluster.id == Membership.cluster_id)
         .join(EmulationYear, EmulationYear.id == Membership.year_id)
         .where(EmulationYear.year == year.year - 1, Membership.unit_id.in_(unit_ids))
     ).all()
@@ -364,16 +396,20 @@ def plan_next_year(session: Session, source: EmulationYear) -> NextYearPlan:
     if session.scalar(select(EmulationYear.id).where(EmulationYear.year == number)) is not None:
         raise DomainError(
             f"Năm thi đua {number} đã được tạo nên không thể bắt đầu lại. "
-            f"Thành viên và phân công năm {number} được sửa ngay trong năm đó.", "year")
+            f"Thành viên và phân công năm {number} được sửa ngay trong năm đó.",
+            "year",
+        )
     terms = {
         t.cluster_id: t
         for t in session.scalars(
-            select(Term).where(Term.year_id == source.id)
+            select(Term)
+            .where(Term.year_id == source.id)
             .options(selectinload(Term.positions).selectinload(TermPosition.unit), selectinload(Term.overseer))
         )
     }
     members = session.scalars(
-        select(Membership).where(Membership.year_id == source.id)
+        select(Membership)
+        .where(Membership.year_id == source.id)
         .options(selectinload(Membership.unit).selectinload(Unit.merged_into), selectinload(Membership.cluster))
         .order_by(Membership.cluster_id, Membership.rotation_order, Membership.id)
     ).all()
@@ -436,22 +472,29 @@ def delete_year(session: Session, year: EmulationYear) -> None:
     if year.is_current:
         raise DomainError("Không thể xóa năm hiện hành. Hãy đặt năm khác làm năm hiện hành trước.", "year")
     terms = session.scalars(
-        select(Term).where(Term.year_id == year.id)
-        .options(selectinload(Term.positions).selectinload(TermPosition.unit), selectinload(Term.cluster),
-                 selectinload(Term.year))
+        select(Term)
+        .where(Term.year_id == year.id)
+        .options(
+            selectinload(Term.positions).selectinload(TermPosition.unit),
+            selectinload(Term.cluster),
+            selectinload(Term.year),
+        )
     ).all()
     decided = [t for t in terms if t.decision_number]
     if decided:
         raise DomainError(
-            f"Năm {year.year} đã có quyết định phân công của {len(decided)} cụm, khối nên không thể xóa.", "year")
+            f"Năm {year.year} đã có quyết định phân công của {len(decided)} cụm, khối nên không thể xóa.", "year"
+        )
     if _work_referencing_year(session, year):
         raise DomainError(
-            f"Năm {year.year} đã có dữ liệu thi đua ngoài thành viên và phân công nên không thể xóa.", "year")
+            f"Năm {year.year} đã có dữ liệu thi đua ngoài thành viên và phân công nên không thể xóa.", "year"
+        )
     for term in terms:  # positions go with their term, before the memberships they point at
         session.delete(term)
     session.flush()
     for membership in session.scalars(
-        select(Membership).where(Membership.year_id == year.id)
+        select(Membership)
+        .where(Membership.year_id == year.id)
         .options(selectinload(Membership.unit), selectinload(Membership.cluster), selectinload(Membership.year))
     ):
         session.delete(membership)
@@ -460,14 +503,16 @@ def delete_year(session: Session, year: EmulationYear) -> None:
     session.flush()
 
 
-def set_council_member_active(session: Session, member: CouncilMember, active: bool,
-                              current: EmulationYear | None) -> None:
+def set_council_member_active(
+    session: Session, member: CouncilMember, active: bool, current: EmulationYear | None
+) -> None:
     """Deactivate or bring back a council member. One who oversees a cluster in the current
     year (or a later year already started) must be replaced on those terms first."""
     if not active and current is not None:
         overseen = session.execute(
             select(EmulationYear.year, Cluster.name)
-            .join(Term, Term.year_id == EmulationYear.id).join(Cluster, Cluster.id == Term.cluster_id)
+            .join(Term, Term.year_id == EmulationYear.id)
+            .join(Cluster, Cluster.id == Term.cluster_id)
             .where(Term.overseer_id == member.id, EmulationYear.year >= current.year)
             .order_by(EmulationYear.year, Cluster.name)
         ).all()
@@ -475,6 +520,8 @@ def set_council_member_active(session: Session, member: CouncilMember, active: b
             listed = "; ".join(f"{name} (năm {number})" for number, name in overseen)
             raise DomainError(
                 f"{member.full_name} đang phụ trách {listed}. Hãy phân công thành viên Hội đồng khác "
-                "phụ trách trước khi ngừng hoạt động.", "active")
+                "phụ trách trước khi ngừng hoạt động.",
+                "active",
+            )
     member.active = active
     session.flush()

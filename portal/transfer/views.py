@@ -1,4 +1,5 @@
 """Excel import and export of units, clusters and memberships (secretariat only)."""
+
 from io import BytesIO
 
 from flask import Blueprint, current_app, flash, request, send_file, url_for
@@ -27,9 +28,18 @@ def _page(form: ImportForm, report: transfer.ImportReport | None = None, status:
         select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id.desc()).limit(5)
     ).all()
     block = "import" if request.method == "POST" else None
-    return render("transfer/index.html", block=block, status=status, form=form, report=report,
-                  all_years=all_years, recent=recent, sheets=transfer.SHEETS,
-                  rules=transfer.rules(_limits()["max_rows"]), **_limits())
+    return render(
+        "transfer/index.html",
+        block=block,
+        status=status,
+        form=form,
+        report=report,
+        all_years=all_years,
+        recent=recent,
+        sheets=transfer.SHEETS,
+        rules=transfer.rules(_limits()["max_rows"]),
+        **_limits(),
+    )
 
 
 def _xlsx(data: bytes, filename: str):
@@ -69,8 +79,9 @@ def upload():
         return _page(form, status=422)
     dry_run = bool(form.check.data)
     file = form.file.data
-    report = transfer.import_workbook(db.session, file.read(_limits()["max_bytes"] + 1), apply=not dry_run,
-                                      filename=file.filename or "", **_limits())
+    report = transfer.import_workbook(
+        db.session, file.read(_limits()["max_bytes"] + 1), apply=not dry_run, filename=file.filename or "", **_limits()
+    )
     if report.errors or dry_run:
         db.session.rollback()
         return _page(ImportForm(formdata=None), report=report, status=422 if report.errors else 200)

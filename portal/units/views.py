@@ -1,4 +1,5 @@
 """Member units: list, search, edit in place, and reorganisation (rename, merge, retire)."""
+
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -8,8 +9,7 @@ from portal.extensions import db
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, Membership, Unit, UnitChange, User
-from portal.services import DomainError
-from portal.services import org
+from portal.services import DomainError, org
 from portal.units.forms import MergeForm, RenameForm, RetireForm, UnitFilterForm, UnitForm
 
 bp = Blueprint("units", __name__, url_prefix="/units")
@@ -71,23 +71,33 @@ def show(unit_id: int):
 
 def _show_context(unit: Unit, **forms) -> dict:
     memberships = db.session.execute(
-        select(EmulationYear.year, Cluster).join(Membership.year).join(Membership.cluster)
-        .where(Membership.unit_id == unit.id).order_by(EmulationYear.year.desc())
+        select(EmulationYear.year, Cluster)
+        .join(Membership.year)
+        .join(Membership.cluster)
+        .where(Membership.unit_id == unit.id)
+        .order_by(EmulationYear.year.desc())
     ).all()
     changes = db.session.scalars(
-        select(UnitChange).where((UnitChange.unit_id == unit.id) | (UnitChange.successor_id == unit.id))
+        select(UnitChange)
+        .where((UnitChange.unit_id == unit.id) | (UnitChange.successor_id == unit.id))
         .options(selectinload(UnitChange.unit), selectinload(UnitChange.successor))
         .order_by(UnitChange.effective_on.desc(), UnitChange.id.desc())
     ).all()
     users = db.session.scalars(select(User).where(User.unit_id == unit.id).order_by(User.username)).all()
-    return {"unit": unit, "memberships": memberships, "changes": changes, "users": users,
-            **_change_forms(unit, **forms)}
+    return {
+        "unit": unit,
+        "memberships": memberships,
+        "changes": changes,
+        "users": users,
+        **_change_forms(unit, **forms),
+    }
 
 
 def _change_forms(unit: Unit, **override) -> dict:
     merge = override.get("merge_form") or MergeForm(formdata=None, prefix="merge")
     merge.successor_id.choices = [(0, "— Chọn đơn vị —")] + [
-        (u.id, u.name) for u in db.session.scalars(select(Unit).where(Unit.active, Unit.id != unit.id).order_by(Unit.name))
+        (u.id, u.name)
+        for u in db.session.scalars(select(Unit).where(Unit.active, Unit.id != unit.id).order_by(Unit.name))
     ]
     return {
         "rename_form": override.get("rename_form") or RenameForm(formdata=None, prefix="rename"),
@@ -131,8 +141,14 @@ def rename(unit_id: int):
     """Rename a unit; the old name stays in its history."""
     unit = get_or_404(Unit, unit_id)
     form = RenameForm(prefix="rename")
-    return _reorganise(unit, form, "rename_form", lambda: org.rename_unit(
-        db.session, unit, form.new_name.data, form.effective_on.data, form.decision_ref.data, form.note.data))
+    return _reorganise(
+        unit,
+        form,
+        "rename_form",
+        lambda: org.rename_unit(
+            db.session, unit, form.new_name.data, form.effective_on.data, form.decision_ref.data, form.note.data
+        ),
+    )
 
 
 @bp.post("/<int:unit_id>/merge")
@@ -142,9 +158,19 @@ def merge(unit_id: int):
     unit = get_or_404(Unit, unit_id)
     form = MergeForm(prefix="merge")
     _change_forms(unit, merge_form=form)  # fills the choices before validation
-    return _reorganise(unit, form, "merge_form", lambda: org.merge_units(
-        db.session, [unit], get_or_404(Unit, form.successor_id.data), form.effective_on.data,
-        form.decision_ref.data, form.note.data))
+    return _reorganise(
+        unit,
+        form,
+        "merge_form",
+        lambda: org.merge_units(
+            db.session,
+            [unit],
+            get_or_404(Unit, form.successor_id.data),
+            form.effective_on.data,
+            form.decision_ref.data,
+            form.note.data,
+        ),
+    )
 
 
 @bp.post("/<int:unit_id>/retire")
@@ -154,8 +180,12 @@ def retire(unit_id: int):
     unit = get_or_404(Unit, unit_id)
     form = RetireForm(prefix="retire")
     action = org.retire_unit if unit.active else org.reactivate_unit
-    return _reorganise(unit, form, "retire_form", lambda: action(
-        db.session, unit, form.effective_on.data, form.decision_ref.data, form.note.data))
+    return _reorganise(
+        unit,
+        form,
+        "retire_form",
+        lambda: action(db.session, unit, form.effective_on.data, form.decision_ref.data, form.note.data),
+    )
 
 
 def _reorganise(unit: Unit, form, form_name: str, change):
@@ -170,5 +200,10 @@ def _reorganise(unit: Unit, form, form_name: str, change):
             flash("Đã ghi nhận thay đổi tổ chức của đơn vị.", "success")
             return hx_redirect(url_for("units.show", unit_id=unit.id))
     db.session.rollback()
-    return render("units/show.html", block="reorganise", status=422, open_form=form_name,
-                  **_show_context(unit, **{form_name: form}))
+    return render(
+        "units/show.html",
+        block="reorganise",
+        status=422,
+        open_form=form_name,
+        **_show_context(unit, **{form_name: form}),
+    )

@@ -24,8 +24,9 @@ class YearField(IntegerField):
 
 
 class YearForm(FlaskForm):
-    year = YearField("Năm thi đua", validators=[required()],
-                     render_kw={"inputmode": "numeric", "placeholder": "VD: 2027"})
+    year = YearField(
+        "Năm thi đua", validators=[required()], render_kw={"inputmode": "numeric", "placeholder": "VD: 2027"}
+    )
     note = TextAreaField("Ghi chú", validators=[Optional(), max_length(2000)], render_kw={"rows": 2})
 
 

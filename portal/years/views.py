@@ -1,4 +1,5 @@
 """Emulation years: the list, each year's overview, starting the next year by rotation."""
+
 from flask import Blueprint, abort, flash, request, url_for
 from sqlalchemy import select
 
@@ -24,8 +25,14 @@ def _year_or_404(number: int) -> EmulationYear:
 
 
 def _index(form: YearForm, block: str, status: int = 200):
-    return render("years/index.html", block=block, status=status, form=form, rows=years.year_rows(db.session),
-                  action_form=ConfirmForm())
+    return render(
+        "years/index.html",
+        block=block,
+        status=status,
+        form=form,
+        rows=years.year_rows(db.session),
+        action_form=ConfirmForm(),
+    )
 
 
 @bp.get("/")
@@ -80,15 +87,21 @@ def show(year: int):
 
 def _overview(year: EmulationYear, filters: OverviewFilterForm) -> dict:
     summaries = [
-        s for s in cluster_summaries(db.session, year, kind=filters.kind.data or None)
+        s
+        for s in cluster_summaries(db.session, year, kind=filters.kind.data or None)
         if s.cluster.active or s.member_count or s.term is not None  # a stopped cluster shows in its own years
     ]
     unassigned = unassigned_units(db.session, year)
     all_years = db.session.scalars(select(EmulationYear).order_by(EmulationYear.year)).all()
     return {
-        "year": year, "filters": filters, "summaries": summaries, "all_years": all_years,
-        "unassigned": unassigned, "previous": years.previous_clusters(db.session, year, [u.id for u in unassigned]),
-        "heads": years.head_rotation(db.session), "action_form": ConfirmForm(),
+        "year": year,
+        "filters": filters,
+        "summaries": summaries,
+        "all_years": all_years,
+        "unassigned": unassigned,
+        "previous": years.previous_clusters(db.session, year, [u.id for u in unassigned]),
+        "heads": years.head_rotation(db.session),
+        "action_form": ConfirmForm(),
         "next_exists": any(y.year == year.year + 1 for y in all_years),
     }
 
@@ -104,13 +117,23 @@ def start_next(year: int):
         if request.method == "POST" and form.validate_on_submit():
             target = _start(source, plan, form.make_current.data)
             db.session.commit()
-            flash(f"Đã bắt đầu năm thi đua {target.year}: {plan.member_count} thành viên được chuyển sang, "
-                  "Trưởng, Phó đề xuất theo luân phiên chờ quyết định phân công.", "success")
+            flash(
+                f"Đã bắt đầu năm thi đua {target.year}: {plan.member_count} thành viên được chuyển sang, "
+                "Trưởng, Phó đề xuất theo luân phiên chờ quyết định phân công.",
+                "success",
+            )
             return hx_redirect(url_for("years.show", year=target.year))
     except DomainError as error:
         db.session.rollback()
-        return render("years/next.html", status=422 if request.method == "POST" else 200, source=source,
-                      plan=None, form=form, refusal=error.message, next_year=_find(source.year + 1))
+        return render(
+            "years/next.html",
+            status=422 if request.method == "POST" else 200,
+            source=source,
+            plan=None,
+            form=form,
+            refusal=error.message,
+            next_year=_find(source.year + 1),
+        )
     return render("years/next.html", source=source, plan=plan, form=form, refusal=None)
 
 
@@ -118,8 +141,10 @@ def _start(source: EmulationYear, plan: years.NextYearPlan, make_current: bool) 
     target = years.start_next_year(db.session, source)
     if make_current:
         years.set_current(db.session, target)
-    summary = (f"Bắt đầu năm thi đua {target.year} từ năm {source.year}: {plan.member_count} thành viên, "
-               f"{len(plan.clusters)} cụm, khối; Trưởng, Phó đề xuất theo luân phiên.")
+    summary = (
+        f"Bắt đầu năm thi đua {target.year} từ năm {source.year}: {plan.member_count} thành viên, "
+        f"{len(plan.clusters)} cụm, khối; Trưởng, Phó đề xuất theo luân phiên."
+    )
     record_event(db.session, "event", summary, obj=target)
     return target
 

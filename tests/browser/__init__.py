@@ -1,4 +1,5 @@
 """Browser tests: Playwright drives Debian's Chromium against a live server (marker `browser`)."""
+
 import re
 
 

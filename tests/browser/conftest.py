@@ -6,6 +6,7 @@ collected, and a test fails if one happened that it did not declare with
 `page_problems.expect(status, path)`. A failed test leaves a screenshot in
 /tmp/browser-failures/.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,15 @@ class LiveServer:
 def live_app(tmp_path_factory):
     """The portal on a file-based SQLite database that the server thread and the tests share."""
     database = tmp_path_factory.mktemp("browser-db") / "portal.db"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "WTF_CSRF_ENABLED": True, "REDIS_URL": None, "LOGIN_MAX_FAILURES": 5})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "WTF_CSRF_ENABLED": True,
+            "REDIS_URL": None,
+            "LOGIN_MAX_FAILURES": 5,
+        }
+    )
     with app.app_context():
         db.create_all()
     return app
@@ -167,7 +175,7 @@ class PageProblems:
         found = [f"HTTP {s} {u}" for s, u in self.responses if not self._is_expected(s, u)]
         for text, url in self.console:
             if text.startswith(FAILED_LOAD):
-                status = int(text[len(FAILED_LOAD):].split()[0])
+                status = int(text[len(FAILED_LOAD) :].split()[0])
                 if self._is_expected(status, url):
                     continue
             found.append(f"console error: {text} ({url})")
@@ -191,8 +199,10 @@ def page(browser, live_server, page_problems, request):
     page = context.new_page()
     page_problems.attach(page)
     yield page
-    if any(getattr(request.node, f"rep_{when}", None) and getattr(request.node, f"rep_{when}").failed
-           for when in ("setup", "call")):
+    if any(
+        getattr(request.node, f"rep_{when}", None) and getattr(request.node, f"rep_{when}").failed
+        for when in ("setup", "call")
+    ):
         FAILURES_DIR.mkdir(parents=True, exist_ok=True)
         try:
             page.screenshot(path=str(FAILURES_DIR / f"{request.node.name}.png"), full_page=True)

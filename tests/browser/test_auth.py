@@ -1,4 +1,5 @@
 """In the browser: a first sign-in must set a new password before anything else."""
+
 import re
 
 import pytest

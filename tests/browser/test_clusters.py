@@ -1,4 +1,5 @@
 """In the browser: the secretariat builds a cluster, its members and its leadership for the year."""
+
 import re
 
 import pytest
@@ -75,7 +76,9 @@ def test_secretariat_builds_a_cluster(page, sign_in, province, page_problems, li
 
     page.get_by_role("checkbox", name=head).uncheck()
     page.get_by_role("checkbox", name=deputy).check()
-    page.get_by_label(label("Thành viên Hội đồng phụ trách")).select_option(label=f"{province['overseer']} (Ủy viên Hội đồng)")
+    page.get_by_label(label("Thành viên Hội đồng phụ trách")).select_option(
+        label=f"{province['overseer']} (Ủy viên Hội đồng)"
+    )
     page.get_by_label(label("Cơ quan ban hành")).fill("Hội đồng Thi đua - Khen thưởng tỉnh")
     page.get_by_role("button", name="Lưu phân công").click()
 
@@ -85,8 +88,7 @@ def test_secretariat_builds_a_cluster(page, sign_in, province, page_problems, li
     expect(leadership).to_contain_text(f"Trưởng cụm {head}")
     expect(leadership).to_contain_text(f"Phó cụm {deputy}")
     expect(leadership).to_contain_text(f"Thành viên HĐ phụ trách {province['overseer']}")
-    expect(leadership).to_contain_text(
-        "Số 35/QĐ-HĐTĐKT ngày 20/01/2026 của Hội đồng Thi đua - Khen thưởng tỉnh")
+    expect(leadership).to_contain_text("Số 35/QĐ-HĐTĐKT ngày 20/01/2026 của Hội đồng Thi đua - Khen thưởng tỉnh")
     rows = page.locator("#cluster-members tbody tr")
     expect(rows.filter(has_text=head).locator(".badge")).to_have_text("Trưởng cụm")
     expect(rows.filter(has_text=deputy).locator(".badge")).to_have_text("Phó cụm")

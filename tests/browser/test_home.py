@@ -1,4 +1,5 @@
 """In the browser: a unit's user sees its own cluster and role; another cluster does not exist for it."""
+
 import re
 
 import pytest
@@ -14,8 +15,12 @@ pytestmark = pytest.mark.browser
 def province(seed):
     def build():
         world = factories.world()
-        return {"cluster_id": world.cluster.id, "cluster": world.cluster.name, "head": world.head.name,
-                "other_cluster": world.other_cluster.name}
+        return {
+            "cluster_id": world.cluster.id,
+            "cluster": world.cluster.name,
+            "head": world.head.name,
+            "other_cluster": world.other_cluster.name,
+        }
 
     return seed(build)
 

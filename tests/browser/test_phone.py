@@ -1,4 +1,5 @@
 """In the browser at phone width: the menu folds behind its toggler and no page scrolls sideways."""
+
 import re
 
 import pytest

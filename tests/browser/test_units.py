@@ -1,4 +1,5 @@
 """In the browser: the units list filters as one types and edits a row in place."""
+
 import re
 from urllib.parse import parse_qs, urlsplit
 
