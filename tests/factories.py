@@ -98,3 +98,30 @@ def world() -> World:
     }
     db.session.commit()
     return w
+
+
+def criteria_set(
+    w: World, *, publish: bool = True, section_title: str = "Kinh tế", points: tuple[str, str] = ("60", "40")
+):
+    """A small table for the world's cluster: I. section → 1. quantitative (tỷ đồng), 2. direct."""
+    from decimal import Decimal
+
+    from portal.services import criteria as svc
+
+    cset = svc.create_set(db.session, w.cluster, w.year, title="Bảng 2026", target_total=Decimal(100))
+    section = svc.add_criterion(db.session, cset, None, code="I", title=section_title)
+    svc.add_criterion(
+        db.session,
+        cset,
+        section,
+        code="1",
+        title="Thu ngân sách",
+        method="quantitative",
+        max_points=Decimal(points[0]),
+        measure_unit="tỷ đồng",
+    )
+    svc.add_criterion(db.session, cset, section, code="2", title="Cải cách hành chính", max_points=Decimal(points[1]))
+    if publish:
+        svc.publish(db.session, cset)
+    db.session.commit()
+    return cset

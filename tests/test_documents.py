@@ -3,7 +3,6 @@
 import shutil
 import subprocess
 from datetime import date
-from decimal import Decimal as D
 from io import BytesIO
 
 import pytest
@@ -15,6 +14,7 @@ from portal.formatting import vn_number
 from portal.services import criteria as criteria_svc
 from portal.services import documents
 from portal.services import pledges as svc
+from tests import factories
 
 PROVINCE = "tỉnh Đồng Tháp"
 TODAY = date(2026, 2, 3)
@@ -28,21 +28,7 @@ RECIPIENTS = ["Hội đồng Thi đua - Khen thưởng tỉnh;", "Các đơn v�
 
 @pytest.fixture
 def cset(world):
-    cset = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
-    section = criteria_svc.add_criterion(db.session, cset, None, code="I", title="Thực hiện nhiệm vụ chính trị")
-    criteria_svc.add_criterion(
-        db.session,
-        cset,
-        section,
-        code="1",
-        title="Thu ngân sách",
-        method="quantitative",
-        max_points=D("60.5"),
-        measure_unit="tỷ đồng",
-    )
-    criteria_svc.add_criterion(db.session, cset, section, code="2", title="Cải cách hành chính", max_points=D("39.5"))
-    criteria_svc.publish(db.session, cset)
-    return cset
+    return factories.criteria_set(world, section_title="Thực hiện nhiệm vụ chính trị", points=("60.5", "39.5"))
 
 
 def _fields(pledge, **changes):

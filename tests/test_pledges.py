@@ -8,30 +8,15 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Pledge, PledgeSignature, TargetRegistration
-from portal.services import criteria as criteria_svc
 from portal.services import pledges as svc
+from tests import factories
 
 SIGN = {"representative_name": "Nguyễn Văn An", "representative_position": "Chủ tịch UBND", "signed_on": "15/01/2026"}
 
 
 @pytest.fixture
 def cset(world):
-    s = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
-    section = criteria_svc.add_criterion(db.session, s, None, code="I", title="Kinh tế")
-    criteria_svc.add_criterion(
-        db.session,
-        s,
-        section,
-        code="1",
-        title="Thu ngân sách",
-        method="quantitative",
-        max_points=D(60),
-        measure_unit="tỷ đồng",
-    )
-    criteria_svc.add_criterion(db.session, s, section, code="2", title="Cải cách hành chính", max_points=D(40))
-    criteria_svc.publish(db.session, s)
-    db.session.commit()
-    return s
+    return factories.criteria_set(world)
 
 
 @pytest.fixture

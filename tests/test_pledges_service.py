@@ -11,26 +11,12 @@ from portal.models import Charter, PledgeSignature
 from portal.services import DomainError
 from portal.services import criteria as criteria_svc
 from portal.services import pledges as svc
+from tests import factories
 
 
 @pytest.fixture
 def published(world):
-    cset = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
-    section = criteria_svc.add_criterion(db.session, cset, None, code="I", title="Kinh tế")
-    criteria_svc.add_criterion(
-        db.session,
-        cset,
-        section,
-        code="1",
-        title="Thu ngân sách",
-        method="quantitative",
-        max_points=D(60),
-        measure_unit="tỷ đồng",
-    )
-    criteria_svc.add_criterion(db.session, cset, section, code="2", title="Cải cách hành chính", max_points=D(40))
-    criteria_svc.publish(db.session, cset)
-    db.session.commit()
-    return cset
+    return factories.criteria_set(world)
 
 
 @pytest.fixture
