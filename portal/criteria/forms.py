@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from portal.forms import max_length, required
 from portal.models.criteria import CRITERION_KINDS, METHODS
@@ -13,7 +14,17 @@ NUMBER = "Nhập một số, ví dụ 12,5."
 
 
 class VNDecimalField(DecimalField):
-    """A decimal typed with a comma or a dot."""
+    """A decimal typed the Vietnamese way ("12,5", "1.000") or with a dot.
+
+    A text input, not type="number": browsers drop a value like "0,25" from a
+    number input, and would lose the points on every edit.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist:

@@ -211,6 +211,30 @@ def page(browser, live_server, page_problems, request):
     context.close()
 
 
+# Counts htmx's settled swaps; htmx wires the new content's hx-* attributes only once it has settled.
+SETTLE_COUNTER = (
+    "document.addEventListener('htmx:afterSettle', () => { window.htmxSettled = (window.htmxSettled || 0) + 1; });"
+)
+
+
+@pytest.fixture
+def settled(page):
+    """`with settled(): button.click()`: returns once htmx has swapped the answer in and settled it.
+
+    htmx attaches the hx-* behaviour of swapped-in content ~20 ms after the swap; a test that
+    acts on that content sooner would fire a plain (non-htmx) request.
+    """
+    page.add_init_script(SETTLE_COUNTER)
+
+    @contextmanager
+    def run():
+        before = page.evaluate("window.htmxSettled || 0")
+        yield
+        page.wait_for_function("count => (window.htmxSettled || 0) > count", arg=before)
+
+    return run
+
+
 @pytest.fixture
 def sign_in(page):
     """`sign_in(username)`: fill in the login page as a user would; returns once it has left /login."""
