@@ -12,6 +12,8 @@ from portal.services import demo
 
 
 def register(app: Flask) -> None:
+    register_audit(app)
+
     @app.cli.command("create-admin")
     @click.option("--username", prompt="Tên đăng nhập", help="Tên đăng nhập của tài khoản Ban TĐ-KT.")
     @click.option("--full-name", default="Quản trị Ban Thi đua - Khen thưởng", show_default=True)
@@ -47,3 +49,27 @@ def register(app: Flask) -> None:
         click.echo(f"Đã nạp dữ liệu mẫu. Mật khẩu chung của các tài khoản mẫu: {demo.DEMO_PASSWORD}")
         for username, what in logins:
             click.echo(f"  {username:<28} {what}")
+
+
+def register_audit(app: Flask) -> None:
+    @app.cli.group("audit")
+    def audit_group():
+        """The audit log."""
+
+    @audit_group.command("verify")
+    def verify():
+        """Check the audit log's hash chain; exit 1 if any entry was edited, inserted or deleted."""
+        from portal.models import AuditEntry
+        from portal.services import audit_chain
+
+        columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash] + [
+            getattr(AuditEntry, name) for name in audit_chain.FIELDS
+        ]
+        rows = db.session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=2000))
+        verdict = audit_chain.verify(row._mapping for row in rows)
+        if not verdict.ok:
+            raise click.ClickException(
+                f"Nhật ký KHÔNG toàn vẹn: bản ghi #{verdict.broken_at} — {verdict.reason} "
+                f"(đã kiểm tra {verdict.count} bản ghi)."
+            )
+        click.echo(f"Nhật ký toàn vẹn: {verdict.count} bản ghi; mã băm cuối {verdict.head}")

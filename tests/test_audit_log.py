@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.services import audit
 from portal.models import AuditEntry
 from portal.services import org
 from portal.services.audit import Actor, acting_as
@@ -18,13 +19,17 @@ def _ids(response) -> list[int]:
     return [int(i) for i in ROW.findall(response.text)]
 
 
+def _row(at: datetime, **fields) -> dict:
+    row = {"at": at, "user_id": None, "username": "secretariat", "action": "update", "object_type": "",
+           "object_id": "", "object_label": "", "changes": {}, "summary": ""}
+    return row | fields
+
+
 def _entry(at: datetime, **fields) -> AuditEntry:
-    entry = AuditEntry(
-        at=at, username=fields.pop("username", "secretariat"), action=fields.pop("action", "update"), **fields
-    )
-    db.session.add(entry)
+    """An entry appended to the log's hash chain, as the portal writes them."""
+    audit.append(db.session, [_row(at, **fields)])
     db.session.commit()
-    return entry
+    return db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
 
 
 def _expected(*where) -> list[int]:
@@ -190,18 +195,12 @@ def test_list_queries_do_not_grow_with_entries(world, auth, client, count_querie
     client.get("/audit-log/")
     with count_queries() as few:
         assert client.get("/audit-log/").status_code == 200
-    db.session.add_all(
-        AuditEntry(
-            at=datetime(2025, 1, 1, n % 24, n % 60),
-            username=f"user{n % 7}",
-            action="update",
-            object_type=("Unit", "Cluster", "User", "Term")[n % 4],
-            object_id=str(n),
-            object_label=f"Mục {n}",
-            changes={"name": [f"Cũ {n}", f"Mới {n}"]},
-        )
+    audit.append(db.session, [
+        _row(datetime(2025, 1, 1, n % 24, n % 60), username=f"user{n % 7}",
+             object_type=("Unit", "Cluster", "User", "Term")[n % 4], object_id=str(n), object_label=f"Mục {n}",
+             changes={"name": [f"Cũ {n}", f"Mới {n}"]})
         for n in range(500)
-    )
+    ])
     db.session.commit()
     with count_queries() as many:
         page = client.get("/audit-log/?page=2")

@@ -8,18 +8,18 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 
 ACTIONS = {
-    "create": "Tạo mới",
-    "update": "Cập nhật",
-    "delete": "Xóa",
-    "login": "Đăng nhập",
-    "login_failed": "Đăng nhập thất bại",
-    "logout": "Đăng xuất",
-    "password": "Đổi mật khẩu",
-    "import": "Nhập Excel",
-    "event": "Sự kiện",
+    "create": N_("Tạo mới"),
+    "update": N_("Cập nhật"),
+    "delete": N_("Xóa"),
+    "login": N_("Đăng nhập"),
+    "login_failed": N_("Đăng nhập thất bại"),
+    "logout": N_("Đăng xuất"),
+    "password": N_("Đổi mật khẩu"),
+    "import": N_("Nhập Excel"),
+    "event": N_("Sự kiện"),
 }
 
 
@@ -41,6 +41,9 @@ class AuditEntry(db.Model):
     object_label: Mapped[str] = mapped_column(String(255), default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
+    # the hash chain (services/audit_chain.py): tamper-evident, checked by `flask audit verify`
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     @property
     def action_label(self) -> str:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from portal.models.audit import AuditEntry
+from portal.services import audit_chain
 from portal.models.base import Audited, utcnow
 
 
@@ -28,6 +29,7 @@ class Actor:
 
 
 SYSTEM = Actor(None, "hệ thống")
+AUDIT_LOCK_KEY = 7_420_551  # any constant; names the advisory lock that orders appends
 _actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("audit_actor", default=SYSTEM)
 
 
@@ -109,7 +111,22 @@ def _after_flush(session: Session, _flush_context) -> None:
                 continue
             rows.append(_row(action, obj, changes))
     if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+        append(session, rows)
+
+
+def append(session: Session, rows: list[dict]) -> None:
+    """Insert entries at the end of the hash chain.
+
+    On PostgreSQL a transaction-scoped advisory lock makes writers append one after
+    the other (held until commit or rollback), so two workers never build on the same
+    head; SQLite already serialises writers.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    head = connection.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    audit_chain.chain(head or audit_chain.GENESIS, rows)
+    connection.execute(insert(AuditEntry), rows)
 
 
 def _noop(target, value, oldvalue, initiator):
@@ -133,16 +150,15 @@ def install(session_class) -> None:
 def record_event(session: Session, action: str, summary: str, obj=None, changes: dict | None = None) -> None:
     """An entry for something that is not a row change: sign-in, import, password change."""
     actor = _actor.get()
-    session.add(
-        AuditEntry(
-            at=utcnow(),
-            user_id=actor.user_id,
-            username=actor.username,
-            action=action,
-            object_type=type(obj).__name__ if obj is not None else "",
-            object_id=str(obj.id) if obj is not None else "",
-            object_label=(obj.audit_label() if obj is not None else "")[:255],
-            changes=changes or {},
-            summary=summary,
-        )
-    )
+    row = {
+        "at": utcnow(),
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "action": action,
+        "object_type": type(obj).__name__ if obj is not None else "",
+        "object_id": str(obj.id) if obj is not None else "",
+        "object_label": (obj.audit_label() if obj is not None else "")[:255],
+        "changes": changes or {},
+        "summary": summary,
+    }
+    append(session, [row])
