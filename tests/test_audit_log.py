@@ -7,9 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.services import audit
 from portal.models import AuditEntry
-from portal.services import org
+from portal.services import audit, org
 from portal.services.audit import Actor, acting_as
 
 ROW = re.compile(r'<tr id="audit-(\d+)">')

@@ -18,8 +18,8 @@ from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from portal.models.audit import AuditEntry
-from portal.services import audit_chain
 from portal.models.base import Audited, utcnow
+from portal.services import audit_chain
 
 
 @dataclass(frozen=True)
