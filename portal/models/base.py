@@ -6,6 +6,15 @@ from sqlalchemy import DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 
 
+def N_(message: str) -> str:
+    """Marks a Vietnamese label for the translation catalogue and returns it unchanged.
+
+    Labels stay Vietnamese in the models (services, printouts and Excel files use them as they
+    are); templates translate them where they are shown: {{ _(unit.sector_label) }}.
+    """
+    return message
+
+
 def utcnow() -> datetime:
     """Naive UTC timestamp: both SQLite and PostgreSQL store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
