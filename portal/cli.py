@@ -1,6 +1,9 @@
-"""Command-line tasks: flask create-admin, flask seed-demo."""
+"""Command-line tasks: flask create-admin, flask seed-demo, flask backup, flask restore."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -8,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
+from portal.services import backup as backup_svc
 from portal.services import demo
 
 
@@ -50,6 +54,8 @@ def register(app: Flask) -> None:
         for username, what in logins:
             click.echo(f"  {username:<28} {what}")
 
+    register_backup(app)
+
 
 def register_audit(app: Flask) -> None:
     @app.cli.group("audit")
@@ -73,3 +79,41 @@ def register_audit(app: Flask) -> None:
                 f"(đã kiểm tra {verdict.count} bản ghi)."
             )
         click.echo(f"Nhật ký toàn vẹn: {verdict.count} bản ghi; mã băm cuối {verdict.head}")
+
+
+def _echo_progress(step: str, table: str, rows: int) -> None:
+    verb = {"backup": "sao lưu", "delete": "đã xóa", "restore": "khôi phục"}[step]
+    click.echo(f"  {verb:<10} {table:<28} {rows:>9} dòng")
+
+
+def register_backup(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup(path: Path):
+        """Write the whole database to one backup file (ZIP: manifest and one JSON-lines file per table)."""
+        db.session.close()  # the backup reads through its own snapshot connection
+        click.echo(f"Sao lưu cơ sở dữ liệu vào {path} …")
+        try:
+            summary = backup_svc.write_backup(db.engine, db.metadata, path, progress=_echo_progress)
+        except (backup_svc.BackupError, OSError) as error:
+            raise click.ClickException(f"Sao lưu thất bại: {error}") from error
+        click.echo(
+            f"Đã sao lưu {len(summary.tables)} bảng, {summary.rows} dòng "
+            f"({path.stat().st_size / 1024:.1f} KB; Alembic: {summary.revision or 'không có'})."
+        )
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Xóa toàn bộ dữ liệu hiện có rồi khôi phục.")
+    def restore(path: Path, force: bool):
+        """Restore a backup file into the database, all or nothing (refuses a non-empty one without --force)."""
+        db.session.close()  # nothing of this session may hold rows or locks the restore replaces
+        click.echo(f"Khôi phục từ {path} …")
+        try:
+            summary = backup_svc.restore(db.engine, db.metadata, path, force=force, progress=_echo_progress)
+        except (backup_svc.BackupError, OSError) as error:
+            raise click.ClickException(f"Không khôi phục: {error}") from error
+        created = datetime.fromisoformat(summary.created_at).strftime("%d/%m/%Y %H:%M:%S")
+        click.echo(
+            f"Đã khôi phục {len(summary.tables)} bảng, {summary.rows} dòng từ bản sao lưu tạo lúc {created} UTC."
+        )
