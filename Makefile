@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := portal
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+TRANSLATIONS := portal/translations
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install install-dev db clean
+.PHONY: run test install install-dev db clean translations messages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +20,22 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Compiled catalogues (.mo) are built here, never committed.
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -l $*
+
+install: $(VENV)/.installed $(MO_FILES)
+install-dev: $(VENV)/.installed-dev $(MO_FILES)
+
+translations: $(MO_FILES)
+
+# After adding or changing a wrapped string: re-extract the catalogue template and merge it into
+# every language; then translate the new entries in the .po files (see README, "Translations").
+messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
+		--ignore-dirs=".* __pycache__" --sort-by-file --add-location=file --project=portal -w 120 \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q update -N --ignore-obsolete -w 120 -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 db: install
 	$(BIN)/flask db upgrade
@@ -31,10 +47,10 @@ run: db
 
 # The suite on SQLite, then again on PostgreSQL when it is reachable (browser tests run once).
 test: install-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== The suite on PostgreSQL ($(PG_TEST_URL)) =="; \
-		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -rs -m "not browser"; \
 	else \
 		echo "SKIPPED: PostgreSQL is not reachable at $(PG_TEST_URL); the PostgreSQL run of the suite did not happen."; \
 	fi

@@ -26,6 +26,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")  # login throttling shared across workers
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "portal" / "translations")
     LANGUAGES = ("vi", "en")
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024

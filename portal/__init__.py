@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -46,7 +47,8 @@ def register_extensions(app: Flask) -> None:
     ext.babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     audit.install(ext.db.session)
     ext.login.login_view = "auth.login"
-    ext.login.login_message = "Vui lòng đăng nhập để tiếp tục."
+    ext.login.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+    ext.login.localize_callback = str  # flashed as text in the request's language
     ext.login.login_message_category = "warning"
 
     @ext.login.user_loader
@@ -66,7 +68,7 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 
 def _select_locale() -> str:
-    lang = session.get("lang")
+    lang = session.get("lang") if has_request_context() else None  # the CLI and jobs speak Vietnamese
     if lang in ("vi", "en"):
         return lang
     return "vi"

@@ -1,18 +1,20 @@
-"""Error pages in Vietnamese; a fragment for htmx, a page otherwise."""
+"""Error pages in the user's language; a fragment for htmx, a page otherwise."""
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from portal.extensions import db
 
 MESSAGES = {
-    400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ."),
-    403: ("Không có quyền", "Bạn không có quyền thực hiện thao tác này."),
-    404: ("Không tìm thấy", "Trang hoặc dữ liệu bạn tìm không tồn tại hoặc bạn không có quyền xem."),
-    405: ("Phương thức không được phép", "Thao tác này không thực hiện được theo cách đó."),
-    413: ("Tệp quá lớn", "Tệp gửi lên vượt quá dung lượng cho phép."),
-    429: ("Quá nhiều yêu cầu", "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau."),
-    500: ("Lỗi hệ thống", "Đã có lỗi xảy ra. Thao tác chưa được lưu; vui lòng thử lại."),
+    400: (_l("Yêu cầu không hợp lệ"), _l("Dữ liệu gửi lên không hợp lệ.")),
+    403: (_l("Không có quyền"), _l("Bạn không có quyền thực hiện thao tác này.")),
+    404: (_l("Không tìm thấy"), _l("Trang hoặc dữ liệu bạn tìm không tồn tại hoặc bạn không có quyền xem.")),
+    405: (_l("Phương thức không được phép"), _l("Thao tác này không thực hiện được theo cách đó.")),
+    413: (_l("Tệp quá lớn"), _l("Tệp gửi lên vượt quá dung lượng cho phép.")),
+    429: (_l("Quá nhiều yêu cầu"), _l("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau.")),
+    500: (_l("Lỗi hệ thống"), _l("Đã có lỗi xảy ra. Thao tác chưa được lưu; vui lòng thử lại.")),
 }
 
 
@@ -29,7 +31,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
         return _page(
-            400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại."
+            400, _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại.")
         )
 
     @app.errorhandler(500)

@@ -1,21 +1,23 @@
-"""Form pieces shared by every area: Vietnamese messages, dd/mm/yyyy dates."""
+"""Form pieces shared by every area: translatable messages (Vietnamese msgids), dd/mm/yyyy dates."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-REQUIRED = "Vui lòng nhập trường này."
+REQUIRED = _l("Vui lòng nhập trường này.")
 
 
-def required(message: str = REQUIRED):
+def required(message=REQUIRED):
     return DataRequired(message)
 
 
 def max_length(n: int):
-    return Length(max=n, message=f"Tối đa {n} ký tự.")
+    return Length(max=n, message=_l("Tối đa %(max)d ký tự."))  # WTForms fills in %(max)d
 
 
 class VNDateField(StringField):
@@ -43,7 +45,7 @@ class VNDateField(StringField):
                 return
             except ValueError:
                 continue
-        raise ValueError("Ngày không hợp lệ; nhập theo dạng dd/mm/yyyy, ví dụ 15/03/2025.")
+        raise ValueError(_("Ngày không hợp lệ; nhập theo dạng dd/mm/yyyy, ví dụ 15/03/2025."))
 
 
 def apply_domain_error(form, error) -> None:

@@ -1,20 +1,22 @@
 """The main menu: an entry shows when its area is installed and the user may use it."""
 
 from flask import current_app
+from flask_babel import lazy_pgettext
 
 from portal.policy import Principal, can
 
-# (endpoint, label, action the user needs or None for any signed-in user)
+# (endpoint, label, action the user needs or None for any signed-in user); the "menu" context names
+# the areas (plural in English), apart from the same words used as a field label.
 MENU = (
-    ("home.index", "Trang chủ", None),
-    ("clusters.index", "Cụm, khối", "view_clusters"),
-    ("units.index", "Đơn vị", "manage_units"),
-    ("years.index", "Năm thi đua", "manage_years"),
-    ("council.index", "Hội đồng", "manage_council"),
-    ("accounts.index", "Tài khoản", "manage_users"),
-    ("criteria.templates", "Mẫu tiêu chí", "manage_templates"),
-    ("transfer.index", "Excel", "import_export"),
-    ("audit_log.index", "Nhật ký", "view_audit"),
+    ("home.index", lazy_pgettext("menu", "Trang chủ"), None),
+    ("clusters.index", lazy_pgettext("menu", "Cụm, khối"), "view_clusters"),
+    ("units.index", lazy_pgettext("menu", "Đơn vị"), "manage_units"),
+    ("years.index", lazy_pgettext("menu", "Năm thi đua"), "manage_years"),
+    ("council.index", lazy_pgettext("menu", "Hội đồng"), "manage_council"),
+    ("accounts.index", lazy_pgettext("menu", "Tài khoản"), "manage_users"),
+    ("criteria.templates", lazy_pgettext("menu", "Mẫu tiêu chí"), "manage_templates"),
+    ("transfer.index", lazy_pgettext("menu", "Excel"), "import_export"),
+    ("audit_log.index", lazy_pgettext("menu", "Nhật ký"), "view_audit"),
 )
 
 

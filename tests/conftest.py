@@ -14,12 +14,30 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from config import normalise_database_url
+from config import BASE_DIR, normalise_database_url
 from portal import create_app
 from portal.extensions import db
 from tests import factories
 
 _schema_ready = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile each catalogue (.po → .mo, never committed) when the .mo is missing or older, as `make` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (BASE_DIR / "portal" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        partial = mo_path.with_suffix(".mo.partial")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        partial.replace(mo_path)  # atomic: a server started meanwhile never reads half a file
 
 
 def _database_url() -> str:

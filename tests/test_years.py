@@ -132,8 +132,8 @@ def test_overview_three_ways(world, auth, client, hx):
 
 def test_overview_lists_unassigned_units_with_where_they_were(world, auth, client):
     factories.year(2027, current=False)
+    db.session.commit()  # before any request: an open audited write holds the audit log's lock
     auth.login("secretariat")
-    db.session.commit()
     page = client.get("/years/2027")
     assert "4 đơn vị đang hoạt động chưa thuộc cụm, khối nào năm 2027" in page.text
     assert f'href="/clusters/{world.cluster.id}?year=2027"' in page.text  # the member's cluster of 2026

@@ -1,9 +1,12 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
 from portal.forms import max_length, required
 from portal.models.users import USER_KINDS
+
+KIND_CHOICES = [(code, _l(label)) for code, label in USER_KINDS.items()]
 
 
 def optional_id(value) -> int:
@@ -16,32 +19,32 @@ def optional_id(value) -> int:
 
 class AccountForm(FlaskForm):
     # Choices are checked by the service, which explains in Vietnamese what is wrong.
-    kind = SelectField("Loại tài khoản", choices=list(USER_KINDS.items()), default="unit", validate_choice=False)
-    unit_id = SelectField("Đơn vị", coerce=optional_id, validate_choice=False)
-    council_member_id = SelectField("Thành viên Hội đồng", coerce=optional_id, validate_choice=False)
+    kind = SelectField(_l("Loại tài khoản"), choices=KIND_CHOICES, default="unit", validate_choice=False)
+    unit_id = SelectField(_l("Đơn vị"), coerce=optional_id, validate_choice=False)
+    council_member_id = SelectField(_l("Thành viên Hội đồng"), coerce=optional_id, validate_choice=False)
     username = StringField(
-        "Tên đăng nhập",
+        _l("Tên đăng nhập"),
         validators=[required(), max_length(64)],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
-    full_name = StringField("Họ và tên", validators=[required(), max_length(128)])
-    email = StringField("E-mail", validators=[Optional(), max_length(255)], render_kw={"type": "email"})
+    full_name = StringField(_l("Họ và tên"), validators=[required(), max_length(128)])
+    email = StringField(_l("E-mail"), validators=[Optional(), max_length(255)], render_kw={"type": "email"})
 
 
 class AccountEditForm(FlaskForm):
-    full_name = StringField("Họ và tên", validators=[required(), max_length(128)])
-    email = StringField("E-mail", validators=[Optional(), max_length(255)], render_kw={"type": "email"})
-    active = BooleanField("Đang hoạt động")
+    full_name = StringField(_l("Họ và tên"), validators=[required(), max_length(128)])
+    email = StringField(_l("E-mail"), validators=[Optional(), max_length(255)], render_kw={"type": "email"})
+    active = BooleanField(_l("Đang hoạt động"))
 
 
 class AccountFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Tìm kiếm", validators=[Optional(), max_length(100)])
-    kind = SelectField("Loại tài khoản", choices=[("", "Tất cả loại tài khoản"), *USER_KINDS.items()], default="")
+    q = StringField(_l("Tìm kiếm"), validators=[Optional(), max_length(100)])
+    kind = SelectField(_l("Loại tài khoản"), choices=[("", _l("Tất cả loại tài khoản")), *KIND_CHOICES], default="")
     status = SelectField(
-        "Tình trạng",
-        choices=[("all", "Mọi tình trạng"), ("active", "Đang hoạt động"), ("inactive", "Đã khóa")],
+        _l("Tình trạng"),
+        choices=[("all", _l("Mọi tình trạng")), ("active", _l("Đang hoạt động")), ("inactive", _l("Đã khóa"))],
         default="all",
     )

@@ -6,6 +6,7 @@ rendered straight from the POST (not Post/Redirect/Get) and marked no-store.
 """
 
 from flask import Blueprint, current_app, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
@@ -45,8 +46,8 @@ def _filtered(filters: AccountFilterForm):
 def _with_choices(form: AccountForm) -> AccountForm:
     units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))
     members = db.session.scalars(select(CouncilMember).where(CouncilMember.active).order_by(CouncilMember.full_name))
-    form.unit_id.choices = [(0, "— Chọn đơn vị —")] + [(u.id, u.name) for u in units]
-    form.council_member_id.choices = [(0, "— Chọn thành viên Hội đồng —")] + [
+    form.unit_id.choices = [(0, _("— Chọn đơn vị —"))] + [(u.id, u.name) for u in units]
+    form.council_member_id.choices = [(0, _("— Chọn thành viên Hội đồng —"))] + [
         (m.id, f"{m.full_name} – {m.position}" if m.position else m.full_name) for m in members
     ]
     return form
@@ -128,7 +129,7 @@ def edit(user_id: int):
             db.session.commit()
             if is_fragment_request():
                 return render("accounts/_row.html", user=user)
-            flash("Đã lưu tài khoản.", "success")
+            flash(_("Đã lưu tài khoản."), "success")
             return hx_redirect(url_for("accounts.show", user_id=user.id))
     status = 422 if form.errors or form.form_errors else 200
     template = "accounts/_row_form.html" if is_fragment_request() else "accounts/edit.html"
@@ -159,14 +160,14 @@ def reset_password(user_id: int):
 @require("manage_users")
 def deactivate(user_id: int):
     """Lock an account: it can no longer sign in."""
-    return _set_active(get_or_404(User, user_id), False, "Đã khóa tài khoản; người dùng không đăng nhập được nữa.")
+    return _set_active(get_or_404(User, user_id), False, _("Đã khóa tài khoản; người dùng không đăng nhập được nữa."))
 
 
 @bp.post("/<int:user_id>/reactivate")
 @require("manage_users")
 def reactivate(user_id: int):
     """Unlock an account."""
-    return _set_active(get_or_404(User, user_id), True, "Đã mở khóa tài khoản.")
+    return _set_active(get_or_404(User, user_id), True, _("Đã mở khóa tài khoản."))
 
 
 def _set_active(user: User, active: bool, message: str):

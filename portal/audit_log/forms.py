@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError
@@ -13,15 +14,20 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     # Object types are those present in the log, set by the view; an unknown one simply finds nothing.
-    object_type = SelectField("Loại đối tượng", choices=[("", "Mọi loại đối tượng")], default="", validate_choice=False)
-    object_id = StringField("Mã đối tượng", validators=[Optional(), max_length(64)])
-    user = StringField("Người thực hiện", validators=[Optional(), max_length(64)])
-    action = SelectField(
-        "Thao tác", choices=[("", "Mọi thao tác"), *ACTIONS.items()], default="", validate_choice=False
+    object_type = SelectField(
+        _l("Loại đối tượng"), choices=[("", _l("Mọi loại đối tượng"))], default="", validate_choice=False
     )
-    date_from = VNDateField("Từ ngày")
-    date_to = VNDateField("Đến ngày")
+    object_id = StringField(_l("Mã đối tượng"), validators=[Optional(), max_length(64)])
+    user = StringField(_l("Người thực hiện"), validators=[Optional(), max_length(64)])
+    action = SelectField(
+        _l("Thao tác"),
+        choices=[("", _l("Mọi thao tác")), *((code, _l(label)) for code, label in ACTIONS.items())],
+        default="",
+        validate_choice=False,
+    )
+    date_from = VNDateField(_l("Từ ngày"))
+    date_to = VNDateField(_l("Đến ngày"))
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("“Đến ngày” phải sau hoặc trùng “Từ ngày”.")
+            raise ValidationError(_l("“Đến ngày” phải sau hoặc trùng “Từ ngày”."))

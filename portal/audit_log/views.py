@@ -8,6 +8,7 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, current_app, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.access import get_or_404, require
@@ -16,72 +17,73 @@ from portal.extensions import db
 from portal.formatting import VN_TZ, vn_date, vn_datetime
 from portal.htmx import render
 from portal.models import AuditEntry
+from portal.models.base import N_
 from portal.models.org import CLUSTER_KINDS, COUNCIL_ROLES, SECTORS, UNIT_CHANGE_KINDS
 from portal.models.users import USER_KINDS
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit-log")
 
 TYPE_LABELS = {
-    "Unit": "Đơn vị",
-    "Cluster": "Cụm, khối",
-    "Membership": "Thành viên cụm",
-    "Term": "Nhiệm kỳ/phân công",
-    "TermPosition": "Trưởng/Phó",
-    "EmulationYear": "Năm thi đua",
-    "CouncilMember": "Thành viên Hội đồng",
-    "User": "Tài khoản",
-    "UnitChange": "Sắp xếp tổ chức",
+    "Unit": N_("Đơn vị"),
+    "Cluster": N_("Cụm, khối"),
+    "Membership": N_("Thành viên cụm"),
+    "Term": N_("Nhiệm kỳ/phân công"),
+    "TermPosition": N_("Trưởng/Phó"),
+    "EmulationYear": N_("Năm thi đua"),
+    "CouncilMember": N_("Thành viên Hội đồng"),
+    "User": N_("Tài khoản"),
+    "UnitChange": N_("Sắp xếp tổ chức"),
 }
 FIELD_LABELS = {
-    "name": "Tên",
-    "short_name": "Tên viết tắt",
-    "sector": "Loại hình",
-    "address": "Địa chỉ",
-    "active": "Đang hoạt động",
-    "retired_on": "Ngày ngừng hoạt động",
-    "merged_into_id": "Sáp nhập vào (mã đơn vị)",
-    "unit_id": "Đơn vị (mã)",
-    "kind": "Loại",
-    "effective_on": "Ngày hiệu lực",
-    "decision_ref": "Số, ký hiệu quyết định",
-    "old_name": "Tên cũ",
-    "new_name": "Tên mới",
-    "successor_id": "Đơn vị tiếp nhận (mã)",
-    "note": "Ghi chú",
-    "code": "Mã",
-    "description": "Mô tả",
-    "full_name": "Họ và tên",
-    "position": "Chức vụ",
-    "organisation": "Cơ quan",
-    "council_role": "Vai trò trong Hội đồng",
-    "phone": "Điện thoại",
-    "email": "E-mail",
-    "username": "Tên đăng nhập",
-    "council_member_id": "Thành viên Hội đồng (mã)",
-    "must_change_password": "Phải đổi mật khẩu",
-    "locale": "Ngôn ngữ",
-    "year": "Năm",
-    "is_current": "Năm hiện tại",
-    "year_id": "Năm thi đua (mã)",
-    "cluster_id": "Cụm, khối (mã)",
-    "rotation_order": "Thứ tự luân phiên",
-    "overseer_id": "Thành viên HĐ phụ trách (mã)",
-    "decision_number": "Số quyết định",
-    "decision_date": "Ngày quyết định",
-    "decision_issuer": "Cơ quan ban hành",
-    "term_id": "Nhiệm kỳ (mã)",
-    "proposed_by_rotation": "Đề xuất theo luân phiên",
-    "role": "Vai trò",
-    "id": "Mã",
+    "name": N_("Tên"),
+    "short_name": N_("Tên viết tắt"),
+    "sector": N_("Loại hình"),
+    "address": N_("Địa chỉ"),
+    "active": N_("Đang hoạt động"),
+    "retired_on": N_("Ngày ngừng hoạt động"),
+    "merged_into_id": N_("Sáp nhập vào (mã đơn vị)"),
+    "unit_id": N_("Đơn vị (mã)"),
+    "kind": N_("Loại"),
+    "effective_on": N_("Ngày hiệu lực"),
+    "decision_ref": N_("Số, ký hiệu quyết định"),
+    "old_name": N_("Tên cũ"),
+    "new_name": N_("Tên mới"),
+    "successor_id": N_("Đơn vị tiếp nhận (mã)"),
+    "note": N_("Ghi chú"),
+    "code": N_("Mã"),
+    "description": N_("Mô tả"),
+    "full_name": N_("Họ và tên"),
+    "position": N_("Chức vụ"),
+    "organisation": N_("Cơ quan"),
+    "council_role": N_("Vai trò trong Hội đồng"),
+    "phone": N_("Điện thoại"),
+    "email": N_("E-mail"),
+    "username": N_("Tên đăng nhập"),
+    "council_member_id": N_("Thành viên Hội đồng (mã)"),
+    "must_change_password": N_("Phải đổi mật khẩu"),
+    "locale": N_("Ngôn ngữ"),
+    "year": N_("Năm"),
+    "is_current": N_("Năm hiện tại"),
+    "year_id": N_("Năm thi đua (mã)"),
+    "cluster_id": N_("Cụm, khối (mã)"),
+    "rotation_order": N_("Thứ tự luân phiên"),
+    "overseer_id": N_("Thành viên HĐ phụ trách (mã)"),
+    "decision_number": N_("Số quyết định"),
+    "decision_date": N_("Ngày quyết định"),
+    "decision_issuer": N_("Cơ quan ban hành"),
+    "term_id": N_("Nhiệm kỳ (mã)"),
+    "proposed_by_rotation": N_("Đề xuất theo luân phiên"),
+    "role": N_("Vai trò"),
+    "id": N_("Mã"),
 }
-# Coded values shown by their Vietnamese label, per (object type, field).
+# Coded values shown by their label (Vietnamese msgid, translated when shown), per (object type, field).
 VALUE_LABELS = {
     ("Unit", "sector"): SECTORS,
     ("Cluster", "kind"): CLUSTER_KINDS,
     ("CouncilMember", "council_role"): COUNCIL_ROLES,
     ("UnitChange", "kind"): UNIT_CHANGE_KINDS,
     ("User", "kind"): USER_KINDS,
-    ("TermPosition", "role"): {"head": "Trưởng", "deputy": "Phó"},
+    ("TermPosition", "role"): {"head": N_("Trưởng"), "deputy": N_("Phó")},
 }
 COMPACT_CHANGES = 6  # a row shows this many changes; the entry's page shows them all
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -93,11 +95,11 @@ def show_value(value, object_type: str = "", key: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "Có" if value else "Không"
+        return _("Có") if value else _("Không")
     if isinstance(value, str):
         labels = VALUE_LABELS.get((object_type, key))
         if labels and value in labels:
-            return labels[value]
+            return _(labels[value])
         if _ISO_DATE.fullmatch(value):
             return vn_date(date.fromisoformat(value))
         if _ISO_DATETIME.fullmatch(value):
@@ -116,7 +118,7 @@ def changes_of(entry: AuditEntry, limit: int | None = None) -> list[tuple[str, s
         before, after = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
         rows.append(
             (
-                FIELD_LABELS.get(key, key),
+                _(FIELD_LABELS[key]) if key in FIELD_LABELS else key,
                 show_value(before, entry.object_type, key),
                 show_value(after, entry.object_type, key),
             )
@@ -125,7 +127,7 @@ def changes_of(entry: AuditEntry, limit: int | None = None) -> list[tuple[str, s
 
 
 def type_label(object_type: str) -> str:
-    return TYPE_LABELS.get(object_type, object_type)
+    return _(TYPE_LABELS[object_type]) if object_type in TYPE_LABELS else object_type
 
 
 def _sort_key(label: str) -> str:
@@ -143,7 +145,7 @@ def _filters() -> AuditFilterForm:
     filters = AuditFilterForm(request.args)
     present = db.session.scalars(select(AuditEntry.object_type).where(AuditEntry.object_type != "").distinct())
     types = set(present) | ({filters.object_type.data} if filters.object_type.data else set())
-    filters.object_type.choices = [("", "Mọi loại đối tượng")] + sorted(
+    filters.object_type.choices = [("", _("Mọi loại đối tượng"))] + sorted(
         ((t, type_label(t)) for t in types), key=lambda choice: _sort_key(choice[1])
     )
     filters.validate()

@@ -1,33 +1,34 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-REQUIRED = "Vui lòng nhập trường này."
+REQUIRED = _l("Vui lòng nhập trường này.")
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=64)])
-    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
-    remember = BooleanField("Ghi nhớ đăng nhập")
+    username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED), Length(max=256)])
+    remember = BooleanField(_l("Ghi nhớ đăng nhập"))
 
 
 def strong_password(_form, field):
     value = field.data or ""
     if len(value) < 10:
-        raise ValidationError("Mật khẩu phải có ít nhất 10 ký tự.")
+        raise ValidationError(_l("Mật khẩu phải có ít nhất 10 ký tự."))
     if value.isdigit() or value.isalpha():
-        raise ValidationError("Mật khẩu phải có cả chữ và số hoặc ký tự đặc biệt.")
+        raise ValidationError(_l("Mật khẩu phải có cả chữ và số hoặc ký tự đặc biệt."))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(REQUIRED)])
+    current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(
-        "Mật khẩu mới",
-        validators=[DataRequired(REQUIRED), Length(max=256, message="Mật khẩu quá dài."), strong_password],
+        _l("Mật khẩu mới"),
+        validators=[DataRequired(REQUIRED), Length(max=256, message=_l("Mật khẩu quá dài.")), strong_password],
     )
     confirm = PasswordField(
-        "Nhập lại mật khẩu mới",
-        validators=[DataRequired(REQUIRED), EqualTo("new_password", message="Hai lần nhập mật khẩu không khớp.")],
+        _l("Nhập lại mật khẩu mới"),
+        validators=[DataRequired(REQUIRED), EqualTo("new_password", message=_l("Hai lần nhập mật khẩu không khớp."))],
     )
 
 

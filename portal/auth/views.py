@@ -3,6 +3,8 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -14,7 +16,7 @@ from portal.services.audit import Actor, acting_as, record_event
 from portal.services.throttle import make_throttle
 
 bp = Blueprint("auth", __name__)
-BAD_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản tạm thời bị khóa."
+BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản tạm thời bị khóa.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -78,15 +80,15 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append("Mật khẩu hiện tại không đúng.")
+            form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
         elif form.new_password.data == form.current_password.data:
-            form.new_password.errors.append("Mật khẩu mới phải khác mật khẩu hiện tại.")
+            form.new_password.errors.append(_("Mật khẩu mới phải khác mật khẩu hiện tại."))
         else:
             current_user.set_password(form.new_password.data)
             current_user.must_change_password = False
             record_event(db.session, "password", "Đổi mật khẩu", current_user)
             db.session.commit()
-            flash("Đã đổi mật khẩu.", "success")
+            flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("home.index"), code=303)
     status = 422 if form.errors else 200
     return render_template("auth/change_password.html", form=form), status

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
@@ -6,45 +7,47 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.forms import VNDateField, max_length, required
 from portal.models.org import CLUSTER_KINDS
 
+KIND_CHOICES = [(code, _l(label)) for code, label in CLUSTER_KINDS.items()]
+
 
 class ClusterForm(FlaskForm):
-    kind = SelectField("Loại", choices=list(CLUSTER_KINDS.items()), default="cluster")
-    code = StringField("Mã", validators=[required(), max_length(32)])
-    name = StringField("Tên cụm, khối", validators=[required(), max_length(255)])
-    description = TextAreaField("Mô tả", validators=[Optional(), max_length(4000)], render_kw={"rows": 2})
-    active = BooleanField("Đang hoạt động", default=True)
+    kind = SelectField(_l("Loại"), choices=KIND_CHOICES, default="cluster")
+    code = StringField(_l("Mã"), validators=[required(), max_length(32)])
+    name = StringField(_l("Tên cụm, khối"), validators=[required(), max_length(255)])
+    description = TextAreaField(_l("Mô tả"), validators=[Optional(), max_length(4000)], render_kw={"rows": 2})
+    active = BooleanField(_l("Đang hoạt động"), default=True)
 
 
 class ClusterFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Tìm kiếm", validators=[Optional(), max_length(100)])
-    kind = SelectField("Loại", choices=[("", "Cụm và khối"), *CLUSTER_KINDS.items()], default="")
-    year = IntegerField("Năm", validators=[Optional()])
+    q = StringField(_l("Tìm kiếm"), validators=[Optional(), max_length(100)])
+    kind = SelectField(_l("Loại"), choices=[("", _l("Cụm và khối")), *KIND_CHOICES], default="")
+    year = IntegerField(_l("Năm"), validators=[Optional()])
 
 
 class AddMemberForm(FlaskForm):
-    unit_id = SelectField("Đơn vị", coerce=int, validators=[required("Chọn đơn vị.")])
+    unit_id = SelectField(_l("Đơn vị"), coerce=int, validators=[required(_l("Chọn đơn vị."))])
 
 
 class MoveForm(FlaskForm):
-    step = IntegerField("Bước", validators=[required()])
+    step = IntegerField(_l("Bước"), validators=[required()])
 
 
 class TermForm(FlaskForm):
-    head_id = SelectField("Trưởng", coerce=int)
+    head_id = SelectField(_l("Trưởng"), coerce=int)
     deputy_ids = SelectMultipleField(
-        "Phó", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+        _l("Phó"), coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
     )
-    overseer_id = SelectField("Thành viên Hội đồng phụ trách", coerce=int)
+    overseer_id = SelectField(_l("Thành viên Hội đồng phụ trách"), coerce=int)
     decision_number = StringField(
-        "Số quyết định", validators=[Optional(), max_length(64)], render_kw={"placeholder": "VD: 35/QĐ-HĐTĐKT"}
+        _l("Số quyết định"), validators=[Optional(), max_length(64)], render_kw={"placeholder": _l("VD: 35/QĐ-HĐTĐKT")}
     )
-    decision_date = VNDateField("Ngày ban hành", validators=[Optional()])
+    decision_date = VNDateField(_l("Ngày ban hành"), validators=[Optional()])
     decision_issuer = StringField(
-        "Cơ quan ban hành",
+        _l("Cơ quan ban hành"),
         validators=[Optional(), max_length(255)],
-        render_kw={"placeholder": "VD: Hội đồng Thi đua - Khen thưởng tỉnh"},
+        render_kw={"placeholder": _l("VD: Hội đồng Thi đua - Khen thưởng tỉnh")},
     )
-    note = TextAreaField("Ghi chú", validators=[Optional(), max_length(2000)], render_kw={"rows": 2})
+    note = TextAreaField(_l("Ghi chú"), validators=[Optional(), max_length(2000)], render_kw={"rows": 2})

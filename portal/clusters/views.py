@@ -1,6 +1,7 @@
 """Clusters and blocks: the list, and each cluster's year (members, rotation, leadership)."""
 
 from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -57,7 +58,7 @@ def create():
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã tạo “{cluster.name}”.", "success")
+            flash(_("Đã tạo “%(name)s”.", name=cluster.name), "success")
             return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
     return _index(form, status=422)
 
@@ -75,7 +76,7 @@ def edit(cluster_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash("Đã lưu.", "success")
+            flash(_("Đã lưu."), "success")
             return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
     status = 422 if form.errors or form.form_errors else 200
     return render("clusters/edit.html", block="form", status=status, cluster=cluster, form=form)
@@ -122,7 +123,7 @@ def _free_units(year: EmulationYear) -> list[tuple[int, str]]:
     units = db.session.execute(
         select(Unit.id, Unit.name).where(Unit.active, Unit.id.not_in(taken)).order_by(Unit.name)
     ).all()
-    return [(0, "— Chọn đơn vị chưa thuộc cụm, khối nào —")] + [tuple(u) for u in units]
+    return [(0, _("— Chọn đơn vị chưa thuộc cụm, khối nào —"))] + [tuple(u) for u in units]
 
 
 def _load_cluster_year(cluster_id: int, year_value) -> tuple[Cluster, EmulationYear]:
@@ -145,7 +146,15 @@ def add_member(cluster_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã thêm “{membership.unit.name}” vào {cluster.name} năm {year.year}.", "success")
+            flash(
+                _(
+                    "Đã thêm “%(unit)s” vào %(cluster)s năm %(year)s.",
+                    unit=membership.unit.name,
+                    cluster=cluster.name,
+                    year=year.year,
+                ),
+                "success",
+            )
             return _members_response(cluster, year)
     return render("clusters/show.html", block="members", status=422, **_show_context(cluster, year, add_form=form))
 
@@ -171,7 +180,7 @@ def remove_member(membership_id: int):
             return render("clusters/show.html", block="members", status=422, **_show_context(cluster, year))
         return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
     db.session.commit()
-    flash("Đã bỏ đơn vị khỏi danh sách thành viên.", "success")
+    flash(_("Đã bỏ đơn vị khỏi danh sách thành viên."), "success")
     return _members_response(cluster, year)
 
 
@@ -214,7 +223,7 @@ def edit_term(cluster_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã lưu phân công năm {year.year}.", "success")
+            flash(_("Đã lưu phân công năm %(year)s.", year=year.year), "success")
             return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
     status = 422 if form.errors or form.form_errors else 200
     return render("clusters/term.html", block="form", status=status, cluster=cluster, year=year, form=form)
@@ -244,13 +253,13 @@ def _term_choices(form: TermForm, term: Term) -> None:
         .where(Membership.year_id == term.year_id, Membership.cluster_id == term.cluster_id)
         .order_by(Membership.rotation_order, Membership.id)
     ).all()
-    form.head_id.label.text = term.cluster.head_title
-    form.deputy_ids.label.text = term.cluster.deputy_title
-    form.head_id.choices = [(0, "— Chưa phân công —")] + [tuple(m) for m in members]
+    form.head_id.label.text = _(term.cluster.head_title)
+    form.deputy_ids.label.text = _(term.cluster.deputy_title)
+    form.head_id.choices = [(0, _("— Chưa phân công —"))] + [tuple(m) for m in members]
     form.deputy_ids.choices = [tuple(m) for m in members]
     overseers = db.session.execute(
         select(CouncilMember.id, CouncilMember.full_name, CouncilMember.position)
         .where(CouncilMember.active)
         .order_by(CouncilMember.full_name)
     ).all()
-    form.overseer_id.choices = [(0, "— Chưa phân công —")] + [(i, f"{n} ({p})" if p else n) for i, n, p in overseers]
+    form.overseer_id.choices = [(0, _("— Chưa phân công —"))] + [(i, f"{n} ({p})" if p else n) for i, n, p in overseers]

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp
@@ -8,6 +9,7 @@ from portal.models.org import COUNCIL_ROLES
 # A simple shape check: something@domain.tld, no spaces. Delivery proves the rest.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE = r"^[0-9+ ]+$"
+ROLE_CHOICES = [(code, _l(label)) for code, label in COUNCIL_ROLES.items()]
 
 
 def _strip(value):
@@ -16,33 +18,33 @@ def _strip(value):
 
 
 class CouncilMemberForm(FlaskForm):
-    full_name = StringField("Họ và tên", validators=[required(), max_length(128)], filters=[_strip])
+    full_name = StringField(_l("Họ và tên"), validators=[required(), max_length(128)], filters=[_strip])
     position = StringField(
-        "Chức vụ",
+        _l("Chức vụ"),
         validators=[Optional(), max_length(255)],
         filters=[_strip],
-        render_kw={"placeholder": "VD: Giám đốc Sở Nội vụ"},
+        render_kw={"placeholder": _l("VD: Giám đốc Sở Nội vụ")},
     )
-    organisation = StringField("Cơ quan, đơn vị", validators=[Optional(), max_length(255)], filters=[_strip])
-    council_role = SelectField("Vai trò trong Hội đồng", choices=list(COUNCIL_ROLES.items()), default="member")
+    organisation = StringField(_l("Cơ quan, đơn vị"), validators=[Optional(), max_length(255)], filters=[_strip])
+    council_role = SelectField(_l("Vai trò trong Hội đồng"), choices=ROLE_CHOICES, default="member")
     phone = StringField(
-        "Điện thoại",
+        _l("Điện thoại"),
         filters=[_strip],
         render_kw={"inputmode": "tel"},
         validators=[
             Optional(),
             max_length(32),
-            Regexp(PHONE, message="Số điện thoại chỉ gồm chữ số, dấu cách và dấu +."),
+            Regexp(PHONE, message=_l("Số điện thoại chỉ gồm chữ số, dấu cách và dấu +.")),
         ],
     )
     email = StringField(
-        "E-mail",
+        _l("E-mail"),
         filters=[_strip],
         render_kw={"inputmode": "email"},
         validators=[
             Optional(),
             max_length(255),
-            Regexp(EMAIL, message="Địa chỉ e-mail không hợp lệ, ví dụ: ten@snv.gov.vn."),
+            Regexp(EMAIL, message=_l("Địa chỉ e-mail không hợp lệ, ví dụ: ten@snv.gov.vn.")),
         ],
     )
 
@@ -51,11 +53,11 @@ class CouncilFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Tìm kiếm", validators=[Optional(), max_length(100)])
-    council_role = SelectField("Vai trò", choices=[("", "Mọi vai trò"), *COUNCIL_ROLES.items()], default="")
+    q = StringField(_l("Tìm kiếm"), validators=[Optional(), max_length(100)])
+    council_role = SelectField(_l("Vai trò"), choices=[("", _l("Mọi vai trò")), *ROLE_CHOICES], default="")
     status = SelectField(
-        "Tình trạng",
-        choices=[("active", "Đang hoạt động"), ("inactive", "Đã ngừng hoạt động"), ("all", "Tất cả")],
+        _l("Tình trạng"),
+        choices=[("active", _l("Đang hoạt động")), ("inactive", _l("Đã ngừng hoạt động")), ("all", _l("Tất cả"))],
         default="active",
     )
 

@@ -1,6 +1,7 @@
 """Members of the Emulation and Commendation Council: list, search, edit in place, what they oversee."""
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from portal.access import current_year, get_or_404, require
@@ -85,7 +86,7 @@ def create():
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã thêm thành viên Hội đồng “{member.full_name}”.", "success")
+            flash(_("Đã thêm thành viên Hội đồng “%(name)s”.", name=member.full_name), "success")
             return hx_redirect(url_for("council.index", q=member.full_name))
     return _index(form, status=422)
 
@@ -135,7 +136,7 @@ def edit(member_id: int):
             db.session.commit()
             if is_fragment_request():
                 return _row(member)
-            flash("Đã lưu thành viên Hội đồng.", "success")
+            flash(_("Đã lưu thành viên Hội đồng."), "success")
             return hx_redirect(url_for("council.show", member_id=member.id))
     status = 422 if form.errors or form.form_errors else 200
     template = "council/_row_form.html" if is_fragment_request() else "council/edit.html"
@@ -167,6 +168,9 @@ def toggle_active(member_id: int):
             form.form_errors.append(error.message)
         else:
             db.session.commit()
-            flash(f"{member.full_name}: {'hoạt động trở lại' if member.active else 'đã ngừng hoạt động'}.", "success")
+            if member.active:
+                flash(_("%(name)s: hoạt động trở lại.", name=member.full_name), "success")
+            else:
+                flash(_("%(name)s: đã ngừng hoạt động.", name=member.full_name), "success")
             return hx_redirect(url_for("council.show", member_id=member.id))
     return render("council/show.html", block="status", status=422, **_show_context(member, status_form=form))

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringField, TextAreaField
@@ -10,7 +11,9 @@ from portal.forms import max_length, required
 from portal.models.criteria import CRITERION_KINDS, METHODS
 from portal.services.methods import normalise_number
 
-NUMBER = "Nhập một số, ví dụ 12,5."
+NUMBER = _l("Nhập một số, ví dụ 12,5.")
+KIND_CHOICES = [(code, _l(label)) for code, label in CRITERION_KINDS.items()]
+METHOD_CHOICES = [(code, _l(label)) for code, label in METHODS.items()]
 
 
 class VNDecimalField(DecimalField):
@@ -44,53 +47,55 @@ class VNDecimalField(DecimalField):
 
 
 class SetForm(FlaskForm):
-    title = StringField("Tên bảng tiêu chí", validators=[required(), max_length(255)])
+    title = StringField(_l("Tên bảng tiêu chí"), validators=[required(), max_length(255)])
     target_total = VNDecimalField(
-        "Tổng điểm chuẩn",
+        _l("Tổng điểm chuẩn"),
         default=Decimal("100"),
         places=None,
         validators=[
-            InputRequired("Nhập tổng điểm chuẩn."),
-            NumberRange(min=Decimal("0.01"), max=10000, message="Từ 0,01 đến 10.000."),
+            InputRequired(_l("Nhập tổng điểm chuẩn.")),
+            NumberRange(min=Decimal("0.01"), max=10000, message=_l("Từ 0,01 đến 10.000.")),
         ],
     )
     score_step = VNDecimalField(
-        "Bước điểm khi chấm",
+        _l("Bước điểm khi chấm"),
         default=Decimal("0.25"),
         places=None,
         validators=[
-            InputRequired("Nhập bước điểm."),
-            NumberRange(min=Decimal("0.01"), max=10, message="Từ 0,01 đến 10."),
+            InputRequired(_l("Nhập bước điểm.")),
+            NumberRange(min=Decimal("0.01"), max=10, message=_l("Từ 0,01 đến 10.")),
         ],
     )
 
 
 class StartForm(SetForm):
-    source = RadioField("Bắt đầu từ", default="empty", choices=[("empty", "Bảng trống")])
-    source_set_id = SelectField("Bảng nguồn", coerce=int, choices=[], validate_choice=False)
+    source = RadioField(_l("Bắt đầu từ"), default="empty", choices=[("empty", _l("Bảng trống"))])
+    source_set_id = SelectField(_l("Bảng nguồn"), coerce=int, choices=[], validate_choice=False)
 
 
 class ItemForm(FlaskForm):
-    code = StringField("Số thứ tự", validators=[required("Nhập số thứ tự, ví dụ I, 1 hoặc a."), max_length(16)])
-    title = TextAreaField("Nội dung tiêu chí", validators=[required(), max_length(4000)], render_kw={"rows": 2})
-    kind = SelectField("Loại", choices=list(CRITERION_KINDS.items()), default="scored")
-    method = SelectField("Phương pháp chấm", choices=list(METHODS.items()), default="direct")
-    max_points = VNDecimalField("Điểm chuẩn (điểm tối đa)", places=None, validators=[Optional()])
-    points_each = VNDecimalField("Điểm mỗi lần", places=None, validators=[Optional()])
-    measure_unit = StringField("Đơn vị tính (định lượng)", validators=[Optional(), max_length(64)])
-    guidance = TextAreaField("Cách chấm", validators=[Optional(), max_length(8000)], render_kw={"rows": 2})
-    evidence_required = BooleanField("Yêu cầu minh chứng")
+    code = StringField(_l("Số thứ tự"), validators=[required(_l("Nhập số thứ tự, ví dụ I, 1 hoặc a.")), max_length(16)])
+    title = TextAreaField(_l("Nội dung tiêu chí"), validators=[required(), max_length(4000)], render_kw={"rows": 2})
+    kind = SelectField(_l("Loại"), choices=KIND_CHOICES, default="scored")
+    method = SelectField(_l("Phương pháp chấm"), choices=METHOD_CHOICES, default="direct")
+    max_points = VNDecimalField(_l("Điểm chuẩn (điểm tối đa)"), places=None, validators=[Optional()])
+    points_each = VNDecimalField(_l("Điểm mỗi lần"), places=None, validators=[Optional()])
+    measure_unit = StringField(_l("Đơn vị tính (định lượng)"), validators=[Optional(), max_length(64)])
+    guidance = TextAreaField(_l("Cách chấm"), validators=[Optional(), max_length(8000)], render_kw={"rows": 2})
+    evidence_required = BooleanField(_l("Yêu cầu minh chứng"))
 
 
 class VersionForm(FlaskForm):
     reason = TextAreaField(
-        "Lý do điều chỉnh", validators=[required("Nêu lý do điều chỉnh."), max_length(2000)], render_kw={"rows": 2}
+        _l("Lý do điều chỉnh"),
+        validators=[required(_l("Nêu lý do điều chỉnh.")), max_length(2000)],
+        render_kw={"rows": 2},
     )
 
 
 class ImportForm(FlaskForm):
-    file = FileField("Tệp Excel (.xlsx)")
+    file = FileField(_l("Tệp Excel (.xlsx)"))
 
 
 class DelegationForm(FlaskForm):
-    deputy_may_lead = BooleanField("Cho phép đơn vị Phó cùng xây dựng tiêu chí, giao ước và điều hành")
+    deputy_may_lead = BooleanField(_l("Cho phép đơn vị Phó cùng xây dựng tiêu chí, giao ước và điều hành"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -11,10 +13,10 @@ from portal.services import DomainError
 from portal.services.criteria import in_force
 
 SOURCES = {
-    "empty": "Bảng trống",
-    "last_year": "Bảng tiêu chí năm trước của cụm, khối này",
-    "other": "Bảng tiêu chí của cụm, khối khác",
-    "template": "Mẫu bảng tiêu chí của tỉnh",
+    "empty": _l("Bảng trống"),
+    "last_year": _l("Bảng tiêu chí năm trước của cụm, khối này"),
+    "other": _l("Bảng tiêu chí của cụm, khối khác"),
+    "template": _l("Mẫu bảng tiêu chí của tỉnh"),
 }
 
 
@@ -65,9 +67,12 @@ def fill_choices(form, cluster: Cluster, year: EmulationYear) -> None:
     )
     form.source.choices = [(key, SOURCES[key]) for key in sources]
     form.source_set_id.choices = (
-        [(0, "— Chọn bảng nguồn —")]
-        + [(s.id, f"{s.cluster.name} — năm {s.year.year}: {s.title}") for s in others]
-        + [(s.id, f"Mẫu của tỉnh: {s.title}") for s in templates]
+        [(0, _("— Chọn bảng nguồn —"))]
+        + [
+            (s.id, _("%(cluster)s — năm %(year)s: %(title)s", cluster=s.cluster.name, year=s.year.year, title=s.title))
+            for s in others
+        ]
+        + [(s.id, _("Mẫu của tỉnh: %(title)s", title=s.title)) for s in templates]
     )
     form._sources = {"last_year": last, "other": {s.id: s for s in others}, "template": {s.id: s for s in templates}}
 
@@ -81,5 +86,5 @@ def chosen(form, cluster: Cluster, year: EmulationYear) -> CriteriaSet | None:
         return allowed["last_year"]
     picked = allowed.get(source, {}).get(form.source_set_id.data)
     if picked is None:
-        raise DomainError("Chọn bảng nguồn phù hợp với cách bắt đầu đã chọn.", "source_set_id")
+        raise DomainError(_("Chọn bảng nguồn phù hợp với cách bắt đầu đã chọn."), "source_set_id")
     return picked

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -143,7 +145,7 @@ def start(cluster_id: int, year: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash("Đã tạo bảng tiêu chí (bản nháp).", "success")
+            flash(_("Đã tạo bảng tiêu chí (bản nháp)."), "success")
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     return render("criteria/start.html", status=422, cluster=cluster, year=record, form=form, may_start=True)
 
@@ -176,7 +178,7 @@ def settings(set_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash("Đã lưu thông tin bảng tiêu chí.", "success")
+            flash(_("Đã lưu thông tin bảng tiêu chí."), "success")
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     return render("criteria/show.html", status=422, **_context(cset, settings_form=form, open_settings=True))
 
@@ -243,7 +245,7 @@ def delete_item(item_id: int):
     """Delete a criterion and everything under it."""
     criterion = get_or_404(Criterion, item_id)
     cset = load_set(criterion.set_id, "edit")
-    return _change(cset, lambda: svc.delete_criterion(db.session, criterion), "Đã xóa tiêu chí.")
+    return _change(cset, lambda: svc.delete_criterion(db.session, criterion), _("Đã xóa tiêu chí."))
 
 
 @bp.post("/items/<int:item_id>/move")
@@ -285,9 +287,9 @@ def lifecycle(set_id: int, step: str):
     """Publish (members see it), back to draft, or lock when scoring opens."""
     cset = load_set(set_id, "edit")
     messages = {
-        "publish": "Đã công bố bảng tiêu chí; các thành viên đã xem được.",
-        "unpublish": "Bảng tiêu chí trở lại bản nháp.",
-        "lock": "Đã khóa bảng tiêu chí để chấm điểm.",
+        "publish": _("Đã công bố bảng tiêu chí; các thành viên đã xem được."),
+        "unpublish": _("Bảng tiêu chí trở lại bản nháp."),
+        "lock": _("Đã khóa bảng tiêu chí để chấm điểm."),
     }
     action = {"publish": svc.publish, "unpublish": svc.unpublish, "lock": svc.lock}[step]
     response = _change(cset, lambda: action(db.session, cset), messages[step])
@@ -308,7 +310,7 @@ def new_version(set_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã tạo phiên bản {successor.version} (bản nháp) để điều chỉnh.", "success")
+            flash(_("Đã tạo phiên bản %(version)s (bản nháp) để điều chỉnh.", version=successor.version), "success")
             return hx_redirect(url_for("criteria.show", set_id=successor.id))
     return render("criteria/show.html", status=422, **_context(cset, version_form=form))
 
@@ -330,7 +332,7 @@ def delete_set(set_id: int):
         flash(error.message, "danger")
         return hx_redirect(url_for("criteria.show", set_id=set_id))
     db.session.commit()
-    flash("Đã xóa bản nháp.", "success")
+    flash(_("Đã xóa bản nháp."), "success")
     return hx_redirect(back)
 
 
@@ -351,7 +353,9 @@ def delegation(cluster_id: int, year: int):
         term.deputy_may_lead = form.deputy_may_lead.data
         db.session.commit()
         flash(
-            "Đã lưu phân quyền cho đơn vị Phó." if term.deputy_may_lead else "Đơn vị Phó không còn quyền chỉnh sửa.",
+            _("Đã lưu phân quyền cho đơn vị Phó.")
+            if term.deputy_may_lead
+            else _("Đơn vị Phó không còn quyền chỉnh sửa."),
             "success",
         )
     return hx_redirect(
@@ -418,7 +422,7 @@ def import_xlsx(set_id: int):
     upload = form.file.data if form.validate_on_submit() else None
     if upload is None or not upload.filename:
         return render(
-            "criteria/show.html", status=422, **_context(cset, import_errors=["Chọn tệp Excel (.xlsx) để nhập."])
+            "criteria/show.html", status=422, **_context(cset, import_errors=[_("Chọn tệp Excel (.xlsx) để nhập.")])
         )
     parsed = criteria_excel.parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
     errors = [str(error) for error in parsed.errors]
@@ -430,7 +434,10 @@ def import_xlsx(set_id: int):
             errors = [error.message]
         else:
             db.session.commit()
-            flash(f"Đã nhập {count} tiêu chí từ tệp Excel.", "success")
+            flash(
+                ngettext("Đã nhập %(num)s tiêu chí từ tệp Excel.", "Đã nhập %(num)s tiêu chí từ tệp Excel.", count),
+                "success",
+            )
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     return render("criteria/show.html", status=422, **_context(cset, import_errors=errors))
 

@@ -28,22 +28,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import Audited, Timestamped
+from portal.models.base import N_, Audited, Timestamped
 from portal.models.org import Cluster
 from portal.models.years import EmulationYear
 
 SET_STATUSES = {
-    "draft": "Bản nháp",
-    "published": "Đã công bố",
-    "locked": "Đã khóa (đang chấm điểm)",
-    "superseded": "Đã thay bằng phiên bản mới",
+    "draft": N_("Bản nháp"),
+    "published": N_("Đã công bố"),
+    "locked": N_("Đã khóa (đang chấm điểm)"),
+    "superseded": N_("Đã thay bằng phiên bản mới"),
 }
-CRITERION_KINDS = {"scored": "Chấm điểm", "bonus": "Điểm thưởng", "deduction": "Điểm trừ"}
+CRITERION_KINDS = {"scored": N_("Chấm điểm"), "bonus": N_("Điểm thưởng"), "deduction": N_("Điểm trừ")}
 METHODS = {
-    "direct": "Chấm trực tiếp",
-    "quantitative": "Định lượng (so với chỉ tiêu đăng ký)",
-    "pass_fail": "Định tính (đạt / không đạt)",
-    "per_occurrence": "Chấm thẳng theo số lần",
+    "direct": N_("Chấm trực tiếp"),
+    "quantitative": N_("Định lượng (so với chỉ tiêu đăng ký)"),
+    "pass_fail": N_("Định tính (đạt / không đạt)"),
+    "per_occurrence": N_("Chấm thẳng theo số lần"),
 }
 POINTS = Numeric(9, 2)
 

@@ -8,33 +8,33 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import Audited, Timestamped
+from portal.models.base import N_, Audited, Timestamped
 
 SECTORS = {
-    "department": "Sở, ban, ngành tỉnh",
-    "party": "Cơ quan Đảng",
-    "mass_org": "Mặt trận, đoàn thể, hội",
-    "central_agency": "Cơ quan Trung ương đóng tại tỉnh",
-    "commune": "Xã",
-    "ward": "Phường",
-    "district": "Huyện, thị xã, thành phố (trước 2025)",
-    "public_service": "Đơn vị sự nghiệp, trường học",
-    "enterprise": "Doanh nghiệp",
-    "other": "Khác",
+    "department": N_("Sở, ban, ngành tỉnh"),
+    "party": N_("Cơ quan Đảng"),
+    "mass_org": N_("Mặt trận, đoàn thể, hội"),
+    "central_agency": N_("Cơ quan Trung ương đóng tại tỉnh"),
+    "commune": N_("Xã"),
+    "ward": N_("Phường"),
+    "district": N_("Huyện, thị xã, thành phố (trước 2025)"),
+    "public_service": N_("Đơn vị sự nghiệp, trường học"),
+    "enterprise": N_("Doanh nghiệp"),
+    "other": N_("Khác"),
 }
-CLUSTER_KINDS = {"cluster": "Cụm thi đua", "block": "Khối thi đua"}
+CLUSTER_KINDS = {"cluster": N_("Cụm thi đua"), "block": N_("Khối thi đua")}
 COUNCIL_ROLES = {
-    "chairman": "Chủ tịch Hội đồng",
-    "vice_chairman": "Phó Chủ tịch Hội đồng",
-    "standing": "Ủy viên thường trực",
-    "member": "Ủy viên",
-    "secretary": "Thư ký",
+    "chairman": N_("Chủ tịch Hội đồng"),
+    "vice_chairman": N_("Phó Chủ tịch Hội đồng"),
+    "standing": N_("Ủy viên thường trực"),
+    "member": N_("Ủy viên"),
+    "secretary": N_("Thư ký"),
 }
 UNIT_CHANGE_KINDS = {
-    "rename": "Đổi tên",
-    "merge": "Sáp nhập",
-    "retire": "Giải thể / ngừng hoạt động",
-    "reactivate": "Hoạt động trở lại",
+    "rename": N_("Đổi tên"),
+    "merge": N_("Sáp nhập"),
+    "retire": N_("Giải thể / ngừng hoạt động"),
+    "reactivate": N_("Hoạt động trở lại"),
 }
 
 
@@ -126,11 +126,11 @@ class Cluster(Audited, Timestamped, db.Model):
 
     @property
     def head_title(self) -> str:
-        return "Trưởng cụm" if self.kind == "cluster" else "Trưởng khối"
+        return N_("Trưởng cụm") if self.kind == "cluster" else N_("Trưởng khối")
 
     @property
     def deputy_title(self) -> str:
-        return "Phó cụm" if self.kind == "cluster" else "Phó khối"
+        return N_("Phó cụm") if self.kind == "cluster" else N_("Phó khối")
 
 
 class CouncilMember(Audited, Timestamped, db.Model):

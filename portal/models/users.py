@@ -11,13 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.models.base import Audited, Timestamped
+from portal.models.base import N_, Audited, Timestamped
 from portal.models.org import CouncilMember, Unit
 
 USER_KINDS = {
-    "secretariat": "Ban Thi đua - Khen thưởng (Sở Nội vụ)",
-    "council": "Thành viên Hội đồng TĐ-KT",
-    "unit": "Người dùng đơn vị",
+    "secretariat": N_("Ban Thi đua - Khen thưởng (Sở Nội vụ)"),
+    "council": N_("Thành viên Hội đồng TĐ-KT"),
+    "unit": N_("Người dùng đơn vị"),
 }
 
 

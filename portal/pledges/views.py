@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -124,7 +125,7 @@ def create(cluster_id: int, year: int):
         flash(error.message, "danger")
         return hx_redirect(url_for("pledges.for_cluster", cluster_id=cluster.id, year=record.year))
     db.session.commit()
-    flash("Đã tạo dự thảo giao ước thi đua; hãy xem lại nội dung.", "success")
+    flash(_("Đã tạo dự thảo giao ước thi đua; hãy xem lại nội dung."), "success")
     return hx_redirect(url_for("pledges.edit", pledge_id=pledge.id))
 
 
@@ -138,8 +139,17 @@ def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
         )
         .order_by(CriteriaSet.version.desc())
     ).all()
-    form.criteria_set_id.choices = [(0, "— Chưa gắn (chưa mở ký) —")] + [
-        (s.id, f"{s.title} — phiên bản {s.version} ({s.status_label.lower()})") for s in sets
+    form.criteria_set_id.choices = [(0, _("— Chưa gắn (chưa mở ký) —"))] + [
+        (
+            s.id,
+            _(
+                "%(title)s — phiên bản %(version)s (%(status)s)",
+                title=s.title,
+                version=s.version,
+                status=_(s.status_label).lower(),
+            ),
+        )
+        for s in sets
     ]
 
 
@@ -167,7 +177,7 @@ def edit(pledge_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash("Đã lưu giao ước.", "success")
+            flash(_("Đã lưu giao ước."), "success")
             return hx_redirect(url_for("pledges.for_cluster", cluster_id=pledge.cluster_id, year=pledge.year.year))
     status = 422 if form.errors or form.form_errors else 200
     return render("pledges/edit.html", block="form", status=status, pledge=pledge, form=form)
@@ -195,7 +205,7 @@ def sign(pledge_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash("Đơn vị đã ký giao ước thi đua.", "success")
+            flash(_("Đơn vị đã ký giao ước thi đua."), "success")
             return _after_change(pledge, scope)
     return render("pledges/show.html", block="signatures", status=422, **_context(pledge, scope, sign_form=form))
 
@@ -221,7 +231,7 @@ def confirm(signature_id: int):
         flash(error.message, "warning")
     else:
         db.session.commit()
-        flash(f"Đã xác nhận chữ ký của {signature.unit.name}.", "success")
+        flash(_("Đã xác nhận chữ ký của %(unit)s.", unit=signature.unit.name), "success")
     return _after_change(pledge, scope)
 
 
@@ -330,5 +340,5 @@ def register_target(criterion_id: int):
             db.session.commit()
             return render("pledges/_target_row.html", item=criterion, row=row, saved=True, form=None)
     else:
-        error = "; ".join(e for errors in form.errors.values() for e in errors)
+        error = "; ".join(str(e) for errors in form.errors.values() for e in errors)
     return render("pledges/_target_row.html", status=422, item=criterion, row=None, saved=False, form=form, error=error)

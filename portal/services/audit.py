@@ -123,6 +123,8 @@ def append(session: Session, rows: list[dict]) -> None:
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
+        # a writer stuck behind another for this long is an error, not a wait without end
+        connection.execute(text("SET LOCAL lock_timeout = '30s'"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     head = connection.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     audit_chain.chain(head or audit_chain.GENESIS, rows)

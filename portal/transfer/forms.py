@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
@@ -5,13 +6,13 @@ from wtforms import SubmitField
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "Tệp Excel (.xlsx)",
+        _l("Tệp Excel (.xlsx)"),
         validators=[
-            FileRequired("Chọn tệp Excel cần nhập."),
+            FileRequired(_l("Chọn tệp Excel cần nhập.")),
             FileAllowed(
-                ["xlsx"], "Chỉ nhận tệp Excel .xlsx; tệp .xls hoặc .csv hãy mở bằng Excel và lưu lại dạng .xlsx."
+                ["xlsx"], _l("Chỉ nhận tệp Excel .xlsx; tệp .xls hoặc .csv hãy mở bằng Excel và lưu lại dạng .xlsx.")
             ),
         ],
     )
-    check = SubmitField("Kiểm tra trước")
-    submit = SubmitField("Nhập dữ liệu")
+    check = SubmitField(_l("Kiểm tra trước"))
+    submit = SubmitField(_l("Nhập dữ liệu"))

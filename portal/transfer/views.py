@@ -3,6 +3,7 @@
 from io import BytesIO
 
 from flask import Blueprint, current_app, flash, request, send_file, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.access import require, year_from_args
@@ -88,5 +89,5 @@ def upload():
     db.session.commit()
     if is_fragment_request():
         return _page(ImportForm(formdata=None), report=report)
-    flash(f"Đã nhập tệp “{file.filename}”. {report.summary()}", "success")
+    flash(_("Đã nhập tệp “%(name)s”. %(summary)s", name=file.filename, summary=report.summary()), "success")
     return hx_redirect(url_for("transfer.index"))

@@ -1,6 +1,7 @@
 """Member units: list, search, edit in place, and reorganisation (rename, merge, retire)."""
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -53,7 +54,7 @@ def create():
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã thêm đơn vị “{unit.name}”.", "success")
+            flash(_("Đã thêm đơn vị “%(name)s”.", name=unit.name), "success")
             return hx_redirect(url_for("units.index", q=unit.name))
     return _index(form, status=422)
 
@@ -95,7 +96,7 @@ def _show_context(unit: Unit, **forms) -> dict:
 
 def _change_forms(unit: Unit, **override) -> dict:
     merge = override.get("merge_form") or MergeForm(formdata=None, prefix="merge")
-    merge.successor_id.choices = [(0, "— Chọn đơn vị —")] + [
+    merge.successor_id.choices = [(0, _("— Chọn đơn vị —"))] + [
         (u.id, u.name)
         for u in db.session.scalars(select(Unit).where(Unit.active, Unit.id != unit.id).order_by(Unit.name))
     ]
@@ -121,7 +122,7 @@ def edit(unit_id: int):
             db.session.commit()
             if is_fragment_request():
                 return render("units/_row.html", unit=unit)
-            flash("Đã lưu đơn vị.", "success")
+            flash(_("Đã lưu đơn vị."), "success")
             return hx_redirect(url_for("units.show", unit_id=unit.id))
     status = 422 if form.errors or form.form_errors else 200
     template = "units/_row_form.html" if is_fragment_request() else "units/edit.html"
@@ -197,7 +198,7 @@ def _reorganise(unit: Unit, form, form_name: str, change):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash("Đã ghi nhận thay đổi tổ chức của đơn vị.", "success")
+            flash(_("Đã ghi nhận thay đổi tổ chức của đơn vị."), "success")
             return hx_redirect(url_for("units.show", unit_id=unit.id))
     db.session.rollback()
     return render(

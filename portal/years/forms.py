@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import Optional, StopValidation
@@ -5,9 +7,11 @@ from wtforms.validators import Optional, StopValidation
 from portal.forms import max_length, required
 from portal.models.org import CLUSTER_KINDS
 
+KIND_CHOICES = [(code, _l(label)) for code, label in CLUSTER_KINDS.items()]
+
 
 class YearField(IntegerField):
-    """A four-digit year; text that is not a number gets a Vietnamese message, not WTForms' English one."""
+    """A four-digit year; text that is not a number gets our own message, not WTForms' generic one."""
 
     def process_formdata(self, valuelist):
         self.data = None
@@ -15,7 +19,7 @@ class YearField(IntegerField):
         if not text:
             return
         if not text.isascii() or not text.isdigit():
-            raise ValueError("Năm phải là một số, ví dụ 2027.")
+            raise ValueError(_("Năm phải là một số, ví dụ 2027."))
         self.data = int(text)
 
     def pre_validate(self, form):
@@ -25,9 +29,9 @@ class YearField(IntegerField):
 
 class YearForm(FlaskForm):
     year = YearField(
-        "Năm thi đua", validators=[required()], render_kw={"inputmode": "numeric", "placeholder": "VD: 2027"}
+        _l("Năm thi đua"), validators=[required()], render_kw={"inputmode": "numeric", "placeholder": _l("VD: 2027")}
     )
-    note = TextAreaField("Ghi chú", validators=[Optional(), max_length(2000)], render_kw={"rows": 2})
+    note = TextAreaField(_l("Ghi chú"), validators=[Optional(), max_length(2000)], render_kw={"rows": 2})
 
 
 class ConfirmForm(FlaskForm):
@@ -35,11 +39,11 @@ class ConfirmForm(FlaskForm):
 
 
 class NextYearForm(FlaskForm):
-    make_current = BooleanField("Đặt năm mới làm năm hiện hành ngay", default=False)
+    make_current = BooleanField(_l("Đặt năm mới làm năm hiện hành ngay"), default=False)
 
 
 class OverviewFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Loại", choices=[("", "Cụm và khối"), *CLUSTER_KINDS.items()], default="")
+    kind = SelectField(_l("Loại"), choices=[("", _l("Cụm và khối")), *KIND_CHOICES], default="")

@@ -1,6 +1,7 @@
 """Emulation years: the list, each year's overview, starting the next year by rotation."""
 
 from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.access import require
@@ -55,7 +56,7 @@ def create():
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã tạo năm thi đua {record.year}.", "success")
+            flash(_("Đã tạo năm thi đua %(year)s.", year=record.year), "success")
             return hx_redirect(url_for("years.show", year=record.year))
     return _index(form, block="create_form", status=422)
 
@@ -69,7 +70,7 @@ def make_current(year: int):
         abort(400)
     years.set_current(db.session, record)
     db.session.commit()
-    flash(f"Năm {record.year} là năm thi đua hiện hành.", "success")
+    flash(_("Năm %(year)s là năm thi đua hiện hành.", year=record.year), "success")
     if is_fragment_request():
         return _index(YearForm(formdata=None), block="years_table")
     return hx_redirect(url_for("years.show", year=record.year))
@@ -118,8 +119,12 @@ def start_next(year: int):
             target = _start(source, plan, form.make_current.data)
             db.session.commit()
             flash(
-                f"Đã bắt đầu năm thi đua {target.year}: {plan.member_count} thành viên được chuyển sang, "
-                "Trưởng, Phó đề xuất theo luân phiên chờ quyết định phân công.",
+                _(
+                    "Đã bắt đầu năm thi đua %(year)s: %(count)s thành viên được chuyển sang, "
+                    "Trưởng, Phó đề xuất theo luân phiên chờ quyết định phân công.",
+                    year=target.year,
+                    count=plan.member_count,
+                ),
                 "success",
             )
             return hx_redirect(url_for("years.show", year=target.year))
@@ -163,5 +168,5 @@ def delete(year: int):
         flash(error.message, "danger")
         return hx_redirect(url_for("years.show", year=year))
     db.session.commit()
-    flash(f"Đã xóa năm thi đua {year}.", "success")
+    flash(_("Đã xóa năm thi đua %(year)s.", year=year), "success")
     return hx_redirect(url_for("years.index"))
