@@ -19,8 +19,17 @@ def _ids(response) -> list[int]:
 
 
 def _row(at: datetime, **fields) -> dict:
-    row = {"at": at, "user_id": None, "username": "secretariat", "action": "update", "object_type": "",
-           "object_id": "", "object_label": "", "changes": {}, "summary": ""}
+    row = {
+        "at": at,
+        "user_id": None,
+        "username": "secretariat",
+        "action": "update",
+        "object_type": "",
+        "object_id": "",
+        "object_label": "",
+        "changes": {},
+        "summary": "",
+    }
     return row | fields
 
 
@@ -194,12 +203,20 @@ def test_list_queries_do_not_grow_with_entries(world, auth, client, count_querie
     client.get("/audit-log/")
     with count_queries() as few:
         assert client.get("/audit-log/").status_code == 200
-    audit.append(db.session, [
-        _row(datetime(2025, 1, 1, n % 24, n % 60), username=f"user{n % 7}",
-             object_type=("Unit", "Cluster", "User", "Term")[n % 4], object_id=str(n), object_label=f"Mục {n}",
-             changes={"name": [f"Cũ {n}", f"Mới {n}"]})
-        for n in range(500)
-    ])
+    audit.append(
+        db.session,
+        [
+            _row(
+                datetime(2025, 1, 1, n % 24, n % 60),
+                username=f"user{n % 7}",
+                object_type=("Unit", "Cluster", "User", "Term")[n % 4],
+                object_id=str(n),
+                object_label=f"Mục {n}",
+                changes={"name": [f"Cũ {n}", f"Mới {n}"]},
+            )
+            for n in range(500)
+        ],
+    )
     db.session.commit()
     with count_queries() as many:
         page = client.get("/audit-log/?page=2")
