@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import EmulationYear
+from portal.models import Cluster, EmulationYear
 from portal.policy import ClusterYear, Principal, can, sees
 from portal.services.principals import principal_for
 
@@ -75,3 +75,13 @@ def year_from_args(value) -> EmulationYear:
     if year is None:
         abort(404)
     return year
+
+
+def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
+    """The cluster, its year and the scope, for a user who may see that cluster-year (else 404)."""
+    cluster = get_or_404(Cluster, cluster_id)
+    record = year_from_args(year)
+    scope = ClusterYear(record.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    return cluster, record, scope

@@ -8,15 +8,15 @@ from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 
-from portal.access import current_principal, get_or_404, require, year_from_args
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, require
 from portal.auth.forms import EmptyForm
 from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
-from portal.models import Cluster, CriteriaSet, Criterion, Term
-from portal.policy import ClusterYear, criteria_permission, sees
+from portal.models import CriteriaSet, Criterion, Term
+from portal.policy import ClusterYear, criteria_permission
 from portal.services import DomainError, criteria_excel
 from portal.services import criteria as svc
 from portal.services.years import ensure_term
@@ -95,11 +95,7 @@ def _tree_response(cset: CriteriaSet, status: int = 200):
 @login_required
 def for_cluster(cluster_id: int, year: int):
     """The cluster's table for the year, or (for its head) the form to start one."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     cset = svc.in_force(db.session, cluster.id, record.id)
     if cset is not None and _may(cset, "view"):
         return render("criteria/show.html", **_context(cset))
@@ -116,12 +112,8 @@ def for_cluster(cluster_id: int, year: int):
 @login_required
 def start(cluster_id: int, year: int):
     """Start the year's table: empty, or copied from last year, another cluster or a template."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     term = ensure_term(db.session, record, cluster)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
     if not criteria_permission(
         current_principal(), "edit", scope=scope, status="draft", deputy_may_lead=term.deputy_may_lead
     ):
@@ -340,11 +332,7 @@ def delete_set(set_id: int):
 @login_required
 def delegation(cluster_id: int, year: int):
     """The head lets its deputies build and run the cluster's year with it (or not)."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     if current_principal().role_in(scope) != "head":
         abort(403)
     term = ensure_term(db.session, record, cluster)

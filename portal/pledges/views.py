@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.access import current_principal, get_or_404, year_from_args
+from portal.access import cluster_year_in_scope, current_principal, get_or_404
 from portal.auth.forms import EmptyForm
 from portal.extensions import db
 from portal.formatting import vn_number
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
-from portal.models import Charter, Cluster, CriteriaSet, Criterion, Pledge, PledgeSignature, Term, Unit
+from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Term, Unit
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, can, sees
 from portal.services import DomainError, documents
@@ -94,11 +94,7 @@ def _criteria_rows(pledge: Pledge):
 @login_required
 def for_cluster(cluster_id: int, year: int):
     """The cluster's agreement for the year (or, for the head, the button to draft it)."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     pledge = svc.find(db.session, cluster.id, record.id)
     if pledge is None or not _visible(pledge, scope):
         return render(
@@ -111,11 +107,7 @@ def for_cluster(cluster_id: int, year: int):
 @login_required
 def create(cluster_id: int, year: int):
     """Draft the year's agreement from the default text."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     if not _may(scope, "edit_pledge") or not EmptyForm().validate_on_submit():
         abort(403)
     try:
@@ -276,11 +268,7 @@ def charter(pledge_id: int, digest: str):
 @login_required
 def targets(cluster_id: int, year: int):
     """Registered targets: a member enters its own; the head and overseers see them compiled."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     cset = criteria_svc.in_force(db.session, cluster.id, record.id)
     visible = cset is not None and cset.status in ("published", "locked")
     items = svc.quantitative_items(db.session, cset) if visible else []
