@@ -4,10 +4,12 @@ from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
+from portal.models.scoring import Assessment, Score, ScoringRound
 from portal.models.users import LoginFailure, User
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
+    "Assessment",
     "AuditEntry",
     "Charter",
     "Cluster",
@@ -18,6 +20,8 @@ __all__ = [
     "LoginFailure",
     "Membership",
     "Pledge",
+    "Score",
+    "ScoringRound",
     "PledgeSignature",
     "TargetRegistration",
     "Term",

@@ -1,0 +1,126 @@
+"""Scoring: rounds, assessments and per-criterion scores (narrow rows, Decimal values).
+
+An Assessment is one author's scoring of one subject unit at one stage (self,
+peer, verified, explanation, final); stages are separate rows and never
+overwrite each other. A Score is one criterion of one assessment: the reported
+value (points, actual result, count, or 1/0) and the points computed from it.
+A cluster's totals are one GROUP BY over scores.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import N_, Audited, Timestamped, utcnow
+from portal.models.criteria import CriteriaSet, Criterion
+from portal.models.org import Unit
+
+ROUND_KINDS = {"self": N_("Tự chấm điểm"), "peer": N_("Chấm chéo"), "verification": N_("Thẩm định")}
+STAGES = {
+    "self": N_("Tự chấm"),
+    "peer": N_("Chấm chéo"),
+    "verified": N_("Thẩm định"),
+    "explanation": N_("Giải trình"),
+    "final": N_("Điểm thống nhất"),
+}
+ASSESSMENT_STATUSES = {"draft": N_("Đang chấm"), "submitted": N_("Đã nộp"), "returned": N_("Trả lại để sửa")}
+
+
+class ScoringRound(Audited, Timestamped, db.Model):
+    __tablename__ = "scoring_rounds"
+    __table_args__ = (
+        CheckConstraint("kind IN ('self', 'peer', 'verification')", name="kind"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        UniqueConstraint("cluster_id", "year_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    year_id: Mapped[int] = mapped_column(ForeignKey("emulation_years.id", ondelete="CASCADE"))
+    criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_sets.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    deadline: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC, like every timestamp
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    criteria_set: Mapped[CriteriaSet] = relationship()
+
+    def audit_label(self) -> str:
+        return f"{ROUND_KINDS[self.kind]} #{self.id}"
+
+
+class Assessment(Audited, Timestamped, db.Model):
+    __tablename__ = "assessments"
+    __table_args__ = (
+        CheckConstraint("stage IN ('self', 'peer', 'verified', 'explanation', 'final')", name="stage"),
+        CheckConstraint("status IN ('draft', 'submitted', 'returned')", name="status"),
+        UniqueConstraint("round_id", "subject_unit_id", "author_unit_id", "stage"),
+        Index("ix_assessments_subject", "subject_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("scoring_rounds.id", ondelete="CASCADE"), index=True)
+    criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_sets.id"))
+    subject_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    author_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    stage: Mapped[str] = mapped_column(String(16), default="self")
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    returned_reason: Mapped[str] = mapped_column(Text, default="")
+    extended_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+    round: Mapped[ScoringRound] = relationship()
+    subject: Mapped[Unit] = relationship(foreign_keys=[subject_unit_id])
+
+    @property
+    def editable(self) -> bool:
+        return self.status in ("draft", "returned")
+
+    def audit_label(self) -> str:
+        return f"{STAGES[self.stage]}: {self.subject.name}"
+
+
+class Score(Audited, db.Model):
+    """One criterion of one assessment. `revision` guards against silent overwrites."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "criterion_id"),
+        Index("ix_scores_criterion", "criterion_id"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    points: Mapped[Decimal | None] = mapped_column(Numeric(9, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    criterion: Mapped[Criterion] = relationship()
+
+    # optimistic locking: an UPDATE only succeeds on the revision it read (compare-and-set)
+    __mapper_args__ = {"version_id_col": revision}
+
+    def audit_label(self) -> str:
+        return f"Điểm tiêu chí #{self.criterion_id} (bản chấm #{self.assessment_id})"

@@ -1,0 +1,252 @@
+"""Self-assessment: opening the round, saving a criterion's score, totals, submit and return.
+
+A save names the revision it was made on; if someone else saved the same
+criterion meanwhile, it is refused as a conflict (the UI shows both values)
+instead of silently overwriting. The database enforces the same with the
+Score row's version column. Quantitative points depend on every unit's result,
+so saving one unit's value recomputes the criterion's points for the group.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
+from portal.models.base import utcnow
+from portal.services import DomainError, methods
+from portal.services import criteria as criteria_svc
+from portal.services.methods import ScoreError
+
+ZERO = Decimal("0")
+YES = {"1", "dat", "co", "x", "true", "yes"}
+NO = {"0", "khong dat", "khong", "false", "no"}
+
+
+class ConflictError(DomainError):
+    """Someone saved this criterion after the version the user was editing."""
+
+    def __init__(self, score: Score):
+        super().__init__("Điểm tiêu chí này vừa được người khác lưu; hãy xem giá trị mới rồi lưu lại.", "value")
+        self.score = score
+
+
+def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | None = None) -> ScoringRound:
+    """Scoring opens on a locked table: one draft self-assessment per member unit."""
+    if cset.status != "locked":
+        raise DomainError("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi mở vòng tự chấm.")
+    exists = session.scalar(
+        select(ScoringRound.id).where(
+            ScoringRound.cluster_id == cset.cluster_id,
+            ScoringRound.year_id == cset.year_id,
+            ScoringRound.kind == "self",
+        )
+    )
+    if exists:
+        raise DomainError("Vòng tự chấm điểm năm này đã được mở.")
+    scoring_round = ScoringRound(
+        cluster_id=cset.cluster_id, year_id=cset.year_id, criteria_set=cset, kind="self", deadline=deadline
+    )
+    session.add(scoring_round)
+    session.flush()
+    unit_ids = session.scalars(
+        select(Membership.unit_id).where(Membership.year_id == cset.year_id, Membership.cluster_id == cset.cluster_id)
+    )
+    session.add_all(
+        Assessment(
+            round_id=scoring_round.id,
+            criteria_set_id=cset.id,
+            subject_unit_id=unit_id,
+            author_unit_id=unit_id,
+            stage="self",
+        )
+        for unit_id in unit_ids
+    )
+    session.flush()
+    return scoring_round
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower().strip()
+
+
+def parse_value(criterion: Criterion, raw: str | None, step: Decimal | None) -> Decimal | None:
+    """What the unit reports for one criterion, checked by its method; blank clears it."""
+    if raw is None or not str(raw).strip():
+        return None
+    if criterion.method == "pass_fail":
+        word = _plain(str(raw))
+        if word in YES:
+            return Decimal(1)
+        if word in NO:
+            return ZERO
+        raise ScoreError("Chọn Đạt hoặc Không đạt.")
+    if criterion.method == "per_occurrence":
+        count = methods.parse_decimal(raw, field="Số lần")
+        if count < 0 or count != count.to_integral_value():
+            raise ScoreError("Số lần phải là số nguyên không âm.")
+        return count
+    if criterion.method == "quantitative":
+        actual = methods.parse_decimal(raw, field="Kết quả thực hiện")
+        if actual < 0:
+            raise ScoreError("Kết quả thực hiện không được âm.")
+        return actual
+    return methods.direct(methods.parse_decimal(raw, field="Điểm"), criterion.max_points or ZERO, step)
+
+
+def points_of(criterion: Criterion, value: Decimal | None) -> Decimal | None:
+    """Points of a non-quantitative criterion from its value."""
+    if value is None:
+        return None
+    if criterion.method == "pass_fail":
+        return methods.pass_fail(value == 1, criterion.max_points or ZERO)
+    if criterion.method == "per_occurrence":
+        return methods.per_occurrence(int(value), criterion.points_each or ZERO, criterion.max_points)
+    return methods.round_points(value)
+
+
+def _check_open(assessment: Assessment, now: datetime) -> None:
+    if not assessment.editable:
+        raise DomainError("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại.")
+    deadline = assessment.extended_until or assessment.round.deadline
+    if deadline is not None and now > deadline:
+        raise DomainError("Đã quá hạn chấm điểm; đề nghị Trưởng cụm, khối gia hạn.")
+
+
+def save_score(
+    session: Session,
+    assessment: Assessment,
+    criterion: Criterion,
+    raw: str | None,
+    note: str = "",
+    *,
+    expected_revision: int | None,
+    user_id: int | None,
+    now: datetime | None = None,
+) -> Score:
+    """Save one criterion (value and explanation) and recompute the points it moves."""
+    _check_open(assessment, now or utcnow())
+    if criterion.set_id != assessment.criteria_set_id:
+        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
+    if session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None:
+        raise DomainError("Chỉ chấm điểm các tiêu chí không có tiêu chí con.")
+    try:
+        value = parse_value(criterion, raw, assessment.round.criteria_set.score_step)
+    except ScoreError as error:
+        raise DomainError(str(error), "value") from None
+    score = session.scalar(
+        select(Score).where(Score.assessment_id == assessment.id, Score.criterion_id == criterion.id)
+    )
+    if score is None:
+        score = Score(assessment_id=assessment.id, criterion=criterion)
+        session.add(score)
+    elif expected_revision is not None and score.revision != expected_revision:
+        raise ConflictError(score)
+    score.value, score.note = value, (note or "").strip()[:4000]
+    score.updated_at, score.updated_by_user_id = now or utcnow(), user_id
+    if criterion.method == "quantitative":
+        session.flush()
+        recompute_quantitative(session, assessment, criterion)
+    else:
+        score.points = points_of(criterion, value)
+    session.flush()
+    return score
+
+
+def recompute_quantitative(session: Session, assessment: Assessment, criterion: Criterion) -> None:
+    """Every unit's points on a quantitative criterion, from all results in the same round and stage."""
+    group = select(Assessment.id).where(
+        Assessment.round_id == assessment.round_id, Assessment.stage == assessment.stage
+    )
+    if assessment.stage == "peer":  # a reviewer compares the units it reviews
+        group = group.where(Assessment.author_unit_id == assessment.author_unit_id)
+    rows = session.execute(
+        select(Score, Assessment.subject_unit_id)
+        .join(Assessment, Assessment.id == Score.assessment_id)
+        .where(Score.criterion_id == criterion.id, Score.assessment_id.in_(group))
+    ).all()
+    targets = dict(
+        session.execute(
+            select(TargetRegistration.unit_id, TargetRegistration.target).where(
+                TargetRegistration.criterion_id == criterion.id
+            )
+        ).all()
+    )
+    results = {unit_id: (score.value, targets.get(unit_id)) for score, unit_id in rows}
+    points = methods.quantitative(results, criterion.max_points or ZERO)
+    for score, unit_id in rows:
+        new = points[unit_id] if score.value is not None else None
+        if score.points != new:
+            score.points = new
+
+
+@dataclass
+class Totals:
+    base: Decimal = ZERO
+    bonus: Decimal = ZERO
+    deduction: Decimal = ZERO
+    sections: dict[int, Decimal] = field(default_factory=dict)  # root id → points
+    missing: list[str] = field(default_factory=list)  # codes of leaves not scored yet
+
+    @property
+    def total(self) -> Decimal:
+        return self.base + self.bonus - self.deduction
+
+
+def totals(session: Session, assessment: Assessment) -> Totals:
+    """Section and grand totals: bonus on top, deductions (capped when the table says so) off."""
+    cset = assessment.round.criteria_set
+    tree = criteria_svc.load_tree(session, cset)
+    points = dict(
+        session.execute(select(Score.criterion_id, Score.points).where(Score.assessment_id == assessment.id)).all()
+    )
+    result = Totals()
+    by_kind = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
+    for root in tree.roots:
+        leaves = [n for n, _ in tree.walk([root]) if tree.is_leaf(n)]
+        result.missing += [n.code if n is root else f"{root.code}.{n.code}" for n in leaves if points.get(n.id) is None]
+        result.sections[root.id] = sum((points.get(n.id) or ZERO for n in leaves), ZERO)
+        by_kind[root.kind] += result.sections[root.id]
+    result.base, result.bonus, result.deduction = by_kind["scored"], by_kind["bonus"], by_kind["deduction"]
+    if cset.deduction_capped:
+        result.deduction = min(result.deduction, tree.total("deduction"))
+    result.bonus = min(result.bonus, tree.total("bonus"))
+    return result
+
+
+def submit(session: Session, assessment: Assessment, user_id: int | None, now: datetime | None = None) -> None:
+    """Hand in the assessment: every criterion must have a value; it is then locked."""
+    now = now or utcnow()
+    _check_open(assessment, now)
+    missing = totals(session, assessment).missing  # bonus and deduction items too: 0 is an answer
+    if missing:
+        raise DomainError(
+            f"Còn {len(missing)} tiêu chí chưa chấm: {', '.join(missing[:15])}{'…' if len(missing) > 15 else ''}."
+        )
+    assessment.status, assessment.submitted_at, assessment.submitted_by_user_id = "submitted", now, user_id
+    session.flush()
+
+
+def return_for_revision(session: Session, assessment: Assessment, reason: str) -> None:
+    """The head sends a submitted assessment back, with the reason."""
+    reason = (reason or "").strip()
+    if assessment.status != "submitted":
+        raise DomainError("Chỉ trả lại bản chấm đã nộp.")
+    if len(reason) < 5:
+        raise DomainError("Nêu lý do trả lại.", "reason")
+    assessment.status, assessment.returned_reason = "returned", reason
+    session.flush()
+
+
+def extend(session: Session, assessment: Assessment, until: datetime, now: datetime | None = None) -> None:
+    """Give one unit more time after the round's deadline."""
+    if until <= (now or utcnow()):
+        raise DomainError("Hạn gia hạn phải sau thời điểm hiện tại.", "until")
+    assessment.extended_until = until
+    session.flush()
