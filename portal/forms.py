@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from portal.extensions import db
+from portal.services import DomainError
 
 REQUIRED = _l("Vui lòng nhập trường này.")
 
@@ -58,3 +63,25 @@ def apply_domain_error(form, error) -> None:
 
 
 __all__ = ["VNDateField", "apply_domain_error", "max_length", "required", "Optional", "ValidationError"]
+
+
+class Outcome(NamedTuple):
+    ok: bool
+    result: Any = None
+
+
+def saved(form, call: Callable[[], Any]) -> Outcome:
+    """Run a service call for a submitted form as the request's one transaction.
+
+    Success commits and returns (True, result). A DomainError rolls everything back and
+    puts its Vietnamese message next to the field it names, so the view re-renders the
+    form with 422 and nothing is half-saved.
+    """
+    try:
+        result = call()
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(form, error)
+        return Outcome(False)
+    db.session.commit()
+    return Outcome(True, result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,7 +15,7 @@ from portal.auth.forms import EmptyForm
 from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
-from portal.forms import apply_domain_error
+from portal.forms import saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission
@@ -121,22 +123,19 @@ def start(cluster_id: int, year: int):
     form = StartForm()
     sources.fill_choices(form, cluster, record)
     if form.validate_on_submit():
-        try:
-            source = sources.chosen(form, cluster, record)
-            cset = svc.create_set(
+        ok, cset = saved(
+            form,
+            lambda: svc.create_set(
                 db.session,
                 cluster,
                 record,
                 title=form.title.data,
                 target_total=form.target_total.data,
                 score_step=form.score_step.data,
-                source=source,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+                source=sources.chosen(form, cluster, record),
+            ),
+        )
+        if ok:
             flash(_("Đã tạo bảng tiêu chí (bản nháp)."), "success")
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     return render("criteria/start.html", status=422, cluster=cluster, year=record, form=form, may_start=True)
@@ -157,19 +156,15 @@ def settings(set_id: int):
     cset = load_set(set_id, "edit")
     form = SetForm()
     if form.validate_on_submit():
-        try:
-            svc.update_set(
-                db.session,
-                cset,
-                title=form.title.data,
-                target_total=form.target_total.data,
-                score_step=form.score_step.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        update = partial(
+            svc.update_set,
+            db.session,
+            cset,
+            title=form.title.data,
+            target_total=form.target_total.data,
+            score_step=form.score_step.data,
+        )
+        if saved(form, update).ok:
             flash(_("Đã lưu thông tin bảng tiêu chí."), "success")
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     return render("criteria/show.html", status=422, **_context(cset, settings_form=form, open_settings=True))
@@ -191,15 +186,12 @@ def add_item(set_id: int):
         if parent is None or parent.set_id != cset.id:
             abort(404)
     form = ItemForm(formdata=None, kind=parent.kind if parent else "scored") if request.method == "GET" else ItemForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            svc.add_criterion(db.session, cset, parent, **_item_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _tree_response(cset)
+    if (
+        request.method == "POST"
+        and form.validate_on_submit()
+        and saved(form, lambda: svc.add_criterion(db.session, cset, parent, **_item_values(form))).ok
+    ):
+        return _tree_response(cset)
     return _item_form(cset, form, parent=parent, status=422 if form.errors or form.form_errors else 200)
 
 
@@ -219,15 +211,12 @@ def edit_item(item_id: int):
     criterion = get_or_404(Criterion, item_id)
     cset = load_set(criterion.set_id, "edit")
     form = ItemForm(obj=criterion) if request.method == "GET" else ItemForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            svc.update_criterion(db.session, criterion, **_item_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _tree_response(cset)
+    if (
+        request.method == "POST"
+        and form.validate_on_submit()
+        and saved(form, lambda: svc.update_criterion(db.session, criterion, **_item_values(form))).ok
+    ):
+        return _tree_response(cset)
     return _item_form(cset, form, criterion=criterion, status=422 if form.errors or form.form_errors else 200)
 
 
@@ -295,13 +284,8 @@ def new_version(set_id: int):
     cset = load_set(set_id, "edit")
     form = VersionForm()
     if form.validate_on_submit():
-        try:
-            successor = svc.new_version(db.session, cset, form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, successor = saved(form, lambda: svc.new_version(db.session, cset, form.reason.data))
+        if ok:
             flash(_("Đã tạo phiên bản %(version)s (bản nháp) để điều chỉnh.", version=successor.version), "success")
             return hx_redirect(url_for("criteria.show", set_id=successor.id))
     return render("criteria/show.html", status=422, **_context(cset, version_form=form))
@@ -368,22 +352,19 @@ def create_template():
     """Create a province template (a criteria set of no cluster)."""
     form = SetForm()
     if form.validate_on_submit():
-        try:
-            kind = request.form.get("template_kind")
-            cset = svc.create_set(
-                db.session,
-                None,
-                None,
-                title=form.title.data,
-                target_total=form.target_total.data,
-                score_step=form.score_step.data,
-                template_kind=kind if kind in ("cluster", "block") else None,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        kind = request.form.get("template_kind")
+        create = partial(
+            svc.create_set,
+            db.session,
+            None,
+            None,
+            title=form.title.data,
+            target_total=form.target_total.data,
+            score_step=form.score_step.data,
+            template_kind=kind if kind in ("cluster", "block") else None,
+        )
+        ok, cset = saved(form, create)
+        if ok:
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     sets = db.session.scalars(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))).all()
     return render("criteria/templates.html", status=422, sets=sets, form=form)
