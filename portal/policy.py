@@ -32,9 +32,11 @@ SECRETARIAT_ACTIONS = frozenset(
     }
 )
 # What the head of a cluster does for its year, and what its deputy may do in its stead.
-HEAD_ACTIONS = frozenset({"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature"})
+HEAD_ACTIONS = frozenset({"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature", "run_rounds"})
 # What every member unit (head and deputies included) does for itself in its cluster's year.
-MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets"})
+MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets", "self_assess"})
+# Who follows a cluster's progress (who has submitted what): its leaders, its overseer, the secretariat.
+FOLLOWERS = frozenset({"secretariat", "overseer", "head", "deputy"})
 
 
 class ClusterYear(NamedTuple):
@@ -99,8 +101,8 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
         return office == "head" or (office == "deputy" and deputy_may_lead)
     if action in MEMBER_ACTIONS:
         return scope is not None and principal.kind == "unit" and scope in principal.memberships
-    if action == "view_drafts":  # criteria and pledge drafts: those who build or oversee them
-        return scope is not None and principal.role_in(scope) in ("secretariat", "overseer", "head", "deputy")
+    if action in ("view_drafts", "view_progress"):  # drafts of criteria and pledge; who submitted what
+        return scope is not None and principal.role_in(scope) in FOLLOWERS
     if action == "view_clusters":  # the list of every cluster
         return principal.is_secretariat or principal.is_council
     if action == "view_templates":  # the province's published criteria templates
@@ -123,3 +125,49 @@ def criteria_permission(
     if action == "view":
         return can(principal, "view_drafts", scope) if status == "draft" else sees(principal, scope)
     return can(principal, "edit_criteria", scope, deputy_may_lead=deputy_may_lead)
+
+
+# Stages whose rows are written by the cluster's leadership rather than by their author unit.
+LEAD_STAGES = frozenset({"verified", "final"})
+
+
+@dataclass(frozen=True)
+class AssessmentFacts:
+    """What a permission decision needs to know of one assessment (see models.scoring.Assessment)."""
+
+    scope: ClusterYear
+    stage: str  # self | peer | verified | explanation | final
+    author_unit_id: int
+    subject_unit_id: int
+    submitted: bool
+    round_closed: bool = False
+
+
+def assessment_permission(
+    principal: Principal, action: str, facts: AssessmentFacts, *, deputy_may_lead: bool = False
+) -> bool:
+    """May the user 'view' or 'edit' one assessment (its scores, explanations and evidence)?
+
+    The author writes it: its own unit for self-scores, reviews and explanations; the
+    cluster's leadership for verification and the final (agreed) score. Until it is
+    submitted nobody else reads it: a unit never sees another unit's draft. Once
+    submitted, everyone in the cluster-year reads it, except peer reviews, which only
+    the leadership, the overseer and the secretariat read until the round closes (so
+    reviewers never see each other's scores while reviewing).
+    """
+    if action not in ("view", "edit"):
+        raise ValueError(f"unknown assessment action: {action}")
+    scope = facts.scope
+    if facts.stage in LEAD_STAGES:
+        writes = can(principal, "run_rounds", scope, deputy_may_lead=deputy_may_lead)
+    else:
+        writes = (
+            principal.kind == "unit" and principal.unit_id == facts.author_unit_id and scope in principal.memberships
+        )
+    if action == "edit" or writes:
+        return writes
+    if not facts.submitted or not sees(principal, scope):
+        return False
+    if facts.stage == "peer" and not facts.round_closed:
+        return principal.role_in(scope) in FOLLOWERS
+    return True

@@ -2,7 +2,16 @@
 
 import pytest
 
-from portal.policy import ANONYMOUS, SECRETARIAT_ACTIONS, ClusterYear, Principal, can, sees
+from portal.policy import (
+    ANONYMOUS,
+    SECRETARIAT_ACTIONS,
+    AssessmentFacts,
+    ClusterYear,
+    Principal,
+    assessment_permission,
+    can,
+    sees,
+)
 
 HERE = ClusterYear(year_id=1, cluster_id=10)
 OTHER_CLUSTER = ClusterYear(year_id=1, cluster_id=20)
@@ -30,6 +39,9 @@ EXPECTED = {
     "edit_criteria": {"head"},  # deputies only when the head allows it (below)
     "edit_pledge": {"head"},  # deputies only when the head allows it (below)
     "confirm_signature": {"head"},  # deputies only when the head allows it (below)
+    "run_rounds": {"head"},  # deputies only when the head allows it (below)
+    "self_assess": {"head", "deputy", "member"},
+    "view_progress": {"secretariat", "overseer", "head", "deputy"},
     "sign_pledge": {"head", "deputy", "member"},
     "register_targets": {"head", "deputy", "member"},
     "view_drafts": {"secretariat", "overseer", "head", "deputy"},
@@ -82,3 +94,48 @@ def test_lead_cluster_needs_a_scope():
 def test_unknown_action_is_a_programming_error():
     with pytest.raises(ValueError):
         can(PRINCIPALS["secretariat"], "launch_rockets")
+
+
+def _facts(stage="self", author=3, subject=3, submitted=False, closed=False):
+    return AssessmentFacts(
+        HERE, stage, author_unit_id=author, subject_unit_id=subject, submitted=submitted, round_closed=closed
+    )
+
+
+def _readers(facts, action="view", **kw):
+    return {role for role, p in PRINCIPALS.items() if assessment_permission(p, action, facts, **kw)}
+
+
+def test_a_draft_self_assessment_is_its_units_alone():
+    assert _readers(_facts()) == {"member"}
+    assert _readers(_facts(), "edit") == {"member"}
+
+
+def test_a_submitted_self_assessment_is_read_in_scope_and_edited_by_nobody_else():
+    assert _readers(_facts(submitted=True)) == {"secretariat", "overseer", "council", "head", "deputy", "member"}
+    assert _readers(_facts(submitted=True), "edit") == {"member"}  # the service refuses edits once submitted
+
+
+def test_peer_reviews_stay_hidden_from_other_reviewers_until_the_round_closes():
+    review = _facts(stage="peer", author=2, subject=3, submitted=True)
+    assert _readers(review) == {"secretariat", "overseer", "head", "deputy"}  # the deputy authored it
+    closed = _facts(stage="peer", author=2, subject=3, submitted=True, closed=True)
+    assert "member" in _readers(closed) and "outsider" not in _readers(closed)
+    assert _readers(_facts(stage="peer", author=2, subject=3)) == {"deputy"}  # a draft review: its author only
+
+
+def test_verification_is_written_by_the_leadership():
+    draft = _facts(stage="verified", author=1, subject=3)
+    assert _readers(draft, "edit") == {"head"}
+    assert _readers(draft, "edit", deputy_may_lead=True) == {"head", "deputy"}
+    assert "member" not in _readers(draft)  # the unit sees the verification once it is sent
+    assert "member" in _readers(_facts(stage="verified", author=1, subject=3, submitted=True))
+
+
+def test_an_explanation_is_written_by_the_assessed_unit():
+    assert _readers(_facts(stage="explanation", author=3, subject=3), "edit") == {"member"}
+
+
+def test_unknown_assessment_action_is_a_programming_error():
+    with pytest.raises(ValueError):
+        assessment_permission(PRINCIPALS["member"], "delete", _facts())

@@ -4,7 +4,7 @@ from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
-from portal.models.scoring import Assessment, Score, ScoringRound
+from portal.models.scoring import Assessment, Evidence, ReviewAssignment, Score, ScoringRound
 from portal.models.users import LoginFailure, User
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
@@ -17,12 +17,14 @@ __all__ = [
     "Criterion",
     "CouncilMember",
     "EmulationYear",
+    "Evidence",
     "LoginFailure",
     "Membership",
     "Pledge",
     "Score",
     "ScoringRound",
     "PledgeSignature",
+    "ReviewAssignment",
     "TargetRegistration",
     "Term",
     "TermPosition",

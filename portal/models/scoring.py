@@ -39,6 +39,12 @@ STAGES = {
     "explanation": N_("Giải trình"),
     "final": N_("Điểm thống nhất"),
 }
+ROUND_STATUSES = {"draft": N_("Đang chuẩn bị"), "open": N_("Đang mở"), "closed": N_("Đã đóng")}
+ASSIGNMENT_MODES = {
+    "all_pairs": N_("Mỗi đơn vị chấm tất cả các đơn vị khác"),
+    "k_each": N_("Mỗi đơn vị được k đơn vị khác chấm (phân công cân đối)"),
+    "team": N_("Tổ kiểm tra chéo chấm tất cả các đơn vị"),
+}
 ASSESSMENT_STATUSES = {"draft": N_("Đang chấm"), "submitted": N_("Đã nộp"), "returned": N_("Trả lại để sửa")}
 
 
@@ -46,7 +52,8 @@ class ScoringRound(Audited, Timestamped, db.Model):
     __tablename__ = "scoring_rounds"
     __table_args__ = (
         CheckConstraint("kind IN ('self', 'peer', 'verification')", name="kind"),
-        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint("assignment_mode IS NULL OR assignment_mode IN ('all_pairs', 'k_each', 'team')", name="mode"),
         UniqueConstraint("cluster_id", "year_id", "kind"),
     )
 
@@ -58,6 +65,9 @@ class ScoringRound(Audited, Timestamped, db.Model):
     status: Mapped[str] = mapped_column(String(8), default="open")
     deadline: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC, like every timestamp
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # peer rounds: how reviewers are assigned (k = reviews per unit for "k_each")
+    assignment_mode: Mapped[str | None] = mapped_column(String(12))
+    reviews_per_unit: Mapped[int | None] = mapped_column(Integer)
 
     criteria_set: Mapped[CriteriaSet] = relationship()
 
@@ -124,3 +134,49 @@ class Score(Audited, db.Model):
 
     def audit_label(self) -> str:
         return f"Điểm tiêu chí #{self.criterion_id} (bản chấm #{self.assessment_id})"
+
+
+class ReviewAssignment(Audited, db.Model):
+    """In a peer round, `reviewer` scores `subject` (never itself). Adjustable while the round is a draft."""
+
+    __tablename__ = "review_assignments"
+    __table_args__ = (
+        UniqueConstraint("round_id", "reviewer_unit_id", "subject_unit_id"),
+        CheckConstraint("reviewer_unit_id <> subject_unit_id", name="not_self"),
+        Index("ix_review_assignments_subject", "round_id", "subject_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("scoring_rounds.id", ondelete="CASCADE"))
+    reviewer_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    subject_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+
+    reviewer: Mapped[Unit] = relationship(foreign_keys=[reviewer_unit_id])
+    subject: Mapped[Unit] = relationship(foreign_keys=[subject_unit_id])
+
+    def audit_label(self) -> str:
+        return f"Phân công chấm chéo: {self.reviewer.name} → {self.subject.name}"
+
+
+class Evidence(Audited, db.Model):
+    """A file (minh chứng) attached to one criterion of one assessment; the bytes live outside static/."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        Index("ix_evidence_assessment_criterion", "assessment_id", "criterion_id"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    filename: Mapped[str] = mapped_column(String(255))  # as uploaded, cleaned; shown and offered on download
+    content_type: Mapped[str] = mapped_column(String(128))  # from the content, not from the name
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)  # path under EVIDENCE_FOLDER
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def audit_label(self) -> str:
+        return f"Minh chứng: {self.filename}"
