@@ -110,9 +110,26 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import accounts, audit_log, auth, clusters, council, criteria, home, pledges, transfer, units, years
+    from portal import (
+        accounts,
+        api,
+        audit_log,
+        auth,
+        clusters,
+        council,
+        criteria,
+        evidence,
+        home,
+        pledges,
+        reviews,
+        scoring,
+        transfer,
+        units,
+        years,
+    )
 
-    for module in (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges):
+    modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
+    for module in (*modules, scoring, evidence, reviews, api):
         app.register_blueprint(module.bp)
 
 

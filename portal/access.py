@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Cluster, EmulationYear
+from portal.models import Cluster, EmulationYear, Term
 from portal.policy import ClusterYear, Principal, can, sees
 from portal.services.principals import principal_for
 
@@ -85,3 +85,20 @@ def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear
     if not sees(current_principal(), scope):
         abort(404)
     return cluster, record, scope
+
+
+def deputy_may_lead(scope: ClusterYear) -> bool:
+    """Has the head let its deputies lead with it this year (criteria, pledge, rounds)? Once per request."""
+    cache = g.setdefault("deputy_may_lead", {})
+    if scope not in cache:
+        cache[scope] = bool(
+            db.session.scalar(
+                select(Term.deputy_may_lead).where(Term.year_id == scope.year_id, Term.cluster_id == scope.cluster_id)
+            )
+        )
+    return cache[scope]
+
+
+def may(scope: ClusterYear, action: str) -> bool:
+    """`can()` for the signed-in user on a cluster-year, with the head's delegation to deputies."""
+    return can(current_principal(), action, scope, deputy_may_lead=deputy_may_lead(scope))

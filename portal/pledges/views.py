@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.access import cluster_year_in_scope, current_principal, get_or_404
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
 from portal.auth.forms import EmptyForm
 from portal.extensions import db
 from portal.formatting import vn_number
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
-from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Term, Unit
+from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
-from portal.policy import ClusterYear, can, sees
+from portal.policy import ClusterYear, sees
 from portal.services import DomainError, documents
 from portal.services import criteria as criteria_svc
 from portal.services import pledges as svc
@@ -25,14 +25,7 @@ from portal.services import pledges as svc
 bp = Blueprint("pledges", __name__, url_prefix="/pledges")
 
 
-def _deputy_may_lead(year_id: int, cluster_id: int) -> bool:
-    return bool(
-        db.session.scalar(select(Term.deputy_may_lead).where(Term.year_id == year_id, Term.cluster_id == cluster_id))
-    )
-
-
-def _may(scope: ClusterYear, action: str) -> bool:
-    return can(current_principal(), action, scope, deputy_may_lead=_deputy_may_lead(*scope))
+_may = may
 
 
 def _visible(pledge: Pledge, scope: ClusterYear) -> bool:

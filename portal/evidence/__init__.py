@@ -1,0 +1,3 @@
+from portal.evidence.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from portal.reviews.views import bp
+
+__all__ = ["bp"]

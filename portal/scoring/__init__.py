@@ -1,0 +1,3 @@
+from portal.scoring.views import bp
+
+__all__ = ["bp"]
