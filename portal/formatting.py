@@ -36,3 +36,16 @@ def vn_number(value: int | float | Decimal | None, places: int | None = None) ->
 def long_vn_date(value: date) -> str:
     """'ngày 10 tháng 10 năm 2023', as on the place-and-date line of a document."""
     return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
+
+
+def vn_end_of_day(day: date) -> datetime:
+    """The last second of `day` in Vietnam, as the naive UTC timestamp the database keeps (deadlines)."""
+    local = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=VN_TZ)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def vn_day_of(value: datetime | None) -> date | None:
+    """The Vietnam calendar day of a stored naive UTC timestamp (to prefill a deadline field)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC).astimezone(VN_TZ).date()

@@ -125,3 +125,56 @@ def criteria_set(
         svc.publish(db.session, cset)
     db.session.commit()
     return cset
+
+
+def scoring_table(w: World, *, targets: bool = True, lock: bool = True):
+    """A locked table: I. 1 quantitative 40, 2 direct 30 (step 0,25), 3 pass/fail 30; II. bonus 2 per occurrence
+    (cap 5); III. deduction 0,5 each (cap 3). Targets 100/200/50 for head/deputy/member. Returns (set, items)."""
+    from decimal import Decimal as D
+
+    from portal.services import criteria as svc
+    from portal.services import pledges
+
+    cset = svc.create_set(db.session, w.cluster, w.year, title="Bảng 2026", target_total=D(100))
+    section = svc.add_criterion(db.session, cset, None, code="I", title="Nhiệm vụ")
+    items = {
+        "quant": svc.add_criterion(
+            db.session, cset, section, code="1", title="Thu ngân sách", method="quantitative", max_points=D(40)
+        ),
+        "direct": svc.add_criterion(db.session, cset, section, code="2", title="Cải cách", max_points=D(30)),
+        "pass": svc.add_criterion(
+            db.session, cset, section, code="3", title="Chuyển đổi số", method="pass_fail", max_points=D(30)
+        ),
+    }
+    bonus = svc.add_criterion(db.session, cset, None, code="II", title="Điểm thưởng", kind="bonus")
+    items["bonus"] = svc.add_criterion(
+        db.session,
+        cset,
+        bonus,
+        code="1",
+        title="Sáng kiến",
+        kind="bonus",
+        method="per_occurrence",
+        points_each=D(2),
+        max_points=D(5),
+    )
+    minus = svc.add_criterion(db.session, cset, None, code="III", title="Điểm trừ", kind="deduction")
+    items["minus"] = svc.add_criterion(
+        db.session,
+        cset,
+        minus,
+        code="1",
+        title="Báo cáo trễ",
+        kind="deduction",
+        method="per_occurrence",
+        points_each=D("0.5"),
+        max_points=D(3),
+    )
+    svc.publish(db.session, cset)
+    if targets:
+        for unit_, target in ((w.head, D(100)), (w.deputy, D(200)), (w.member, D(50))):
+            pledges.register_target(db.session, cset, unit_, items["quant"], target)
+    if lock:
+        svc.lock(db.session, cset)
+    db.session.flush()
+    return cset, items

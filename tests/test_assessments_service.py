@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import Assessment, Criterion, Score
-from portal.services import DomainError, pledges
+from portal.services import DomainError
 from portal.services import assessments as svc
-from portal.services import criteria as criteria_svc
+from tests import factories
 
 NOW = datetime(2026, 11, 5, 8, 0)
 
@@ -19,45 +19,7 @@ NOW = datetime(2026, 11, 5, 8, 0)
 @pytest.fixture
 def table(world):
     """Quantitative 40, direct 30 (step 0,25), pass/fail 30; bonus 2 per occurrence (cap 5); deduction 0,5 each."""
-    cset = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
-    section = criteria_svc.add_criterion(db.session, cset, None, code="I", title="Nhiệm vụ")
-    items = {
-        "quant": criteria_svc.add_criterion(
-            db.session, cset, section, code="1", title="Thu ngân sách", method="quantitative", max_points=D(40)
-        ),
-        "direct": criteria_svc.add_criterion(db.session, cset, section, code="2", title="Cải cách", max_points=D(30)),
-        "pass": criteria_svc.add_criterion(
-            db.session, cset, section, code="3", title="Chuyển đổi số", method="pass_fail", max_points=D(30)
-        ),
-    }
-    bonus = criteria_svc.add_criterion(db.session, cset, None, code="II", title="Điểm thưởng", kind="bonus")
-    items["bonus"] = criteria_svc.add_criterion(
-        db.session,
-        cset,
-        bonus,
-        code="1",
-        title="Sáng kiến",
-        kind="bonus",
-        method="per_occurrence",
-        points_each=D(2),
-        max_points=D(5),
-    )
-    minus = criteria_svc.add_criterion(db.session, cset, None, code="III", title="Điểm trừ", kind="deduction")
-    items["minus"] = criteria_svc.add_criterion(
-        db.session,
-        cset,
-        minus,
-        code="1",
-        title="Báo cáo trễ",
-        kind="deduction",
-        method="per_occurrence",
-        points_each=D("0.5"),
-        max_points=D(3),
-    )
-    criteria_svc.publish(db.session, cset)
-    for unit, target in ((world.head, D(100)), (world.deputy, D(200)), (world.member, D(50))):
-        pledges.register_target(db.session, cset, unit, items["quant"], target)
-    criteria_svc.lock(db.session, cset)
+    cset, items = factories.scoring_table(world)
     scoring_round = svc.open_self_round(db.session, cset, deadline=NOW + timedelta(days=3))
     db.session.commit()
     return {"set": cset, "round": scoring_round, **items}
@@ -190,3 +152,44 @@ def test_only_leaves_of_the_assessed_table(world, table):
     section = db.session.scalar(select(Criterion).where(Criterion.code == "I"))
     with pytest.raises(DomainError, match="không có tiêu chí con"):
         _save(world.member, section, "1")
+
+
+def test_verified_quantitative_points_compare_with_the_others_standing_results(world, table):
+    """Verification changes one unit's result: its verified points compare with the others' self results."""
+    from portal.services import verification
+
+    for unit, result in ((world.head, "150"), (world.deputy, "200"), (world.member, "50")):
+        _save(unit, table["quant"], result)
+    # ratios: head 1.5 (best), deputy 1.0, member 1.0
+    member_self = _own(world.member)
+    head_self = _own(world.head)
+    for key, raw in (("direct", "10"), ("pass", "dat"), ("bonus", "0"), ("minus", "0")):
+        for unit in (world.head, world.member):
+            _save(unit, table[key], raw)
+    svc.submit(db.session, head_self, None, now=NOW)
+    svc.submit(db.session, member_self, None, now=NOW)
+    verified = verification.start_verification(db.session, head_self, world.head.id)
+    score = db.session.scalar(
+        select(Score).where(Score.assessment_id == verified.id, Score.criterion_id == table["quant"].id)
+    )
+    assert score.points == D(40)  # copied from the self stage: the best ratio leads
+    svc.save_score(
+        db.session, verified, table["quant"], "90", "Số liệu kho bạc", expected_revision=None, user_id=None, now=NOW
+    )
+    assert score.points == D(18)  # 0.9 of the target: ½·40·0,9; the self rows are untouched
+    head_self_points = db.session.scalar(
+        select(Score.points).where(Score.assessment_id == head_self.id, Score.criterion_id == table["quant"].id)
+    )
+    assert head_self_points == D(40)
+
+
+def test_another_units_result_moves_points_without_touching_my_revision(world, table):
+    mine = _save(world.member, table["quant"], "50")  # ratio 1 → half of 40
+    revision = mine.revision
+    _save(world.head, table["quant"], "150")
+    _save(world.deputy, table["quant"], "300")  # ratio 1.5 each: a tie leads
+    db.session.commit()
+    db.session.refresh(mine)
+    assert mine.points == D(20) and mine.revision == revision
+    # my next save on the revision I hold is not a conflict
+    assert _save(world.member, table["quant"], "60", revision=revision).points > D(20)

@@ -98,6 +98,7 @@ class Assessment(Audited, Timestamped, db.Model):
 
     round: Mapped[ScoringRound] = relationship()
     subject: Mapped[Unit] = relationship(foreign_keys=[subject_unit_id])
+    author: Mapped[Unit] = relationship(foreign_keys=[author_unit_id])
 
     @property
     def editable(self) -> bool:

@@ -1,7 +1,371 @@
-"""Self-assessment (tự chấm điểm), verification (thẩm định) and explanation (giải trình) pages."""
+"""Self-assessment (tự chấm điểm), verification (thẩm định) and explanation (giải trình) pages.
+
+One generic page serves every stage of an assessment: its author's inputs per
+criterion (saved one field at a time), with the earlier stages of the same unit
+beside them for reference. The cluster-year page is the round's control room for
+the head and the progress view for the deputy, the overseer and the secretariat.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from io import BytesIO
+
+from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
+from portal.auth.forms import EmptyForm
+from portal.extensions import db
+from portal.formatting import vn_datetime, vn_end_of_day
+from portal.forms import saved
+from portal.htmx import hx_redirect, render
+from portal.models import Assessment, Criterion, EmulationYear, ScoringRound
+from portal.policy import ClusterYear, sees
+from portal.scoring import pages
+from portal.scoring.access import facts_of, load_assessment
+from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnForm
+from portal.services import DomainError, assessment_excel, audit, mail
+from portal.services import assessments as svc
+from portal.services import criteria as criteria_svc
+from portal.services import rounds as rounds_svc
+from portal.services import verification as verification_svc
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
+
+
+# ---------------------------------------------------------------- the cluster-year page
+
+
+@bp.get("/<int:cluster_id>/<int:year>")
+@login_required
+def for_cluster(cluster_id: int, year: int):
+    """Open the self round, set deadlines, follow who has submitted; a member finds its own form here."""
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    return render("scoring/cluster.html", **pages.cluster_context(cluster, record, scope))
+
+
+@bp.post("/<int:cluster_id>/<int:year>/open")
+@login_required
+def open_round(cluster_id: int, year: int):
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    if not may(scope, "run_rounds"):
+        abort(403)
+    form = DeadlineForm()
+    cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+    if form.validate_on_submit():
+        deadline = vn_end_of_day(form.deadline.data) if form.deadline.data else None
+
+        def call():
+            if cset is None:
+                raise DomainError("Chưa có bảng tiêu chí đã công bố.")
+            return svc.open_self_round(db.session, cset, deadline=deadline)
+
+        if saved(form, call).ok:
+            flash(_("Đã mở vòng tự chấm điểm; các đơn vị thành viên đã có thể chấm."), "success")
+            return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year))
+    context = pages.cluster_context(cluster, record, scope, open_form=form)
+    return render("scoring/cluster.html", status=422, **context)
+
+
+@bp.post("/rounds/<int:round_id>/deadline")
+@login_required
+def round_deadline(round_id: int):
+    scoring_round = get_or_404(ScoringRound, round_id)
+    scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
+    _lead_or_deny(scope)
+    form = DeadlineForm()
+    if form.validate_on_submit():
+        deadline = vn_end_of_day(form.deadline.data) if form.deadline.data else None
+        if saved(form, lambda: rounds_svc.set_deadline(db.session, scoring_round, deadline)).ok:
+            flash(_("Đã lưu hạn chót."), "success")
+            return hx_redirect(_cluster_url(scoring_round.cluster_id, scope))
+    cluster, record, scope = cluster_year_in_scope(scoring_round.cluster_id, _year_of(scope))
+    forms = {f"{scoring_round.kind}_deadline_form": form}
+    return render("scoring/cluster.html", status=422, **pages.cluster_context(cluster, record, scope, **forms))
+
+
+@bp.post("/<int:cluster_id>/<int:year>/remind")
+@login_required
+def remind(cluster_id: int, year: int):
+    """E-mail the reminder to units that have not submitted (only when the portal has mail configured)."""
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    if not may(scope, "run_rounds"):
+        abort(403)
+    if not EmptyForm().validate_on_submit() or not mail.configured(current_app.config):
+        abort(400)
+    context = pages.cluster_context(cluster, record, scope)
+    late = context["late"]
+    recipients = sorted({email for row in late for email in row.emails})
+    if not recipients:
+        flash(_("Các đơn vị chưa nộp chưa khai báo địa chỉ e-mail."), "warning")
+    else:
+        try:
+            mail.send(
+                current_app.config,
+                recipients,
+                f"Nhắc nộp bản tự chấm điểm thi đua năm {record.year}",
+                context["reminder"],
+            )
+        except mail.MailError:
+            flash(_("Không gửi được e-mail; hãy sao chép danh sách để nhắc bằng cách khác."), "danger")
+        else:
+            summary = f"Nhắc nộp bản tự chấm: {cluster.name} {record.year}"
+            changes = {"recipients": len(recipients), "units": [row.unit.id for row in late]}
+            audit.record_event(db.session, "reminder_sent", summary, cluster, changes)
+            db.session.commit()
+            flash(_("Đã gửi e-mail nhắc tới %(num)s địa chỉ.", num=len(recipients)), "success")
+    return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year))
+
+
+# ---------------------------------------------------------------- one assessment
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@login_required
+def assessment(assessment_id: int):
+    current, scope = load_assessment(assessment_id)
+    return render("scoring/assessment.html", **pages.assessment_context(current, scope))
+
+
+@bp.get("/assessments/<int:assessment_id>/scores/<int:criterion_id>")
+@login_required
+def score_row(assessment_id: int, criterion_id: int):
+    """One criterion's row as stored now (after a conflict, to take the other user's value)."""
+    current, scope = load_assessment(assessment_id)
+    criterion = _criterion_of(current, criterion_id)
+    return render("scoring/_row.html", **pages.row_context(current, scope, criterion))
+
+
+@bp.post("/assessments/<int:assessment_id>/scores/<int:criterion_id>")
+@login_required
+def save_score(assessment_id: int, criterion_id: int):
+    """Autosave of one criterion: value and explanation, guarded by the revision the form was made on."""
+    current, scope = load_assessment(assessment_id, "edit")
+    criterion = _criterion_of(current, criterion_id)
+    raw, note = request.form.get("value", ""), request.form.get("note", "")
+    try:
+        revision = int(request.form["revision"]) if request.form.get("revision") else None
+    except ValueError:
+        abort(400)
+    try:
+        score = svc.save_score(
+            db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id
+        )
+        db.session.flush()
+    except svc.ConflictError as conflict:
+        db.session.rollback()
+        theirs = db.session.get(type(conflict.score), conflict.score.id)
+        context = pages.row_context(current, scope, criterion, mine={"value": raw, "note": note}, theirs=theirs)
+        return render("scoring/_saved.html", status=409, **context)
+    except DomainError as error:
+        db.session.rollback()
+        context = pages.row_context(current, scope, criterion, error=error.message, mine={"value": raw, "note": note})
+        return render("scoring/_saved.html", status=422, **context)
+    db.session.commit()
+    return render("scoring/_saved.html", **pages.row_context(current, scope, criterion, score=score, fresh=True))
+
+
+@bp.post("/assessments/<int:assessment_id>/submit")
+@login_required
+def submit(assessment_id: int):
+    current, scope = load_assessment(assessment_id, "edit")
+    try:
+        svc.submit(db.session, current, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        context = pages.assessment_context(current, scope, submit_error=error.message)
+        return render("scoring/assessment.html", block="actions", status=422, **context)
+    db.session.commit()
+    flash(pages.submitted_message(current), "success")
+    return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+
+
+def _lead_or_deny(scope: ClusterYear) -> None:
+    if not sees(current_principal(), scope):
+        abort(404)
+    if not may(scope, "run_rounds"):
+        abort(403)
+
+
+def _led_assessment(assessment_id: int) -> tuple[Assessment, ClusterYear]:
+    """An assessment the head acts on (return, extend, verify, finalise): in its cluster-year, else 404/403."""
+    current = get_or_404(Assessment, assessment_id)
+    scope = facts_of(current).scope
+    _lead_or_deny(scope)
+    return current, scope
+
+
+@bp.post("/assessments/<int:assessment_id>/return")
+@login_required
+def return_assessment(assessment_id: int):
+    current, scope = _led_assessment(assessment_id)
+    form = ReturnForm()
+    if (
+        form.validate_on_submit()
+        and saved(form, lambda: svc.return_for_revision(db.session, current, form.reason.data)).ok
+    ):
+        flash(_("Đã trả lại bản chấm của %(unit)s để sửa.", unit=current.subject.name), "success")
+        return hx_redirect(_cluster_url(current.round.cluster_id, scope))
+    return _cluster_with_error(current, scope, return_form=form)
+
+
+@bp.post("/assessments/<int:assessment_id>/extend")
+@login_required
+def extend(assessment_id: int):
+    current, scope = _led_assessment(assessment_id)
+    form = ExtendForm()
+    if (
+        form.validate_on_submit()
+        and saved(form, lambda: svc.extend(db.session, current, vn_end_of_day(form.until.data))).ok
+    ):
+        flash(
+            _(
+                "Đã gia hạn cho %(unit)s đến %(until)s.",
+                unit=current.subject.name,
+                until=vn_datetime(current.extended_until),
+            ),
+            "success",
+        )
+        return hx_redirect(_cluster_url(current.round.cluster_id, scope))
+    return _cluster_with_error(current, scope, extend_form=form)
+
+
+@bp.post("/assessments/<int:assessment_id>/verify")
+@login_required
+def verify(assessment_id: int):
+    """Start (or continue) verifying a submitted self-assessment."""
+    current, scope = _led_assessment(assessment_id)
+    if current.stage != "self":
+        abort(404)
+    return _start_stage(
+        current,
+        scope,
+        lambda: verification_svc.start_verification(db.session, current, _acting_unit_id(), current_user.id),
+    )
+
+
+@bp.post("/assessments/<int:assessment_id>/finalize")
+@login_required
+def finalize(assessment_id: int):
+    """Fix the final score of a unit, from its verification (and explanation)."""
+    current, scope = _led_assessment(assessment_id)
+    if current.stage != "verified":
+        abort(404)
+    return _start_stage(
+        current, scope, lambda: verification_svc.start_final(db.session, current, _acting_unit_id(), current_user.id)
+    )
+
+
+@bp.post("/assessments/<int:assessment_id>/explain")
+@login_required
+def explain(assessment_id: int):
+    """The assessed unit answers the verification it received."""
+    current, scope = load_assessment(assessment_id)
+    principal = current_principal()
+    if current.stage != "verified":
+        abort(404)
+    if principal.unit_id != current.subject_unit_id or not may(scope, "self_assess"):
+        abort(403)
+    return _start_stage(current, scope, lambda: verification_svc.start_explanation(db.session, current))
+
+
+def _start_stage(current: Assessment, scope: ClusterYear, call):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        created = call()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+    db.session.commit()
+    return hx_redirect(url_for("scoring.assessment", assessment_id=created.id))
+
+
+def _acting_unit_id() -> int:
+    unit_id = current_principal().unit_id
+    if unit_id is None:
+        abort(403)
+    return unit_id
+
+
+def _criterion_of(current: Assessment, criterion_id: int) -> Criterion:
+    criterion = get_or_404(Criterion, criterion_id)
+    if criterion.set_id != current.criteria_set_id:
+        abort(404)
+    return criterion
+
+
+def _year_of(scope: ClusterYear) -> int:
+    return db.session.get(EmulationYear, scope.year_id).year
+
+
+def _cluster_url(cluster_id: int, scope: ClusterYear) -> str:
+    return url_for("scoring.for_cluster", cluster_id=cluster_id, year=_year_of(scope))
+
+
+def _cluster_with_error(current: Assessment, scope: ClusterYear, **forms):
+    cluster, record, scope = cluster_year_in_scope(current.round.cluster_id, _year_of(scope))
+    context = pages.cluster_context(cluster, record, scope, failed_id=current.id, **forms)
+    return render("scoring/cluster.html", status=422, **context)
+
+
+# ---------------------------------------------------------------- the offline route (Excel)
+
+
+@bp.get("/assessments/<int:assessment_id>/export.xlsx")
+@login_required
+def export_xlsx(assessment_id: int):
+    """The unit's form, prefilled, to fill in Excel and upload back."""
+    current, _scope = load_assessment(assessment_id)
+    content = assessment_excel.export_workbook(db.session, current)
+    filename = f"tu-cham-{current.subject_unit_id}-{current.id}.xlsx"
+    return send_file(
+        BytesIO(content),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=filename,
+    )
+
+
+@bp.post("/assessments/<int:assessment_id>/import")
+@login_required
+def import_xlsx(assessment_id: int):
+    """Every value of the uploaded form is checked first; if any is wrong, nothing is saved."""
+    current, scope = load_assessment(assessment_id, "edit")
+    form = ImportForm()
+    upload = request.files.get("file")
+    if not form.validate_on_submit():
+        abort(400)
+    if upload is None or not upload.filename:
+        return _import_failed(current, scope, [_("Chọn tệp Excel (.xlsx) đã điền.")])
+    try:
+        report = assessment_excel.import_workbook(
+            db.session,
+            current,
+            upload.stream,
+            user_id=current_user.id,
+            max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _import_failed(current, scope, [error.message])
+    if report.errors:
+        db.session.rollback()
+        return _import_failed(current, scope, report.errors)
+    db.session.commit()
+    flash(
+        _(
+            "Đã nhập từ Excel: %(saved)s tiêu chí được lưu, %(same)s không đổi.",
+            saved=report.saved,
+            same=report.unchanged,
+        ),
+        "success",
+    )
+    return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+
+
+def _import_failed(current: Assessment, scope: ClusterYear, errors: list[str]):
+    context = pages.assessment_context(current, scope, import_errors=errors)
+    return render("scoring/assessment.html", status=422, **context)

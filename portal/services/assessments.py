@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
 from portal.models.base import utcnow
-from portal.services import DomainError, methods
+from portal.services import DomainError, methods, verification
 from portal.services import criteria as criteria_svc
 from portal.services.methods import ScoreError
 
@@ -111,12 +112,18 @@ def points_of(criterion: Criterion, value: Decimal | None) -> Decimal | None:
     return methods.round_points(value)
 
 
-def _check_open(assessment: Assessment, now: datetime) -> None:
+def check_open(assessment: Assessment, now: datetime) -> None:
+    """Refuse changes to a submitted assessment, in a closed round, or after its deadline (unless extended)."""
+    if assessment.round.status == "closed":
+        raise DomainError("Vòng chấm đã đóng; không sửa, không nộp được nữa.")
     if not assessment.editable:
         raise DomainError("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại.")
     deadline = assessment.extended_until or assessment.round.deadline
     if deadline is not None and now > deadline:
         raise DomainError("Đã quá hạn chấm điểm; đề nghị Trưởng cụm, khối gia hạn.")
+
+
+_check_open = check_open
 
 
 def save_score(
@@ -131,7 +138,9 @@ def save_score(
     now: datetime | None = None,
 ) -> Score:
     """Save one criterion (value and explanation) and recompute the points it moves."""
-    _check_open(assessment, now or utcnow())
+    check_open(assessment, now or utcnow())
+    if criterion.method == "quantitative":
+        lock_group(session, criterion)
     if criterion.set_id != assessment.criteria_set_id:
         raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
     if session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None:
@@ -143,12 +152,15 @@ def save_score(
     score = session.scalar(
         select(Score).where(Score.assessment_id == assessment.id, Score.criterion_id == criterion.id)
     )
+    note = (note or "").strip()[:4000]
     if score is None:
         score = Score(assessment_id=assessment.id, criterion=criterion)
         session.add(score)
+    elif score.value == value and score.note == note:
+        return score  # nothing changed (an autosave of the same text): no write, no audit entry, no conflict
     elif expected_revision is not None and score.revision != expected_revision:
         raise ConflictError(score)
-    score.value, score.note = value, (note or "").strip()[:4000]
+    score.value, score.note = value, note
     score.updated_at, score.updated_by_user_id = now or utcnow(), user_id
     if criterion.method == "quantitative":
         session.flush()
@@ -161,6 +173,8 @@ def save_score(
 
 def recompute_quantitative(session: Session, assessment: Assessment, criterion: Criterion) -> None:
     """Every unit's points on a quantitative criterion, from all results in the same round and stage."""
+    if assessment.stage in LATER_STAGES:
+        return _recompute_later(session, assessment, criterion)
     group = select(Assessment.id).where(
         Assessment.round_id == assessment.round_id, Assessment.stage == assessment.stage
     )
@@ -171,19 +185,88 @@ def recompute_quantitative(session: Session, assessment: Assessment, criterion: 
         .join(Assessment, Assessment.id == Score.assessment_id)
         .where(Score.criterion_id == criterion.id, Score.assessment_id.in_(group))
     ).all()
-    targets = dict(
+    targets = _targets(session, criterion)
+    results = {unit_id: (score.value, targets.get(unit_id)) for score, unit_id in rows}
+    points = methods.quantitative(results, criterion.max_points or ZERO)
+    for score, unit_id in rows:
+        _set_points(session, score, points[unit_id] if score.value is not None else None)
+
+
+LATER_STAGES = ("verified", "explanation", "final")
+
+
+def lock_group(session: Session, criterion: Criterion) -> None:
+    """Serialise saves of one quantitative criterion (any unit): each recompute must see the others' results.
+
+    Taken before the save writes anything, so two units saving at once queue here instead of
+    deadlocking on each other's score rows. SQLite serialises writers anyway (FOR UPDATE is a no-op).
+    """
+    session.execute(select(Criterion.id).where(Criterion.id == criterion.id).with_for_update())
+
+
+def _set_points(session: Session, score: Score, new: Decimal | None) -> None:
+    """Derived points of a score row: written without bumping its revision, so a unit editing its own form
+    gets no conflict because another unit's result moved its points (the values themselves are audited)."""
+    if score.points == new:
+        return
+    if score in session.dirty or score in session.new:
+        score.points = new  # the row being saved: its own update carries the points
+        return
+    session.execute(update(Score.__table__).where(Score.__table__.c.id == score.id).values(points=new))
+    set_committed_value(score, "points", new)
+
+
+def _targets(session: Session, criterion: Criterion) -> dict[int, Decimal]:
+    return dict(
         session.execute(
             select(TargetRegistration.unit_id, TargetRegistration.target).where(
                 TargetRegistration.criterion_id == criterion.id
             )
         ).all()
     )
-    results = {unit_id: (score.value, targets.get(unit_id)) for score, unit_id in rows}
-    points = methods.quantitative(results, criterion.max_points or ZERO)
-    for score, unit_id in rows:
-        new = points[unit_id] if score.value is not None else None
-        if score.points != new:
-            score.points = new
+
+
+def _recompute_later(session: Session, assessment: Assessment, criterion: Criterion) -> None:
+    """Verified, explained and final points compare each unit with the others' latest standing results.
+
+    A unit's standing result is its verified value where it has one, else its self value (and,
+    for final scores, the final value where fixed). An explanation is a proposal: it is compared
+    with the others' standing results, never with their proposals.
+    """
+    stage = assessment.stage
+    rounds = select(ScoringRound.id).where(
+        ScoringRound.cluster_id == assessment.round.cluster_id,
+        ScoringRound.year_id == assessment.round.year_id,
+        ScoringRound.kind.in_(("self", "verification")),
+    )
+    rows = session.execute(
+        select(Score, Assessment.subject_unit_id, Assessment.stage)
+        .join(Assessment, Assessment.id == Score.assessment_id)
+        .where(
+            Score.criterion_id == criterion.id,
+            Assessment.round_id.in_(rounds),
+            Assessment.stage.in_({"self", "verified", stage}),
+        )
+    ).all()
+    precedence = ["self", "verified"] + (["final"] if stage == "final" else [])
+    standing: dict[int, Decimal | None] = {}
+    for wanted in precedence:
+        standing.update({unit_id: score.value for score, unit_id, st in rows if st == wanted})
+    targets = _targets(session, criterion)
+    maximum = criterion.max_points or ZERO
+    own_rows = [(score, unit_id) for score, unit_id, st in rows if st == stage]
+    shared = (
+        None
+        if stage == "explanation"
+        else methods.quantitative({u: (v, targets.get(u)) for u, v in standing.items()}, maximum)
+    )
+    for score, unit_id in own_rows:
+        if shared is not None:
+            points = shared[unit_id]
+        else:
+            proposal = {**standing, unit_id: score.value}
+            points = methods.quantitative({u: (v, targets.get(u)) for u, v in proposal.items()}, maximum)[unit_id]
+        _set_points(session, score, points if score.value is not None else None)
 
 
 @dataclass
@@ -223,14 +306,40 @@ def totals(session: Session, assessment: Assessment) -> Totals:
 def submit(session: Session, assessment: Assessment, user_id: int | None, now: datetime | None = None) -> None:
     """Hand in the assessment: every criterion must have a value; it is then locked."""
     now = now or utcnow()
-    _check_open(assessment, now)
+    check_open(assessment, now)
     missing = totals(session, assessment).missing  # bonus and deduction items too: 0 is an answer
     if missing:
-        raise DomainError(
-            f"Còn {len(missing)} tiêu chí chưa chấm: {', '.join(missing[:15])}{'…' if len(missing) > 15 else ''}."
-        )
+        raise DomainError(f"Còn {len(missing)} tiêu chí chưa chấm: {_codes(missing)}.")
+    if assessment.stage in ("verified", "final"):
+        unexplained = verification.missing_reasons(session, assessment, _leaf_codes(session, assessment))
+        if unexplained:
+            raise DomainError(f"Nêu lý do ở các tiêu chí có điểm khác điểm tự chấm: {_codes(unexplained)}.")
     assessment.status, assessment.submitted_at, assessment.submitted_by_user_id = "submitted", now, user_id
     session.flush()
+
+
+def _codes(codes: list[str]) -> str:
+    return ", ".join(codes[:15]) + ("…" if len(codes) > 15 else "")
+
+
+def _leaf_codes(session: Session, assessment: Assessment) -> dict[int, str]:
+    """Each leaf's full code (I.2.1) by id, as the unit reads it in the table."""
+    tree = criteria_svc.load_tree(session, assessment.round.criteria_set)
+    codes: dict[int, str] = {}
+    path: list[str] = []
+    for node, depth in tree.walk():
+        path[depth - 1 :] = [node.code]
+        codes[node.id] = ".".join(path)
+    return codes
+
+
+def score_maps(session: Session, assessment_ids: list[int]) -> dict[int, dict[int, Score]]:
+    """The scores of many assessments, by assessment then criterion: one query."""
+    maps: dict[int, dict[int, Score]] = {aid: {} for aid in assessment_ids}
+    if assessment_ids:
+        for score in session.scalars(select(Score).where(Score.assessment_id.in_(assessment_ids))):
+            maps[score.assessment_id][score.criterion_id] = score
+    return maps
 
 
 def return_for_revision(session: Session, assessment: Assessment, reason: str) -> None:

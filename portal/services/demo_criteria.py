@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import Cluster, EmulationYear
-from portal.services import criteria, pledges
+from portal.models import Assessment, Cluster, EmulationYear
+from portal.models.base import utcnow
+from portal.services import assessments, criteria, pledges
 
 # (code, title, method, max points, points each, unit, children)
 TABLE = [
@@ -138,3 +140,33 @@ def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members:
             pledges.register_target(
                 session, cset, unit, item, D(95 + i) if item.measure_unit == "%" else D(1200 + 50 * i)
             )
+    seed_scoring(session, cset, members)
+
+
+def seed_scoring(session: Session, cset, members: list) -> None:
+    """Lock the table and open the self round: two units have handed in, a third is halfway, the rest not started."""
+    criteria.lock(session, cset)
+    scoring_round = assessments.open_self_round(session, cset, deadline=utcnow() + timedelta(days=14))
+    own = {
+        a.subject_unit_id: a for a in session.scalars(select(Assessment).where(Assessment.round_id == scoring_round.id))
+    }
+    leaves = criteria.load_tree(session, cset).leaves()
+    for n, unit in enumerate(members[:3]):
+        assessment = own[unit.id]
+        for i, leaf in enumerate(leaves if n < 2 else leaves[: len(leaves) // 2]):
+            raw = _demo_value(leaf, cset.score_step, n + i)
+            assessments.save_score(session, assessment, leaf, raw, "", expected_revision=None, user_id=None)
+        if n < 2:
+            assessments.submit(session, assessment, None)
+
+
+def _demo_value(leaf, step, salt: int) -> str:
+    if leaf.method == "pass_fail":
+        return "dat" if salt % 5 else "khong dat"
+    if leaf.method == "per_occurrence":
+        return str(salt % 2)
+    if leaf.method == "quantitative":
+        return str(1000 + 40 * salt)
+    maximum = leaf.max_points or D(0)
+    points = maximum - step * (salt % 4)
+    return str(max(points, D(0)))

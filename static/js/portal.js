@@ -22,3 +22,56 @@ document.addEventListener("htmx:sendError", function () {
   alert.textContent = "Mất kết nối tới máy chủ. Dữ liệu chưa được lưu; vui lòng thử lại.";
   box.replaceChildren(alert);
 });
+
+// Score autosave (scoring pages): show the state of each field, retry failed saves, warn before leaving unsaved work.
+(function () {
+  var RETRY_MS = [2000, 5000, 10000, 20000, 30000];
+  function statusOf(form) {
+    var row = form.closest(".score-row");
+    return row ? row.querySelector(".save-status") : null;
+  }
+  function show(form, text, kind) {
+    var box = statusOf(form);
+    if (!box) return;
+    box.textContent = text;
+    box.className = "save-status small " + (kind || "text-muted");
+  }
+  function isScoreForm(elt) {
+    return elt && elt.classList && elt.classList.contains("score-form");
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (isScoreForm(form)) {
+      form.dataset.dirty = "1";
+      show(form, "Chưa lưu…");
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (isScoreForm(event.detail.elt)) show(event.detail.elt, "Đang lưu…");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!isScoreForm(form)) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var value = form.querySelector("[name=value]");
+    if (status >= 200 && status < 300) {
+      delete form.dataset.dirty;
+      form.dataset.retries = "0";
+      if (value) value.classList.remove("is-invalid");
+    } else if (status === 422 || status === 409) {
+      if (value && status === 422) value.classList.add("is-invalid");
+    } else {
+      var tries = parseInt(form.dataset.retries || "0", 10);
+      var wait = RETRY_MS[Math.min(tries, RETRY_MS.length - 1)];
+      form.dataset.retries = String(tries + 1);
+      show(form, "Chưa lưu được (mất kết nối hoặc lỗi máy chủ); tự thử lại sau " + wait / 1000 + " giây…", "text-danger");
+      window.setTimeout(function () { if (form.dataset.dirty) htmx.trigger(form, "retry"); }, wait);
+    }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (document.querySelector(".score-form[data-dirty]")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();

@@ -1,0 +1,261 @@
+"""What the scoring pages show, gathered in a fixed number of queries (no per-row loading)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.access import current_principal, may
+from portal.extensions import db
+from portal.formatting import vn_datetime, vn_day_of, vn_number
+from portal.models import Assessment, Cluster, Criterion, EmulationYear, Evidence, Score, ScoringRound
+from portal.models.base import utcnow
+from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
+from portal.policy import ClusterYear
+from portal.scoring.access import assessment_allows
+from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
+from portal.services import assessments as svc
+from portal.services import criteria as criteria_svc
+from portal.services import evidence as evidence_svc
+from portal.services import mail, pledges
+from portal.services import rounds as rounds_svc
+
+STAGE_ORDER = ("self", "verified", "explanation", "final")
+# what the author's inputs are called at each stage
+INPUT_LABELS = {
+    "self": ("Tự chấm", "Giải trình, căn cứ"),
+    "peer": ("Điểm chấm chéo", "Nhận xét"),
+    "verified": ("Điểm thẩm định", "Lý do (khi khác điểm tự chấm)"),
+    "explanation": ("Điểm đề nghị", "Giải trình"),
+    "final": ("Điểm thống nhất", "Lý do (khi khác điểm tự chấm)"),
+}
+
+
+def method_hint(criterion: Criterion, maximum: Decimal, step: Decimal) -> str:
+    if criterion.method == "pass_fail":
+        return _("Đạt: %(max)s điểm; không đạt: 0", max=vn_number(maximum))
+    if criterion.method == "per_occurrence":
+        return _(
+            "Số lần × %(each)s điểm, tối đa %(max)s", each=vn_number(criterion.points_each), max=vn_number(maximum)
+        )
+    if criterion.method == "quantitative":
+        return _(
+            "Nhập kết quả thực hiện%(unit)s; điểm tính theo chỉ tiêu đăng ký và kết quả tốt nhất của cụm",
+            unit=f" ({criterion.measure_unit})" if criterion.measure_unit else "",
+        )
+    return _("Từ 0 đến %(max)s, bước %(step)s", max=vn_number(maximum), step=vn_number(step))
+
+
+@dataclass
+class Row:
+    node: Criterion
+    depth: int
+    code: str
+    leaf: bool
+    maximum: Decimal
+    hint: str = ""
+    score: Score | None = None
+    refs: list[tuple[Assessment, Score | None, list[Evidence]]] = field(default_factory=list)
+    files: list[Evidence] = field(default_factory=list)
+    target: Decimal | None = None
+
+
+def _references(current: Assessment) -> list[Assessment]:
+    """The same unit's other stages this user may read: the self score beside a review; every step beside a step."""
+    rounds = select(ScoringRound.id).where(
+        ScoringRound.cluster_id == current.round.cluster_id,
+        ScoringRound.year_id == current.round.year_id,
+        ScoringRound.kind.in_(("self", "verification")),
+    )
+    related = db.session.scalars(
+        select(Assessment).where(
+            Assessment.subject_unit_id == current.subject_unit_id,
+            Assessment.round_id.in_(rounds),
+            Assessment.id != current.id,
+        )
+    ).all()
+    if current.stage == "peer":
+        related = [a for a in related if a.stage == "self"]
+    related = [a for a in related if assessment_allows(a, "view")]
+    return sorted(related, key=lambda a: STAGE_ORDER.index(a.stage))
+
+
+def _rows(current: Assessment, references: list[Assessment], only: Criterion | None = None) -> list[Row]:
+    cset = current.round.criteria_set
+    tree = criteria_svc.load_tree(db.session, cset)
+    ids = [current.id] + [a.id for a in references]
+    scores = svc.score_maps(db.session, ids)
+    files = evidence_svc.by_criterion(db.session, ids)
+    quantitative = [n for n in tree.leaves() if n.method == "quantitative"]
+    targets = pledges.targets_of(db.session, [current.subject_unit_id], quantitative)
+    rows, path = [], []
+    for node, depth in tree.walk():
+        path[depth - 1 :] = [node.code]
+        if only is not None and node.id != only.id:
+            continue
+        leaf = tree.is_leaf(node)
+        row = Row(node, depth, ".".join(path), leaf, tree.maxima[node.id])
+        if leaf:
+            row.hint = method_hint(node, row.maximum, cset.score_step)
+            row.score = scores[current.id].get(node.id)
+            row.files = files.get((current.id, node.id), [])
+            row.refs = [(a, scores[a.id].get(node.id), files.get((a.id, node.id), [])) for a in references]
+            registration = targets.get((current.subject_unit_id, node.id))
+            row.target = registration.target if registration else None
+        rows.append(row)
+    return rows
+
+
+def _state(current: Assessment) -> dict:
+    now = utcnow()
+    deadline = rounds_svc.deadline_of(current)
+    may_write = assessment_allows(current, "edit")
+    late = deadline is not None and now > deadline
+    return {
+        "may_write": may_write,
+        "editable": may_write and current.editable and not late,
+        "deadline": deadline,
+        "late": late and current.editable,
+        "labels": INPUT_LABELS[current.stage],
+    }
+
+
+def assessment_context(
+    current: Assessment, scope: ClusterYear, submit_error: str | None = None, import_errors: list[str] | None = None
+) -> dict:
+    references = _references(current)
+    rows = _rows(current, references)
+    totals = svc.totals(db.session, current)
+    leaves = [r for r in rows if r.leaf]
+    context = {
+        "assessment": current,
+        "scope": scope,
+        "cluster": db.session.get(Cluster, scope.cluster_id),
+        "year": db.session.get(EmulationYear, scope.year_id),
+        "cset": current.round.criteria_set,
+        "stage_label": STAGES[current.stage],
+        "stages": STAGES,
+        "statuses": ASSESSMENT_STATUSES,
+        "references": references,
+        "rows": rows,
+        "totals": totals,
+        "scored": sum(1 for r in leaves if r.score is not None and r.score.value is not None),
+        "leaf_count": len(leaves),
+        "submit_error": submit_error,
+        "import_errors": import_errors or [],
+        "may_lead": may(scope, "run_rounds"),
+        "is_subject": current_principal().unit_id == current.subject_unit_id,
+        "next_stages": _next_stages(current),
+    }
+    context.update(_state(current))
+    return context
+
+
+def _next_stages(current: Assessment) -> dict[str, Assessment | None]:
+    """The later stages of the same unit that exist (for links), by stage."""
+    if current.stage == "peer":
+        return {}
+    later = {a.stage: a for a in _references(current)}
+    return {stage: later.get(stage) for stage in STAGE_ORDER}
+
+
+def row_context(
+    current: Assessment,
+    scope: ClusterYear,
+    criterion: Criterion,
+    *,
+    score: Score | None = None,
+    error: str | None = None,
+    mine: dict | None = None,
+    theirs: Score | None = None,
+    fresh: bool = False,
+) -> dict:
+    """One criterion's row (and, after a save, the totals it moves)."""
+    references = _references(current)
+    row = _rows(current, references, only=criterion)[0]
+    if score is not None:
+        row.score = score
+    context = {
+        "assessment": current,
+        "scope": scope,
+        "cset": current.round.criteria_set,
+        "row": row,
+        "error": error,
+        "mine": mine,
+        "theirs": theirs,
+        "fresh": fresh,
+        "totals": svc.totals(db.session, current),
+        "references": references,
+    }
+    context.update(_state(current))
+    return context
+
+
+def submitted_message(current: Assessment) -> str:
+    return {
+        "self": _("Đã nộp bản tự chấm điểm. Bản chấm đã khóa; Trưởng cụm, khối sẽ thẩm định."),
+        "peer": _("Đã nộp bản chấm chéo."),
+        "verified": _("Đã gửi kết quả thẩm định cho đơn vị."),
+        "explanation": _("Đã gửi giải trình cho Trưởng cụm, khối."),
+        "final": _("Đã chốt điểm thống nhất."),
+    }[current.stage]
+
+
+# ---------------------------------------------------------------- the cluster-year page
+
+
+def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear, failed_id=None, **forms) -> dict:
+    principal = current_principal()
+    self_round = rounds_svc.find_round(db.session, cluster.id, record.id, "self")
+    verification = rounds_svc.find_round(db.session, cluster.id, record.id, "verification")
+    cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+    follows = may(scope, "view_progress")
+    rows = rounds_svc.progress(db.session, cluster.id, record.id) if self_round else []
+    own = next((r for r in rows if r.unit.id == principal.unit_id), None)
+    tree = criteria_svc.load_tree(db.session, self_round.criteria_set) if self_round else None
+    leaf_count = len(tree.leaves()) if tree else 0
+    ids = [a.id for r in rows for a in r.stages.values()]
+    sums = rounds_svc.sums(db.session, ids)
+    late = [r for r in rows if not r.submitted]
+    deadline = self_round.deadline if self_round else None
+
+    def total_of(assessment):
+        found = sums.get(assessment.id)
+        return found.total(tree, self_round.criteria_set.deduction_capped) if found else Decimal(0)
+
+    return {
+        "cluster": cluster,
+        "year": record,
+        "scope": scope,
+        "cset": cset,
+        "stages": STAGES,
+        "statuses": ASSESSMENT_STATUSES,
+        "self_round": self_round,
+        "verification": verification,
+        "may_run": may(scope, "run_rounds"),
+        "follows": follows,
+        "rows": rows if follows else [],
+        "own": own,
+        "sums": sums,
+        "total_of": total_of,
+        "leaf_count": leaf_count,
+        "late": late if follows else [],
+        "submitted_count": len(rows) - len(late),
+        "reminder": rounds_svc.reminder_text(late, cluster.name, record.year, deadline, vn_datetime),
+        "mail_enabled": mail.configured(current_app.config),
+        "now": utcnow(),
+        "failed_id": failed_id,
+        "open_form": forms.get("open_form") or DeadlineForm(formdata=None),
+        "self_deadline_form": forms.get("self_deadline_form")
+        or DeadlineForm(formdata=None, deadline=vn_day_of(deadline)),
+        "verification_deadline_form": forms.get("verification_deadline_form")
+        or DeadlineForm(formdata=None, deadline=vn_day_of(verification.deadline if verification else None)),
+        "return_form": forms.get("return_form") or ReturnForm(formdata=None),
+        "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
+        "blank_return_form": ReturnForm(formdata=None),
+        "blank_extend_form": ExtendForm(formdata=None),
+    }

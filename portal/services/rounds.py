@@ -1,0 +1,142 @@
+"""A cluster-year's scoring rounds seen as a whole: who has submitted what, deadlines, reminders.
+
+The progress of every member is read in a fixed number of queries whatever the
+size of the cluster: assessments of the year's rounds, one GROUP BY over their
+scores (scored leaves and points by kind), and the e-mail addresses of units
+that still have work to hand in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from portal.models import Assessment, Criterion, Membership, Score, ScoringRound, Unit, User
+from portal.models.base import utcnow
+from portal.services import DomainError
+from portal.services.tree import Tree
+
+ZERO = Decimal("0")
+
+
+def find_round(session: Session, cluster_id: int, year_id: int, kind: str) -> ScoringRound | None:
+    return session.scalar(
+        select(ScoringRound).where(
+            ScoringRound.cluster_id == cluster_id, ScoringRound.year_id == year_id, ScoringRound.kind == kind
+        )
+    )
+
+
+def set_deadline(session: Session, scoring_round: ScoringRound, deadline: datetime | None, now=None) -> None:
+    """Set or clear the round's deadline; a past deadline would lock everyone out at once."""
+    if scoring_round.status == "closed":
+        raise DomainError("Vòng chấm đã đóng.")
+    if deadline is not None and deadline <= (now or utcnow()):
+        raise DomainError("Hạn chót phải sau thời điểm hiện tại.", "deadline")
+    scoring_round.deadline = deadline
+    session.flush()
+
+
+def deadline_of(assessment: Assessment) -> datetime | None:
+    return assessment.extended_until or assessment.round.deadline
+
+
+def is_late(assessment: Assessment, now: datetime | None = None) -> bool:
+    deadline = deadline_of(assessment)
+    return deadline is not None and (now or utcnow()) > deadline and assessment.editable
+
+
+@dataclass
+class Sums:
+    scored: int = 0  # leaves with a value
+    base: Decimal = ZERO
+    bonus: Decimal = ZERO
+    deduction: Decimal = ZERO
+
+    def total(self, tree: Tree, deduction_capped: bool) -> Decimal:
+        deduction = min(self.deduction, tree.total("deduction")) if deduction_capped else self.deduction
+        return self.base + min(self.bonus, tree.total("bonus")) - deduction
+
+
+def sums(session: Session, assessment_ids: list[int]) -> dict[int, Sums]:
+    """Scored leaves and points by kind for many assessments: one GROUP BY (bonus and deduction not yet capped)."""
+    if not assessment_ids:
+        return {}
+    points = func.coalesce(Score.points, 0)
+    rows = session.execute(
+        select(
+            Score.assessment_id,
+            func.count(Score.value),
+            func.sum(case((Criterion.kind == "scored", points), else_=0)),
+            func.sum(case((Criterion.kind == "bonus", points), else_=0)),
+            func.sum(case((Criterion.kind == "deduction", points), else_=0)),
+        )
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(Score.assessment_id.in_(assessment_ids))
+        .group_by(Score.assessment_id)
+    ).all()
+    return {
+        aid: Sums(int(n), Decimal(base or 0), Decimal(bonus or 0), Decimal(deduction or 0))
+        for aid, n, base, bonus, deduction in rows
+    }
+
+
+@dataclass
+class UnitProgress:
+    unit: Unit
+    stages: dict[str, Assessment] = field(default_factory=dict)  # self, verified, explanation, final
+    emails: list[str] = field(default_factory=list)
+
+    @property
+    def self_assessment(self) -> Assessment | None:
+        return self.stages.get("self")
+
+    @property
+    def submitted(self) -> bool:
+        return self.self_assessment is not None and self.self_assessment.status == "submitted"
+
+
+def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgress]:
+    """Every member unit of the cluster-year with its self-assessment and verification stages, by unit name."""
+    units = session.scalars(
+        select(Unit)
+        .join(Membership, Membership.unit_id == Unit.id)
+        .where(Membership.cluster_id == cluster_id, Membership.year_id == year_id)
+        .order_by(Unit.name)
+    ).all()
+    rows = {u.id: UnitProgress(u) for u in units}
+    assessments = session.scalars(
+        select(Assessment)
+        .join(ScoringRound, ScoringRound.id == Assessment.round_id)
+        .where(
+            ScoringRound.cluster_id == cluster_id,
+            ScoringRound.year_id == year_id,
+            ScoringRound.kind.in_(("self", "verification")),
+        )
+    ).all()
+    for assessment in assessments:
+        if assessment.subject_unit_id in rows:
+            rows[assessment.subject_unit_id].stages[assessment.stage] = assessment
+    emails = defaultdict(list)
+    for unit_id, email in session.execute(
+        select(User.unit_id, User.email).where(User.unit_id.in_(list(rows)), User.active.is_(True), User.email != "")
+    ):
+        emails[unit_id].append(email)
+    for unit_id, row in rows.items():
+        row.emails = sorted(emails[unit_id])
+    return list(rows.values())
+
+
+def reminder_text(late: list[UnitProgress], cluster_name: str, year: int, deadline: datetime | None, when) -> str:
+    """The reminder the head copies into a message or an e-mail (Vietnamese, as it is sent to units)."""
+    names = "\n".join(f"- {row.unit.name}" for row in late)
+    due = f" trước {when(deadline)}" if deadline else ""
+    return (
+        f"{cluster_name} — năm {year}\n"
+        f"Đề nghị các đơn vị sau hoàn thành và nộp bản tự chấm điểm thi đua trên cổng thông tin{due}:\n{names}"
+    )
