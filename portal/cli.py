@@ -94,11 +94,13 @@ def register_backup(app: Flask) -> None:
         db.session.close()  # the backup reads through its own snapshot connection
         click.echo(f"Sao lưu cơ sở dữ liệu vào {path} …")
         try:
-            summary = backup_svc.write_backup(db.engine, db.metadata, path, progress=_echo_progress)
+            summary = backup_svc.write_backup(
+                db.engine, db.metadata, path, progress=_echo_progress, files_folder=app.config["EVIDENCE_FOLDER"]
+            )
         except (backup_svc.BackupError, OSError) as error:
             raise click.ClickException(f"Sao lưu thất bại: {error}") from error
         click.echo(
-            f"Đã sao lưu {len(summary.tables)} bảng, {summary.rows} dòng "
+            f"Đã sao lưu {len(summary.tables)} bảng, {summary.rows} dòng, {summary.files} tệp minh chứng "
             f"({path.stat().st_size / 1024:.1f} KB; Alembic: {summary.revision or 'không có'})."
         )
 
@@ -110,10 +112,18 @@ def register_backup(app: Flask) -> None:
         db.session.close()  # nothing of this session may hold rows or locks the restore replaces
         click.echo(f"Khôi phục từ {path} …")
         try:
-            summary = backup_svc.restore(db.engine, db.metadata, path, force=force, progress=_echo_progress)
+            summary = backup_svc.restore(
+                db.engine,
+                db.metadata,
+                path,
+                force=force,
+                progress=_echo_progress,
+                files_folder=app.config["EVIDENCE_FOLDER"],
+            )
         except (backup_svc.BackupError, OSError) as error:
             raise click.ClickException(f"Không khôi phục: {error}") from error
         created = datetime.fromisoformat(summary.created_at).strftime("%d/%m/%Y %H:%M:%S")
         click.echo(
-            f"Đã khôi phục {len(summary.tables)} bảng, {summary.rows} dòng từ bản sao lưu tạo lúc {created} UTC."
+            f"Đã khôi phục {len(summary.tables)} bảng, {summary.rows} dòng, {summary.files} tệp minh chứng "
+            f"từ bản sao lưu tạo lúc {created} UTC."
         )

@@ -4,9 +4,12 @@ The file is a ZIP archive:
 
     tables/<table>.jsonl   one per table: one JSON array per row, in the manifest's column order,
                            rows in primary-key order
+    files/<path>           with files_folder (the evidence files, minh chứng): every file under it,
+                           stored as is, at its path relative to the folder
     manifest.json          written last: format and version, Alembic revision, created_at (UTC),
                            and per table its columns with their kinds, row count and the SHA-256
-                           of its .jsonl bytes (check by hand: unzip -p FILE tables/units.jsonl | sha256sum)
+                           of its .jsonl bytes (check by hand: unzip -p FILE tables/units.jsonl | sha256sum);
+                           with files_folder, "files": each file's path, size and SHA-256
 
 A ZIP rather than one gzip'd stream: every table's SHA-256 is known only after the table is
 written, yet a restore must read the manifest first and verify every table before touching the
@@ -24,6 +27,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -60,6 +64,8 @@ FORMAT = "portal-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BATCH = 1000
+FILES = "files/"
+_SAFE_PATH = re.compile(r"[0-9A-Za-z_-][0-9A-Za-z._-]*(/[0-9A-Za-z_-][0-9A-Za-z._-]*)*")
 
 # Called as progress(step, table, rows) with step "backup", "delete" or "restore".
 Progress = Callable[[str, str, int], None]
@@ -74,6 +80,7 @@ class Summary:
     created_at: str
     revision: str | None
     tables: list[tuple[str, int]] = field(default_factory=list)
+    files: int = 0
 
     @property
     def rows(self) -> int:
@@ -134,8 +141,16 @@ def _line(values: list) -> bytes:
 # --- backup ------------------------------------------------------------------------------
 
 
-def write_backup(engine: Engine, metadata: MetaData, path: str | Path, progress: Progress | None = None) -> Summary:
-    """Write every table to `path`, through a temporary file renamed only once complete."""
+def write_backup(
+    engine: Engine,
+    metadata: MetaData,
+    path: str | Path,
+    progress: Progress | None = None,
+    *,
+    files_folder: str | Path | None = None,
+) -> Summary:
+    """Write every table (and the files under `files_folder`) to `path`, through a temporary file renamed
+    only once complete."""
     path = Path(path)
     if not path.parent.is_dir():
         raise BackupError(f"Thư mục “{path.parent}” không tồn tại.")
@@ -145,6 +160,7 @@ def write_backup(engine: Engine, metadata: MetaData, path: str | Path, progress:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive, _snapshot(engine) as conn:
                 summary = Summary(datetime.now(UTC).isoformat(timespec="seconds"), _revision(conn))
                 entries = [_write_table(conn, archive, table, summary, progress) for table in metadata.sorted_tables]
+                files = _write_files(archive, Path(files_folder)) if files_folder else None
                 manifest = {
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
@@ -153,6 +169,9 @@ def write_backup(engine: Engine, metadata: MetaData, path: str | Path, progress:
                     "dialect": conn.dialect.name,
                     "tables": entries,
                 }
+                if files is not None:
+                    manifest["files"] = files
+                    summary.files = len(files)
                 archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
             raw.flush()
             os.fsync(raw.fileno())
@@ -208,6 +227,30 @@ def _write_table(conn: Connection, archive: zipfile.ZipFile, table: Table, summa
     }
 
 
+def _write_files(archive: zipfile.ZipFile, folder: Path) -> list[dict]:
+    """Every file under `folder` (dot-files, i.e. uploads in progress, left out), stored uncompressed:
+    PDFs, images and office files are compressed already. Read after the tables: a file uploaded
+    meanwhile is merely extra; one whose row was deleted meanwhile may be missing (its download then
+    answers "not found"), so back up at a quiet hour."""
+    entries = []
+    if not folder.is_dir():
+        return entries
+    for file in sorted(folder.rglob("*")):
+        relative = file.relative_to(folder).as_posix()
+        if not file.is_file() or not _SAFE_PATH.fullmatch(relative):
+            continue
+        digest, size = hashlib.sha256(), 0
+        info = zipfile.ZipInfo(FILES + relative, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_STORED
+        with file.open("rb") as source, archive.open(info, "w", force_zip64=True) as out:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        entries.append({"path": relative, "size": size, "sha256": digest.hexdigest()})
+    return entries
+
+
 def _revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table("alembic_version"):
         return None
@@ -218,9 +261,16 @@ def _revision(conn: Connection) -> str | None:
 
 
 def restore(
-    engine: Engine, metadata: MetaData, path: str | Path, *, force: bool = False, progress: Progress | None = None
+    engine: Engine,
+    metadata: MetaData,
+    path: str | Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    files_folder: str | Path | None = None,
 ) -> Summary:
-    """Load a backup into the database in one transaction: all of it, or nothing."""
+    """Load a backup into the database in one transaction: all of it, or nothing. With `files_folder`,
+    the backup's files are written back there (checked first, written before the commit)."""
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = read_manifest(archive)
@@ -235,6 +285,7 @@ def restore(
                         f"{', …' if len(filled) > 5 else ''}). Dùng --force để xóa hết rồi khôi phục."
                     )
                 _verify(archive, plan)  # before the first deletion: a bad file changes nothing
+                files = _verify_files(archive, manifest) if files_folder else []
                 if filled:
                     _delete_all(conn, metadata, progress)
                 for table, entry in plan:
@@ -243,6 +294,9 @@ def restore(
                         progress("restore", table.name, summary.tables[-1][1])
                 if conn.dialect.name == "postgresql":
                     _reset_sequences(conn, metadata)
+                for entry in files:  # before the commit: if it fails, the database stays as it was
+                    _restore_file(archive, entry, Path(files_folder))
+                summary.files = len(files)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise BackupError(f"Tệp sao lưu bị hỏng hoặc không phải tệp ZIP ({error}). Không khôi phục gì.") from error
     except FileNotFoundError as error:
@@ -333,6 +387,54 @@ def _verify(archive: zipfile.ZipFile, plan: list[tuple[Table, dict]]) -> None:
             )
         if count != entry["rows"]:
             raise BackupError(f"Bảng {table.name} có {count} dòng, manifest ghi {entry['rows']}. Không khôi phục gì.")
+
+
+def _verify_files(archive: zipfile.ZipFile, manifest: dict) -> list[dict]:
+    """Every file of the backup is there, with its size and SHA-256, at a path that stays in the folder."""
+    entries = manifest.get("files") or []
+    for entry in entries:
+        relative = entry.get("path", "")
+        if not _SAFE_PATH.fullmatch(relative) or ".." in relative.split("/"):
+            raise BackupError(f"Bản sao lưu có đường dẫn tệp không hợp lệ: “{relative}”. Không khôi phục gì.")
+        digest, size = hashlib.sha256(), 0
+        try:
+            member = archive.open(FILES + relative)
+        except KeyError:
+            raise BackupError(f"Bản sao lưu thiếu tệp {relative}. Không khôi phục gì.") from None
+        with member:
+            while chunk := member.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        if digest.hexdigest() != entry.get("sha256") or size != entry.get("size"):
+            raise BackupError(
+                f"Tệp {relative} không khớp mã SHA-256 trong manifest: tệp đã bị sửa hoặc hỏng. Không khôi phục gì."
+            )
+    return entries
+
+
+def _restore_file(archive: zipfile.ZipFile, entry: dict, folder: Path) -> None:
+    """Write one file back (through a temporary file), unless the same bytes are already there."""
+    target = folder / entry["path"]
+    if target.is_file() and target.stat().st_size == entry["size"] and _sha256_of(target) == entry["sha256"]:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".restore-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, archive.open(FILES + entry["path"]) as member:
+            while chunk := member.read(1 << 20):
+                out.write(chunk)
+        os.replace(tmp, target)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _load(conn: Connection, archive: zipfile.ZipFile, table: Table, entry: dict) -> int:
