@@ -1,7 +1,222 @@
-"""Peer review (chấm chéo): the head assigns reviewers and runs the round; reviewers score their peers."""
+"""Peer review (chấm chéo): the head assigns reviewers and runs the round; reviewers score their peers.
+
+One page per cluster-year. The head (or a deputy the head lets lead) creates the
+round, adjusts the assignments while it is a draft, opens, moves the deadline and
+closes it; leaders, the overseer and the secretariat follow the progress; each
+member unit sees the reviews it has to do, with links to the assessment page.
+Members see counts and statuses only, never another reviewer's points.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from functools import partial
+
+from flask import Blueprint, abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.routing import BuildError
+
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
+from portal.auth.forms import EmptyForm
+from portal.extensions import db
+from portal.forms import saved
+from portal.htmx import hx_redirect, is_fragment_request, render
+from portal.models import Cluster, EmulationYear, ReviewAssignment, ScoringRound
+from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES
+from portal.policy import ClusterYear, sees
+from portal.reviews.forms import DeadlineForm, PairForm, PlanForm, RoundForm
+from portal.services import criteria as criteria_svc
+from portal.services import reviews as svc
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+
+
+def assessment_url(assessment_id: int | None) -> str | None:
+    """The generic assessment page (scoring.assessment), or None while that page does not exist."""
+    if assessment_id is None:
+        return None
+    try:
+        return url_for("scoring.assessment", assessment_id=assessment_id)
+    except BuildError:
+        return None
+
+
+def load_round(round_id: int, action: str = "run_rounds") -> tuple[ScoringRound, ClusterYear]:
+    """A peer round the user may `action`: outside the scope 404, inside but not allowed 403."""
+    scoring_round = get_or_404(ScoringRound, round_id)
+    scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
+    if scoring_round.kind != "peer" or not sees(current_principal(), scope):
+        abort(404)
+    if not may(scope, action):
+        abort(403)
+    return scoring_round, scope
+
+
+def _unit_choices(units) -> list[tuple[int, str]]:
+    return [(u.id, u.name) for u in units]
+
+
+def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_round: ScoringRound | None, **forms):
+    principal = current_principal()
+    manage = may(scope, "run_rounds")
+    follow = manage or may(scope, "view_progress")
+    progress = svc.progress(db.session, scoring_round) if scoring_round and follow else None
+    units = progress.members if progress else (svc.members(db.session, cluster.id, year.id) if manage else [])
+    own_unit = principal.unit_id if principal.kind == "unit" and scope in principal.memberships else None
+    mine = None
+    if scoring_round and scoring_round.status != "draft" and own_unit:
+        mine = svc.reviews_of(db.session, own_unit, cluster.id, year.id)
+    plan_form = forms.get("plan_form") or (RoundForm if scoring_round is None else PlanForm)(
+        formdata=None, **_plan_defaults(scoring_round)
+    )
+    plan_form.team.choices = _unit_choices(units)
+    pair_form = forms.get("pair_form") or PairForm(formdata=None)
+    pair_form.reviewer_unit_id.choices = pair_form.subject_unit_id.choices = _unit_choices(units)
+    return {
+        "cluster": cluster,
+        "year": year,
+        "scope": scope,
+        "round": scoring_round,
+        "cset": criteria_svc.in_force(db.session, cluster.id, year.id) if scoring_round is None and manage else None,
+        "manage": manage,
+        "progress": progress,
+        "mine": mine,
+        "own_unit": own_unit,
+        "plan_form": plan_form,
+        "pair_form": pair_form,
+        "deadline_form": forms.get("deadline_form")
+        or DeadlineForm(formdata=None, deadline=scoring_round.deadline if scoring_round else None),
+        "action_form": forms.get("action_form") or EmptyForm(formdata=None),
+        "modes": ASSIGNMENT_MODES,
+        "round_statuses": ROUND_STATUSES,
+        "review_statuses": ASSESSMENT_STATUSES,
+        "assessment_url": assessment_url,
+    }
+
+
+def _plan_defaults(scoring_round: ScoringRound | None) -> dict:
+    if scoring_round is None or scoring_round.assignment_mode is None:
+        return {}
+    return {"mode": scoring_round.assignment_mode, "k": scoring_round.reviews_per_unit or 2}
+
+
+def _page(scoring_round: ScoringRound, scope: ClusterYear, status: int = 200, **forms):
+    """After a change: the round's block for htmx (or the form again with 422), else back to the page (303)."""
+    if status == 200 and not is_fragment_request():
+        year = db.session.get(EmulationYear, scope.year_id)
+        return hx_redirect(url_for("reviews.for_cluster", cluster_id=scope.cluster_id, year=year.year))
+    cluster, year = db.session.get(Cluster, scope.cluster_id), db.session.get(EmulationYear, scope.year_id)
+    context = _context(cluster, year, scope, scoring_round, **forms)
+    return render("reviews/show.html", block="round", status=status, **context)
+
+
+@bp.get("/<int:cluster_id>/<int:year>")
+@login_required
+def for_cluster(cluster_id: int, year: int):
+    """The cluster-year's peer round: set-up and progress for leaders, one's own reviews for members."""
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    scoring_round = svc.find_round(db.session, cluster.id, record.id)
+    context = _context(cluster, record, scope, scoring_round)
+    return render("reviews/show.html", block="round" if is_fragment_request() else None, **context)
+
+
+@bp.post("/<int:cluster_id>/<int:year>")
+@login_required
+def create(cluster_id: int, year: int):
+    """Create the year's peer round (a draft) with assignments from the chosen mode."""
+    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    if not may(scope, "run_rounds"):
+        abort(403)
+    form = RoundForm()
+    if form.validate_on_submit():
+        cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+        if cset is None:
+            form.form_errors.append(_("Chưa có bảng tiêu chí năm nay."))
+        elif saved(
+            form,
+            lambda: svc.create_round(
+                db.session, cset, form.mode.data, form.k.data, form.team.data, deadline=form.deadline.data
+            ),
+        ).ok:
+            flash(_("Đã lập vòng chấm chéo (đang chuẩn bị). Kiểm tra phân công rồi mở vòng."), "success")
+            return hx_redirect(url_for("reviews.for_cluster", cluster_id=cluster.id, year=record.year))
+    context = _context(cluster, record, scope, None, plan_form=form)
+    return render("reviews/show.html", block="round", status=422, **context)
+
+
+@bp.post("/rounds/<int:round_id>/reassign")
+@login_required
+def reassign(round_id: int):
+    """Replace the draft round's assignments by a new plan ("Lập lại phân công")."""
+    scoring_round, scope = load_round(round_id)
+    form = PlanForm()
+    call = partial(svc.reassign, db.session, scoring_round, form.mode.data, form.k.data, form.team.data)
+    if form.validate_on_submit() and saved(form, call).ok:
+        flash(_("Đã lập lại phân công chấm chéo."), "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, plan_form=form)
+
+
+@bp.post("/rounds/<int:round_id>/assignments")
+@login_required
+def add_assignment(round_id: int):
+    """Add one reviewer → subject pair by hand (draft only)."""
+    scoring_round, scope = load_round(round_id)
+    form = PairForm()
+    call = partial(svc.add_assignment, db.session, scoring_round, form.reviewer_unit_id.data, form.subject_unit_id.data)
+    if form.validate_on_submit() and saved(form, call).ok:
+        flash(_("Đã thêm phân công."), "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, pair_form=form)
+
+
+@bp.post("/assignments/<int:assignment_id>/delete")
+@login_required
+def remove_assignment(assignment_id: int):
+    """Remove one pair by hand (draft only)."""
+    assignment = get_or_404(ReviewAssignment, assignment_id)
+    scoring_round, scope = load_round(assignment.round_id)
+    form = EmptyForm()
+    call = partial(svc.remove_assignment, db.session, scoring_round, assignment)
+    if form.validate_on_submit() and saved(form, call).ok:
+        flash(_("Đã bỏ phân công."), "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, action_form=form)
+
+
+@bp.post("/rounds/<int:round_id>/open")
+@login_required
+def open_round(round_id: int):
+    """Open the round: every assignment gets its draft review."""
+    scoring_round, scope = load_round(round_id)
+    form = EmptyForm()
+    outcome = saved(form, partial(svc.open_round, db.session, scoring_round)) if form.validate_on_submit() else None
+    if outcome and outcome.ok:
+        flash(_("Đã mở vòng chấm chéo: %(count)s bản chấm được giao.", count=outcome.result), "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, action_form=form)
+
+
+@bp.post("/rounds/<int:round_id>/deadline")
+@login_required
+def deadline(round_id: int):
+    """Set, move or clear the round's deadline."""
+    scoring_round, scope = load_round(round_id)
+    form = DeadlineForm()
+    call = partial(svc.set_deadline, db.session, scoring_round, form.deadline.data)
+    if form.validate_on_submit() and saved(form, call).ok:
+        flash(_("Đã lưu hạn chấm chéo."), "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, deadline_form=form)
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@login_required
+def close_round(round_id: int):
+    """Close the round: reviews become readable in the cluster; unsubmitted ones are listed as missing."""
+    scoring_round, scope = load_round(round_id)
+    form = EmptyForm()
+    if form.validate_on_submit() and saved(form, partial(svc.close_round, db.session, scoring_round)).ok:
+        flash(_("Đã đóng vòng chấm chéo."), "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, action_form=form)
