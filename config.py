@@ -1,6 +1,7 @@
 """Configuration classes, chosen by FLASK_CONFIG and fed from the environment."""
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -38,6 +39,17 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "tỉnh Đồng Tháp")
+    # Evidence files (minh chứng): kept outside static/, served only through the portal's checks.
+    EVIDENCE_FOLDER = os.environ.get("EVIDENCE_FOLDER", str(BASE_DIR / "instance" / "evidence"))
+    EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
+    EVIDENCE_MAX_FILES = int(os.environ.get("EVIDENCE_MAX_FILES", 10))  # per criterion of one assessment
+    # Reminder e-mails: only offered when an SMTP server and a sender are configured.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "")
 
 
 class DevelopmentConfig(Config):
@@ -49,6 +61,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing"
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = False  # switched back on by the CSRF test module
+    # never the development instance's evidence files (tests that upload use their own tmp_path)
+    EVIDENCE_FOLDER = os.environ.get("TEST_EVIDENCE_FOLDER", str(Path(tempfile.gettempdir()) / "portal-test-evidence"))
     REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 

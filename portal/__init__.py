@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_request_hooks(app)  # first, so the principal is known even when CSRF refuses a request
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errors(app)
     register_templates(app)
@@ -92,6 +93,7 @@ def register_request_hooks(app: Flask) -> None:
             current_user.is_authenticated
             and current_user.must_change_password
             and request.endpoint not in ("auth.change_password", "auth.logout", "static", "auth.set_language")
+            and request.blueprint != "api"  # the API authenticates by token and ignores the session
         ):
             return redirect(url_for("auth.change_password"))
         return None
@@ -107,6 +109,12 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+
+def register_converters(app: Flask) -> None:
+    from portal.routing import register_converters as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -131,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
     for module in (*modules, scoring, evidence, reviews, api):
         app.register_blueprint(module.bp)
+    app.register_blueprint(api.tokens_page.bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -45,11 +45,12 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def app():
+def app(tmp_path):
     global _schema_ready
     app = create_app(
         {
             "TESTING": True,
+            "EVIDENCE_FOLDER": str(tmp_path / "evidence"),  # each test its own: files never leak between tests
             "SQLALCHEMY_DATABASE_URI": _database_url(),
             "WTF_CSRF_ENABLED": False,
             "LOGIN_MAX_FAILURES": 5,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.models import AuditEntry, Criterion, Membership, PledgeSignature
+from portal.models import Assessment, AuditEntry, Criterion, Membership, PledgeSignature, ScoringRound
 from portal.services import pledges
 from tests import factories
 from tests.conftest import IsolatedClient
@@ -39,6 +39,12 @@ SCOPED_READ = expect(ok=IN_SCOPE, outsider=404)
 LEAD = expect(ok=("head",), outsider=404)
 MEMBER_ACTION = expect(ok=UNIT_ROLES, outsider=404)
 EVERYONE = {role: PUBLIC for role in ROLES}
+OWN_DRAFT = {role: 404 for role in ROLES} | {"anonymous": LOGIN, "member": OK}
+# The JSON API (/api/v1) is called with each role's bearer token (see _api_request), never a session:
+# anonymous gets 401 problem+json there, not a redirect to the sign-in page.
+API_SIGNED_IN = SIGNED_IN | {"anonymous": 401}
+API_SCOPED_READ = SCOPED_READ | {"anonymous": 401}
+API_OWN_DRAFT = OWN_DRAFT | {"anonymous": 401}
 
 # (endpoint, method): (url template, expectations). Templates use the ids of the `ids` fixture.
 MATRIX = {
@@ -132,6 +138,60 @@ MATRIX = {
     ("pledges.confirm", "POST"): ("/pledges/signatures/{signature}/confirm", LEAD),
     ("pledges.targets", "GET"): ("/pledges/{cluster}/2026/targets", SCOPED_READ),
     ("pledges.register_target", "POST"): ("/pledges/targets/{quantitative}", MEMBER_ACTION),
+    # evidence files (minh chứng) of the member's draft self-assessment: nobody else may know they exist
+    ("evidence.for_criterion", "GET"): ("/evidence/assessments/{assessment}/criteria/{quantitative}", OWN_DRAFT),
+    ("evidence.upload", "POST"): ("/evidence/assessments/{assessment}/criteria/{quantitative}", OWN_DRAFT),
+    ("evidence.download", "GET"): ("/evidence/{evidence}", OWN_DRAFT),
+    ("evidence.delete", "POST"): ("/evidence/{evidence}/delete", OWN_DRAFT),
+    # peer review (chấm chéo): the page for everyone in scope; running the round is the head's
+    ("reviews.for_cluster", "GET"): ("/reviews/{cluster}/2026", SCOPED_READ),
+    ("reviews.create", "POST"): ("/reviews/{cluster}/2026", LEAD),
+    ("reviews.reassign", "POST"): ("/reviews/rounds/{peer_round}/reassign", LEAD),
+    ("reviews.add_assignment", "POST"): ("/reviews/rounds/{peer_round}/assignments", LEAD),
+    ("reviews.remove_assignment", "POST"): ("/reviews/assignments/{review_assignment}/delete", LEAD),
+    ("reviews.open_round", "POST"): ("/reviews/rounds/{peer_round}/open", LEAD),
+    ("reviews.deadline", "POST"): ("/reviews/rounds/{peer_round}/deadline", LEAD),
+    ("reviews.close_round", "POST"): ("/reviews/rounds/{peer_round}/close", LEAD),
+    # scoring: {assessment} is the member's self-assessment, still a draft: nobody else may know it exists
+    ("scoring.for_cluster", "GET"): ("/scoring/{cluster}/2026", SCOPED_READ),
+    ("scoring.open_round", "POST"): ("/scoring/{cluster}/2026/open", LEAD),
+    ("scoring.round_deadline", "POST"): ("/scoring/rounds/{scoring_round}/deadline", LEAD),
+    ("scoring.remind", "POST"): ("/scoring/{cluster}/2026/remind", LEAD),  # the head: 400 without mail set up
+    ("scoring.assessment", "GET"): ("/scoring/assessments/{assessment}", OWN_DRAFT),
+    ("scoring.score_row", "GET"): ("/scoring/assessments/{assessment}/scores/{leaf}", OWN_DRAFT),
+    ("scoring.save_score", "POST"): ("/scoring/assessments/{assessment}/scores/{leaf}", OWN_DRAFT),
+    ("scoring.submit", "POST"): ("/scoring/assessments/{assessment}/submit", OWN_DRAFT),
+    ("scoring.export_xlsx", "GET"): ("/scoring/assessments/{assessment}/export.xlsx", OWN_DRAFT),
+    ("scoring.import_xlsx", "POST"): ("/scoring/assessments/{assessment}/import", OWN_DRAFT),
+    ("scoring.return_assessment", "POST"): ("/scoring/assessments/{assessment}/return", LEAD),
+    ("scoring.extend", "POST"): ("/scoring/assessments/{assessment}/extend", LEAD),
+    ("scoring.verify", "POST"): ("/scoring/assessments/{assessment}/verify", LEAD),
+    # finalising and explaining start from a verification: a self-assessment is not one (404 to those allowed)
+    ("scoring.finalize", "POST"): ("/scoring/assessments/{assessment}/finalize", expect(outsider=404, head=404)),
+    ("scoring.explain", "POST"): (
+        "/scoring/assessments/{assessment}/explain",
+        {r: 404 for r in ROLES} | {"anonymous": LOGIN},
+    ),
+    # the JSON API; {unit} is the outsider's unit, {assessment} the member's draft self-assessment
+    ("api.openapi", "GET"): ("/api/v1/openapi.json", EVERYONE),
+    ("api.me", "GET"): ("/api/v1/me", API_SIGNED_IN),
+    ("api.years", "GET"): ("/api/v1/years", API_SIGNED_IN),
+    ("api.units", "GET"): ("/api/v1/units", API_SIGNED_IN),
+    ("api.unit", "GET"): ("/api/v1/units/{unit}", API_SCOPED_READ | {r: 404 for r in UNIT_ROLES} | {"outsider": OK}),
+    ("api.clusters", "GET"): ("/api/v1/clusters", API_SIGNED_IN),
+    ("api.cluster", "GET"): ("/api/v1/clusters/{cluster}", API_SCOPED_READ),
+    ("api.cluster_year", "GET"): ("/api/v1/clusters/{cluster}/years/2026", API_SCOPED_READ),
+    ("api.criteria_sets", "GET"): ("/api/v1/clusters/{cluster}/years/2026/criteria-sets", API_SCOPED_READ),
+    ("api.criteria_set", "GET"): ("/api/v1/criteria-sets/{criteria_set}", API_SCOPED_READ),
+    ("api.assessments", "GET"): ("/api/v1/clusters/{cluster}/years/2026/assessments", API_SCOPED_READ),
+    ("api.cluster_results", "GET"): ("/api/v1/clusters/{cluster}/years/2026/results", API_SCOPED_READ),
+    ("api.assessment", "GET"): ("/api/v1/assessments/{assessment}", API_OWN_DRAFT),
+    ("api.save_score", "PUT"): ("/api/v1/assessments/{assessment}/scores/{leaf}", API_OWN_DRAFT),
+    ("api.submit", "POST"): ("/api/v1/assessments/{assessment}/submit", API_OWN_DRAFT),
+    # each user's own API tokens; {api_token} is the member's
+    ("api_tokens.index", "GET"): ("/account/tokens/", SIGNED_IN),
+    ("api_tokens.create", "POST"): ("/account/tokens/", SIGNED_IN),
+    ("api_tokens.revoke", "POST"): ("/account/tokens/{api_token}/revoke", OWN_DRAFT),
 }
 
 
@@ -152,7 +212,7 @@ def test_every_route_has_an_entry():
 
 
 @pytest.fixture
-def ids(world):
+def ids(world, app, tmp_path):
     from portal.extensions import db
 
     cset = factories.criteria_set(world)
@@ -168,6 +228,30 @@ def ids(world):
     )
     db.session.commit()
     quantitative = pledges.quantitative_items(db.session, cset)[0]
+    scoring_round = ScoringRound(cluster_id=world.cluster.id, year_id=world.year.id, criteria_set=cset, kind="self")
+    db.session.add(scoring_round)
+    db.session.flush()
+    assessment = Assessment(
+        round_id=scoring_round.id,
+        criteria_set_id=cset.id,
+        subject_unit_id=world.member.id,
+        author_unit_id=world.member.id,
+    )
+    db.session.add(assessment)
+    db.session.commit()
+    from portal.models import ReviewAssignment
+
+    peer_round = ScoringRound(
+        cluster_id=world.cluster.id, year_id=world.year.id, criteria_set=cset, kind="peer", status="draft"
+    )
+    db.session.add(peer_round)
+    db.session.flush()
+    review_assignment = ReviewAssignment(
+        round_id=peer_round.id, reviewer_unit_id=world.member.id, subject_unit_id=world.deputy.id
+    )
+    db.session.add(review_assignment)
+    db.session.commit()
+    evidence = _evidence(app, tmp_path, assessment, quantitative)
     return {
         "unit": world.outsider.id,
         "cluster": world.cluster.id,
@@ -181,8 +265,58 @@ def ids(world):
         "pledge": pledge.id,
         "signature": signature.id,
         "charter": db.session.scalar(select(PledgeSignature.charter_hash)),
+        "scoring_round": scoring_round.id,
+        "assessment": assessment.id,
+        "leaf": db.session.scalar(select(Criterion.id).where(Criterion.code == "2")),
+        "peer_round": peer_round.id,
+        "review_assignment": review_assignment.id,
+        "evidence": evidence.id,
         "users": {role: user.id for role, user in world.users.items()},
+        **_api_tokens(world),
     }
+
+
+def _evidence(app, tmp_path, assessment, criterion):
+    """A PDF attached to a criterion of the assessment (not the one criteria.delete_item deletes), stored
+    under this test's own folder."""
+    from io import BytesIO
+
+    from portal.extensions import db
+    from portal.services import evidence
+
+    app.config["EVIDENCE_FOLDER"] = str(tmp_path / "evidence")
+    record = evidence.store(
+        db.session,
+        assessment,
+        criterion,
+        "bao-cao.pdf",
+        BytesIO(b"%PDF-1.4\n%%EOF\n"),
+        folder=app.config["EVIDENCE_FOLDER"],
+        max_bytes=1024,
+        max_files=10,
+        user_id=None,
+    )
+    db.session.commit()
+    return record
+
+
+def _api_tokens(world) -> dict:
+    """A bearer secret per role for the API's entries, and the member's token for api_tokens.revoke."""
+    from portal.extensions import db
+    from portal.services import api_tokens
+
+    created = {role: api_tokens.create(db.session, user, "Ma trận quyền") for role, user in world.users.items()}
+    db.session.commit()
+    return {"tokens": {role: secret for role, (_, secret) in created.items()}, "api_token": created["member"][0].id}
+
+
+def _api_request(app, role: str, ids: dict, method: str, url: str):
+    """An API call as `role`: its bearer token (none for anonymous), a JSON body for PUT."""
+    app.test_client_class = IsolatedClient
+    headers = {"Authorization": f"Bearer {ids['tokens'][role]}"} if role != "anonymous" else {}
+    if method == "PUT":
+        return app.test_client().put(url, json={"value": "1"}, headers=headers)
+    return app.test_client().open(url, method=method, headers=headers)
 
 
 def _client_as(app, role: str, ids: dict):
@@ -199,6 +333,8 @@ def _check(response, expected, role: str, url: str, method: str) -> None:
     status, location = response.status_code, response.headers.get("Location", "")
     where = f"{method} {url} as {role}: {status} {location}"
     assert status < 500, where
+    if url.startswith("/api/v1/") and status >= 400:  # the API's errors are problem+json, for every role
+        assert response.mimetype == "application/problem+json", where
     if expected == PUBLIC:
         return
     if expected == LOGIN:
@@ -215,6 +351,9 @@ def test_route_by_role(app, ids, endpoint, method):
     url = template.format(**ids)
     # denied roles first: an allowed POST may change data (delete, retire) that later checks rely on
     for role in sorted(ROLES, key=lambda r: expected[r] in (OK, PUBLIC)):
-        client = _client_as(app, role, ids)
-        response = client.get(url) if method == "GET" else client.post(url, data={})
+        if endpoint.startswith("api."):
+            response = _api_request(app, role, ids, method, url)
+        else:
+            client = _client_as(app, role, ids)
+            response = client.get(url) if method == "GET" else client.post(url, data={})
         _check(response, expected[role], role, url, method)

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from portal.models.api_tokens import ApiToken
 from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
@@ -9,6 +10,7 @@ from portal.models.users import LoginFailure, User
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
+    "ApiToken",
     "Assessment",
     "AuditEntry",
     "Charter",
