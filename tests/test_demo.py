@@ -11,9 +11,7 @@ def test_seed_demo_opens_a_self_round_with_work_in_progress(app, runner, client)
     assert result.exit_code == 0, result.output
     scoring_round = db.session.scalar(select(ScoringRound))
     assert scoring_round.kind == "self" and scoring_round.criteria_set.status == "locked"
-    statuses = dict(
-        db.session.execute(select(Assessment.status, func.count()).group_by(Assessment.status)).all()
-    )
+    statuses = dict(db.session.execute(select(Assessment.status, func.count()).group_by(Assessment.status)).all())
     assert statuses["submitted"] == 2 and statuses["draft"] >= 3
     cluster = db.session.get(Cluster, scoring_round.cluster_id)
     secretariat = db.session.scalar(select(User).where(User.kind == "secretariat"))
