@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from werkzeug.routing import AnyConverter
 
 from portal.extensions import db
 from portal.models import Unit
@@ -69,3 +70,27 @@ def test_security_headers(app, client):
     assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
+
+
+def _sample(argument: str, converter):
+    """A value the rule accepts: the first choice of an <any(…)>, a year for <year>, else 1."""
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return 2026 if argument == "year" else ("en" if argument == "lang" else 1)
+
+
+def test_every_state_changing_route_needs_the_token(csrf_app, world, client):
+    """Walks the url_map: every POST outside the token-authenticated API is refused without the token."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(world.users["head"].id)
+        session["_fresh"] = True
+    checked = 0
+    for rule in csrf_app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint.startswith("api."):
+            continue
+        url = rule.build({arg: _sample(arg, rule._converters[arg]) for arg in rule.arguments})[1]
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.post(url, data={"x": "1"}, headers=headers)
+            assert response.status_code == 400, f"POST {url} {headers}: {response.status_code}"
+        checked += 1
+    assert checked > 60

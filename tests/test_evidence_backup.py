@@ -17,6 +17,7 @@ from portal.services import assessments as assessments_svc
 from portal.services import backup as backup_svc
 from portal.services import evidence as svc
 from tests import factories
+from tests.test_backup import empty_database
 from tests.test_evidence import PDF, docx, png
 
 
@@ -52,10 +53,7 @@ def stored(world, folder):
 
 def wipe(folder) -> None:
     """A new server: no rows, no files."""
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    empty_database()
     shutil.rmtree(folder)
 
 

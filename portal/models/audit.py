@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import DDL, JSON, DateTime, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -48,3 +48,30 @@ class AuditEntry(db.Model):
     @property
     def action_label(self) -> str:
         return ACTIONS.get(self.action, self.action)
+
+
+# On PostgreSQL the database itself keeps the log append-only: UPDATE and DELETE of an entry
+# raise, unless the transaction says `SET LOCAL portal.audit_rewrite = 'on'` (only `flask restore`
+# does, to replace the whole database). The hash chain still detects what a database owner could do.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
+BEGIN
+    IF current_setting('portal.audit_rewrite', true) = 'on' THEN
+        RETURN COALESCE(NEW, OLD);
+    END IF;
+    RAISE EXCEPTION USING MESSAGE = 'audit_entries is append-only: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
+END
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()
+"""
+DROP_APPEND_ONLY = [
+    "DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries",
+    "DROP FUNCTION IF EXISTS audit_entries_append_only()",
+]
+
+for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
+    event.listen(AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
