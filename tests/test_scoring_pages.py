@@ -394,3 +394,15 @@ def test_an_id_beyond_the_database_integer_is_simply_not_found(world, auth, clie
     auth.login("secretariat")
     assert client.get("/scoring/assessments/99999999999999999999").status_code == 404
     assert client.get("/units/2147483648").status_code == 404
+
+
+def test_a_units_home_page_lists_its_scoring_work(world, opened, auth, client):
+    auth.login("member")
+    page = client.get("/")
+    a = own(world.member)
+    assert "Việc của đơn vị năm 2026" in page.text and f"/scoring/assessments/{a.id}" in page.text
+    assert "Đang chấm" in page.text
+    fill_all(world.member, opened)
+    svc.submit(db.session, own(world.member), None)
+    db.session.commit()
+    assert "Đã nộp" in client.get("/").text

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from portal.access import current_principal, current_year
 from portal.extensions import db
 from portal.models import Membership, Unit
+from portal.services import rounds
 from portal.services.overview import cluster_summaries, unassigned_units
 
 bp = Blueprint("home", __name__)
@@ -35,4 +36,5 @@ def index():
         if cluster_id is not None:
             summaries = cluster_summaries(db.session, year, cluster_ids=[cluster_id], with_members=True)
             context["own"] = summaries[0] if summaries else None
+            context["work"] = rounds.unit_work(db.session, principal.unit_id, cluster_id, year.id)
     return render_template("home/index.html", **context)

@@ -140,3 +140,38 @@ def reminder_text(late: list[UnitProgress], cluster_name: str, year: int, deadli
         f"{cluster_name} — năm {year}\n"
         f"Đề nghị các đơn vị sau hoàn thành và nộp bản tự chấm điểm thi đua trên cổng thông tin{due}:\n{names}"
     )
+
+
+@dataclass
+class UnitWork:
+    """What a member unit has to do in its cluster-year's scoring, for its home page."""
+
+    stages: dict[str, Assessment] = field(default_factory=dict)  # its own self, verified, explanation, final
+    reviews_assigned: int = 0
+    reviews_submitted: int = 0
+
+    @property
+    def self_assessment(self) -> Assessment | None:
+        return self.stages.get("self")
+
+
+def unit_work(session: Session, unit_id: int, cluster_id: int, year_id: int) -> UnitWork:
+    """The unit's own assessments and its peer reviews to do: two queries."""
+    work = UnitWork()
+    rows = session.execute(
+        select(Assessment, ScoringRound.kind)
+        .join(ScoringRound, ScoringRound.id == Assessment.round_id)
+        .where(
+            ScoringRound.cluster_id == cluster_id,
+            ScoringRound.year_id == year_id,
+            (Assessment.subject_unit_id == unit_id) | (Assessment.author_unit_id == unit_id),
+        )
+    ).all()
+    for assessment, kind in rows:
+        if kind == "peer":
+            if assessment.author_unit_id == unit_id:
+                work.reviews_assigned += 1
+                work.reviews_submitted += assessment.status == "submitted"
+        elif assessment.subject_unit_id == unit_id:
+            work.stages[assessment.stage] = assessment
+    return work
