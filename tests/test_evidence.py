@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Evidence
 from portal.models.base import utcnow
-from portal.services import DomainError
+from portal.services import DomainError, file_types
 from portal.services import assessments as assessments_svc
 from portal.services import evidence as svc
 from tests import factories
@@ -131,9 +131,9 @@ ALLOWED = [
     ("scan.jpeg", JPEG, "image/jpeg", "scan.jpeg"),
     ("hinh.gif", GIF, "image/gif", "hinh.gif"),
     ("hinh.webp", WEBP, "image/webp", "hinh.webp"),
-    ("Báo cáo quý 1.docx", docx(), svc.DOCX[0], "Báo cáo quý 1.docx"),
-    ("so-lieu.xlsx", xlsx(), svc.XLSX[0], "so-lieu.xlsx"),
-    ("trinh-chieu", ooxml("ppt/presentation.xml", CT.format("presentationml.presentation")), svc.PPTX[0], None),
+    ("Báo cáo quý 1.docx", docx(), file_types.DOCX[0], "Báo cáo quý 1.docx"),
+    ("so-lieu.xlsx", xlsx(), file_types.XLSX[0], "so-lieu.xlsx"),
+    ("trinh-chieu", ooxml("ppt/presentation.xml", CT.format("presentationml.presentation")), file_types.PPTX[0], None),
     ("cu.doc", ole2("WordDocument", "SummaryInformation"), "application/msword", "cu.doc"),
     ("bang.xls", ole2("Workbook"), "application/vnd.ms-excel", "bang.xls"),
     ("van-ban.odt", odf(), "application/vnd.oasis.opendocument.text", "van-ban.odt"),
@@ -241,7 +241,7 @@ def test_every_allowed_kind_is_accepted(scoring, folder, app, auth, client, name
     assert response.status_code == 201, response.text
     evidence = db.session.scalars(select(Evidence)).one()
     assert evidence.content_type == content_type
-    assert evidence.filename == (shown or f"{name}.{svc.sniff(data[:4096], BytesIO(data))[1]}")
+    assert evidence.filename == (shown or f"{name}.{file_types.sniff(data[:4096], BytesIO(data))[1]}")
     assert evidence.size_bytes == len(data) and evidence.uploaded_by_user_id is not None
     path = folder / evidence.storage_key
     assert path.read_bytes() == data and re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{32}", evidence.storage_key)
@@ -260,22 +260,23 @@ def test_refused_kinds_store_nothing(scoring, folder, auth, client, name, data, 
 
 def test_refusal_lists_the_allowed_kinds(scoring):
     with pytest.raises(DomainError) as error:
-        svc.sniff(b"MZ\x90\x00", BytesIO(b"MZ\x90\x00"))
+        file_types.sniff(b"MZ\x90\x00", BytesIO(b"MZ\x90\x00"))
     assert error.value.field == "file"
     assert "Chỉ nhận: PDF, ảnh (PNG, JPEG, GIF, WebP), Word (.docx, .doc), Excel (.xlsx, .xls)" in error.value.message
 
 
 def test_zip_bombs_are_not_unpacked(monkeypatch):
     package = ooxml("word/document.xml", CT.format("wordprocessingml.document"))
-    monkeypatch.setattr(svc, "ZIP_MAX_ENTRIES", 2)  # the package has 3
+    monkeypatch.setattr(file_types, "ZIP_MAX_ENTRIES", 2)  # the package has 3
     with pytest.raises(DomainError, match="quá lớn khi giải nén"):
-        svc.sniff(package[:16], BytesIO(package))
+        file_types.sniff(package[:16], BytesIO(package))
     monkeypatch.undo()
     huge = BytesIO()
     with zipfile.ZipFile(huge, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", b" " * (svc.ZIP_MAX_MEMBER_READ + 10))  # compresses to almost nothing
+        # compresses to almost nothing
+        archive.writestr("[Content_Types].xml", b" " * (file_types.ZIP_MAX_MEMBER_READ + 10))
     with pytest.raises(DomainError, match="Không nhận"):
-        svc.sniff(huge.getvalue()[:16], huge)
+        file_types.sniff(huge.getvalue()[:16], huge)
 
 
 def test_empty_and_oversized_files(scoring, folder, auth, client):
@@ -560,7 +561,7 @@ def test_office_files_never_show_inline(scoring, folder, auth, client):
     auth.login("member")
     response = client.get(f"/evidence/{evidence.id}?inline=1")
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    assert response.headers["Content-Type"] == svc.DOCX[0]
+    assert response.headers["Content-Type"] == file_types.DOCX[0]
 
 
 def test_a_missing_file_is_not_found(scoring, folder, auth, client):
