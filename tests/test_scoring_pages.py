@@ -406,3 +406,11 @@ def test_a_units_home_page_lists_its_scoring_work(world, opened, auth, client):
     svc.submit(db.session, own(world.member), None)
     db.session.commit()
     assert "Đã nộp" in client.get("/").text
+
+
+def test_the_assessment_page_is_whole_for_boosted_and_history_restore_requests(world, opened, auth, client, hx):
+    auth.login("member")
+    url = f"/scoring/assessments/{own(world.member).id}"
+    for response in (client.get(url), hx.boosted(url), hx.history_restore(url)):
+        assert response.status_code == 200 and "<html" in response.text and "score-table" in response.text
+        assert "HX-Request" in response.headers.get("Vary", "")

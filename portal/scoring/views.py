@@ -12,6 +12,7 @@ from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
@@ -114,7 +115,14 @@ def remind(cluster_id: int, year: int):
             changes = {"recipients": len(recipients), "units": [row.unit.id for row in late]}
             audit.record_event(db.session, "reminder_sent", summary, cluster, changes)
             db.session.commit()
-            flash(_("Đã gửi e-mail nhắc tới %(num)s địa chỉ.", num=len(recipients)), "success")
+            flash(
+                ngettext(
+                    "Đã gửi e-mail nhắc tới %(num)s địa chỉ.",
+                    "Đã gửi e-mail nhắc tới %(num)s địa chỉ.",
+                    len(recipients),
+                ),
+                "success",
+            )
     return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year))
 
 
