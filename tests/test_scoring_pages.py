@@ -414,3 +414,12 @@ def test_the_assessment_page_is_whole_for_boosted_and_history_restore_requests(w
     for response in (client.get(url), hx.boosted(url), hx.history_restore(url)):
         assert response.status_code == 200 and "<html" in response.text and "score-table" in response.text
         assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def test_two_forms_that_saw_no_score_yet_do_not_overwrite_each_other(world, opened, auth, hx):
+    auth.login("member")
+    a = own(world.member)
+    assert save(hx, a, opened["direct"], "20", revision="0").status_code == 200
+    second = save(hx, a, opened["direct"], "25", revision="0")  # the colleague's form was opened before
+    assert second.status_code == 409 and "Giữ giá trị của tôi" in second.text
+    assert score_of(a, opened["direct"]).value == 20

@@ -137,7 +137,13 @@ def save_score(
     user_id: int | None,
     now: datetime | None = None,
 ) -> Score:
-    """Save one criterion (value and explanation) and recompute the points it moves."""
+    """Save one criterion (value and explanation) and recompute the points it moves.
+
+    `expected_revision` is the revision the user's form was made on: 0 when the form saw no score
+    yet (a score saved meanwhile by someone else is then a conflict too), None to skip the check
+    (the Excel import, which compares values itself).
+    """
+    lock_assessment(session, assessment)
     check_open(assessment, now or utcnow())
     if criterion.method == "quantitative":
         lock_group(session, criterion)
@@ -150,7 +156,9 @@ def save_score(
     except ScoreError as error:
         raise DomainError(str(error), "value") from None
     score = session.scalar(
-        select(Score).where(Score.assessment_id == assessment.id, Score.criterion_id == criterion.id)
+        select(Score)
+        .where(Score.assessment_id == assessment.id, Score.criterion_id == criterion.id)
+        .execution_options(populate_existing=True)  # as committed now, after the lock: its revision is current
     )
     note = (note or "").strip()[:4000]
     if score is None:
@@ -193,6 +201,21 @@ def recompute_quantitative(session: Session, assessment: Assessment, criterion: 
 
 
 LATER_STAGES = ("verified", "explanation", "final")
+
+
+def lock_assessment(session: Session, assessment: Assessment) -> None:
+    """Changes to one assessment (saves, evidence, submit) happen one after the other, each seeing the last.
+
+    Without it two tabs of one unit could both insert a criterion's first score (unique violation)
+    or both update it from the same revision (a stale write), two submits could both pass, and a
+    save could land after a submit. The row lock is taken first, before anything is written, and the
+    state is read again under it. SQLite serialises writers anyway (FOR UPDATE is a no-op there).
+    """
+    status = session.scalar(
+        select(Assessment.status).where(Assessment.id == assessment.id).with_for_update(key_share=True)
+    )
+    if status != assessment.status:
+        session.refresh(assessment)  # submitted or returned meanwhile
 
 
 def lock_group(session: Session, criterion: Criterion) -> None:
@@ -306,6 +329,7 @@ def totals(session: Session, assessment: Assessment) -> Totals:
 def submit(session: Session, assessment: Assessment, user_id: int | None, now: datetime | None = None) -> None:
     """Hand in the assessment: every criterion must have a value; it is then locked."""
     now = now or utcnow()
+    lock_assessment(session, assessment)
     check_open(assessment, now)
     missing = totals(session, assessment).missing  # bonus and deduction items too: 0 is an answer
     if missing:

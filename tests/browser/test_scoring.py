@@ -190,3 +190,58 @@ def test_two_members_self_score_review_each_other_and_the_head_sees_progress(
     with live_db() as session:
         rows = session.execute(select(Assessment.stage, Assessment.status)).all()
     assert sorted(rows) == [("peer", "submitted")] * 2 + [("self", "submitted")] * 3
+
+
+def test_two_people_of_one_unit_never_overwrite_each_other_silently(
+    page, browser, live_server, sign_in, province, page_problems, live_db
+):
+    """Two officers of the same unit have the form open; the second saves over a value it never saw."""
+    with live_db() as session:
+        from portal.models import Unit, User
+
+        member_unit = session.scalar(select(Unit.id).where(Unit.name == province["member"]))
+        colleague = factories.user("member-vanthu", unit=session.get(Unit, member_unit))
+        colleague.must_change_password = False
+        session.commit()
+        assert session.scalar(select(User.id).where(User.username == "member-vanthu"))
+    sign_in("member")
+    page.goto(f"/scoring/{province['cluster_id']}/2026")
+    page.get_by_role("link", name="Tự chấm").click()
+    url = page.url
+    own_id = int(url.rsplit("/", 1)[1])
+    save_path = f"/scoring/assessments/{own_id}/scores/{province['items']['direct']}"
+    page_problems.expect(409, save_path)
+
+    other_context = browser.new_context(base_url=live_server.url, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    other = other_context.new_page()
+    try:
+        other.goto("/login")
+        other.get_by_label(label("Tên đăng nhập")).fill("member-vanthu")
+        other.get_by_label(label("Mật khẩu")).fill(factories.PASSWORD)
+        other.get_by_role("button", name="Đăng nhập").click()
+        other.wait_for_url(lambda u: "/login" not in u)
+        other.goto(url)  # both forms now hold the same (empty) revision
+        _fill(page, "I.2", "20", "Bản của chị Lan")
+        row = _row(other, "I.2")
+        row.locator("[name=value]").fill("25")
+        row.locator("[name=value]").press("Tab")
+        expect(row.locator(".save-status")).to_contain_text("người khác vừa sửa")
+        conflict = row.get_by_role("alert")
+        expect(conflict).to_contain_text("20")
+        expect(conflict).to_contain_text("Bạn nhập: 25")
+        with live_db() as session:
+            assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == 20
+        conflict.get_by_role("button", name="Giữ giá trị của tôi").click()
+        expect(row.locator(".save-status")).to_contain_text("Đã lưu lúc")
+        with live_db() as session:
+            assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == 25
+    finally:
+        other_context.close()
+    # the first officer's form is now stale too: it takes the stored value instead of overwriting it
+    row = _row(page, "I.2")
+    row.locator("[name=value]").fill("21")
+    row.locator("[name=value]").press("Tab")
+    row.get_by_role("button", name="Dùng bản đã lưu").click()
+    expect(_row(page, "I.2").locator("[name=value]")).to_have_value("25")
+    with live_db() as session:
+        assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == 25
