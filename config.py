@@ -20,8 +20,11 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")  # login throttling shared across workers
@@ -72,8 +75,10 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self):
-        if self.SECRET_KEY == Config.SECRET_KEY or not os.environ.get("SECRET_KEY"):
+        key = os.environ.get("SECRET_KEY", "")
+        if not key or key == DEV_SECRET_KEY:
             raise RuntimeError("SECRET_KEY must be set in production")
+        self.SECRET_KEY = key
 
 
 CONFIGS = {
