@@ -114,3 +114,53 @@ def test_another_clusters_signature_cannot_be_confirmed(world, two_clusters, aut
     auth.login("head")
     assert client.post(f"/pledges/signatures/{signature.id}/confirm").status_code == 404
     assert db.session.get(PledgeSignature, signature.id).confirmed_at is None
+
+
+@pytest.fixture
+def scored(world):
+    """The cluster's locked table, the self round open; the deputy has handed in, the member not yet."""
+    from portal.models import Assessment
+    from portal.services import assessments
+
+    cset, items = factories.scoring_table(world)
+    assessments.open_self_round(db.session, cset)
+    own = {a.subject_unit_id: a for a in db.session.scalars(select(Assessment))}
+    for key, raw in (("quant", "200"), ("direct", "30"), ("pass", "dat"), ("bonus", "0"), ("minus", "0")):
+        assessments.save_score(
+            db.session, own[world.deputy.id], items[key], raw, "", expected_revision=None, user_id=None
+        )
+    assessments.submit(db.session, own[world.deputy.id], None)
+    db.session.commit()
+    return {"items": items, "deputy": own[world.deputy.id], "member": own[world.member.id]}
+
+
+def test_a_unit_never_writes_another_units_assessment(world, scored, auth, client, hx):
+    from portal.models import Evidence, Score
+
+    deputy, direct = scored["deputy"], scored["items"]["direct"]
+    before = db.session.scalar(
+        select(Score.value).where(Score.assessment_id == deputy.id, Score.criterion_id == direct.id)
+    )
+    auth.login("member")
+    assert client.get(f"/scoring/assessments/{deputy.id}").status_code == 200  # submitted: readable in the cluster
+    for url, data in (
+        (f"/scoring/assessments/{deputy.id}/scores/{direct.id}", {"value": "1", "revision": "1"}),
+        (f"/scoring/assessments/{deputy.id}/submit", {}),
+        (f"/evidence/assessments/{deputy.id}/criteria/{direct.id}", {}),
+        (f"/scoring/assessments/{deputy.id}/import", {}),
+    ):
+        assert hx.post(url, data=data).status_code == 403, url
+    after = db.session.scalar(
+        select(Score.value).where(Score.assessment_id == deputy.id, Score.criterion_id == direct.id)
+    )
+    assert after == before and db.session.scalar(select(func.count(Evidence.id))) == 0
+
+
+def test_another_cluster_never_sees_a_submitted_assessment(world, scored, auth, client):
+    auth.login("outsider")
+    for url in (
+        f"/scoring/assessments/{scored['deputy'].id}",
+        f"/scoring/assessments/{scored['deputy'].id}/export.xlsx",
+        f"/scoring/{world.cluster.id}/2026",
+    ):
+        assert client.get(url).status_code == 404, url
