@@ -14,6 +14,8 @@ from flask import Blueprint, abort, current_app, flash, request, send_file, url_
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
 from portal.auth.forms import EmptyForm
@@ -161,9 +163,12 @@ def save_score(assessment_id: int, criterion_id: int):
             db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id
         )
         db.session.flush()
-    except svc.ConflictError as conflict:
+    except (svc.ConflictError, StaleDataError, IntegrityError):
+        # a colleague saved first (the database's version check and unique key are the backstop of the lock)
         db.session.rollback()
-        theirs = db.session.get(type(conflict.score), conflict.score.id)
+        theirs = svc.score_maps(db.session, [current.id])[current.id].get(criterion.id)
+        if theirs is None:
+            raise
         context = pages.row_context(current, scope, criterion, mine={"value": raw, "note": note}, theirs=theirs)
         return render("scoring/_saved.html", status=409, **context)
     except DomainError as error:

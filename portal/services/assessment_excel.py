@@ -341,6 +341,7 @@ def import_workbook(
     written. The caller commits once.
     """
     now = now or utcnow()
+    svc.lock_assessment(session, assessment)  # portal saves wait until the file is compared and saved
     svc.check_open(assessment, now)
     data = _read(stream)
     cset = assessment.round.criteria_set

@@ -1,0 +1,1 @@
+"""Load and failure scenarios against a real gunicorn on PostgreSQL (see bench/README.md)."""
