@@ -47,15 +47,15 @@ def _row(page, code: str):
 
 def _fill(page, code: str, value: str, note: str | None = None, select: bool = False) -> None:
     row = _row(page, code)
-    field = row.locator("[name=value]")
+    field = row.locator("form.score-form [name=value]")
     if select:
         field.select_option(label=value)
     else:
         field.fill(value)
         field.press("Tab")
     if note is not None:
-        row.locator("[name=note]").fill(note)
-        row.locator("[name=note]").press("Tab")
+        row.locator("form.score-form [name=note]").fill(note)
+        row.locator("form.score-form [name=note]").press("Tab")
     expect(row.locator(".save-status")).to_contain_text("Đã lưu lúc")
 
 
@@ -106,18 +106,18 @@ def test_a_wrong_score_is_refused_next_to_the_field_and_kept_on_screen(page, sig
     own_path = urlpath(page.url)
     page_problems.expect(422, f"{own_path}/scores/{province['items']['direct']}")
     row = _row(page, "I.2")
-    row.locator("[name=value]").fill("31")
-    row.locator("[name=value]").press("Tab")
+    row.locator("form.score-form [name=value]").fill("31")
+    row.locator("form.score-form [name=value]").press("Tab")
     expect(row.locator(".save-status")).to_contain_text("30")
-    expect(row.locator("[name=value]")).to_have_value("31")  # the typed text stays for correction
-    expect(row.locator("[name=value]")).to_have_class(re.compile("is-invalid"))
+    expect(row.locator("form.score-form [name=value]")).to_have_value("31")  # the typed text stays for correction
+    expect(row.locator("form.score-form [name=value]")).to_have_class(re.compile("is-invalid"))
     own_id = int(own_path.rsplit("/", 1)[1])
     with live_db() as session:
         assert session.scalar(select(Score.id).where(Score.assessment_id == own_id)) is None
-    row.locator("[name=value]").fill("29,75")
-    row.locator("[name=value]").press("Tab")
+    row.locator("form.score-form [name=value]").fill("29,75")
+    row.locator("form.score-form [name=value]").press("Tab")
     expect(row.locator(".save-status")).to_contain_text("Đã lưu lúc")
-    expect(row.locator("[name=value]")).not_to_have_class(re.compile("is-invalid"))
+    expect(row.locator("form.score-form [name=value]")).not_to_have_class(re.compile("is-invalid"))
     expect(page.locator(f"#points-{own_id}-{province['items']['direct']}")).to_have_text("29,75")
     with live_db() as session:
         assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == Decimal("29.75")
@@ -223,8 +223,8 @@ def test_two_people_of_one_unit_never_overwrite_each_other_silently(
         other.goto(url)  # both forms now hold the same (empty) revision
         _fill(page, "I.2", "20", "Bản của chị Lan")
         row = _row(other, "I.2")
-        row.locator("[name=value]").fill("25")
-        row.locator("[name=value]").press("Tab")
+        row.locator("form.score-form [name=value]").fill("25")
+        row.locator("form.score-form [name=value]").press("Tab")
         expect(row.locator(".save-status")).to_contain_text("người khác vừa sửa")
         conflict = row.get_by_role("alert")
         expect(conflict).to_contain_text("20")
@@ -239,9 +239,10 @@ def test_two_people_of_one_unit_never_overwrite_each_other_silently(
         other_context.close()
     # the first officer's form is now stale too: it takes the stored value instead of overwriting it
     row = _row(page, "I.2")
-    row.locator("[name=value]").fill("21")
-    row.locator("[name=value]").press("Tab")
+    row.locator("form.score-form [name=value]").fill("21")
+    row.locator("form.score-form [name=value]").press("Tab")
     row.get_by_role("button", name="Dùng bản đã lưu").click()
-    expect(_row(page, "I.2").locator("[name=value]")).to_have_value("25")
+    expect(_row(page, "I.2").get_by_role("alert")).to_have_count(0)  # the row was swapped for the stored one
+    expect(_row(page, "I.2").locator("form.score-form [name=value]")).to_have_value("25")
     with live_db() as session:
         assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == 25
