@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
-
 import pytest
 
 from portal.extensions import db
-from portal.services import api_tokens, pledges
+from portal.services import api_tokens
 from portal.services import assessments as assessments_svc
-from portal.services import criteria as criteria_svc
+from tests import factories
 
 PROBLEM = "application/problem+json"
 
@@ -63,47 +61,8 @@ def table(world):
 
 
 def build_table(world) -> dict:
-    """A locked table with an open self round: I. 1 quantitative 40, 2 direct 30, 3 pass/fail 30;
-    II. bonus 2 per occurrence (cap 5); III. deduction 0,5 each (cap 3)."""
-    cset = criteria_svc.create_set(db.session, world.cluster, world.year, title="Bảng 2026", target_total=D(100))
-    section = criteria_svc.add_criterion(db.session, cset, None, code="I", title="Nhiệm vụ")
-    items = {
-        "quant": criteria_svc.add_criterion(
-            db.session, cset, section, code="1", title="Thu ngân sách", method="quantitative", max_points=D(40)
-        ),
-        "direct": criteria_svc.add_criterion(db.session, cset, section, code="2", title="Cải cách", max_points=D(30)),
-        "pass": criteria_svc.add_criterion(
-            db.session, cset, section, code="3", title="Chuyển đổi số", method="pass_fail", max_points=D(30)
-        ),
-    }
-    bonus = criteria_svc.add_criterion(db.session, cset, None, code="II", title="Điểm thưởng", kind="bonus")
-    items["bonus"] = criteria_svc.add_criterion(
-        db.session,
-        cset,
-        bonus,
-        code="1",
-        title="Sáng kiến",
-        kind="bonus",
-        method="per_occurrence",
-        points_each=D(2),
-        max_points=D(5),
-    )
-    minus = criteria_svc.add_criterion(db.session, cset, None, code="III", title="Điểm trừ", kind="deduction")
-    items["minus"] = criteria_svc.add_criterion(
-        db.session,
-        cset,
-        minus,
-        code="1",
-        title="Báo cáo trễ",
-        kind="deduction",
-        method="per_occurrence",
-        points_each=D("0.5"),
-        max_points=D(3),
-    )
-    criteria_svc.publish(db.session, cset)
-    for unit, target in ((world.head, D(100)), (world.deputy, D(200)), (world.member, D(50))):
-        pledges.register_target(db.session, cset, unit, items["quant"], target)
-    criteria_svc.lock(db.session, cset)
+    """The locked table of factories.scoring_table, with its self round open."""
+    cset, items = factories.scoring_table(world)
     scoring_round = assessments_svc.open_self_round(db.session, cset)
     db.session.commit()
     return {"set": cset, "round": scoring_round, **items}
