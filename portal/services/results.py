@@ -103,38 +103,7 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
 
     leaf, joins, root_kind, is_leaf = _leaf_with_root_kind()
     points = case((leaf.id.is_not(None), Score.points), else_=None)
-    query = (
-        select(
-            Assessment.id,
-            Assessment.round_id,
-            ScoringRound.year_id,
-            ScoringRound.cluster_id,
-            ScoringRound.status,
-            Assessment.subject_unit_id,
-            Unit.name,
-            Assessment.author_unit_id,
-            Assessment.stage,
-            Assessment.status,
-            Assessment.submitted_at,
-            CriteriaSet.deduction_capped,
-            caps.c.bonus_cap,
-            caps.c.deduction_cap,
-            _kind_sum(root_kind, "scored", points),
-            _kind_sum(root_kind, "bonus", points),
-            _kind_sum(root_kind, "deduction", points),
-        )
-        .select_from(Assessment)
-        .join(ScoringRound, ScoringRound.id == Assessment.round_id)
-        .join(CriteriaSet, CriteriaSet.id == ScoringRound.criteria_set_id)
-        .join(Unit, Unit.id == Assessment.subject_unit_id)
-        .outerjoin(caps, caps.c.set_id == ScoringRound.criteria_set_id)
-        .outerjoin(Score, Score.assessment_id == Assessment.id)
-        # only the leaves of the round's table count, as in assessments.totals
-        .outerjoin(leaf, and_(leaf.id == Score.criterion_id, leaf.set_id == ScoringRound.criteria_set_id, is_leaf))
-    )
-    for ancestor, on in joins:
-        query = query.outerjoin(ancestor, on)
-    query = query.where(Assessment.round_id.in_(rounds), Assessment.stage == stage).group_by(
+    grouped = (  # one row per assessment: what it is, and its table's caps
         Assessment.id,
         Assessment.round_id,
         ScoringRound.year_id,
@@ -150,6 +119,25 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
         caps.c.bonus_cap,
         caps.c.deduction_cap,
     )
+    query = (
+        select(
+            *grouped,
+            _kind_sum(root_kind, "scored", points),
+            _kind_sum(root_kind, "bonus", points),
+            _kind_sum(root_kind, "deduction", points),
+        )
+        .select_from(Assessment)
+        .join(ScoringRound, ScoringRound.id == Assessment.round_id)
+        .join(CriteriaSet, CriteriaSet.id == ScoringRound.criteria_set_id)
+        .join(Unit, Unit.id == Assessment.subject_unit_id)
+        .outerjoin(caps, caps.c.set_id == ScoringRound.criteria_set_id)
+        .outerjoin(Score, Score.assessment_id == Assessment.id)
+        # only the leaves of the round's table count, as in assessments.totals
+        .outerjoin(leaf, and_(leaf.id == Score.criterion_id, leaf.set_id == ScoringRound.criteria_set_id, is_leaf))
+    )
+    for ancestor, on in joins:
+        query = query.outerjoin(ancestor, on)
+    query = query.where(Assessment.round_id.in_(rounds), Assessment.stage == stage).group_by(*grouped)
     rows = []
     for (
         assessment_id,
