@@ -149,17 +149,17 @@ def assessment_context(
         "import_errors": import_errors or [],
         "may_lead": may(scope, "run_rounds"),
         "is_subject": current_principal().unit_id == current.subject_unit_id,
-        "next_stages": _next_stages(current),
+        "next_stages": _next_stages(current, references),
     }
     context.update(_state(current))
     return context
 
 
-def _next_stages(current: Assessment) -> dict[str, Assessment | None]:
-    """The later stages of the same unit that exist (for links), by stage."""
+def _next_stages(current: Assessment, references: list[Assessment]) -> dict[str, Assessment | None]:
+    """The other stages of the same unit that exist and that the user may read (for links), by stage."""
     if current.stage == "peer":
         return {}
-    later = {a.stage: a for a in _references(current)}
+    later = {a.stage: a for a in references}
     return {stage: later.get(stage) for stage in STAGE_ORDER}
 
 

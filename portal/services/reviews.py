@@ -20,17 +20,22 @@ from sqlalchemy.orm import Session, aliased
 
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
 from portal.models.base import utcnow
-from portal.services import DomainError
+from portal.services import DomainError, rounds
 from portal.services import criteria as criteria_svc
 from portal.services import review_assignment as algo
 
 
 def find_round(session: Session, cluster_id: int, year_id: int) -> ScoringRound | None:
-    return session.scalar(
-        select(ScoringRound).where(
-            ScoringRound.cluster_id == cluster_id, ScoringRound.year_id == year_id, ScoringRound.kind == "peer"
-        )
-    )
+    return rounds.find_round(session, cluster_id, year_id, "peer")
+
+
+# the review (peer-stage assessment) that an assignment gave its reviewer, once the round is open
+REVIEW_OF_ASSIGNMENT = and_(
+    Assessment.round_id == ReviewAssignment.round_id,
+    Assessment.author_unit_id == ReviewAssignment.reviewer_unit_id,
+    Assessment.subject_unit_id == ReviewAssignment.subject_unit_id,
+    Assessment.stage == "peer",
+)
 
 
 def members(session: Session, cluster_id: int, year_id: int) -> list[Unit]:
@@ -288,15 +293,7 @@ def progress(session: Session, scoring_round: ScoringRound) -> Progress:
         select(ReviewAssignment.id, reviewer, subject, Assessment.status, Assessment.id)
         .join(reviewer, reviewer.id == ReviewAssignment.reviewer_unit_id)
         .join(subject, subject.id == ReviewAssignment.subject_unit_id)
-        .outerjoin(
-            Assessment,
-            and_(
-                Assessment.round_id == ReviewAssignment.round_id,
-                Assessment.author_unit_id == ReviewAssignment.reviewer_unit_id,
-                Assessment.subject_unit_id == ReviewAssignment.subject_unit_id,
-                Assessment.stage == "peer",
-            ),
-        )
+        .outerjoin(Assessment, REVIEW_OF_ASSIGNMENT)
         .where(ReviewAssignment.round_id == scoring_round.id)
     ).all()
     order = {u.id: i for i, u in enumerate(units)}
@@ -332,15 +329,7 @@ def reviews_of(session: Session, reviewer_unit_id: int, cluster_id: int, year_id
         select(ReviewAssignment.id, Unit, Assessment.id, Assessment.status, Assessment.submitted_at)
         .join(ScoringRound, ScoringRound.id == ReviewAssignment.round_id)
         .join(Unit, Unit.id == ReviewAssignment.subject_unit_id)
-        .outerjoin(
-            Assessment,
-            and_(
-                Assessment.round_id == ReviewAssignment.round_id,
-                Assessment.author_unit_id == ReviewAssignment.reviewer_unit_id,
-                Assessment.subject_unit_id == ReviewAssignment.subject_unit_id,
-                Assessment.stage == "peer",
-            ),
-        )
+        .outerjoin(Assessment, REVIEW_OF_ASSIGNMENT)
         .where(
             ScoringRound.cluster_id == cluster_id,
             ScoringRound.year_id == year_id,
