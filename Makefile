@@ -37,13 +37,17 @@ messages: $(VENV)/.installed
 		-o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -N --ignore-obsolete -w 120 -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
+# seed-demo --if-empty seeds an empty database only, and prints one login per role every time.
 db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 
+# make run PORT=5100 HOST=0.0.0.0
+HOST ?= 127.0.0.1
+PORT ?= 5000
 run: db
-	@echo "Cổng thi đua: http://127.0.0.1:5000  (tài khoản mẫu ở trên; mật khẩu chung in ở dòng đầu)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Cổng thi đua: http://$(HOST):$(PORT)  (tài khoản mẫu theo vai trò và mật khẩu chung: ở trên)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The suite on SQLite, then again on PostgreSQL when it is reachable (browser tests run once).
 test: install-dev

@@ -1,4 +1,4 @@
-"""Command-line tasks: flask create-admin, flask seed-demo, flask backup, flask restore."""
+"""Command-line tasks: create-admin, seed-demo, demo-logins, audit verify, backup, restore."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import User
 from portal.services import backup as backup_svc
 from portal.services import demo
+from portal.services import demo_logins as demo_logins_svc
 
 
 def register(app: Flask) -> None:
@@ -40,21 +41,40 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
     def seed_demo(if_empty: bool):
-        """Load a demo province (clusters, 40+ units, council, two years, logins)."""
+        """Load a demo province (clusters, 40+ units, council, two years, logins); print one login per role."""
         try:
-            logins = demo.seed(db.session)
+            demo.seed(db.session)
         except RuntimeError as error:
             db.session.rollback()
-            if if_empty:
-                click.echo("Cơ sở dữ liệu đã có dữ liệu; bỏ qua dữ liệu mẫu.")
-                return
-            raise click.ClickException(str(error)) from error
-        db.session.commit()
-        click.echo(f"Đã nạp dữ liệu mẫu. Mật khẩu chung của các tài khoản mẫu: {demo.DEMO_PASSWORD}")
-        for username, what in logins:
-            click.echo(f"  {username:<28} {what}")
+            if not if_empty:
+                raise click.ClickException(str(error)) from error
+            click.echo("Cơ sở dữ liệu đã có dữ liệu; bỏ qua dữ liệu mẫu.")
+        else:
+            db.session.commit()
+            click.echo("Đã nạp dữ liệu mẫu.")
+        _echo_demo_logins()
+
+    @app.cli.command("demo-logins")
+    def demo_logins():
+        """Print one login per role (secretariat, council member, heads, deputy, member unit) from the data."""
+        _echo_demo_logins()
 
     register_backup(app)
+
+
+def _echo_demo_logins() -> None:
+    year, logins = demo_logins_svc.role_logins(db.session)
+    db.session.rollback()  # read only
+    if not logins:
+        click.echo("Không tìm thấy tài khoản mẫu nào trong cơ sở dữ liệu.")
+        return
+    click.echo(f"Tài khoản mẫu theo vai trò, năm thi đua {year or '—'} (mật khẩu chung: {demo.DEMO_PASSWORD}):")
+    role_width = max(len(login.role) for login in logins)
+    name_width = max(len(login.username) for login in logins)
+    for login in logins:
+        note = "" if login.demo_password else " (đã đổi mật khẩu, không còn là mật khẩu chung)"
+        click.echo(f"  {login.role:<{role_width}} | {login.username:<{name_width}} | {login.who}{note}")
+    click.echo("Mỗi đơn vị và mỗi thành viên Hội đồng có một tài khoản; Ban TĐ-KT xem đủ danh sách ở trang Tài khoản.")
 
 
 def register_audit(app: Flask) -> None:

@@ -159,11 +159,10 @@ def _user(session: Session, username: str, full_name: str, kind: str, **links) -
     return user
 
 
-def seed(session: Session) -> list[tuple[str, str]]:
-    """Load the demo province into an empty database; returns (username, what it is) pairs."""
+def seed(session: Session) -> None:
+    """Load the demo province into an empty database (its logins per role: services.demo_logins)."""
     if session.scalar(select(Unit.id).limit(1)) is not None:
         raise RuntimeError("Cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào cơ sở dữ liệu trống.")
-    logins = [("secretariat", "Ban Thi đua - Khen thưởng, Sở Nội vụ (toàn quyền)")]
     _user(session, "secretariat", "Phạm Quốc Khánh", "secretariat")
     council = [
         org.save_council_member(session, None, full_name=n, position=p, organisation=o, council_role=r)
@@ -172,7 +171,6 @@ def seed(session: Session) -> list[tuple[str, str]]:
     for member in council:
         username = "hd-" + slug(member.full_name)
         _user(session, username, member.full_name, "council", council_member=member)
-        logins.append((username, f"Thành viên Hội đồng: {member.full_name}"))
     y2025 = years.create_year(session, 2025)
     clusters: dict[str, Cluster] = {}
     for kind, code, name, units in CLUSTERS:
@@ -192,7 +190,6 @@ def seed(session: Session) -> list[tuple[str, str]]:
             years.add_membership(session, y2025, cluster, unit)
             username = slug(short) if len(slug(short)) >= 3 else f"{slug(short)}-{code.lower()}"
             _user(session, username, f"Cán bộ thi đua {short}", "unit", unit=unit)
-            logins.append((username, f"{unit_name} ({code})"))
     for old, short, sector, code, successor_name, when in MERGED_2025:
         unit = org.save_unit(session, None, name=old, short_name=short, sector=sector)
         years.add_membership(session, y2025, clusters[code], unit)
@@ -228,4 +225,3 @@ def seed(session: Session) -> list[tuple[str, str]]:
     first = clusters["K01"]
     members = [session.get(Unit, uid) for uid in years.member_ids(session, y2026.id, first.id)]
     demo_criteria.seed_block(session, first, y2026, members)
-    return logins
