@@ -194,3 +194,29 @@ def test_word_export_reads_back(world, pledge, auth, client):
     auth.logout()
     auth.login("outsider")
     assert client.get(f"/pledges/{pledge.id}/export.docx").status_code == 404
+
+
+def test_target_autosave_answers_out_of_band_and_works_without_javascript(world, cset, pledge, auth, client, hx):
+    """The autosave's answer carries only the row's status (never the inputs being typed in); a plain
+    form post (no JavaScript) redirects to the page, or re-renders it with the message next to the field."""
+    item = svc.quantitative_items(db.session, cset)[0]
+    auth.login("member")
+    url = f"/pledges/targets/{item.id}"
+    saved = hx.post(url, data={f"c{item.id}-target": "12,5", f"c{item.id}-note": "Kế hoạch"})
+    assert saved.status_code == 200 and 'hx-swap-oob="true"' in saved.text and "Đã lưu lúc" in saved.text
+    assert "<input" not in saved.text and "<form" not in saved.text
+    refused = hx.post(url, data={f"c{item.id}-target": "12,5", f"c{item.id}-note": "x" * 2001})
+    assert refused.status_code == 422 and "Tối đa 2000 ký tự." in refused.text
+    assert f'data-field="c{item.id}-note"' in refused.text and "<input" not in refused.text
+
+    plain = client.post(url, data={f"c{item.id}-target": "1.300", f"c{item.id}-note": "Theo kế hoạch"})
+    assert plain.status_code == 303 and plain.headers["Location"] == f"/pledges/{world.cluster.id}/2026/targets"
+    page = client.get(plain.headers["Location"]).text
+    assert "Đã lưu chỉ tiêu 1." in page and 'value="1.300"' in page
+    bad = client.post(url, data={f"c{item.id}-target": "-3", f"c{item.id}-note": "Ghi chú mới"})
+    assert bad.status_code == 422 and "<html" in bad.text
+    row = re.search(rf'<tr id="target-{item.id}".*?</tr>', bad.text, re.S).group(0)
+    assert "Chỉ tiêu không được âm." in row and 'value="-3"' in row and 'value="Ghi chú mới"' in row
+    assert "is-invalid" in row
+    stored = db.session.execute(select(TargetRegistration.target, TargetRegistration.note)).one()
+    assert tuple(stored) == (D("1300"), "Theo kế hoạch")

@@ -16,6 +16,7 @@ from portal.formatting import vn_number
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
+from portal.models.base import utcnow
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, sees
 from portal.services import DomainError, documents
@@ -262,24 +263,27 @@ def charter(pledge_id: int, digest: str):
 def targets(cluster_id: int, year: int):
     """Registered targets: a member enters its own; the head and overseers see them compiled."""
     cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    return render("pledges/targets.html", **_targets_context(cluster, record, scope))
+
+
+def _targets_context(cluster, record, scope: ClusterYear, failed: dict | None = None) -> dict:
     cset = criteria_svc.in_force(db.session, cluster.id, record.id)
     visible = cset is not None and cset.status in ("published", "locked")
     items = svc.quantitative_items(db.session, cset) if visible else []
     pledge = svc.find(db.session, cluster.id, record.id)
     units = svc.member_units(db.session, pledge) if pledge else _members(record.id, cluster.id)
-    registered = svc.targets_of(db.session, [u.id for u in units], items)
-    return render(
-        "pledges/targets.html",
-        cluster=cluster,
-        year=record,
-        cset=cset if visible else None,
-        items=items,
-        units=units,
-        registered=registered,
-        scope=scope,
-        own_unit_id=current_principal().unit_id,
-        may_register=_may(scope, "register_targets") and cset is not None and cset.status == "published",
-    )
+    return {
+        "cluster": cluster,
+        "year": record,
+        "cset": cset if visible else None,
+        "items": items,
+        "units": units,
+        "registered": svc.targets_of(db.session, [u.id for u in units], items),
+        "scope": scope,
+        "own_unit_id": current_principal().unit_id,
+        "may_register": _may(scope, "register_targets") and cset is not None and cset.status == "published",
+        "failed": failed or {},
+    }
 
 
 def _members(year_id: int, cluster_id: int) -> list[Unit]:
@@ -298,7 +302,7 @@ def _members(year_id: int, cluster_id: int) -> list[Unit]:
 @bp.post("/targets/<int:criterion_id>")
 @login_required
 def register_target(criterion_id: int):
-    """Save the signed-in unit's target on one criterion (autosaved field by field)."""
+    """Save the signed-in unit's target on one criterion (autosaved as the user types, or the row's button)."""
     criterion = get_or_404(Criterion, criterion_id)
     cset = criterion.criteria_set
     if cset.is_template:
@@ -310,16 +314,27 @@ def register_target(criterion_id: int):
         abort(403)
     form = TargetForm(prefix=f"c{criterion.id}")
     unit = db.session.get(Unit, current_principal().unit_id)
-    error = None
     if form.validate_on_submit():
         try:
-            row = svc.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data)
+            svc.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data)
         except DomainError as exc:
             db.session.rollback()
-            error = exc.message
+            apply_domain_error(form, exc)
         else:
             db.session.commit()
-            return render("pledges/_target_row.html", item=criterion, row=row, saved=True, form=None)
-    else:
-        error = "; ".join(str(e) for errors in form.errors.values() for e in errors)
-    return render("pledges/_target_row.html", status=422, item=criterion, row=None, saved=False, form=form, error=error)
+            if is_fragment_request():
+                return render("pledges/_target_saved.html", item=criterion, saved_at=utcnow())
+            flash(_("Đã lưu chỉ tiêu %(code)s.", code=criterion.code), "success")
+            return hx_redirect(url_for("pledges.targets", cluster_id=cset.cluster_id, year=cset.year.year))
+    return _target_refused(criterion, cset, scope, form)
+
+
+def _target_refused(criterion: Criterion, cset: CriteriaSet, scope: ClusterYear, form: TargetForm):
+    """422 with the message next to the refused field: out of band for the autosave, else the whole page."""
+    name, errors = next(((k, v) for k, v in form.errors.items() if v), ("target", form.form_errors))
+    error = "; ".join(str(e) for e in errors)
+    if is_fragment_request():
+        field = form[name].name if name in ("target", "note") else form.target.name
+        return render("pledges/_target_saved.html", status=422, item=criterion, error=error, field=field)
+    failed = {"item_id": criterion.id, "form": form, "error": error}
+    return render("pledges/targets.html", status=422, **_targets_context(cset.cluster, cset.year, scope, failed))

@@ -23,11 +23,13 @@ document.addEventListener("htmx:sendError", function () {
   box.replaceChildren(alert);
 });
 
-// Score autosave (scoring pages): show the state of each field, retry failed saves, warn before leaving unsaved work.
+// Autosave (self-assessment scores, registered targets): a form.autosave-form posts with hx-swap="none" and the
+// server answers with out-of-band pieces only, so nothing the user is typing is ever replaced. This shows the
+// state of each form in its row's .save-status, retries failed saves and warns before leaving unsaved work.
 (function () {
   var RETRY_MS = [2000, 5000, 10000, 20000, 30000];
   function statusOf(form) {
-    var row = form.closest(".score-row");
+    var row = form.closest(".autosave-row");
     return row ? row.querySelector(".save-status") : null;
   }
   function show(form, text, kind) {
@@ -36,30 +38,36 @@ document.addEventListener("htmx:sendError", function () {
     box.textContent = text;
     box.className = "save-status small " + (kind || "text-muted");
   }
-  function isScoreForm(elt) {
-    return elt && elt.classList && elt.classList.contains("score-form");
+  function isAutosaveForm(elt) {
+    return elt && elt.classList && elt.classList.contains("autosave-form");
+  }
+  function invalidField(form) {
+    // the server's status names the refused field (data-field); else the form's main value
+    var box = statusOf(form);
+    var name = box && box.dataset.field;
+    return (name && form.elements[name]) || form.querySelector("[data-autosave-value]");
   }
   document.addEventListener("input", function (event) {
     var form = event.target.form;
-    if (isScoreForm(form)) {
+    if (isAutosaveForm(form)) {
       form.dataset.dirty = "1";
       show(form, "Chưa lưu…");
     }
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (isScoreForm(event.detail.elt)) show(event.detail.elt, "Đang lưu…");
+    if (isAutosaveForm(event.detail.elt)) show(event.detail.elt, "Đang lưu…");
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (!isScoreForm(form)) return;
+    if (!isAutosaveForm(form)) return;
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    var value = form.querySelector("[name=value]");
     if (status >= 200 && status < 300) {
       delete form.dataset.dirty;
       form.dataset.retries = "0";
-      if (value) value.classList.remove("is-invalid");
+      form.querySelectorAll(".is-invalid").forEach(function (field) { field.classList.remove("is-invalid"); });
     } else if (status === 422 || status === 409) {
-      if (value && status === 422) value.classList.add("is-invalid");
+      var field = status === 422 ? invalidField(form) : null;
+      if (field) field.classList.add("is-invalid");
     } else {
       var tries = parseInt(form.dataset.retries || "0", 10);
       var wait = RETRY_MS[Math.min(tries, RETRY_MS.length - 1)];
@@ -69,7 +77,7 @@ document.addEventListener("htmx:sendError", function () {
     }
   });
   window.addEventListener("beforeunload", function (event) {
-    if (document.querySelector(".score-form[data-dirty]")) {
+    if (document.querySelector(".autosave-form[data-dirty]")) {
       event.preventDefault();
       event.returnValue = "";
     }
