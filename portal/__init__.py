@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
@@ -77,13 +77,21 @@ def _select_locale() -> str:
 
 def register_request_hooks(app: Flask) -> None:
     from portal.access import current_principal
-    from portal.services.audit import SYSTEM, Actor, set_actor
+    from portal.services.audit import SYSTEM, Actor, reset_actor, set_actor
 
     @app.before_request
     def load_principal():
         current_principal()
         user = current_user if current_user.is_authenticated else None
-        set_actor(Actor(user.id, user.username) if user else SYSTEM)
+        g.audit_actor_token = set_actor(Actor(user.id, user.username) if user else SYSTEM)
+
+    @app.teardown_request
+    def forget_actor(_error):
+        """The request's actor (and any the API set after it) ends with the request: what the same
+        thread does next, a CLI command or the next request, is not done in this user's name."""
+        token = g.pop("audit_actor_token", None)
+        if token is not None:
+            reset_actor(token)
 
     @app.before_request
     def force_password_change():

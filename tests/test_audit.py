@@ -58,3 +58,23 @@ def test_web_changes_name_the_signed_in_user(world, auth, client):
     entry = _entries("Unit", world.member.id)[-1]
     assert entry.username == "secretariat" and entry.user_id == world.users["secretariat"].id
     assert entry.changes["name"] == ["UBND xã Tân Hồng", "UBND xã Tân Hồng (sửa)"]
+
+
+def test_the_actor_of_a_request_ends_with_it(world, auth, client):
+    """After a request, work outside any request (a CLI command, a job, the next test) is the system's again."""
+    auth.login("outsider")
+    assert client.get("/").status_code == 200
+    unit = factories.unit("Sở Khoa học và Công nghệ")
+    db.session.commit()
+    assert [(e.username, e.user_id) for e in _entries("Unit", unit.id)] == [("hệ thống", None)]
+
+
+def test_an_api_call_leaves_no_actor_behind(world, client):
+    from portal.services import api_tokens
+
+    _, secret = api_tokens.create(db.session, world.users["secretariat"], "Hệ thống một cửa")
+    db.session.commit()
+    assert client.get("/api/v1/units", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    unit = factories.unit("Sở Giáo dục và Đào tạo")
+    db.session.commit()
+    assert [(e.username, e.user_id) for e in _entries("Unit", unit.id)] == [("hệ thống", None)]

@@ -37,6 +37,11 @@ def set_actor(actor: Actor) -> contextvars.Token:
     return _actor.set(actor)
 
 
+def reset_actor(token: contextvars.Token) -> None:
+    """Back to whoever acted before `set_actor` returned `token` (later `set_actor` calls included)."""
+    _actor.reset(token)
+
+
 @contextmanager
 def acting_as(actor: Actor):
     token = _actor.set(actor)
