@@ -324,3 +324,29 @@ def test_excel_round_trip_on_the_web(draft, auth, client):
         ).status_code
         == 404
     )
+
+
+def test_a_section_form_asks_for_no_scoring_method_nor_points(draft, auth, client, hx):
+    """A section's points are its children's sum: its form neither shows nor requires method and points."""
+    auth.login("head")
+    section = _item("I")
+    edit = hx.get(f"/criteria/items/{section.id}/edit").text
+    assert 'name="code"' in edit and 'name="method"' not in edit and 'name="max_points"' not in edit
+    assert 'name="points_each"' not in edit and 'name="measure_unit"' not in edit
+    assert "tổng điểm các mục con" in edit
+    renamed = hx.post(f"/criteria/items/{section.id}/edit", data={"code": "I", "title": "Nhiệm vụ trọng tâm"})
+    assert renamed.status_code == 200 and "Nhiệm vụ trọng tâm" in renamed.text
+
+    # A new top-level item is a section unless it is scored directly (a bonus or deduction item):
+    # method and points wait, folded, behind a summary; a section is saved without them.
+    new = client.get(f"/criteria/sets/{draft.id}/items").text
+    folded = new.split("<details", 1)[1].split("</details>", 1)[0]
+    assert 'name="method"' in folded and 'name="max_points"' in folded and " open" not in folded.split(">", 1)[0]
+    made = client.post(f"/criteria/sets/{draft.id}/items", data={"code": "II", "title": "Xây dựng Đảng"})
+    assert made.status_code == 303
+    added = _item("II")
+    assert (added.method, added.max_points, added.points_each) == ("direct", None, None)
+
+    # A leaf keeps the fields, unfolded.
+    leaf = hx.get(f"/criteria/items/{_item('2').id}/edit").text
+    assert 'name="method"' in leaf and 'name="max_points"' in leaf and "<details" not in leaf

@@ -198,7 +198,18 @@ def add_item(set_id: int):
 def _item_form(cset, form, *, parent=None, criterion=None, status=200):
     target = f"#edit-{criterion.id}" if criterion else f"#new-under-{parent.id if parent else 'root'}"
     template = "criteria/_item_form.html" if is_fragment_request() else "criteria/item.html"
-    response = render(template, status=status, cset=cset, form=form, parent=parent, criterion=criterion, target=target)
+    # a parent's points are its children's sum: its form has no method nor points to ask for
+    has_children = criterion is not None and svc.has_children(db.session, criterion)
+    response = render(
+        template,
+        status=status,
+        cset=cset,
+        form=form,
+        parent=parent,
+        criterion=criterion,
+        target=target,
+        has_children=has_children,
+    )
     if status == 422 and is_fragment_request():
         response.headers["HX-Retarget"], response.headers["HX-Reswap"] = target, "innerHTML"
     return response

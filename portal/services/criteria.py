@@ -326,13 +326,16 @@ def _depth(session: Session, criterion: Criterion) -> int:
     return depth
 
 
+def has_children(session: Session, criterion: Criterion) -> bool:
+    return session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None
+
+
 def update_criterion(session: Session, criterion: Criterion, **fields) -> Criterion:
     cset = criterion.criteria_set
     _editable(cset)
     parent = session.get(Criterion, criterion.parent_id) if criterion.parent_id else None
     values = _check_criterion(session, cset, parent, criterion, fields)
-    has_children = session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None
-    if has_children:
+    if has_children(session, criterion):
         if values["kind"] != criterion.kind:
             raise DomainError("Không đổi loại của tiêu chí đang có tiêu chí con.", "kind")
         for key in LEAF_FIELDS:
