@@ -1,4 +1,9 @@
-"""Vietnamese display of dates and numbers: dd/mm/yyyy and a decimal comma."""
+"""Vietnamese display of dates and numbers (dd/mm/yyyy and a decimal comma), and the Vietnam day.
+
+Stored timestamps are naive UTC. Every rule that speaks of "today", "past", "future" or a
+day's deadline uses the Vietnam calendar day (UTC+7 all year, no daylight saving), never
+the server's own date: from 00:00 to 07:00 in Vietnam the UTC date is still yesterday.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,16 @@ def vn_number(value: int | float | Decimal | None, places: int | None = None) ->
 def long_vn_date(value: date) -> str:
     """'ngày 10 tháng 10 năm 2023', as on the place-and-date line of a document."""
     return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
+
+
+def vn_now() -> datetime:
+    """The wall clock in Vietnam (timezone-aware)."""
+    return datetime.now(VN_TZ)
+
+
+def vn_today() -> date:
+    """Today in Vietnam: the only "today" for dates officers enter or read (signing dates, expiry days)."""
+    return vn_now().date()
 
 
 def vn_end_of_day(day: date) -> datetime:

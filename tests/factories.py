@@ -4,13 +4,43 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from portal.extensions import db
+from portal.formatting import VN_TZ, vn_today
 from portal.models import Cluster, CouncilMember, EmulationYear, Unit, User
 from portal.services import org, years
 
 PASSWORD = "Mat-khau-2026"
 _seq = itertools.count(1)
+
+
+# --- dates relative to today -------------------------------------------------------------
+# A date a rule compares with "now" (a deadline, a signing or meeting date, an expiry day) is
+# computed from today's Vietnam day, so the suite passes on any date and with the clock moved
+# (TEST_CLOCK_SHIFT_DAYS). The world's emulation year is data, never compared with today, so it
+# stays fixed; a date that is pure data of that year (a decision date) is built from YEAR.
+YEAR = 2026
+
+
+def future_date(days: int = 30) -> date:
+    """The Vietnam day `days` after today."""
+    return vn_today() + timedelta(days=days)
+
+
+def past_date(days: int = 30) -> date:
+    """The Vietnam day `days` before today."""
+    return vn_today() - timedelta(days=days)
+
+
+def vn_moment(day: date, hour: int = 8, minute: int = 0) -> datetime:
+    """`hour:minute` Vietnam time on `day`, as the naive UTC timestamp the database keeps."""
+    return datetime.combine(day, time(hour, minute), tzinfo=VN_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def vn_format(day: date) -> str:
+    """dd/mm/yyyy, as an officer types a date into a form."""
+    return day.strftime("%d/%m/%Y")
 
 
 def unit(name: str | None = None, **kw) -> Unit:
@@ -28,7 +58,7 @@ def council_member(full_name: str | None = None) -> CouncilMember:
     )
 
 
-def year(number: int = 2026, current: bool = True) -> EmulationYear:
+def year(number: int = YEAR, current: bool = True) -> EmulationYear:
     record = years.create_year(db.session, number)
     if current:
         years.set_current(db.session, record)
@@ -66,7 +96,7 @@ class World:
 
 
 def world() -> World:
-    y = year(2026)
+    y = year(YEAR)
     c1 = cluster("Cụm thi đua số 1")
     c2 = cluster("Khối các sở", kind="block")
     head, deputy, member = unit("UBND phường An Bình"), unit("UBND phường Mỹ Trà"), unit("UBND xã Tân Hồng")
@@ -83,7 +113,7 @@ def world() -> World:
         deputy_ids=[deputy.id],
         overseer_id=overseer.id,
         decision_number="12/QĐ-HĐTĐKT",
-        decision_date=__import__("datetime").date(2026, 1, 15),
+        decision_date=date(y.year, 1, 15),
         decision_issuer="Hội đồng TĐ-KT tỉnh",
     )
     w = World(y, c1, c2, head, deputy, member, outsider, overseer, other_council)

@@ -99,3 +99,19 @@ def test_demo_logins_say_when_a_password_was_changed_and_when_there_is_nothing(a
     db.session.commit()
     lines = [line for line in runner.invoke(args=["demo-logins"]).output.splitlines() if "| secretariat " in line]
     assert len(lines) == 1 and "đã đổi mật khẩu" in lines[0]
+
+
+def test_the_demo_self_round_closes_two_weeks_after_the_vietnam_day(app, runner):
+    """Seeded at 01:30 in Vietnam (the UTC date still yesterday): the deadline counts from the Vietnam day."""
+    from datetime import datetime, time, timedelta
+
+    import time_machine
+
+    from portal.formatting import VN_TZ, vn_end_of_day
+    from tests import factories
+
+    early = datetime.combine(factories.future_date(1), time(1, 30), tzinfo=VN_TZ)
+    with time_machine.travel(early, tick=False):
+        result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(ScoringRound.deadline)) == vn_end_of_day(early.date() + timedelta(days=14))

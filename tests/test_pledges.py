@@ -1,17 +1,24 @@
 """The pledge agreement on the web: drafting, visibility, signing, confirming, targets."""
 
 import re
+from datetime import datetime, time, timedelta
 from decimal import Decimal as D
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.formatting import VN_TZ
 from portal.models import Pledge, PledgeSignature, TargetRegistration
 from portal.services import pledges as svc
 from tests import factories
 
-SIGN = {"representative_name": "Nguyễn Văn An", "representative_position": "Chủ tịch UBND", "signed_on": "15/01/2026"}
+SIGN = {
+    "representative_name": "Nguyễn Văn An",
+    "representative_position": "Chủ tịch UBND",
+    "signed_on": factories.vn_format(factories.past_date(3)),
+}
 
 
 @pytest.fixture
@@ -27,6 +34,7 @@ def pledge(world, cset):
 
 
 def test_head_drafts_and_edits(world, cset, auth, client):
+    meeting = factories.future_date(20)
     auth.login("head")
     assert "Tạo dự thảo giao ước" in client.get(f"/pledges/{world.cluster.id}/2026").text
     made = client.post(f"/pledges/{world.cluster.id}/2026")
@@ -34,7 +42,7 @@ def test_head_drafts_and_edits(world, cset, auth, client):
     assert made.status_code == 303 and made.headers["Location"] == f"/pledges/{pledge.id}/edit"
     bad = client.post(
         f"/pledges/{pledge.id}/edit",
-        data={"title": "", "commitments": "", "criteria_set_id": "0", "meeting_date": "31/13/2026"},
+        data={"title": "", "commitments": "", "criteria_set_id": "0", "meeting_date": "31/13/2025"},
     )
     assert bad.status_code == 422
     assert "Vui lòng nhập trường này." in bad.text and "dd/mm/yyyy" in bad.text
@@ -44,14 +52,14 @@ def test_head_drafts_and_edits(world, cset, auth, client):
             "title": "Giao ước thi đua năm 2026",
             "commitments": "Cam kết một\nCam kết hai",
             "criteria_set_id": cset.id,
-            "meeting_date": "20/01/2026",
+            "meeting_date": factories.vn_format(meeting),
             "meeting_place": "Hội trường UBND phường An Bình",
             "place": "Cao Lãnh",
         },
     )
     assert good.status_code == 303
     page = client.get(f"/pledges/{world.cluster.id}/2026").text
-    assert "Cam kết hai" in page and "Cao Lãnh, ngày 20 tháng 01 năm 2026" in page
+    assert "Cam kết hai" in page and f"Cao Lãnh, ngày {meeting:%d} tháng {meeting:%m} năm {meeting.year}" in page
 
 
 def test_a_draft_is_hidden_from_members(world, cset, pledge, auth, client):
@@ -88,6 +96,39 @@ def test_members_sign_and_the_head_confirms(world, pledge, auth, client, hx):
     assert "UBND phường An Bình" in unsigned and "UBND xã Tân Hồng" not in unsigned
     confirmed = hx.post(f"/pledges/signatures/{signature.id}/confirm")
     assert confirmed.status_code == 200 and db.session.get(PledgeSignature, signature.id).confirmed_at is not None
+
+
+def _prefilled_signing_date(page: str) -> str:
+    return re.search(r'<input[^>]*name="signed_on"[^>]*value="([^"]*)"', page).group(1)
+
+
+def test_signing_at_half_past_one_in_the_morning_takes_the_prefilled_day(world, pledge, auth, client):
+    """At 01:30 in Vietnam the server's UTC date is still yesterday; the form offers and accepts today in Vietnam."""
+    early = datetime.combine(factories.future_date(1), time(1, 30), tzinfo=VN_TZ)
+    with time_machine.travel(early, tick=False):
+        auth.login("member")
+        prefilled = _prefilled_signing_date(client.get(f"/pledges/{world.cluster.id}/2026").text)
+        assert prefilled == factories.vn_format(early.date())
+        signed = client.post(f"/pledges/{pledge.id}/sign", data=SIGN | {"signed_on": prefilled})
+    assert signed.status_code == 303
+    assert db.session.scalar(select(PledgeSignature.signed_on)) == early.date()
+
+
+def test_a_meeting_ahead_is_the_prefilled_signing_date(world, pledge, auth, client, hx):
+    """The agreement is dated the day of its meeting; a member signing ahead of it signs with that date."""
+    meeting = factories.future_date(12)
+    pledge.meeting_date = meeting
+    db.session.commit()
+    auth.login("member")
+    page = client.get(f"/pledges/{world.cluster.id}/2026").text
+    assert _prefilled_signing_date(page) == factories.vn_format(meeting)
+    other_day = factories.vn_format(meeting - timedelta(days=1))
+    refused = hx.post(f"/pledges/{pledge.id}/sign", data=SIGN | {"signed_on": other_day})
+    assert refused.status_code == 422 and "Ngày ký không được sau hôm nay" in refused.text
+    assert db.session.scalar(select(func.count()).select_from(PledgeSignature)) == 0
+    signed = hx.post(f"/pledges/{pledge.id}/sign", data=SIGN | {"signed_on": factories.vn_format(meeting)})
+    assert signed.status_code == 200 and "1/3 đơn vị đã ký" in signed.text
+    assert db.session.scalar(select(PledgeSignature.signed_on)) == meeting
 
 
 def test_amending_asks_members_to_sign_again(world, pledge, auth, client):

@@ -1,12 +1,14 @@
 """Pledge agreements on the service: binding rules, charters, signing, re-confirming, targets."""
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal as D
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.formatting import VN_TZ
 from portal.models import Charter, PledgeSignature
 from portal.services import DomainError
 from portal.services import criteria as criteria_svc
@@ -26,14 +28,14 @@ def pledge(world, published):
     return p
 
 
-def _sign(pledge, unit, name="Nguyễn Văn A"):
+def _sign(pledge, unit, name="Nguyễn Văn A", signed_on=None):
     return svc.sign(
         db.session,
         pledge,
         unit,
         representative_name=name,
         representative_position="Chủ tịch UBND",
-        signed_on=date(2026, 1, 15),
+        signed_on=signed_on or factories.past_date(3),
         user_id=None,
     )
 
@@ -106,17 +108,48 @@ def test_sign_confirm_and_reconfirm_after_an_amendment(pledge, world, published)
         ({"representative_name": " "}, "họ tên"),
         ({"representative_position": ""}, "chức vụ"),
         ({"signed_on": None}, "ngày ký"),
-        ({"signed_on": date.today() + timedelta(days=1)}, "sau hôm nay"),
+        ({"signed_on": "tomorrow"}, "sau hôm nay"),
     ],
 )
 def test_bad_signatures(pledge, world, change, message):
     fields = {
         "representative_name": "Lê Văn B",
         "representative_position": "Giám đốc",
-        "signed_on": date(2026, 1, 15),
+        "signed_on": factories.past_date(3),
     } | change
+    if fields["signed_on"] == "tomorrow":  # computed when the test runs, not when it is collected
+        fields["signed_on"] = factories.future_date(1)
     with pytest.raises(DomainError, match=message):
         svc.sign(db.session, pledge, world.member, user_id=None, **fields)
+
+
+def _early_morning_in_vietnam() -> datetime:
+    """01:30 in Vietnam is 18:30 UTC the day before: the server's UTC date is still yesterday."""
+    return datetime.combine(factories.future_date(1), time(1, 30), tzinfo=VN_TZ)
+
+
+def test_today_is_the_vietnam_day_before_seven_in_the_morning(pledge, world):
+    early = _early_morning_in_vietnam()
+    with time_machine.travel(early, tick=False):
+        assert datetime.now(UTC).date() == early.date() - timedelta(days=1)  # the server's day is still yesterday
+        assert _sign(pledge, world.member, signed_on=early.date()).signed_on == early.date()
+        with pytest.raises(DomainError, match="sau hôm nay"):
+            _sign(pledge, world.head, signed_on=early.date() + timedelta(days=1))
+
+
+def test_a_signature_may_carry_the_meeting_date_ahead(pledge, world):
+    """The agreement is dated the day of its signing meeting; a member that signs ahead signs that date."""
+    meeting = factories.future_date(10)
+    svc.update(
+        db.session,
+        pledge,
+        criteria_set_id=pledge.criteria_set_id,
+        meeting_date=meeting,
+        **{k: getattr(pledge, k) for k in svc.TEXT_FIELDS},
+    )
+    assert _sign(pledge, world.member, signed_on=meeting).signed_on == meeting
+    with pytest.raises(DomainError, match="sau hôm nay"):
+        _sign(pledge, world.head, signed_on=meeting - timedelta(days=1))
 
 
 def test_only_members_sign(pledge, world):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,7 +10,7 @@ from sqlalchemy import select
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
 from portal.auth.forms import EmptyForm
 from portal.extensions import db
-from portal.formatting import vn_number
+from portal.formatting import vn_number, vn_today
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
@@ -50,7 +48,7 @@ def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
     principal = current_principal()
     own = next((s for s in statuses if s.unit.id == principal.unit_id), None)
     sign_form = forms.get("sign_form") or SignForm(
-        formdata=None, signed_on=pledge.meeting_date or date.today(), **_last_signer(own)
+        formdata=None, signed_on=pledge.meeting_date or vn_today(), **_last_signer(own)
     )
     return {
         "pledge": pledge,
@@ -64,7 +62,7 @@ def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
         "unsigned": [s for s in statuses if not s.current],
         "criteria_rows": _criteria_rows(pledge),
         "doc": documents,
-        "today": date.today(),
+        "today": vn_today(),
     }
 
 
@@ -237,7 +235,7 @@ def export_docx(pledge_id: int):
     statuses = svc.statuses(db.session, pledge, svc.current_hash(db.session, pledge))
     rows = [(depth, n.code, n.title, vn_number(points)) for depth, n, points in _criteria_rows(pledge)] or None
     data = documents.pledge_docx(
-        pledge, statuses, province_name=current_app.config["PROVINCE_NAME"], criteria_rows=rows, today=date.today()
+        pledge, statuses, province_name=current_app.config["PROVINCE_NAME"], criteria_rows=rows, today=vn_today()
     )
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     filename = f"giao-uoc-thi-dua-{pledge.cluster.code}-{pledge.year.year}.docx"

@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from portal.formatting import VN_TZ
+from portal.formatting import vn_day_of, vn_end_of_day
 from portal.models import ApiToken, User
 from portal.models.base import utcnow
 from portal.services import DomainError
@@ -38,12 +38,6 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _end_of_vn_day(day: date) -> datetime:
-    """The last second of `day` in Vietnam, as naive UTC: a token is valid through its expiry day."""
-    local = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=VN_TZ)
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
 def tokens_of(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
 
@@ -58,7 +52,7 @@ def create(
         raise DomainError("Nhập tên khóa API (ví dụ: Hệ thống một cửa).", "name")
     if len(name) > NAME_MAX:
         raise DomainError(f"Tên khóa API tối đa {NAME_MAX} ký tự.", "name")
-    if expires_on is not None and expires_on <= now.replace(tzinfo=UTC).astimezone(VN_TZ).date():
+    if expires_on is not None and expires_on <= vn_day_of(now):
         raise DomainError("Ngày hết hạn phải sau hôm nay.", "expires_on")
     active = session.scalar(
         select(func.count())
@@ -79,7 +73,7 @@ def create(
         name=name,
         prefix=secret[:PREFIX_LENGTH],
         token_hash=hash_secret(secret),
-        expires_at=_end_of_vn_day(expires_on) if expires_on else None,
+        expires_at=vn_end_of_day(expires_on) if expires_on else None,
         created_at=now,
     )
     session.add(token)

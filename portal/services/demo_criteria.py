@@ -8,9 +8,8 @@ from decimal import Decimal as D
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.formatting import vn_end_of_day
+from portal.formatting import vn_end_of_day, vn_today
 from portal.models import Assessment, Cluster, EmulationYear
-from portal.models.base import utcnow
 from portal.services import assessments, criteria, pledges
 
 # (code, title, method, max points, points each, unit, children)
@@ -147,7 +146,7 @@ def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members:
 def seed_scoring(session: Session, cset, members: list) -> None:
     """Lock the table and open the self round: two units have handed in, a third is halfway, the rest not started."""
     criteria.lock(session, cset)
-    deadline = vn_end_of_day((utcnow() + timedelta(days=14)).date())
+    deadline = vn_end_of_day(vn_today() + timedelta(days=14))
     scoring_round = assessments.open_self_round(session, cset, deadline=deadline)
     own = {
         a.subject_unit_id: a for a in session.scalars(select(Assessment).where(Assessment.round_id == scoring_round.id))

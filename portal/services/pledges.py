@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.formatting import vn_today
 from portal.models import (
     Charter,
     Cluster,
@@ -250,8 +251,9 @@ def sign(
         raise DomainError("Nhập chức vụ người ký.", "representative_position")
     if signed_on is None:
         raise DomainError("Nhập ngày ký.", "signed_on")
-    if signed_on > date.today():
-        raise DomainError("Ngày ký không được sau hôm nay.", "signed_on")
+    if signed_on > vn_today() and signed_on != pledge.meeting_date:
+        # The agreement is dated the day of its signing meeting: a member that signs ahead signs that date.
+        raise DomainError("Ngày ký không được sau hôm nay (trừ ngày hội nghị ký kết).", "signed_on")
     charter = current_charter(session, pledge)
     already = session.scalar(
         select(PledgeSignature.id).where(
