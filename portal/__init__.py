@@ -166,6 +166,7 @@ def register_templates(app: Flask) -> None:
         vn_date=formatting.vn_date,
         vn_datetime=formatting.vn_datetime,
         vn_number=formatting.vn_number,
+        vn_points=formatting.vn_points,
     )
     app.jinja_env.globals["long_vn_date"] = formatting.long_vn_date
     app.jinja_env.trim_blocks = True

@@ -38,6 +38,17 @@ def vn_number(value: int | float | Decimal | None, places: int | None = None) ->
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+MINUS = "\u2212"  # the minus sign, not a hyphen
+
+
+def vn_points(value: int | float | Decimal | None, kind: str = "scored") -> str:
+    """Points as a score table shows them: a deduction carries its sign, "−1" (U+2212), not "1"."""
+    if value is None:
+        return ""
+    text = vn_number(value)
+    return MINUS + text if kind == "deduction" and value != 0 else text
+
+
 def long_vn_date(value: date) -> str:
     """'ngày 10 tháng 10 năm 2023', as on the place-and-date line of a document."""
     return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal as D
 
@@ -423,3 +424,38 @@ def test_two_forms_that_saw_no_score_yet_do_not_overwrite_each_other(world, open
     second = save(hx, a, opened["direct"], "25", revision="0")  # the colleague's form was opened before
     assert second.status_code == 409 and "Giữ giá trị của tôi" in second.text
     assert score_of(a, opened["direct"]).value == 20
+
+
+def test_the_verification_marks_in_words_the_scores_that_differ_and_signs_deductions(world, opened, auth, client, hx):
+    """A score unlike the self-score is marked (a class and the words "khác điểm tự chấm", not colour alone),
+    on the page and in the autosave's answer; a deduction reads "−1", never "1"."""
+    from portal.formatting import vn_points
+
+    assert (vn_points(D(1), "deduction"), vn_points(D("1.5"), "deduction"), vn_points(D(0), "deduction")) == (
+        "\u22121",
+        "\u22121,5",
+        "0",
+    )
+    assert (vn_points(D(2), "bonus"), vn_points(D(2)), vn_points(None, "deduction")) == ("2", "2", "")
+    a = own(world.member)
+    for key, raw in (("quant", "60"), ("direct", "25,5"), ("pass", "dat"), ("bonus", "1"), ("minus", "2")):
+        svc.save_score(db.session, a, opened[key], raw, "căn cứ", expected_revision=None, user_id=None)
+    svc.submit(db.session, a, None)
+    db.session.commit()
+    auth.login("head")
+    assert client.post(f"/scoring/assessments/{a.id}/verify").status_code == 303
+    verified = own(world.member, "verified")
+    minus = f"{verified.id}-{opened['minus'].id}"
+    page = client.get(f"/scoring/assessments/{verified.id}").text
+    assert "differs-mark" not in page
+    assert f'<span id="points-{minus}">\u22121</span>' in page and "→ \u22121 điểm" in page
+    answer = save(hx, verified, opened["direct"], "20", revision=str(score_of(verified, opened["direct"]).revision))
+    mark = f'id="differs-{verified.id}-{opened["direct"].id}" hx-swap-oob="true"'
+    assert answer.status_code == 200 and mark in answer.text and "khác điểm tự chấm" in answer.text
+    page = client.get(f"/scoring/assessments/{verified.id}").text
+    row = re.search(rf'<tr id="row-{verified.id}-{opened["direct"].id}".*?</tr>', page, re.S).group(0)
+    assert 'class="score-row autosave-row differs"' in row and "differs-mark" in row and "khác điểm tự chấm" in row
+    assert page.count("differs-mark") == 1
+    assert "−3" in page  # the deduction's cap in the maximum column
+    section = re.search(rf'id="section-{verified.id}-(\d+)">\u22121<', page)
+    assert section is not None  # section III's subtotal

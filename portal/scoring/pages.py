@@ -23,6 +23,7 @@ from portal.services import criteria as criteria_svc
 from portal.services import evidence as evidence_svc
 from portal.services import mail, pledges
 from portal.services import rounds as rounds_svc
+from portal.services import verification as verification_svc
 
 STAGE_ORDER = ("self", "verified", "explanation", "final")
 # what the author's inputs are called at each stage
@@ -62,6 +63,15 @@ class Row:
     refs: list[tuple[Assessment, Score | None, list[Evidence]]] = field(default_factory=list)
     files: list[Evidence] = field(default_factory=list)
     target: Decimal | None = None
+    stage: str = "self"  # of the assessment the row belongs to
+
+    @property
+    def differs(self) -> bool:
+        """Scored differently from the unit's self-score (shown beside it on a later stage or a peer review)."""
+        if self.stage == "self" or self.score is None:
+            return False
+        own = [s for a, s, _files in self.refs if a.stage == "self"]
+        return bool(own) and verification_svc.differs(self.score.points, own[0].points if own[0] else None)
 
 
 def _references(current: Assessment) -> list[Assessment]:
@@ -98,7 +108,7 @@ def _rows(current: Assessment, references: list[Assessment], only: Criterion | N
         if only is not None and node.id != only.id:
             continue
         leaf = tree.is_leaf(node)
-        row = Row(node, depth, ".".join(path), leaf, tree.maxima[node.id])
+        row = Row(node, depth, ".".join(path), leaf, tree.maxima[node.id], stage=current.stage)
         if leaf:
             row.hint = method_hint(node, row.maximum, cset.score_step)
             row.score = scores[current.id].get(node.id)

@@ -297,7 +297,8 @@ class Totals:
     base: Decimal = ZERO
     bonus: Decimal = ZERO
     deduction: Decimal = ZERO
-    sections: dict[int, Decimal] = field(default_factory=dict)  # root id → points
+    sections: dict[int, Decimal] = field(default_factory=dict)  # root with children (a section) id → points
+    kinds: dict[int, str] = field(default_factory=dict)  # section id → kind (scored, bonus, deduction)
     missing: list[str] = field(default_factory=list)  # codes of leaves not scored yet
 
     @property
@@ -317,8 +318,10 @@ def totals(session: Session, assessment: Assessment) -> Totals:
     for root in tree.roots:
         leaves = [n for n, _ in tree.walk([root]) if tree.is_leaf(n)]
         result.missing += [n.code if n is root else f"{root.code}.{n.code}" for n in leaves if points.get(n.id) is None]
-        result.sections[root.id] = sum((points.get(n.id) or ZERO for n in leaves), ZERO)
-        by_kind[root.kind] += result.sections[root.id]
+        subtotal = sum((points.get(n.id) or ZERO for n in leaves), ZERO)
+        by_kind[root.kind] += subtotal
+        if not tree.is_leaf(root):  # a top-level leaf (a bonus item) shows its points on its own row
+            result.sections[root.id], result.kinds[root.id] = subtotal, root.kind
     result.base, result.bonus, result.deduction = by_kind["scored"], by_kind["bonus"], by_kind["deduction"]
     if cset.deduction_capped:
         result.deduction = min(result.deduction, tree.total("deduction"))

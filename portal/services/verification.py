@@ -146,6 +146,11 @@ def self_points(session: Session, assessment: Assessment) -> dict[int, Decimal |
     return dict(session.execute(select(Score.criterion_id, Score.points).where(Score.assessment_id == self_id)).all())
 
 
+def differs(points: Decimal | None, self_points: Decimal | None) -> bool:
+    """A later stage's (or a peer's) points differ from the unit's self-score: marked, and needs a reason."""
+    return points != self_points
+
+
 def missing_reasons(session: Session, assessment: Assessment, codes: dict[int, str]) -> list[str]:
     """Codes of criteria where a verified or final score differs from the self score without a reason."""
     if assessment.stage not in ("verified", "final"):
@@ -154,4 +159,6 @@ def missing_reasons(session: Session, assessment: Assessment, codes: dict[int, s
     rows = session.execute(
         select(Score.criterion_id, Score.points, Score.note).where(Score.assessment_id == assessment.id)
     ).all()
-    return [codes.get(cid, str(cid)) for cid, points, note in rows if points != own.get(cid) and not note.strip()]
+    return [
+        codes.get(cid, str(cid)) for cid, points, note in rows if differs(points, own.get(cid)) and not note.strip()
+    ]
