@@ -162,7 +162,7 @@ def children_of(pid: int) -> list[int]:
 
 
 class Gunicorn:
-    """`gunicorn -w N 'portal:create_app()'` on a free local port, as in README's deployment section.
+    """`gunicorn -w N 'portal:create_app()'` on a free local port, as in docs/reference/deployment.md.
 
     FLASK_CONFIG=production, so session cookies carry the Secure flag; the client below keeps
     cookies itself (the server does not look at the scheme), so production config stays as it is.

@@ -1,6 +1,6 @@
 """Reliability gate: ≥ 50 concurrent clients autosave scores on gunicorn (4 workers) and PostgreSQL.
 
-A reduced run of bench/load_scores.py (the full size and its figures: README, "Load and failure tests").
+A reduced run of bench/load_scores.py (the full size and its figures: docs/reference/development.md).
 """
 
 from __future__ import annotations
