@@ -33,9 +33,10 @@ def past_date(days: int = 30) -> date:
     return vn_today() - timedelta(days=days)
 
 
-def vn_moment(day: date, hour: int = 8, minute: int = 0) -> datetime:
-    """`hour:minute` Vietnam time on `day`, as the naive UTC timestamp the database keeps."""
-    return datetime.combine(day, time(hour, minute), tzinfo=VN_TZ).astimezone(UTC).replace(tzinfo=None)
+def vn_moment(day: date, hour: int = 8, minute: int = 0, second: int = 0) -> datetime:
+    """`hour:minute:second` Vietnam time on `day`, as the naive UTC timestamp the database keeps."""
+    local = datetime.combine(day, time(hour, minute, second), tzinfo=VN_TZ)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def vn_format(day: date) -> str:

@@ -14,8 +14,10 @@ from portal.services import DomainError, criteria_excel, pledges
 from portal.services import assessment_excel as excel
 from portal.services import assessments as svc
 from portal.services import criteria as criteria_svc
+from tests import factories
 
-NOW = datetime(2026, 11, 5, 8, 0)  # 15:00 in Vietnam
+DAY = factories.future_date(10)
+NOW = factories.vn_moment(DAY, 15)  # a frozen "now" the tests pass on
 CODES = ["I", "I.1", "I.2", "I.2.1", "I.2.2", "I.3", "II", "II.1", "III", "III.1"]
 
 
@@ -102,8 +104,8 @@ def test_the_form_is_prefilled_protected_and_names_its_rows_by_id(world, table):
         "Cụm thi đua số 1",
         "Đơn vị: UBND xã Tân Hồng",
         "Giai đoạn: Tự chấm",
-        "Hạn chấm: 08/11/2026 15:00",
-        "Tải lúc 05/11/2026 15:00",
+        f"Hạn chấm: {factories.vn_format(DAY + timedelta(days=3))} 15:00",
+        f"Tải lúc {factories.vn_format(DAY)} 15:00",
     ):
         assert text in head
     header = [ws.cell(excel.HEADER_ROW, c).value for c in range(1, 9)]
@@ -200,7 +202,7 @@ def test_a_blank_cell_clears_a_value(world, table):
         ("mười", "Điểm phải là một số (ví dụ 12,5)."),
         ("NaN", "Điểm phải là một số hữu hạn."),
         ("#DIV/0!", "Điểm phải là một số (ví dụ 12,5)."),
-        (datetime(2026, 5, 1), "Excel đã tự đổi giá trị thành ngày tháng"),
+        (datetime(2025, 5, 1), "Excel đã tự đổi giá trị thành ngày tháng"),
     ],
 )
 def test_a_wrong_value_is_reported_with_its_row_and_code(world, table, value, message):

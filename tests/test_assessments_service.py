@@ -1,6 +1,6 @@
 """Self-assessment on the service: values by method, autosave conflicts, recompute, totals, deadlines."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -13,7 +13,7 @@ from portal.services import DomainError
 from portal.services import assessments as svc
 from tests import factories
 
-NOW = datetime(2026, 11, 5, 8, 0)
+NOW = factories.vn_moment(factories.future_date(10), 15)  # a frozen "now" the tests pass on; 15:00 in Vietnam
 
 
 @pytest.fixture

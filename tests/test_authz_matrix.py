@@ -7,8 +7,6 @@ object does not exist for them), 403 inside it. "ok" means none of those.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
@@ -223,7 +221,7 @@ def ids(world, app, tmp_path):
         world.member,
         representative_name="Nguyễn Văn An",
         representative_position="Chủ tịch",
-        signed_on=date(2026, 1, 15),
+        signed_on=factories.past_date(3),
         user_id=None,
     )
     db.session.commit()

@@ -510,7 +510,7 @@ RULES = [  # rows typed under HEADER at row 3 (so the first data row is 4), the 
         "tối đa 4 cấp",
     ),
     (
-        [("I", "Nhiệm vụ", None, 1), (datetime(2026, 2, 1), "Ngày tháng", 2, 2)],
+        [("I", "Nhiệm vụ", None, 1), (datetime(2025, 2, 1), "Ngày tháng", 2, 2)],
         5,
         "STT",
         "đổi số thứ tự thành ngày tháng",

@@ -2,7 +2,7 @@
 
 import shutil
 import subprocess
-from datetime import date
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -17,7 +17,9 @@ from portal.services import pledges as svc
 from tests import factories
 
 PROVINCE = "tỉnh Đồng Tháp"
-TODAY = date(2026, 2, 3)
+TODAY = factories.future_date(0)  # passed to the document as "today"
+MEETING = factories.past_date(20)  # the signing meeting; members signed the text a few days before it
+SIGNED = MEETING - timedelta(days=5)
 COMMITMENTS = [
     "Hoàn thành vượt mức các chỉ tiêu kinh tế - xã hội năm 2026.",
     "Đẩy mạnh cải cách hành chính, chuyển đổi số.",
@@ -31,6 +33,11 @@ def cset(world):
     return factories.criteria_set(world, section_title="Thực hiện nhiệm vụ chính trị", points=("60.5", "39.5"))
 
 
+def _long(day) -> str:
+    """The date as the place-and-date line writes it: 'ngày 05 tháng 01 năm 2027'."""
+    return f"ngày {day:%d} tháng {day:%m} năm {day.year}"
+
+
 def _fields(pledge, **changes):
     return {key: getattr(pledge, key) for key in svc.TEXT_FIELDS} | changes
 
@@ -42,7 +49,7 @@ def pledge(world, cset):
         db.session,
         pledge,
         criteria_set_id=cset.id,
-        meeting_date=date(2026, 1, 15),
+        meeting_date=MEETING,
         **_fields(
             pledge,
             number_symbol="Số: 01/GƯTĐ-K01",
@@ -60,7 +67,7 @@ def pledge(world, cset):
             unit,
             representative_name=name,
             representative_position="Chủ tịch UBND",
-            signed_on=date(2026, 1, 10),
+            signed_on=SIGNED,
             user_id=None,
         )
     db.session.commit()
@@ -109,7 +116,7 @@ def test_header_number_place_and_date(pledge, cset):
     assert _cell_lines(motto) == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
     assert all(p.runs[0].bold for p in motto.paragraphs if p.text)
     assert _cell_lines(number) == ["Số: 01/GƯTĐ-K01"]
-    assert _cell_lines(dateline) == ["Đồng Tháp, ngày 15 tháng 01 năm 2026"]
+    assert _cell_lines(dateline) == [f"Đồng Tháp, {_long(MEETING)}"]
     assert dateline.paragraphs[0].runs[0].italic
     assert header._tbl.xpath(".//w:pBdr/w:top")  # the short rules under the issuer and the motto
 
@@ -129,7 +136,7 @@ def test_title_grounds_commitments_and_meeting(pledge, cset):
     assert texts[intro + 1 : intro + 4] == [f"{i}. {c}" for i, c in enumerate(COMMITMENTS, start=1)]
     first = document.paragraphs[intro + 1].paragraph_format
     assert (round(first.first_line_indent.cm, 2), first.space_after.pt, first.alignment) == (1, 6, documents.JUSTIFY)
-    assert "Giao ước được ký kết tại Hội trường UBND phường An Bình ngày 15 tháng 01 năm 2026." in texts
+    assert f"Giao ước được ký kết tại Hội trường UBND phường An Bình {_long(MEETING)}." in texts
 
 
 def test_a_signature_block_for_every_member(pledge, world, cset):
@@ -137,8 +144,9 @@ def test_a_signature_block_for_every_member(pledge, world, cset):
     table = document.tables[1]
     head, deputy = (_cell_lines(c) for c in table.rows[0].cells)
     member = _cell_lines(table.rows[1].cells[0])
-    assert head == ["ĐẠI DIỆN UBND PHƯỜNG AN BÌNH", "CHỦ TỊCH UBND", "Nguyễn Văn An", "Đã ký ngày 10/01/2026"]
-    assert deputy == ["ĐẠI DIỆN UBND PHƯỜNG MỸ TRÀ", "CHỦ TỊCH UBND", "Trần Thị Bình", "Đã ký ngày 10/01/2026"]
+    signed = f"Đã ký ngày {factories.vn_format(SIGNED)}"
+    assert head == ["ĐẠI DIỆN UBND PHƯỜNG AN BÌNH", "CHỦ TỊCH UBND", "Nguyễn Văn An", signed]
+    assert deputy == ["ĐẠI DIỆN UBND PHƯỜNG MỸ TRÀ", "CHỦ TỊCH UBND", "Trần Thị Bình", signed]
     assert member == ["ĐẠI DIỆN UBND XÃ TÂN HỒNG", documents.DOTS, documents.DOTS]
     assert table.rows[1].cells[0]._tc is table.rows[1].cells[1]._tc  # the odd last block spans the row
     signed_on = table.rows[0].cells[0].paragraphs[-2]
@@ -193,7 +201,7 @@ def test_no_signatures_no_criteria_no_meeting(world):
     data, document = _read(pledge)
     assert data[:2] == b"PK"
     assert len(document.tables) == 2  # header and signatures: no appendix
-    assert _cell_lines(document.tables[0].rows[1].cells[1]) == ["Đồng Tháp, ngày 03 tháng 02 năm 2026"]
+    assert _cell_lines(document.tables[0].rows[1].cells[1]) == [f"Đồng Tháp, {_long(TODAY)}"]
     blocks = [_cell_lines(c) for row in document.tables[1].rows for c in row.cells]
     assert blocks[:3] == [
         [f"ĐẠI DIỆN {u.name.upper()}", documents.DOTS, documents.DOTS] for u in (world.head, world.deputy, world.member)
@@ -216,7 +224,7 @@ def test_a_signature_of_an_earlier_text_is_not_printed_as_signed(pledge, world):
     _, document = _read(pledge)
     head = _cell_lines(document.tables[1].rows[0].cells[0])
     assert "Nguyễn Văn An" not in head and head[1:3] == [documents.DOTS, documents.DOTS]
-    assert head[-1] == "Đã ký bản trước ngày 10/01/2026; cần ký xác nhận lại"
+    assert head[-1] == f"Đã ký bản trước ngày {factories.vn_format(SIGNED)}; cần ký xác nhận lại"
 
 
 def test_text_helpers(pledge):
@@ -224,7 +232,7 @@ def test_text_helpers(pledge):
     assert documents.number_line("") == "Số:       /GƯTĐ"
     assert documents.place_of(pledge, "thành phố Hải Phòng") == "Hải Phòng"
     pledge.place = "Sa Đéc"
-    assert documents.place_date_line(pledge, PROVINCE, TODAY) == "Sa Đéc, ngày 15 tháng 01 năm 2026"
+    assert documents.place_date_line(pledge, PROVINCE, TODAY) == f"Sa Đéc, {_long(MEETING)}"
     pledge.title = "Giao ước thi đua giai đoạn 2026 - 2030"
     assert documents.subtitle(pledge) == "GIAI ĐOẠN 2026 - 2030"
     pledge.title = "Giao ước thi đua"
@@ -264,7 +272,7 @@ def test_converts_to_pdf_with_vietnamese_intact(pledge, cset, tmp_path):
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "GIAO ƯỚC THI ĐUA",
-        "Đồng Tháp, ngày 15 tháng 01 năm 2026",
+        f"Đồng Tháp, {_long(MEETING)}",
         "Nguyễn Văn An",
         "Nơi nhận:",
         "Cải cách hành chính",

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.formatting import vn_today
 from portal.models import Assessment, AuditEntry, Evidence
 from portal.models.base import utcnow
 from portal.services import DomainError, file_types
@@ -606,7 +607,7 @@ def test_list_fragment_and_page(scoring, folder, auth, client, hx):
     fragment = hx.get(url)
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div class="evidence-box"')
     assert "Báo cáo.pdf" in fragment.text and "2 KB" in fragment.text
-    assert utcnow().strftime("/%Y") in fragment.text  # dd/mm/yyyy
+    assert vn_today().strftime("/%Y") in fragment.text  # dd/mm/yyyy, the Vietnam day (not UTC's, on 31/12 evening)
     assert 'hx-encoding="multipart/form-data"' in fragment.text and f'accept="{svc.ACCEPT}"' in fragment.text
     assert "PDF, ảnh, Word, Excel; tối đa" in fragment.text and "Xóa" in fragment.text
     assert "style=" not in fragment.text and "<script" not in fragment.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from babel.messages.frontend import CommandLineInterface
@@ -215,7 +216,7 @@ def test_cluster_page_in_english(world, client, auth):
         "Cluster head",
         "Cluster deputy",
         "Overseeing council member",
-        "No. 12/QĐ-HĐTĐKT of 15/01/2026 by Hội đồng TĐ-KT tỉnh",
+        f"No. 12/QĐ-HĐTĐKT of {factories.vn_format(date(world.year.year, 1, 15))} by Hội đồng TĐ-KT tỉnh",
         "Criteria table and scoring scale",
         "Members in 2026",
         ">Add member</button>",

@@ -1,6 +1,5 @@
 """Ids inside forms never reach another cluster's or unit's data (ids in URLs: test_authz_matrix)."""
 
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -85,7 +84,7 @@ def test_a_member_signs_only_for_its_own_unit(world, two_clusters, auth, client)
         data={
             "representative_name": "Nguyễn Văn An",
             "representative_position": "Chủ tịch",
-            "signed_on": "15/01/2026",
+            "signed_on": factories.vn_format(factories.past_date(3)),
             "unit_id": world.head.id,
         },
     )
@@ -93,7 +92,11 @@ def test_a_member_signs_only_for_its_own_unit(world, two_clusters, auth, client)
     assert (
         client.post(
             f"/pledges/{two_clusters['their_pledge'].id}/sign",
-            data={"representative_name": "X", "representative_position": "Y", "signed_on": "15/01/2026"},
+            data={
+                "representative_name": "X",
+                "representative_position": "Y",
+                "signed_on": factories.vn_format(factories.past_date(3)),
+            },
         ).status_code
         == 404
     )
@@ -107,7 +110,7 @@ def test_another_clusters_signature_cannot_be_confirmed(world, two_clusters, aut
         outsider_unit,
         representative_name="A",
         representative_position="B",
-        signed_on=date(2026, 1, 15),
+        signed_on=factories.past_date(3),
         user_id=None,
     )
     db.session.commit()

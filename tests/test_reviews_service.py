@@ -1,7 +1,7 @@
 """Peer review rounds on the service: create per mode, adjust while a draft, open, deadline, close, progress."""
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from portal.services import criteria as criteria_svc
 from portal.services import reviews as svc
 from tests import factories
 
-NOW = datetime(2026, 11, 20, 8, 0)
+NOW = factories.vn_moment(factories.future_date(10), 15)  # a frozen "now" the tests pass on; 15:00 in Vietnam
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """The peer review page: create, adjust, open, deadline, close; by role; htmx; flat query counts."""
 
-from datetime import datetime
-
 import pytest
 from sqlalchemy import select
 
@@ -148,10 +146,11 @@ def test_head_creates_a_balanced_round(client, auth, world, locked):
     for name in ("UBND xã Mỹ Hiệp", "UBND xã Bình Thạnh"):
         years.add_membership(db.session, world.year, world.cluster, factories.unit(name))
     db.session.commit()
+    due = factories.future_date(30)
     auth.login("head")
     page = client.get(_url(world)).text
     assert 'value="k_each"' in page and 'value="team"' in page  # the form, with the three modes
-    response = client.post(_url(world), data={"mode": "k_each", "k": "2", "deadline": "30/11/2026"})
+    response = client.post(_url(world), data={"mode": "k_each", "k": "2", "deadline": factories.vn_format(due)})
     assert response.status_code == 303
     scoring_round = _round()
     assert (scoring_round.status, scoring_round.assignment_mode, scoring_round.reviews_per_unit) == (
@@ -159,10 +158,10 @@ def test_head_creates_a_balanced_round(client, auth, world, locked):
         "k_each",
         2,
     )
-    assert scoring_round.deadline == datetime(2026, 11, 30, 16, 59, 59)  # the end of that day in Vietnam, in UTC
+    assert scoring_round.deadline == factories.vn_moment(due, 23, 59, 59)  # the end of that day in Vietnam, in UTC
     assert len(_pairs()) == 10
     page = client.get(_url(world)).text
-    assert "Phân công chấm chéo: 10 lượt chấm" in page and "30/11/2026 23:59" in page
+    assert "Phân công chấm chéo: 10 lượt chấm" in page and f"{factories.vn_format(due)} 23:59" in page
 
 
 @pytest.mark.parametrize(
@@ -173,7 +172,7 @@ def test_head_creates_a_balanced_round(client, auth, world, locked):
         ({"mode": "k_each", "k": ""}, "Nhập số đơn vị chấm mỗi đơn vị (k)"),
         ({"mode": "team"}, "Chọn ít nhất một đơn vị vào tổ kiểm tra chéo"),
         ({"mode": "team", "team": ["999999"]}, "chỉ gồm các đơn vị thành viên"),
-        ({"mode": "all_pairs", "deadline": "31/02/2026"}, "Thời hạn không hợp lệ"),
+        ({"mode": "all_pairs", "deadline": "31/02/2025"}, "Thời hạn không hợp lệ"),
         ({"mode": "all_pairs", "deadline": "01/01/2020 08:00"}, "Hạn chấm chéo phải sau thời điểm hiện tại"),
         ({"mode": ""}, "Chọn cách phân công"),
     ],
@@ -187,9 +186,10 @@ def test_create_errors_next_to_the_field(client, auth, world, locked, data, mess
 
 
 def test_deadline_with_a_time(client, auth, world, locked):
+    due = factories.future_date(30)
     auth.login("head")
-    client.post(_url(world), data={"mode": "all_pairs", "deadline": "30/11/2026 17:00"})
-    assert _round().deadline == datetime(2026, 11, 30, 10, 0)
+    client.post(_url(world), data={"mode": "all_pairs", "deadline": f"{factories.vn_format(due)} 17:00"})
+    assert _round().deadline == factories.vn_moment(due, 17)
 
 
 def test_one_round_a_year(client, auth, world, locked):
@@ -258,11 +258,13 @@ def test_open_deadline_close(client, hx, auth, world, locked):
     assert db.session.scalars(select(Assessment.stage)).all() == ["peer"] * 3
     again = hx.post(f"/reviews/rounds/{scoring_round.id}/open")
     assert again.status_code == 422 and db.session.scalar(select(Assessment.id).where(Assessment.id > 3)) is None
-    moved = hx.post(f"/reviews/rounds/{scoring_round.id}/deadline", data={"deadline": "15/12/2026 17:00"})
-    assert moved.status_code == 200 and _round().deadline == datetime(2026, 12, 15, 10, 0)
+    due = factories.future_date(40)
+    deadline = f"{factories.vn_format(due)} 17:00"
+    moved = hx.post(f"/reviews/rounds/{scoring_round.id}/deadline", data={"deadline": deadline})
+    assert moved.status_code == 200 and _round().deadline == factories.vn_moment(due, 17)
     bad = hx.post(f"/reviews/rounds/{scoring_round.id}/deadline", data={"deadline": "ngày mai"})
     assert bad.status_code == 422 and "Thời hạn không hợp lệ" in bad.text
-    assert _round().deadline == datetime(2026, 12, 15, 10, 0)
+    assert _round().deadline == factories.vn_moment(due, 17)
     closed = client.post(f"/reviews/rounds/{scoring_round.id}/close")
     assert closed.status_code == 303 and _round().status == "closed" and _round().closed_at is not None
     page = client.get(_url(world)).text

@@ -52,19 +52,20 @@ def fill_all(unit, items):
 
 
 def test_the_head_opens_the_round_with_a_deadline(world, table, auth, client):
+    due = factories.future_date(60)
     auth.login("head")
     page = client.get(f"/scoring/{world.cluster.id}/2026")
     assert "Mở vòng tự chấm điểm" in page.text
-    response = client.post(f"/scoring/{world.cluster.id}/2026/open", data={"deadline": "30/11/2099"})
+    response = client.post(f"/scoring/{world.cluster.id}/2026/open", data={"deadline": factories.vn_format(due)})
     assert response.status_code == 303
     scoring_round = db.session.scalar(select(ScoringRound))
-    assert scoring_round.deadline == datetime(2099, 11, 30, 16, 59, 59)  # end of the day in Vietnam, in UTC
+    assert scoring_round.deadline == factories.vn_moment(due, 23, 59, 59)  # end of the day in Vietnam, in UTC
     assert db.session.scalar(select(func.count(Assessment.id))) == 3
 
 
 def test_a_bad_deadline_is_shown_next_to_the_field_and_nothing_opens(world, table, auth, client):
     auth.login("head")
-    response = client.post(f"/scoring/{world.cluster.id}/2026/open", data={"deadline": "31/02/2026"})
+    response = client.post(f"/scoring/{world.cluster.id}/2026/open", data={"deadline": "31/02/2025"})
     assert response.status_code == 422 and "dd/mm/yyyy" in response.text
     assert db.session.scalar(select(func.count(ScoringRound.id))) == 0
 
@@ -202,6 +203,7 @@ def test_the_head_returns_with_a_reason(world, opened, auth, client):
 def test_a_deadline_blocks_late_work_until_extended(world, opened, auth, client, hx):
     a = own(world.member)
     a.round.deadline = datetime.utcnow() - timedelta(hours=1)  # noqa: DTZ003 (naive UTC like the database)
+    later, earlier = factories.vn_format(factories.future_date(30)), factories.vn_format(factories.past_date(1))
     db.session.commit()
     auth.login("member")
     page = client.get(f"/scoring/assessments/{a.id}")
@@ -209,11 +211,11 @@ def test_a_deadline_blocks_late_work_until_extended(world, opened, auth, client,
     assert save(hx, a, opened["direct"], "10").status_code == 422
     auth.logout()
     auth.login("member")
-    assert client.post(f"/scoring/assessments/{a.id}/extend", data={"until": "01/01/2099"}).status_code == 403
+    assert client.post(f"/scoring/assessments/{a.id}/extend", data={"until": later}).status_code == 403
     auth.logout()
     auth.login("head")
-    assert client.post(f"/scoring/assessments/{a.id}/extend", data={"until": "01/01/2020"}).status_code == 422
-    assert client.post(f"/scoring/assessments/{a.id}/extend", data={"until": "01/01/2099"}).status_code == 303
+    assert client.post(f"/scoring/assessments/{a.id}/extend", data={"until": earlier}).status_code == 422
+    assert client.post(f"/scoring/assessments/{a.id}/extend", data={"until": later}).status_code == 303
     auth.logout()
     auth.login("member")
     assert save(hx, a, opened["direct"], "10").status_code == 200

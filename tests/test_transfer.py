@@ -141,7 +141,7 @@ def test_export_round_trip_changes_nothing(secretariat, client):
 def test_export_of_one_year_and_retired_units_round_trip(secretariat, client):
     next_year = factories.year(2027, current=False)
     years.add_membership(db.session, next_year, secretariat.other_cluster, secretariat.member)
-    org.retire_unit(db.session, secretariat.head, date(2026, 7, 1))  # still a member of 2026
+    org.retire_unit(db.session, secretariat.head, date(secretariat.year.year, 7, 1))  # still a member of 2026
     db.session.commit()
     exported = client.get("/transfer/export.xlsx?year=2026")
     assert "cum-khoi-thi-dua-2026.xlsx" in exported.headers["Content-Disposition"]
@@ -352,7 +352,7 @@ def test_empty_required_cells_and_bad_choices(secretariat, client):
 
 
 def test_dates_are_not_names(secretariat, client):
-    refused(client, xlsx(units=[UNIT_HEADER, [datetime(2026, 1, 1), "", "", "", ""]]), "Dòng 2: Phải là chữ")
+    refused(client, xlsx(units=[UNIT_HEADER, [datetime(2025, 1, 1), "", "", "", ""]]), "Dòng 2: Phải là chữ")
 
 
 def test_duplicates_within_the_file(secretariat, client):
@@ -421,7 +421,7 @@ def test_status_changes_need_the_reorganisation_screens(secretariat, client):
 
 
 def test_retired_unit_cannot_join_a_new_cluster(secretariat, client):
-    org.retire_unit(db.session, secretariat.outsider, date(2026, 3, 1))
+    org.retire_unit(db.session, secretariat.outsider, date(secretariat.year.year, 3, 1))
     db.session.commit()
     refused(
         client,

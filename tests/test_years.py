@@ -196,10 +196,10 @@ def test_next_year_preview_writes_nothing(world, auth, client):
 def test_start_next_year_proposes_rotation_through_the_web(world, auth, client):
     # Reform: the member merges into a new ward, a unit of the block retires.
     successor = factories.unit("UBND phường Tân Hồng mới")
-    org.merge_units(db.session, [world.member], successor, date(2026, 7, 1))
+    org.merge_units(db.session, [world.member], successor, date(world.year.year, 7, 1))
     second = factories.unit("Sở Tài chính")
     years.add_membership(db.session, world.year, world.other_cluster, second)
-    org.retire_unit(db.session, world.outsider, date(2026, 7, 1))
+    org.retire_unit(db.session, world.outsider, date(world.year.year, 7, 1))
     db.session.commit()
     auth.login("secretariat")
     preview = client.get("/years/2026/next")
@@ -266,8 +266,8 @@ def test_preview_matches_what_is_created(world):
     term = years.ensure_term(db.session, world.year, cluster)
     years.assign_term(db.session, term, head_id=c.id, deputy_ids=[a.id, b.id], overseer_id=world.overseer.id)
     successor = factories.unit("UBND phường Hợp Nhất")
-    org.merge_units(db.session, [world.deputy, a], successor, date(2026, 7, 1))  # from two clusters into one
-    org.retire_unit(db.session, b, date(2026, 7, 1))
+    org.merge_units(db.session, [world.deputy, a], successor, date(world.year.year, 7, 1))  # from two clusters into one
+    org.retire_unit(db.session, b, date(world.year.year, 7, 1))
     closed = factories.cluster("Cụm đã giải thể")
     years.add_membership(db.session, world.year, closed, factories.unit("Đơn vị cụm cũ"))
     closed.active = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import ApiToken, AuditEntry, Score
 from portal.models.base import utcnow
 from portal.services import DomainError, api_tokens
+from tests import factories
 from tests.api.conftest import assert_problem
 from tests.factories import PASSWORD
 
@@ -59,7 +60,7 @@ def test_each_use_marks_the_token_without_filling_the_audit_log(client, world):
         ({"name": ""}, "Vui lòng nhập trường này."),
         ({"name": "   "}, "Vui lòng nhập trường này."),
         ({"name": "x" * 101}, "Tối đa 100 ký tự."),
-        ({"name": "Một cửa", "expires_on": "31/02/2027"}, "Ngày không hợp lệ"),
+        ({"name": "Một cửa", "expires_on": "31/02/2025"}, "Ngày không hợp lệ"),
         ({"name": "Một cửa", "expires_on": "01/01/2020"}, "Ngày hết hạn phải sau hôm nay."),
     ],
 )
@@ -71,17 +72,21 @@ def test_bad_input_is_shown_next_to_the_field(client, auth, world, data, field_m
 
 
 def test_expiry_is_the_end_of_the_day_in_vietnam(world):
-    now = datetime(2026, 3, 10, 20, 0)  # 03:00 on 11/03 in Vietnam: "today" there is the 11th
+    today = factories.future_date(20)
+    now = factories.vn_moment(today, 3)  # 03:00 in Vietnam, 20:00 UTC the day before: "today" is the Vietnam day
+    assert now.date() == today - timedelta(days=1)
     with pytest.raises(DomainError, match="sau hôm nay"):
-        api_tokens.create(db.session, world.users["member"], "Một cửa", date(2026, 3, 11), now=now)
-    token, secret = api_tokens.create(db.session, world.users["member"], "Một cửa", date(2026, 3, 12), now=now)
-    assert token.expires_at == datetime(2026, 3, 12, 16, 59, 59)  # 23:59:59 on 12/03 in Vietnam
-    assert api_tokens.authenticate(db.session, secret, now=datetime(2026, 3, 12, 16, 59, 59)) is not None
-    assert api_tokens.authenticate(db.session, secret, now=datetime(2026, 3, 12, 17, 0)) is None
+        api_tokens.create(db.session, world.users["member"], "Một cửa", today, now=now)
+    tomorrow = today + timedelta(days=1)
+    token, secret = api_tokens.create(db.session, world.users["member"], "Một cửa", tomorrow, now=now)
+    last_second = factories.vn_moment(tomorrow, 23, 59, 59)
+    assert token.expires_at == last_second == datetime.combine(tomorrow, time(16, 59, 59))  # 23:59:59 in Vietnam
+    assert api_tokens.authenticate(db.session, secret, now=last_second) is not None
+    assert api_tokens.authenticate(db.session, secret, now=last_second + timedelta(seconds=1)) is None
 
 
 def test_expired_token_gets_401(client, world):
-    token, secret = api_tokens.create(db.session, world.users["member"], "Một cửa", date.today() + timedelta(days=2))
+    token, secret = api_tokens.create(db.session, world.users["member"], "Một cửa", factories.future_date(2))
     db.session.commit()
     assert client.get("/api/v1/me", headers=_bearer(secret)).status_code == 200
     token.expires_at = utcnow() - timedelta(minutes=1)

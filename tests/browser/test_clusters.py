@@ -1,6 +1,7 @@
 """In the browser: the secretariat builds a cluster, its members and its leadership for the year."""
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
@@ -13,6 +14,7 @@ from tests.browser import label
 pytestmark = pytest.mark.browser
 
 NEW_UNITS = ("UBND xã Phú Điền", "UBND xã Mỹ Hiệp", "UBND xã Bình Thạnh")
+DECIDED = factories.vn_format(date(factories.YEAR, 1, 20))  # the assignment decision: data of the year
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +65,12 @@ def test_secretariat_builds_a_cluster(page, sign_in, province, page_problems, li
     page.get_by_label(label("Trưởng cụm")).select_option(label=head)
     page.get_by_role("checkbox", name=head).check()
     page.get_by_label(label("Số quyết định")).fill("35/QĐ-HĐTĐKT")
-    page.get_by_label(label("Ngày ban hành")).fill("20/01/2026")
+    page.get_by_label(label("Ngày ban hành")).fill(DECIDED)
     page.get_by_role("button", name="Lưu phân công").click()
     error = page.locator("fieldset .invalid-feedback")
     expect(error).to_have_text("Trưởng cụm và Phó cụm phải là hai đơn vị khác nhau.")
     expect(page).to_have_url(re.compile(cluster_path + r"/term\?year=2026$"))
-    expect(page.get_by_label(label("Ngày ban hành"))).to_have_value("20/01/2026")
+    expect(page.get_by_label(label("Ngày ban hành"))).to_have_value(DECIDED)
     with live_db() as session:
         cluster = session.scalar(select(Cluster).where(Cluster.code == "C07"))
         term = session.scalar(select(Term).where(Term.cluster_id == cluster.id))
@@ -88,7 +90,7 @@ def test_secretariat_builds_a_cluster(page, sign_in, province, page_problems, li
     expect(leadership).to_contain_text(f"Trưởng cụm {head}")
     expect(leadership).to_contain_text(f"Phó cụm {deputy}")
     expect(leadership).to_contain_text(f"Thành viên HĐ phụ trách {province['overseer']}")
-    expect(leadership).to_contain_text("Số 35/QĐ-HĐTĐKT ngày 20/01/2026 của Hội đồng Thi đua - Khen thưởng tỉnh")
+    expect(leadership).to_contain_text(f"Số 35/QĐ-HĐTĐKT ngày {DECIDED} của Hội đồng Thi đua - Khen thưởng tỉnh")
     rows = page.locator("#cluster-members tbody tr")
     expect(rows.filter(has_text=head).locator(".badge")).to_have_text("Trưởng cụm")
     expect(rows.filter(has_text=deputy).locator(".badge")).to_have_text("Phó cụm")

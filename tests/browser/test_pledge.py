@@ -17,6 +17,7 @@ from tests.browser import label
 pytestmark = pytest.mark.browser
 
 SET_TITLE = "Bảng tiêu chí thi đua Cụm số 1 năm 2026"
+MEETING = factories.past_date(10)  # the signing meeting, the date every signature carries
 MEMBER_SIGNER = ("Nguyễn Văn An", "Chủ tịch UBND xã")
 DEPUTY_SIGNER = ("Trần Thị Bích", "Chủ tịch UBND phường")
 
@@ -83,7 +84,7 @@ def _sign(page, settled, name: str, position: str) -> None:
     form = page.locator("#pledge-signatures form")
     form.get_by_label(label("Họ và tên người ký")).fill(name)
     form.get_by_label(label("Chức vụ")).fill(position)
-    expect(form.get_by_label(label("Ngày ký"))).to_have_value("20/01/2026")
+    expect(form.get_by_label(label("Ngày ký"))).to_have_value(factories.vn_format(MEETING))
     with settled():
         form.get_by_role("button", name="Ký giao ước").click()
 
@@ -105,16 +106,15 @@ def test_two_members_sign_and_export(page, sign_in, settled, province, page_prob
     choice = page.get_by_label(label("Bảng tiêu chí gắn với giao ước"))
     choice.select_option(label=f"{SET_TITLE} — phiên bản 1 (đã công bố)")
     expect(choice).to_have_value(str(province["set_id"]))
-    page.get_by_label(label("Ngày hội nghị ký kết")).fill("20/01/2026")
+    page.get_by_label(label("Ngày hội nghị ký kết")).fill(factories.vn_format(MEETING))
     page.get_by_label(label("Địa điểm hội nghị")).fill("Hội trường UBND phường An Bình")
     page.get_by_role("button", name="Lưu giao ước").click()
     expect(page).to_have_url(re.compile(pledges_path + "$"))
     expect(page.get_by_role("alert").filter(has_text="Đã lưu giao ước.")).to_be_visible()
     document = page.locator(".pledge-document")
     expect(document).to_contain_text(f"Các đơn vị cùng thực hiện và chấm điểm theo {SET_TITLE} (phiên bản 1)")
-    expect(document).to_contain_text(
-        "Giao ước được ký kết tại Hội trường UBND phường An Bình ngày 20 tháng 01 năm 2026."
-    )
+    meeting_day = f"ngày {MEETING:%d} tháng {MEETING:%m} năm {MEETING.year}"
+    expect(document).to_contain_text(f"Giao ước được ký kết tại Hội trường UBND phường An Bình {meeting_day}.")
     signatures = page.locator("#pledge-signatures")
     counter = signatures.get_by_role("heading", name=re.compile(r"^Tình hình ký kết"))
     expect(counter).to_have_text("Tình hình ký kết: 0/3 đơn vị đã ký")
