@@ -122,6 +122,7 @@ MATRIX = {
     ("criteria.delete_item", "POST"): ("/criteria/items/{criterion}/delete", LEAD),
     ("criteria.import_xlsx", "POST"): ("/criteria/sets/{criteria_set}/import", LEAD),
     ("criteria.lifecycle", "POST"): ("/criteria/sets/{criteria_set}/lock", LEAD),
+    ("criteria.confirm_lock", "GET"): ("/criteria/sets/{criteria_set}/lock", LEAD),
     ("criteria.new_version", "POST"): ("/criteria/sets/{criteria_set}/versions", LEAD),
     ("criteria.delete_set", "POST"): ("/criteria/sets/{criteria_set}/delete", LEAD),
     # the pledge: drafted by the head, signed by every member unit

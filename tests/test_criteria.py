@@ -350,3 +350,42 @@ def test_a_section_form_asks_for_no_scoring_method_nor_points(draft, auth, clien
     # A leaf keeps the fields, unfolded.
     leaf = hx.get(f"/criteria/items/{_item('2').id}/edit").text
     assert 'name="method"' in leaf and 'name="max_points"' in leaf and "<details" not in leaf
+
+
+def test_locking_first_lists_the_members_without_targets(world, auth, client, count_queries):
+    """The lock button opens a confirmation (no JavaScript needed) naming every member that has no
+    target (or 0) on a quantitative criterion; its queries do not grow with the cluster."""
+    from portal.services import pledges, years
+
+    cset = factories.criteria_set(world)
+    quantitative = _item("1")
+    pledges.register_target(db.session, cset, world.member, quantitative, D(1200))
+    pledges.register_target(db.session, cset, world.deputy, quantitative, D(0))
+    db.session.commit()
+    url = f"/criteria/sets/{cset.id}/lock"
+    auth.login("head")
+    show = client.get(f"/criteria/sets/{cset.id}").text
+    assert f'href="{url}"' in show and "hx-confirm" not in show.split("Khóa để chấm điểm")[0][-400:]
+    page = client.get(url)
+    assert page.status_code == 200 and "<html" in page.text
+    gaps = page.text.split('id="target-gaps"', 1)[1].split("</div>", 1)[0]
+    assert "2/3 đơn vị chưa đăng ký đủ chỉ tiêu" in gaps
+    assert world.head.name in gaps and world.deputy.name in gaps and world.member.name not in gaps
+    assert "chưa có chỉ tiêu: I.1" in gaps
+    assert db.session.get(CriteriaSet, cset.id).status == "published"  # looking locks nothing
+
+    with count_queries() as small:
+        client.get(url)
+    for _ in range(8):
+        years.add_membership(db.session, world.year, world.cluster, factories.unit())
+    db.session.commit()
+    with count_queries() as big:
+        crowded = client.get(url).text
+    assert big() == small() and "10/11 đơn vị" in crowded
+
+    locked = client.post(url)
+    assert locked.status_code == 303 and db.session.get(CriteriaSet, cset.id).status == "locked"
+    assert client.get(url).status_code == 303  # nothing left to confirm
+    auth.logout()
+    auth.login("member")
+    assert client.get(url).status_code == 403

@@ -1,5 +1,7 @@
 """The peer review page: create, adjust, open, deadline, close; by role; htmx; flat query counts."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -343,3 +345,27 @@ def test_reviewer_follows_the_link_to_its_review(app, client, auth, world, locke
         assert client.get(f"/scoring/assessments/{assessment_id}").status_code == 200
     other = db.session.scalar(select(Assessment.id).where(Assessment.author_unit_id != world.member.id))
     assert client.get(f"/scoring/assessments/{other}").status_code == 404  # another reviewer's draft
+
+
+def test_opening_a_round_names_the_units_without_a_submitted_self_assessment(client, auth, world, locked):
+    """Before the head opens the peer round, the page (and the confirmation) names every unit whose
+    self-assessment is not handed in; once all are in, nothing is listed."""
+    from portal.services import assessments
+
+    assessments.open_self_round(db.session, locked)
+    head_own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == world.head.id))
+    items = {c.code: c for c in criteria_svc.load_tree(db.session, locked).leaves()}
+    for code, raw in (("1", "10"), ("2", "30")):
+        assessments.save_score(db.session, head_own, items[code], raw, "", expected_revision=None, user_id=None)
+    assessments.submit(db.session, head_own, None)
+    _draft(world, locked)
+    auth.login("head")
+    page = client.get(_url(world)).text
+    listed = page.split('id="self-not-submitted"', 1)[1].split("</div>", 1)[0]
+    assert "2 đơn vị chưa nộp bản tự chấm:" in listed
+    assert world.deputy.name in listed and world.member.name in listed and world.head.name not in listed
+    confirm = re.search(r'hx-confirm="([^"]*Mở vòng chấm chéo\?[^"]*)"', page).group(1)
+    assert "chưa nộp bản tự chấm:" in confirm and world.deputy.name in confirm and world.member.name in confirm
+    auth.logout()
+    auth.login("member")
+    assert 'id="self-not-submitted"' not in client.get(_url(world)).text  # members see no draft plan

@@ -21,6 +21,7 @@ from portal.models import CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission
 from portal.services import DomainError, criteria_excel
 from portal.services import criteria as svc
+from portal.services import pledges as pledges_svc
 from portal.services.years import ensure_term
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
@@ -271,6 +272,17 @@ def _change(cset: CriteriaSet, action, message: str | None):
     if message:
         flash(message, "success")
     return _tree_response(cset)
+
+
+@bp.get("/sets/<int:set_id>/lock")
+@login_required
+def confirm_lock(set_id: int):
+    """Before locking: which members have no target on a quantitative criterion (their targets freeze as none)."""
+    cset = load_set(set_id, "edit")
+    if cset.status != "published" or cset.is_template:
+        return hx_redirect(url_for("criteria.show", set_id=cset.id))
+    members, gaps = pledges_svc.target_gaps(db.session, cset)
+    return render("criteria/lock.html", cset=cset, members=members, gaps=gaps, form=EmptyForm(formdata=None))
 
 
 @bp.post("/sets/<int:set_id>/<any(publish, unpublish, lock):step>")

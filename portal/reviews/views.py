@@ -81,6 +81,9 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
         "manage": manage,
         "progress": progress,
         "mine": mine,
+        "not_submitted": svc.self_not_submitted(db.session, cluster.id, year.id, units)
+        if scoring_round is not None and scoring_round.status == "draft" and manage
+        else [],
         "own_unit": own_unit,
         "plan_form": plan_form,
         "pair_form": pair_form,

@@ -334,3 +334,42 @@ def register_target(
     row.target, row.note = target, (note or "").strip()[:2000]
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class TargetGap:
+    """A member unit with quantitative criteria it has no target for (full codes, e.g. "I.2")."""
+
+    unit: Unit
+    codes: list[str]
+
+
+def target_gaps(session: Session, cset: CriteriaSet) -> tuple[int, list[TargetGap]]:
+    """What locking the set would freeze: (member count, the members missing a target on some quantitative
+    criterion). No target or a target of 0 alike: such a unit is scored apart and never leads the criterion.
+    Three queries whatever the cluster's size: the tree, the members, the registered targets."""
+    tree = criteria_svc.load_tree(session, cset)
+    codes, path = {}, []
+    for node, depth in tree.walk():
+        path[depth - 1 :] = [node.code]
+        if tree.is_leaf(node) and node.method == "quantitative":
+            codes[node.id] = ".".join(path)
+    if not codes or cset.cluster_id is None:
+        return 0, []
+    units = session.scalars(
+        select(Unit)
+        .join(Membership, Membership.unit_id == Unit.id)
+        .where(Membership.year_id == cset.year_id, Membership.cluster_id == cset.cluster_id)
+        .order_by(Membership.rotation_order, Membership.id)
+    ).all()
+    registered = set(
+        session.execute(
+            select(TargetRegistration.unit_id, TargetRegistration.criterion_id).where(
+                TargetRegistration.criterion_id.in_(list(codes)),
+                TargetRegistration.target.is_not(None),
+                TargetRegistration.target != 0,
+            )
+        ).all()
+    )
+    gaps = [TargetGap(u, [code for cid, code in codes.items() if (u.id, cid) not in registered]) for u in units]
+    return len(units), [gap for gap in gaps if gap.codes]

@@ -50,6 +50,25 @@ def members(session: Session, cluster_id: int, year_id: int) -> list[Unit]:
     )
 
 
+def self_not_submitted(session: Session, cluster_id: int, year_id: int, units: list[Unit]) -> list[Unit]:
+    """Those of `units` whose self-assessment is not handed in (no self round yet, a draft, or returned):
+    their reviewers would find no self-score beside their inputs. One query."""
+    submitted = set(
+        session.scalars(
+            select(Assessment.subject_unit_id)
+            .join(ScoringRound, ScoringRound.id == Assessment.round_id)
+            .where(
+                ScoringRound.cluster_id == cluster_id,
+                ScoringRound.year_id == year_id,
+                ScoringRound.kind == "self",
+                Assessment.stage == "self",
+                Assessment.status == "submitted",
+            )
+        )
+    )
+    return [u for u in units if u.id not in submitted]
+
+
 def _plan(mode: str, unit_ids: list[int], k: int | None, team_ids: Iterable[int], seed: int | None):
     if len(unit_ids) < 2:
         raise DomainError("Cụm, khối cần ít nhất hai đơn vị thành viên để chấm chéo.")
