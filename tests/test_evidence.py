@@ -688,3 +688,71 @@ def test_upload_with_csrf(scoring, folder, app, auth, client):
         client, scoring["member"], scoring["criterion"], "b.pdf", body, hx=True, headers={"X-CSRFToken": token}
     )
     assert too_big.status_code == 422 and "Tệp quá lớn" in too_big.text
+
+
+# --- archives that expand far beyond the upload limit (ZIP bombs) -----------------------------------
+
+MB_OF_ZEROS = bytes(1 << 20)
+
+
+def expanding_docx(megabytes: int, *, level: int = 9) -> bytes:
+    """A valid .docx holding `megabytes` of zeros (they pack about 1000:1), written a megabyte at a time."""
+    out = BytesIO(ooxml("word/document.xml", CT.format("wordprocessingml.document")))
+    with (
+        zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED, compresslevel=level) as archive,
+        archive.open("word/media/fill.bin", "w", force_zip64=True) as member,
+    ):
+        for _ in range(megabytes):
+            member.write(MB_OF_ZEROS)
+    return out.getvalue()
+
+
+def test_a_docx_that_expands_far_beyond_the_upload_limit_is_refused(scoring, folder, auth, client):
+    """Issue 13: a .docx of 0.9 GB unpacked was accepted. Here the upload limit is 64 KB: a 32 KB file holding
+    32 MB is 500 times the limit unpacked (the production limit, 20 MB, allows 200 MB unpacked)."""
+    data = expanding_docx(32)
+    assert len(data) < 64 * 1024
+    auth.login("member")
+    response = post_file(client, scoring["member"], scoring["criterion"], "bao-cao.docx", data, hx=True)
+    assert response.status_code == 422
+    assert "tệp nén quá lớn khi giải nén" in response.text and "is-invalid" in response.text
+    assert evidence_count() == 0 and stored_files(folder) == []
+
+
+def test_the_unpacked_size_may_be_ten_times_the_upload_limit(scoring, folder):
+    """The declared unpacked total is capped at ZIP_MAX_EXPANSION × the upload limit, whatever the ratio."""
+    small = expanding_docx(0)
+    package = with_member(small, "word/media/fill.bin", bytes(12 * 1024))  # 12 KB unpacked, under 1 KB packed
+    assert len(package) < 1024
+    with pytest.raises(DomainError, match="quá lớn khi giải nén"):
+        svc.store(
+            db.session,
+            scoring["member"],
+            scoring["criterion"],
+            "bao-cao.docx",
+            BytesIO(package),
+            folder=folder,
+            max_bytes=1024,  # 10 KB unpacked at most
+            max_files=3,
+            user_id=None,
+        )
+    db.session.rollback()
+    kept = svc.store(
+        db.session,
+        scoring["member"],
+        scoring["criterion"],
+        "bao-cao.docx",
+        BytesIO(package),
+        folder=folder,
+        max_bytes=2048,  # 20 KB unpacked at most
+        max_files=3,
+        user_id=None,
+    )
+    assert kept.content_type == file_types.DOCX[0]
+
+
+def test_one_member_that_expands_a_thousandfold_is_refused_whatever_the_limit():
+    data = expanding_docx(2, level=9)  # 2 MB of zeros in about 2 KB
+    with pytest.raises(DomainError, match="quá lớn khi giải nén"):
+        file_types.sniff(data[:16], BytesIO(data), max_expanded=1 << 40)
+    assert file_types.sniff(docx()[:16], BytesIO(docx()), max_expanded=1 << 40) == file_types.DOCX

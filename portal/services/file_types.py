@@ -56,9 +56,13 @@ OOXML_MAIN = (
 )
 EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg"}}
 
-# An archive is only looked into, never unpacked: a ZIP bomb costs at most these.
+# An archive is only looked into, never unpacked: a ZIP bomb costs at most these. It is refused even so:
+# whoever downloads it would unpack it (Word expands a 1 MB .docx of zeros to 1 GB).
 ZIP_MAX_ENTRIES = 10_000
-ZIP_MAX_UNCOMPRESSED = 1 << 30  # declared total; a 20 MB office file is far below
+ZIP_MAX_UNCOMPRESSED = 1 << 30  # declared total, when the caller gives no upload limit
+ZIP_MAX_EXPANSION = 10  # the declared total may be this many times the upload limit (office XML packs 5-20:1)
+ZIP_MAX_RATIO = 200  # one member may expand this many times over its compressed size …
+ZIP_RATIO_FLOOR = 1 << 20  # … once it expands beyond 1 MB (tiny members compress any way they like)
 ZIP_MAX_MEMBER_READ = 256 * 1024  # [Content_Types].xml, mimetype
 OLE_MAX_DIRECTORY_SECTORS = 4096
 
@@ -96,11 +100,12 @@ class MacroRefused(DomainError):
 # --- what a file is ----------------------------------------------------------------------
 
 
-def sniff(head: bytes, stream: BinaryIO) -> tuple[str, str]:
+def sniff(head: bytes, stream: BinaryIO, *, max_expanded: int = ZIP_MAX_UNCOMPRESSED) -> tuple[str, str]:
     """(content type, extension) of the file from its content; refuses everything not allowed.
 
     `head` is the file's first bytes; `stream` the whole file, seekable, for the
     containers (ZIP-based office files, OLE2) whose kind is told by what they hold.
+    A ZIP-based file whose members declare more than `max_expanded` bytes in all is refused.
     """
     if head.startswith(b"%PDF-"):
         return PDF
@@ -113,7 +118,7 @@ def sniff(head: bytes, stream: BinaryIO) -> tuple[str, str]:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP
     if head.startswith(b"PK\x03\x04"):
-        return _zip_kind(stream)
+        return _zip_kind(stream, max_expanded)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return _ole_kind(stream)
     for magic, what in _PROGRAMS:
@@ -125,12 +130,12 @@ def sniff(head: bytes, stream: BinaryIO) -> tuple[str, str]:
     raise Refused()
 
 
-def _zip_kind(stream: BinaryIO) -> tuple[str, str]:
+def _zip_kind(stream: BinaryIO, max_expanded: int) -> tuple[str, str]:
     stream.seek(0)
     try:
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
-            if len(infos) > ZIP_MAX_ENTRIES or sum(i.file_size for i in infos) > ZIP_MAX_UNCOMPRESSED:
+            if len(infos) > ZIP_MAX_ENTRIES or sum(i.file_size for i in infos) > max_expanded or any(map(_bomb, infos)):
                 raise Refused("tệp nén quá lớn khi giải nén")
             names = {info.filename for info in infos}
             lowered = {name.lower() for name in names}
@@ -151,6 +156,11 @@ def _zip_kind(stream: BinaryIO) -> tuple[str, str]:
     ):
         raise Refused("tệp nén bị hỏng hoặc có mật khẩu") from None
     raise Refused("tệp nén (ZIP)")
+
+
+def _bomb(info: zipfile.ZipInfo) -> bool:
+    """A member that expands far more than any document does (zeros pack about 1000:1)."""
+    return info.file_size > ZIP_RATIO_FLOOR and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1)
 
 
 def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
