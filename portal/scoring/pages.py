@@ -200,6 +200,7 @@ def row_context(
         "fresh": fresh,
         "totals": svc.totals(db.session, current),
         "references": references,
+        "stages": STAGES,
     }
     context.update(_state(current))
     return context
