@@ -161,8 +161,10 @@ def register_templates(app: Flask) -> None:
     from portal.htmx import is_fragment_request
     from portal.navigation import menu_for
     from portal.policy import can, sees
+    from portal.services.tree import code_label
 
     app.jinja_env.filters.update(
+        code_label=code_label,
         vn_date=formatting.vn_date,
         vn_datetime=formatting.vn_datetime,
         vn_number=formatting.vn_number,

@@ -504,10 +504,11 @@ RULES = [  # rows typed under HEADER at row 3 (so the first data row is 4), the 
         "phải có điểm chuẩn",
     ),
     (
-        [("I", "A", None, 1), ("1", "B", None, 2), ("1.1", "C", None, 3), ("a", "D", 2, 4), ("-", "E", 1, 5)],
-        8,
+        [("I", "A", None, 1), ("1", "B", None, 2), ("1.1", "C", None, 3), ("a", "D", 2, 4), ("a1", "E", 2, 5)]
+        + [("-", "F", 1, 6)],
+        9,
         "Cấp",
-        "tối đa 4 cấp",
+        "tối đa 5 cấp; dòng này ở cấp 6",
     ),
     (
         [("I", "Nhiệm vụ", None, 1), (datetime(2025, 2, 1), "Ngày tháng", 2, 2)],
@@ -519,7 +520,7 @@ RULES = [  # rows typed under HEADER at row 3 (so the first data row is 4), the 
     ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2.333, 2)], 5, "Điểm chuẩn", "tối đa 2 chữ số thập phân"),
     ([("I", "Nhiệm vụ", None, 1), ("1", "Họp", 2, 2, None, "trực tiếp", 1)], 5, "Điểm mỗi lần", "chỉ dùng với"),
     ([("I", "Nhiệm vụ", 5, 1, None, "định lượng"), ("1", "Họp", 5, 2)], 4, "Phương pháp chấm", "để trống"),
-    ([("I", "Nhiệm vụ", 10, "hai")], 4, "Cấp", "số nguyên từ 1 đến 4"),
+    ([("I", "Nhiệm vụ", 10, "hai")], 4, "Cấp", "số nguyên từ 1 đến 5"),
     ([("I", "Nhiệm vụ", None, 1), ("1234567890abcdefgh", "Tiêu chí", 5, 2)], 5, "STT", "tối đa 16 ký tự"),
 ]
 SEVERAL_ERRORS = [("I", "Nhiệm vụ", None, 1), ("1", "", "mười", 2), ("", "Không mã", 5, 2), ("2", "Họp", 5, 2, "lạ")]

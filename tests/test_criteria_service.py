@@ -91,7 +91,8 @@ def test_depth_is_limited(cset):
     node = None
     for level in range(svc.MAX_DEPTH):
         node = svc.add_criterion(db.session, cset, node, code=f"L{level}", title=f"Cấp {level}")
-    with pytest.raises(DomainError, match="tối đa 4 cấp"):
+    assert svc.MAX_DEPTH == 5  # I → 1 → 1.1 → a → a1, as in a real 1,000-point table
+    with pytest.raises(DomainError, match="tối đa 5 cấp"):
         svc.add_criterion(db.session, cset, node, code="x", title="Quá sâu")
 
 

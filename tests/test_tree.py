@@ -1,8 +1,9 @@
-"""Tree rules on plain data: totals, maxima, moves (property-based)."""
+"""Tree rules on plain data: totals, maxima, moves (property-based), path labels."""
 
 from dataclasses import dataclass
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ class N:
     position: int
     kind: str = "scored"
     max_points: D | None = None
+    code: str = ""
 
 
 def test_parent_maximum_is_the_sum_and_bonus_on_top():
@@ -71,3 +73,53 @@ def test_move_keeps_every_sibling_once(ids, data):
     assert [n for n in after if n is not node] == others_before  # the rest keep their order
     back = treelib.moved(after, node, i - after.index(node))
     assert back == siblings
+
+
+# --- path labels ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "codes, label",
+    [
+        (["I."], "I"),
+        (["I.", "4."], "I.4"),
+        (["I.", "4.", "4.1"], "I.4.1"),  # 4.1 already carries its parent 4
+        (["I.", "4.", "4.1", "a)"], "I.4.1.a"),  # no doubled dot, no bracket, every level kept
+        (["I.", "4.", "4.1", "a)", "a1"], "I.4.1.a1"),  # a1 already carries its parent a
+        (["I", "4", "1", "a"], "I.4.1.a"),  # codes written without their parent's
+        (["II", "1", "12"], "II.1.12"),  # 12 under 1 is its own number, not an extension of 1
+        (["I", "(b)"], "I.b"),
+        (["I", "2", "2.1", "2.1.3", "a", "a.2"], "I.2.1.3.a.2"),
+    ],
+)
+def test_path_label_is_the_path_as_the_table_writes_it(codes, label):
+    assert treelib.path_label(codes) == label
+
+
+@pytest.mark.parametrize("code, label", [("I", "I."), ("I.", "I."), ("4.1", "4.1."), ("a)", "a)"), ("a1", "a1.")])
+def test_code_label_never_doubles_a_dot(code, label):
+    assert treelib.code_label(code) == label
+
+
+def test_paths_of_a_five_level_tree():
+    rows = [
+        N(1, None, 1, code="I."),
+        N(2, 1, 1, code="4."),
+        N(3, 2, 1, code="4.1"),
+        N(4, 3, 1, code="a)"),
+        N(5, 4, 1, max_points=D(1), code="a1"),
+        N(6, 4, 2, max_points=D(2), code="a2"),
+        N(7, 3, 2, max_points=D(3), code="b)"),
+    ]
+    built = treelib.build(rows)
+    assert [depth for _, depth in built.walk()] == [1, 2, 3, 4, 5, 5, 4]
+    assert built.paths() == {
+        1: "I",
+        2: "I.4",
+        3: "I.4.1",
+        4: "I.4.1.a",
+        5: "I.4.1.a1",
+        6: "I.4.1.a2",
+        7: "I.4.1.b",
+    }
+    assert built.maxima[1] == D(6) and treelib.MAX_DEPTH == 5

@@ -75,13 +75,7 @@ def assessments(cluster_id: int, year: int):
 
 def _paths(nodes: list[Criterion]) -> dict[int, str]:
     """Each criterion's full code (I.2.a) by id."""
-    tree = treelib.build(nodes)
-    codes: dict[int, str] = {}
-    path: list[str] = []
-    for node, depth in tree.walk():
-        path[depth - 1 :] = [node.code]
-        codes[node.id] = ".".join(path)
-    return codes
+    return treelib.build(nodes).paths()
 
 
 @bp.get("/assessments/<id:assessment_id>")

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, request, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, require
@@ -15,6 +16,7 @@ from portal.auth.forms import EmptyForm
 from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
+from portal.formatting import vn_number
 from portal.forms import saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import CriteriaSet, Criterion, Term
@@ -77,6 +79,7 @@ def _context(cset: CriteriaSet, **extra) -> dict:
         "warnings": svc.warnings(cset, tree),
         "may_edit": may_edit,
         "editing": may_edit and cset.editable,
+        "max_depth": svc.MAX_DEPTH,
         "history": [] if cset.is_template else svc.versions(db.session, cset.cluster_id, cset.year_id),
         "settings_form": extra.pop("settings_form", None) or SetForm(obj=cset, formdata=None),
         "version_form": extra.pop("version_form", None) or VersionForm(formdata=None),
@@ -405,6 +408,25 @@ def export_xlsx(set_id: int):
     return response
 
 
+def _errors_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="criteria-import-errors")
+
+
+def _import_refused(cset: CriteriaSet, errors: list[criteria_excel.RowError], filename: str = ""):
+    """The page again with every error, grouped by message with all its rows, and the list to download."""
+    token = _errors_signer().dumps({"set": cset.id, "file": filename, "errors": [list(e) for e in errors]})
+    return render(
+        "criteria/show.html",
+        status=422,
+        **_context(
+            cset,
+            import_errors=criteria_excel.group_errors(errors),
+            import_error_count=len(errors),
+            import_errors_token=token,
+        ),
+    )
+
+
 @bp.post("/sets/<int:set_id>/import")
 @login_required
 def import_xlsx(set_id: int):
@@ -413,25 +435,56 @@ def import_xlsx(set_id: int):
     form = ImportForm()
     upload = form.file.data if form.validate_on_submit() else None
     if upload is None or not upload.filename:
-        return render(
-            "criteria/show.html", status=422, **_context(cset, import_errors=[_("Chọn tệp Excel (.xlsx) để nhập.")])
-        )
+        return _import_refused(cset, [criteria_excel.RowError(None, "", _("Chọn tệp Excel (.xlsx) để nhập."))])
     parsed = criteria_excel.parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
-    errors = [str(error) for error in parsed.errors]
+    errors = list(parsed.errors)
     if not errors:
+        step = cset.score_step
         try:
             count = criteria_excel.replace_tree(db.session, cset, parsed)
         except DomainError as error:
             db.session.rollback()
-            errors = [error.message]
+            errors = [criteria_excel.RowError(None, "", error.message)]
         else:
+            changed_step = cset.score_step != step
             db.session.commit()
             flash(
                 ngettext("Đã nhập %(num)s tiêu chí từ tệp Excel.", "Đã nhập %(num)s tiêu chí từ tệp Excel.", count),
                 "success",
             )
+            if changed_step:
+                flash(
+                    _(
+                        "Bước điểm khi chấm đổi từ %(old)s thành %(new)s để chấm được đủ điểm chuẩn ghi trong tệp.",
+                        old=vn_number(step),
+                        new=vn_number(cset.score_step),
+                    ),
+                    "info",
+                )
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
-    return render("criteria/show.html", status=422, **_context(cset, import_errors=errors))
+    return _import_refused(cset, errors, upload.filename)
+
+
+@bp.post("/sets/<int:set_id>/import-errors.xlsx")
+@login_required
+def import_errors_xlsx(set_id: int):
+    """The errors of a refused import as a workbook, one line per error (row, column, message)."""
+    cset = load_set(set_id, "edit")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        payload = _errors_signer().loads(request.form.get("errors", ""))
+    except BadSignature:
+        abort(400)
+    if payload.get("set") != cset.id:
+        abort(400)
+    errors = [criteria_excel.RowError(*error) for error in payload["errors"]]
+    response = Response(
+        criteria_excel.errors_workbook(errors, payload.get("file", "")),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="loi-nhap-bang-tieu-chi-{cset.id}.xlsx"'
+    return response
 
 
 @bp.get("/sets/<int:set_id>/print")

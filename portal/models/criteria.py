@@ -168,4 +168,6 @@ class Criterion(Audited, db.Model):
         return METHODS[self.method]
 
     def audit_label(self) -> str:
-        return f"{self.code}. {self.title[:120]}"
+        from portal.services.tree import code_label  # plain functions; the services import the models
+
+        return f"{code_label(self.code)} {self.title[:120]}"

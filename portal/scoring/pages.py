@@ -102,13 +102,12 @@ def _rows(current: Assessment, references: list[Assessment], only: Criterion | N
     files = evidence_svc.by_criterion(db.session, ids)
     quantitative = [n for n in tree.leaves() if n.method == "quantitative"]
     targets = pledges.targets_of(db.session, [current.subject_unit_id], quantitative)
-    rows, path = [], []
+    rows, paths = [], tree.paths()
     for node, depth in tree.walk():
-        path[depth - 1 :] = [node.code]
         if only is not None and node.id != only.id:
             continue
         leaf = tree.is_leaf(node)
-        row = Row(node, depth, ".".join(path), leaf, tree.maxima[node.id], stage=current.stage)
+        row = Row(node, depth, paths[node.id], leaf, tree.maxima[node.id], stage=current.stage)
         if leaf:
             row.hint = method_hint(node, row.maximum, cset.score_step)
             row.score = scores[current.id].get(node.id)

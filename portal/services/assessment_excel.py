@@ -48,7 +48,7 @@ from portal.services import assessments as svc
 from portal.services import criteria as criteria_svc
 from portal.services.criteria_excel import BOX, MAX_UNPACKED_BYTES, NOT_XLSX, NUMBER_FORMAT, OLE_MAGIC
 from portal.services.methods import ScoreError
-from portal.services.tree import Tree
+from portal.services.tree import MAX_DEPTH, Tree
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +106,15 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
         _put_row(meta, number, values)
     points = _subtotals(tree, {cid: s.points for cid, s in scores.items()})
     rules: dict[tuple, DataValidation] = {}
-    path: list[str] = []
+    paths = tree.paths()
     row, meta_row = HEADER_ROW, META_FIRST
     for row, (node, depth) in enumerate(tree.walk(), HEADER_ROW + 1):
-        path[depth - 1 :] = [node.code]
         leaf, score = tree.is_leaf(node), scores.get(node.id)
         registration = targets.get((assessment.subject_unit_id, node.id))
         target = registration.target if registration and registration.target is not None else "Chưa đăng ký"
         note = _clean(score.note) if leaf and score else ""
         cells = [
-            ".".join(path),
+            paths[node.id],
             node.title,
             _how(node, tree.maxima[node.id], cset.score_step) if leaf else None,
             tree.maxima[node.id],
@@ -128,7 +127,7 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
         if leaf:
             _unlock(ws, row, node, tree.maxima[node.id], cset.score_step, rules)
             raw = "" if score is None or score.value is None else str(score.value)
-            _put_row(meta, meta_row, (row, node.id, ".".join(path), raw, note))
+            _put_row(meta, meta_row, (row, node.id, paths[node.id], raw, note))
             meta_row += 1
     for rule in rules.values():
         ws.add_data_validation(rule)
@@ -459,7 +458,7 @@ def _cells(book, rows: list[_Row]) -> dict[int, tuple]:
     if not rows:
         return {}
     first, last = min(r.number for r in rows), max(r.number for r in rows)
-    if first <= HEADER_ROW or last > HEADER_ROW + 4 * len(rows):  # a tree has at most 4 rows per leaf
+    if first <= HEADER_ROW or last > HEADER_ROW + MAX_DEPTH * len(rows):  # at most MAX_DEPTH rows per leaf
         raise DomainError(NOT_OURS)
     found = ws.iter_rows(min_row=first, max_row=last, max_col=len(HEADERS), values_only=True)
     padded = ((tuple(v) + (None,) * len(HEADERS)) for v in found)

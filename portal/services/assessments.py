@@ -315,9 +315,10 @@ def totals(session: Session, assessment: Assessment) -> Totals:
     )
     result = Totals()
     by_kind = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
+    paths = tree.paths()
     for root in tree.roots:
         leaves = [n for n, _ in tree.walk([root]) if tree.is_leaf(n)]
-        result.missing += [n.code if n is root else f"{root.code}.{n.code}" for n in leaves if points.get(n.id) is None]
+        result.missing += [paths[n.id] for n in leaves if points.get(n.id) is None]
         subtotal = sum((points.get(n.id) or ZERO for n in leaves), ZERO)
         by_kind[root.kind] += subtotal
         if not tree.is_leaf(root):  # a top-level leaf (a bonus item) shows its points on its own row
@@ -351,13 +352,7 @@ def _codes(codes: list[str]) -> str:
 
 def _leaf_codes(session: Session, assessment: Assessment) -> dict[int, str]:
     """Each leaf's full code (I.2.1) by id, as the unit reads it in the table."""
-    tree = criteria_svc.load_tree(session, assessment.round.criteria_set)
-    codes: dict[int, str] = {}
-    path: list[str] = []
-    for node, depth in tree.walk():
-        path[depth - 1 :] = [node.code]
-        codes[node.id] = ".".join(path)
-    return codes
+    return criteria_svc.load_tree(session, assessment.round.criteria_set).paths()
 
 
 def score_maps(session: Session, assessment_ids: list[int]) -> dict[int, dict[int, Score]]:

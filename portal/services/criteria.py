@@ -25,9 +25,8 @@ from portal.models.base import utcnow
 from portal.services import DomainError
 from portal.services import tree as treelib
 from portal.services.org import clean
-from portal.services.tree import Tree
+from portal.services.tree import MAX_DEPTH, Tree
 
-MAX_DEPTH = 4
 MAX_POINTS = Decimal(10000)
 LEAF_FIELDS = ("method", "max_points", "points_each", "measure_unit", "evidence_required")
 COPIED_FIELDS = (
@@ -236,10 +235,39 @@ def warnings(cset: CriteriaSet, tree: Tree) -> list[str]:
             f"Tổng điểm chuẩn các tiêu chí chấm điểm là {vn_number(tree.base_total)}, "
             f"khác tổng điểm đã khai báo ({vn_number(cset.target_total)})."
         )
+    paths = tree.paths()
     found += [
-        f"Tiêu chí {leaf.code} chưa có điểm chuẩn." for leaf in tree.leaves() if leaf.max_points in (None, Decimal(0))
+        f"Tiêu chí {paths[leaf.id]} chưa có điểm chuẩn."
+        for leaf in tree.leaves()
+        if leaf.max_points in (None, Decimal(0))
     ]
+    off_step = [
+        leaf for leaf in tree.leaves() if leaf.method == "direct" and not multiple_of(leaf.max_points, cset.score_step)
+    ]
+    if off_step:
+        shown = ", ".join(f"{paths[leaf.id]} ({vn_number(leaf.max_points)})" for leaf in off_step[:5])
+        found.append(
+            f"Điểm chuẩn của {len(off_step)} tiêu chí không phải bội số của bước điểm {vn_number(cset.score_step)} "
+            f"nên không chấm đủ điểm được: {shown}{'…' if len(off_step) > 5 else ''}. Hãy đổi bước điểm, "
+            f"ví dụ {vn_number(finest_step([leaf.max_points for leaf in off_step]))}."
+        )
     return found
+
+
+def multiple_of(value: Decimal | None, step: Decimal) -> bool:
+    return value is None or not step or (value / step) == (value / step).to_integral_value()
+
+
+def finest_step(values) -> Decimal:
+    """The step a table's points need: 1, 0,1 or 0,01 after its finest decimal (3,48 → 0,01; 2,5 → 0,1)."""
+    places = max((max(0, -v.normalize().as_tuple().exponent) for v in values if v is not None), default=0)
+    return Decimal(1).scaleb(-min(places, 2))
+
+
+def step_for(values, current: Decimal) -> Decimal:
+    """The scoring step after an import: the current one if every value is a multiple of it, else the finest needed."""
+    values = [v for v in values if v is not None]
+    return current if all(multiple_of(v, current) for v in values) else finest_step(values)
 
 
 def _editable(cset: CriteriaSet) -> None:

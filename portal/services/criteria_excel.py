@@ -39,10 +39,10 @@ from portal.models.criteria import CRITERION_KINDS, METHODS
 from portal.services import DomainError
 from portal.services import tree as treelib
 from portal.services.audit import record_event
-from portal.services.criteria import MAX_DEPTH, MAX_POINTS, add_criterion, load_nodes
+from portal.services.criteria import MAX_POINTS, add_criterion, load_nodes, step_for
 from portal.services.methods import ScoreError, parse_decimal
 from portal.services.org import clean
-from portal.services.tree import Tree
+from portal.services.tree import MAX_DEPTH, Tree
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,10 @@ COLUMNS = (
         "Cấp",
         ("cap tieu chi",),
         6,
-        help="1 đến 4: 1 là mục (I, II), 2 là tiêu chí (1, 2), 3 và 4 là tiêu chí con. Mỗi dòng sâu hơn dòng "
-        "trước nhiều nhất một cấp. Để trống hoặc bỏ cột: suy ra từ STT (I → 1; 1 → 2; 1.1 → 3; a, b → "
-        "ngay dưới tiêu chí đứng trước).",
+        help=f"1 đến {MAX_DEPTH}: 1 là mục (I, II), 2 là tiêu chí (1, 2), từ 3 đến {MAX_DEPTH} là tiêu chí con "
+        "(1.1; a, b; a1, a2). Mỗi dòng sâu hơn dòng trước nhiều nhất một cấp. Để trống hoặc bỏ cột: suy ra từ "
+        "STT (I → 1; 1 → 2; 1.1 → 3; 1.1.1 → 4; a, b → ngay dưới tiêu chí đứng trước; a1, a2 → ngay dưới "
+        "tiêu chí a đứng trước).",
     ),
     Column(
         "kind",
@@ -166,7 +167,8 @@ YES, NO = {"co", "x", "yes", "1", "true"}, {"khong", "no", "0", "false", ""}
 TOTAL_ROWS = ("tong cong", "tong diem", "tong so diem")
 ROMAN = re.compile(r"(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})", re.I)
 LETTER = re.compile(r"[a-zđ][.)]?")
-NUMBERED = re.compile(r"\d+(\.\d+){0,2}\.?")
+LETTER_NUMBERED = re.compile(r"[a-zđ]\.?\d+[.)]?")  # a1, a.1, a1), a1.: one below the lettered row before it
+NUMBERED = re.compile(rf"\d+(\.\d+){{0,{MAX_DEPTH - 2}}}\.?")  # 1 is level 2, so 1.1.1.1 is level 5
 
 
 def fold(text) -> str:
@@ -223,6 +225,55 @@ class ParsedTable:
     @property
     def ok(self) -> bool:
         return bool(self.rows) and not self.errors
+
+
+class ErrorGroup(NamedTuple):
+    """One message of an import, with every row it was found on (in order)."""
+
+    column: str
+    message: str
+    rows: list[int]  # Excel rows; empty for a problem with the whole file
+
+    def __str__(self) -> str:
+        return f"Cột “{self.column}”: {self.message}" if self.column else self.message
+
+
+def group_errors(errors: list[RowError]) -> list[ErrorGroup]:
+    """Every error once per message and column, with all its rows; in the order of the first row of each."""
+    groups: dict[tuple[str, str], ErrorGroup] = {}
+    for error in sorted(errors, key=lambda e: e.excel_row or 0):
+        group = groups.setdefault((error.column, error.message), ErrorGroup(error.column, error.message, []))
+        if error.excel_row and error.excel_row not in group.rows:
+            group.rows.append(error.excel_row)
+    return list(groups.values())
+
+
+ERROR_HEADERS = ("Dòng", "Cột", "Lỗi")
+
+
+def errors_workbook(errors: list[RowError], filename: str = "") -> bytes:
+    """Every error of an import, one per line (row, column, message), for the user to work through in Excel."""
+    book = Workbook()
+    ws = book.active
+    ws.title = "Lỗi"
+    _put(ws.cell(1, 1), f"Lỗi khi nhập bảng tiêu chí{f' từ tệp “{filename}”' if filename else ''}").font = Font(
+        bold=True, size=13
+    )
+    _put(ws.cell(2, 1), f"{vn_number(len(errors))} lỗi; không có gì được lưu. Sửa tệp rồi nhập lại.")
+    for index, header in enumerate(ERROR_HEADERS, 1):
+        cell = _put(ws.cell(4, index), header)
+        cell.font, cell.border = Font(bold=True), BOX
+        cell.fill = PatternFill("solid", fgColor="F8D7DA")
+    for row, error in enumerate(sorted(errors, key=lambda e: e.excel_row or 0), 5):
+        for index, value in enumerate((error.excel_row, error.column, error.message), 1):
+            cell = _put(ws.cell(row, index), value)
+            cell.border, cell.alignment = BOX, Alignment(vertical="top", wrap_text=True)
+    for letter, width in (("A", 8), ("B", 20), ("C", 90)):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A5"
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 # --- export -------------------------------------------------------------------------
@@ -306,7 +357,7 @@ def _dropdowns(ws) -> None:
         ("kind", CRITERION_KINDS.values()),
         ("method", METHODS.values()),
         ("evidence_required", ("Có",)),
-        ("depth", ("1", "2", "3", "4")),
+        ("depth", tuple(str(level) for level in range(1, MAX_DEPTH + 1))),
     ):
         letter = ws.cell(HEADER_ROW, 1 + [c.key for c in COLUMNS].index(key)).column_letter
         rule = DataValidation(
@@ -484,6 +535,9 @@ class _Parser:
         self.unreadable: set[tuple[int, str]] = set()  # (row, column key) of numbers that could not be read
         self.merged_rows: set[int] = set()  # their values are unreliable: only the merge is reported
         self.context = 0  # depth of the last row numbered other than with a letter (a, b …)
+        self.letter = 0  # depth of the last lettered row (a, b …) under it; 0 when none since
+        self.guessed: set[int] = set()  # excel rows whose depth could not be read: placed by a guess
+        self.unsure: set[int] = set()  # indexes of rows whose place, or whose children, follow from a guess
 
     def error(self, row: int, key: str, message: str) -> None:
         if row not in self.merged_rows:
@@ -590,31 +644,46 @@ class _Parser:
     def _depth(self, number: int, code: str, value) -> int:
         text = _text(value) if not isinstance(value, bool) else "?"
         if text.isdigit() and int(text) >= 1:
-            if not LETTER.fullmatch(code):
-                self.context = int(text)
+            self._remember(code, int(text))
             return int(text)
         inferred = self._infer(code)
         if text:
-            self.error(number, "depth", "Cấp phải là một số nguyên từ 1 đến 4.")
+            self.error(number, "depth", f"Cấp phải là một số nguyên từ 1 đến {MAX_DEPTH}.")
         elif inferred is None and code:
             self.error(
                 number,
                 "depth" if "depth" in self.layout.columns else "code",
-                f"Không suy ra được cấp từ STT “{code}”; ghi cấp (1–4) vào cột “Cấp”.",
+                f"Không suy ra được cấp từ STT “{code}”; ghi cấp (1–{MAX_DEPTH}) vào cột “Cấp”.",
             )
+        if inferred is None or text:
+            self.guessed.add(number)  # placed by a guess: what follows from its place is not reported
         return inferred or max(self.context, 1)
 
+    def _remember(self, code: str, depth: int) -> None:
+        """The context the next lettered codes are read in, after a row of a known depth."""
+        if LETTER_NUMBERED.fullmatch(code):
+            return
+        if LETTER.fullmatch(code):
+            self.letter = depth
+        else:
+            self.context, self.letter = depth, 0
+
     def _infer(self, code: str) -> int | None:
-        """I, II → 1; 1, 2 → 2; 1.1 → 3; 1.1.1 → 4; a, b, a), a. → one below the row numbered before them."""
+        """I, II → 1; 1, 2 → 2; 1.1 → 3; 1.1.1 → 4; 1.1.1.1 → 5; a, b, a), a. → one below the row numbered
+        before them; a1, a.1, a1) → one below the lettered row before them."""
+        if LETTER_NUMBERED.fullmatch(code):
+            return self.letter + 1 if self.letter else None
         if LETTER.fullmatch(code) and (self.context or not ROMAN.fullmatch(code[0])):
-            return self.context + 1 if self.context else None
+            self.letter = self.context + 1 if self.context else 0
+            return self.letter or None
         if ROMAN.fullmatch(code.rstrip(".")):
-            self.context = 1
+            depth = 1
         elif NUMBERED.fullmatch(code):
-            self.context = 2 + code.rstrip(".").count(".")
+            depth = 2 + code.rstrip(".").count(".")
         else:
             return None
-        return self.context
+        self.context, self.letter = depth, 0
+        return depth
 
     def finish(self) -> ParsedTable:
         if "depth" not in self.layout.columns and self.rows and min(r.depth for r in self.rows) > 1:
@@ -629,27 +698,44 @@ class _Parser:
         return ParsedTable(rows=self.rows, errors=sorted(self.errors, key=lambda e: e.excel_row or 0))
 
     def _link(self) -> list[int | None]:
-        """Depth, kind and duplicate checks; returns each row's parent index."""
+        """Depth, kind and duplicate checks; returns each row's parent index.
+
+        A row that cannot be placed where the file says (too deep, a missing level, a code
+        not understood) is reported once, at its row, and put where it most likely belongs.
+        Nothing that follows from that guess is reported: not the sums, leaves, kinds or
+        duplicates of the rows it may have been put among, nor of the rows under it, nor of
+        the rows it may have been taken from (`self.unsure`).
+        """
         depth_key = "depth" if "depth" in self.layout.columns else "code"
         stack: list[int] = []
         parents: list[int | None] = []
         seen: dict[tuple[int | None, str], int] = {}
+        stated_before = 0  # the depth the previous row states: a missing level is reported once, where it is
+        region: int | None = None  # while rows follow a guessed one: the depth it was placed at
+        after_guess = False
         for index, row in enumerate(self.rows):
-            previous = len(stack)
-            if row.depth > MAX_DEPTH:
+            stated = row.depth
+            if stated > MAX_DEPTH:
                 self.error(
-                    row.excel_row, depth_key, f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp; dòng này ở cấp {row.depth}."
+                    row.excel_row, depth_key, f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp; dòng này ở cấp {stated}."
                 )
-                row.depth = MAX_DEPTH
-            if row.depth > previous + 1:
+            elif stated > stated_before + 1 and stated > len(stack) + 1 and not after_guess:
                 self.error(
                     row.excel_row,
                     depth_key,
-                    f"Cấp {row.depth} ngay sau cấp {previous}: thiếu cấp ở giữa."
-                    if previous
+                    f"Cấp {stated} ngay sau cấp {stated_before}: thiếu cấp ở giữa."
+                    if stated_before
                     else "Dòng đầu tiên của bảng phải là một mục cấp 1 (I, II, …).",
                 )
-                row.depth = previous + 1
+            row.depth, stated_before = min(stated, MAX_DEPTH, len(stack) + 1), stated
+            after_guess = row.excel_row in self.guessed  # its own depth is a guess: the next row's jump is not news
+            if after_guess or row.depth != stated:
+                self.unsure.update(stack)  # it may belong under any of these, or deeper
+                region = row.depth if region is None else min(region, row.depth)
+            elif region is not None and row.depth <= region:
+                region = None
+            if region is not None:
+                self.unsure.add(index)
             del stack[row.depth - 1 :]
             parent = self.rows[stack[-1]] if stack else None
             parents.append(stack[-1] if stack else None)
@@ -657,7 +743,7 @@ class _Parser:
                 parent.has_children = True
             if not row.kind:
                 row.kind = parent.kind if parent else _kind_from_title(row.title)
-            elif parent is not None and row.kind != parent.kind:
+            elif parent is not None and row.kind != parent.kind and region is None:
                 self.error(
                     row.excel_row,
                     "kind",
@@ -665,15 +751,17 @@ class _Parser:
                     f"({CRITERION_KINDS[parent.kind].lower()}, dòng {parent.excel_row}).",
                 )
             key = (parents[-1], row.code.casefold())
-            if row.code and key in seen:
+            if row.code and key in seen and region is None:
                 self.error(row.excel_row, "code", f"Mã “{row.code}” trùng với dòng {seen[key]} trong cùng một mục.")
             seen.setdefault(key, row.excel_row)
             stack.append(index)
         return parents
 
     def _check_leaves(self) -> None:
-        for row in self.rows:
+        for index, row in enumerate(self.rows):
             number = row.excel_row
+            if index in self.unsure:  # whether it has children is a guess
+                continue
             if row.has_children:
                 if row.method not in ("", "direct") or row.points_each is not None or row.measure_unit:
                     self.error(
@@ -706,7 +794,8 @@ class _Parser:
 
     def _check_sums(self, parents: list[int | None]) -> None:
         sums: dict[int, Decimal] = {}
-        incomplete: set[int] = set()  # parents with a leaf whose points are missing or unreadable: no check
+        # parents with a leaf whose points are missing or unreadable, or placed by a guess: no check
+        incomplete: set[int] = set(self.unsure)
         for index in reversed(range(len(self.rows))):
             row = self.rows[index]
             if row.has_children:
@@ -741,7 +830,11 @@ def _kind_from_title(title: str) -> str:
 
 
 def replace_tree(session: Session, cset: CriteriaSet, parsed: ParsedTable) -> int:
-    """Swap every criterion of the set for the parsed ones; returns how many were created. The caller commits."""
+    """Swap every criterion of the set for the parsed ones; returns how many were created. The caller commits.
+
+    The scoring step follows the table: kept if every directly scored maximum is a multiple
+    of it, else the finest the table needs (3,48 → 0,01), so each leaf can be given full points.
+    """
     if not cset.editable:
         raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do.")
     if not parsed.ok:
@@ -774,7 +867,13 @@ def replace_tree(session: Session, cset: CriteriaSet, parsed: ParsedTable) -> in
             )
         except DomainError as error:
             raise DomainError(f"Dòng {row.excel_row}: {error.message}", error.field) from error
-    record_event(session, "import", f"Nhập bảng tiêu chí từ Excel: {len(parsed.rows)} tiêu chí.", cset)
+    step = step_for([r.max_points for r in parsed.rows if not r.has_children and r.method == "direct"], cset.score_step)
+    summary = f"Nhập bảng tiêu chí từ Excel: {len(parsed.rows)} tiêu chí."
+    if step != cset.score_step:
+        summary += f" Bước điểm đổi từ {vn_number(cset.score_step)} thành {vn_number(step)} theo điểm chuẩn trong tệp."
+        cset.score_step = step
+        session.flush()
+    record_event(session, "import", summary, cset)
     return len(parsed.rows)
 
 
