@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -36,11 +37,24 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     IMPORT_MAX_ROWS = 5000
     CRITERIA_IMPORT_MAX_ROWS = 2000
-    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES = 5  # per (username, client address)
+    LOGIN_MAX_FAILURES_PER_USER = 20  # per username from any address: slows a distributed guess
     LOGIN_LOCK_SECONDS = 15 * 60
+    # Reverse proxies in front of the portal that set X-Forwarded-For/-Proto (0: trust no header).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    HSTS_SECONDS = 0  # Strict-Transport-Security on https responses when > 0 (production)
     PAGE_SIZE = 50
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Each sign-in is a stored, revocable session (table user_sessions): a browser session lasts at
+    # most SESSION_MAX_AGE; "Ghi nhớ đăng nhập" keeps a persistent cookie for PERMANENT_SESSION_LIFETIME.
+    SESSION_MAX_AGE = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    SESSION_TOUCH_SECONDS = 5 * 60  # last_seen_at is written at most this often per session
+    # Flask-Login's own remember cookie is never set (sessions carry "remember"); kept strict all the same.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "tỉnh Đồng Tháp")
     # Evidence files (minh chứng): kept outside static/, served only through the portal's checks.
     EVIDENCE_FOLDER = os.environ.get("EVIDENCE_FOLDER", str(BASE_DIR / "instance" / "evidence"))
@@ -72,6 +86,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = 365 * 24 * 3600
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self):

@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
-
+    register_proxies(app)
     register_request_hooks(app)  # first, so the principal is known even when CSRF refuses a request
     register_extensions(app)
     register_converters(app)
@@ -35,6 +35,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_templates(app)
     register_cli(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client's address and scheme come from their
+    X-Forwarded-For/-Proto headers (the last n entries); with 0, such headers are ignored."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -52,11 +62,9 @@ def register_extensions(app: Flask) -> None:
     ext.login.localize_callback = str  # flashed as text in the request's language
     ext.login.login_message_category = "warning"
 
-    @ext.login.user_loader
-    def load_user(user_id: str):
-        from portal.models import User
+    from portal.auth.current import load_user
 
-        return ext.db.session.get(User, int(user_id))
+    ext.login.user_loader(load_user)  # the user only while the cookie's stored session is live
 
 
 @event.listens_for(Engine, "connect")
@@ -116,7 +124,20 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["HSTS_SECONDS"] and request.is_secure:  # https as seen through a trusted proxy
+            response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
+        if _private(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _private(response) -> bool:
+    """A signed-in page, a download (every export is one) or an API answer: no cache may keep it."""
+    if request.endpoint == "static":
+        return False
+    if "Content-Disposition" in response.headers or "Authorization" in request.headers:
+        return True
+    return current_user.is_authenticated
 
 
 def register_converters(app: Flask) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import User
 from portal.services import backup as backup_svc
-from portal.services import demo
+from portal.services import demo, passwords
 from portal.services import demo_logins as demo_logins_svc
 
 
@@ -22,12 +22,13 @@ def register(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.option("--username", prompt="Tên đăng nhập", help="Tên đăng nhập của tài khoản Ban TĐ-KT.")
     @click.option("--full-name", default="Quản trị Ban Thi đua - Khen thưởng", show_default=True)
-    @click.password_option("--password", prompt="Mật khẩu", help="Ít nhất 10 ký tự.")
+    @click.password_option("--password", prompt="Mật khẩu", help="Ít nhất 10 ký tự, không phổ biến, khó đoán.")
     def create_admin(username: str, full_name: str, password: str):
         """Create a secretariat (Sở Nội vụ / Ban TĐ-KT) account."""
         username = username.strip().lower()
-        if len(password) < 10:
-            raise click.ClickException("Mật khẩu phải có ít nhất 10 ký tự.")
+        reason = passwords.problem(password, username=username, names=(full_name, app.config["PROVINCE_NAME"]))
+        if reason is not None:
+            raise click.ClickException(passwords.REASONS[reason])
         if len(username) < 3:
             raise click.ClickException("Tên đăng nhập phải có ít nhất 3 ký tự.")
         if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):

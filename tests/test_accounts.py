@@ -77,7 +77,7 @@ def test_create_shows_the_password_once_and_forces_a_change(world, auth, client,
     assert forced.status_code == 302 and forced.headers["Location"].endswith("/password")
     changed = client.post(
         "/password",
-        data={"current_password": password, "new_password": "Thi-dua-2026-moi", "confirm": "Thi-dua-2026-moi"},
+        data={"current_password": password, "new_password": "Sen-hồng-2026-moi", "confirm": "Sen-hồng-2026-moi"},
     )
     assert changed.status_code == 303
     assert client.get("/").status_code == 200

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.models import Assessment, AuditEntry, Criterion, Membership, PledgeSignature, ScoringRound
+from portal.models import Assessment, AuditEntry, Criterion, Membership, PledgeSignature, ScoringRound, UserSession
 from portal.services import pledges
 from tests import factories
 from tests.conftest import IsolatedClient
+from tests.signin import put_in_cookie, session_token
 
 ROLES = ("anonymous", "outsider", "member", "deputy", "head", "overseer", "council", "secretariat")
 UNIT_ROLES = ("member", "deputy", "head")
@@ -53,6 +54,10 @@ MATRIX = {
     ("auth.change_password", "GET"): ("/password", SIGNED_IN),
     ("auth.change_password", "POST"): ("/password", SIGNED_IN),
     ("auth.set_language", "POST"): ("/language/en", EVERYONE),
+    # each user's own sign-in sessions; {user_session} is the member's (ending it signs the member out)
+    ("auth.sessions_page", "GET"): ("/account/sessions", SIGNED_IN),
+    ("auth.end_other_sessions", "POST"): ("/account/sessions/end-others", SIGNED_IN),
+    ("auth.end_session", "POST"): ("/account/sessions/{user_session}/end", OWN_DRAFT),
     # organisation: the secretariat's
     ("units.index", "GET"): ("/units/", SECRETARIAT),
     ("units.create", "POST"): ("/units/", SECRETARIAT),
@@ -271,6 +276,10 @@ def ids(world, app, tmp_path):
         "review_assignment": review_assignment.id,
         "evidence": evidence.id,
         "users": {role: user.id for role, user in world.users.items()},
+        "sessions": {role: session_token(user.id) for role, user in world.users.items()},
+        "user_session": db.session.scalar(
+            select(UserSession.id).where(UserSession.user_id == world.users["member"].id)
+        ),
         **_api_tokens(world),
     }
 
@@ -322,9 +331,7 @@ def _client_as(app, role: str, ids: dict):
     app.test_client_class = IsolatedClient  # its own app context per request, as in production
     client = app.test_client()
     if role != "anonymous":
-        with client.session_transaction() as session:
-            session["_user_id"] = str(ids["users"][role])
-            session["_fresh"] = True
+        put_in_cookie(client, ids["users"][role], ids["sessions"][role])
     return client
 
 

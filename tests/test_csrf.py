@@ -8,6 +8,7 @@ from werkzeug.routing import AnyConverter
 from portal.extensions import db
 from portal.models import Unit
 from tests import factories
+from tests.signin import sign_in
 
 
 @pytest.fixture
@@ -81,9 +82,7 @@ def _sample(argument: str, converter):
 
 def test_every_state_changing_route_needs_the_token(csrf_app, world, client):
     """Walks the url_map: every POST outside the token-authenticated API is refused without the token."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(world.users["head"].id)
-        session["_fresh"] = True
+    sign_in(client, world.users["head"].id)
     checked = 0
     for rule in csrf_app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint.startswith("api."):

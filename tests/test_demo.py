@@ -6,6 +6,7 @@ from portal.extensions import db
 from portal.models import Assessment, Cluster, CriteriaSet, EmulationYear, ScoringRound, Term, User
 from portal.services.demo import DEMO_PASSWORD
 from portal.services.principals import principal_for
+from tests.signin import sign_in
 
 
 def test_seed_demo_opens_a_self_round_with_work_in_progress(app, runner, client):
@@ -17,9 +18,7 @@ def test_seed_demo_opens_a_self_round_with_work_in_progress(app, runner, client)
     assert statuses["submitted"] == 2 and statuses["draft"] >= 3
     cluster = db.session.get(Cluster, scoring_round.cluster_id)
     secretariat = db.session.scalar(select(User).where(User.kind == "secretariat"))
-    with client.session_transaction() as session:
-        session["_user_id"] = str(secretariat.id)
-        session["_fresh"] = True
+    sign_in(client, secretariat.id)
     secretariat.must_change_password = False
     db.session.commit()
     page = client.get(f"/scoring/{cluster.id}/{scoring_round.criteria_set.year.year}")

@@ -1,7 +1,12 @@
+from flask import current_app, has_request_context
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from portal.services import passwords
 
 REQUIRED = _l("Vui lòng nhập trường này.")
 
@@ -12,12 +17,25 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Ghi nhớ đăng nhập"))
 
 
+def _account_words() -> tuple[str, list[str]]:
+    """What an attacker tries first for this account: the username; the person's, unit's and province's names."""
+    if not has_request_context():
+        return "", []
+    names = [current_app.config["PROVINCE_NAME"]]
+    if not current_user.is_authenticated:
+        return "", names
+    names.append(current_user.full_name)
+    if current_user.unit is not None:
+        names += [current_user.unit.name, current_user.unit.short_name or ""]
+    return current_user.username, names
+
+
 def strong_password(_form, field):
-    value = field.data or ""
-    if len(value) < 10:
-        raise ValidationError(_l("Mật khẩu phải có ít nhất 10 ký tự."))
-    if value.isdigit() or value.isalpha():
-        raise ValidationError(_l("Mật khẩu phải có cả chữ và số hoặc ký tự đặc biệt."))
+    """The password policy of services.passwords, with its reason in the user's language."""
+    username, names = _account_words()
+    reason = passwords.problem(field.data or "", username=username, names=names)
+    if reason is not None:
+        raise ValidationError(_(passwords.REASONS[reason]))
 
 
 class ChangePasswordForm(FlaskForm):

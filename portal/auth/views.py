@@ -1,63 +1,62 @@
-"""Sign in, sign out, change password, choose language."""
+"""Sign in, sign out, change password, one's own sign-in sessions, choose language."""
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from flask_login import current_user, login_required
 
+from portal.auth.current import current_session, sign_in, sign_out
 from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from portal.extensions import db
-from portal.models import User
-from portal.models.base import utcnow
-from portal.services.audit import Actor, acting_as, record_event
-from portal.services.throttle import make_throttle
+from portal.htmx import hx_redirect, render
+from portal.redirects import safe_next
+from portal.services import accounts, sessions
+from portal.services.audit import record_event
+from portal.services.throttle import sign_in_throttle
 
 bp = Blueprint("auth", __name__)
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản tạm thời bị khóa.")
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no protocol-relative '//'."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("home.index")
-
-
 def _throttle():
     cfg = current_app.config
-    return make_throttle(db.session, cfg["REDIS_URL"], cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_SECONDS"])
+    return sign_in_throttle(
+        db.session,
+        cfg["REDIS_URL"],
+        per_address=cfg["LOGIN_MAX_FAILURES"],
+        per_user=cfg["LOGIN_MAX_FAILURES_PER_USER"],
+        lock_seconds=cfg["LOGIN_LOCK_SECONDS"],
+    )
+
+
+def _refused(form: LoginForm):
+    form.password.errors.append(BAD_LOGIN)
+    return render_template("auth/login.html", form=form), 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in; the same answer for an unknown user, a wrong password and a locked key."""
+    """Sign in; the same answer, after the same work, for an unknown user, a wrong password and a lock."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username = form.username.data.strip().lower()
-        keys = (f"user:{username}", f"addr:{request.remote_addr}")
+        username, address = form.username.data.strip().lower(), request.remote_addr
         throttle = _throttle()
-        user = db.session.scalar(select(User).where(func.lower(User.username) == username))
-        ok = user is not None and user.check_password(form.password.data) and user.active
-        if ok and not any(throttle.is_locked(k) for k in keys):
-            for key in keys:
-                throttle.reset(key)
-            user.last_login_at = utcnow()
-            login_user(user, remember=form.remember.data)
-            with acting_as(Actor(user.id, user.username)):
-                record_event(db.session, "login", "Đăng nhập", user)
+        if throttle.is_locked(username, address):
+            return _refused(form)  # no hash run, no audit entry: the lock itself was logged once
+        user = accounts.authenticate(db.session, username, form.password.data)
+        if user is not None:
+            throttle.succeed(username, address)
+            sign_in(user, remember=form.remember.data)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")), code=303)
-        for key in keys:
-            throttle.fail(key)
-        record_event(db.session, "login_failed", f"Đăng nhập thất bại: {username[:64]}")
+            return redirect(safe_next(request.args.get("next")), code=303)
+        if throttle.fail(username, address):
+            record_event(db.session, "login_failed", f"Tạm khóa đăng nhập “{username[:64]}” sau nhiều lần sai")
+        else:
+            record_event(db.session, "login_failed", f"Đăng nhập thất bại: {username[:64]}")
         db.session.commit()
-        form.password.errors.append(BAD_LOGIN)
-        return render_template("auth/login.html", form=form), 422
+        return _refused(form)
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -65,11 +64,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (POST only, with CSRF)."""
+    """Sign out (POST only, with CSRF): this session ends on the server too."""
     if EmptyForm().validate_on_submit():
-        record_event(db.session, "logout", "Đăng xuất", current_user)
+        sign_out(current_user._get_current_object())
         db.session.commit()
-        logout_user()
     return redirect(url_for("auth.login"), code=303)
 
 
@@ -84,11 +82,9 @@ def change_password():
         elif form.new_password.data == form.current_password.data:
             form.new_password.errors.append(_("Mật khẩu mới phải khác mật khẩu hiện tại."))
         else:
-            current_user.set_password(form.new_password.data)
-            current_user.must_change_password = False
-            record_event(db.session, "password", "Đổi mật khẩu", current_user)
+            accounts.change_password(db.session, current_user, form.new_password.data, keep=current_session())
             db.session.commit()
-            flash(_("Đã đổi mật khẩu."), "success")
+            flash(_("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc."), "success")
             return redirect(url_for("home.index"), code=303)
     status = 422 if form.errors else 200
     return render_template("auth/change_password.html", form=form), status
@@ -99,4 +95,46 @@ def set_language(lang: str):
     """Switch the interface language (Vietnamese by default)."""
     if lang in current_app.config["LANGUAGES"] and EmptyForm().validate_on_submit():
         session["lang"] = lang
-    return redirect(_safe_next(request.form.get("next")), code=303)
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.get("/account/sessions")
+@login_required
+def sessions_page():
+    """The user's live sign-in sessions (device, address, started, last seen), each of which they may end."""
+    response = render(
+        "auth/sessions.html",
+        records=sessions.live_sessions(db.session, current_user),
+        current=current_session(),
+        describe_agent=sessions.describe_agent,
+        form=EmptyForm(),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/sessions/<id:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """End one of one's own sessions (another user's is not found); ending this one signs out."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        sessions.end_own_session(db.session, current_user, session_id)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("Đã kết thúc phiên đăng nhập."), "success")
+    return hx_redirect(url_for("auth.sessions_page"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """End every session of the user but this one."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ended = sessions.end_other_sessions(db.session, current_user, current_session())
+    db.session.commit()
+    flash(_("Đã kết thúc %(count)d phiên đăng nhập khác.", count=ended), "success")
+    return hx_redirect(url_for("auth.sessions_page"))

@@ -21,6 +21,7 @@ from portal.forms import saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission
+from portal.redirects import safe_next
 from portal.services import DomainError, criteria_excel
 from portal.services import criteria as svc
 from portal.services import pledges as pledges_svc
@@ -356,9 +357,8 @@ def delegation(cluster_id: int, year: int):
             else _("Đơn vị Phó không còn quyền chỉnh sửa."),
             "success",
         )
-    return hx_redirect(
-        request.form.get("next") or url_for("criteria.for_cluster", cluster_id=cluster.id, year=record.year)
-    )
+    back = url_for("criteria.for_cluster", cluster_id=cluster.id, year=record.year)
+    return hx_redirect(safe_next(request.form.get("next"), back))
 
 
 @bp.get("/templates")

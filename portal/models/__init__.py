@@ -6,7 +6,7 @@ from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
 from portal.models.scoring import Assessment, Evidence, ReviewAssignment, Score, ScoringRound
-from portal.models.users import LoginFailure, User
+from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
@@ -33,4 +33,5 @@ __all__ = [
     "Unit",
     "UnitChange",
     "User",
+    "UserSession",
 ]

@@ -76,3 +76,27 @@ class LoginFailure(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime] = mapped_column(DateTime)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class UserSession(db.Model):
+    """One sign-in: the browser's session cookie carries a random secret whose SHA-256 is `token_hash`.
+
+    A session is valid until `expires_at` unless revoked (sign-out, "Kết thúc", a password change
+    or reset, a locked account), so ending it on the server ends it everywhere the cookie went.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (CheckConstraint("length(token_hash) = 64", name="token_hash_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.models import CouncilMember, Unit, User
 from portal.models.users import USER_KINDS
-from portal.services import DomainError
+from portal.services import DomainError, sessions
 from portal.services.audit import record_event
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
@@ -58,6 +60,21 @@ def _clean_contact(full_name: str | None, email: str | None) -> tuple[str, str]:
     if email and not EMAIL_PATTERN.fullmatch(email):
         raise DomainError("Địa chỉ e-mail không hợp lệ.", "email")
     return full_name, email
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password with the real method and cost, made once per process."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user whose password this is, else None, after the same work either way:
+    an unknown username is checked against a dummy hash of the same cost, so the time taken
+    does not tell which usernames exist."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    return user if user is not None and matches and user.active else None
 
 
 def _username_taken(session: Session, username: str) -> bool:
@@ -114,9 +131,21 @@ def set_active(session: Session, user: User, active: bool, acting_user_id: int |
     """Deactivate (the account can no longer sign in) or reactivate an account."""
     if not active and user.id == acting_user_id:
         raise DomainError("Bạn không thể khóa tài khoản của chính mình.", "active")
+    if user.active and not active:
+        sessions.revoke_all(session, user)  # a locked account is signed out everywhere, now
     user.active = active
     session.flush()
     return user
+
+
+def change_password(session: Session, user: User, new_password: str, *, keep=None) -> None:
+    """The user sets their own password (already checked by services.passwords): every other
+    session of theirs ends; `keep` (the one they are using) goes on."""
+    user.set_password(new_password)
+    user.must_change_password = False
+    sessions.revoke_all(session, user, keep=keep)
+    record_event(session, "password", "Đổi mật khẩu", user)
+    session.flush()
 
 
 def reset_password(session: Session, user: User, acting_user_id: int | None) -> str:
@@ -126,6 +155,7 @@ def reset_password(session: Session, user: User, acting_user_id: int | None) -> 
     password = temporary_password()
     user.set_password(password)
     user.must_change_password = True
+    sessions.revoke_all(session, user)  # whoever knew the old password is signed out
     record_event(session, "password", f"Cấp lại mật khẩu tạm thời cho tài khoản “{user.username}”", user)
     session.flush()
     return password
