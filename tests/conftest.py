@@ -3,13 +3,20 @@
 TEST_DATABASE_URL picks the database (SQLite in memory by default; .ci/run also
 runs the suite on PostgreSQL). The schema is created once per run and emptied
 between tests.
+
+Tests run in a random order (pytest-randomly; the seed is printed, `--randomly-seed=N`
+replays it). TEST_CLOCK_SHIFT_DAYS=N moves this process's clock N days forward for the
+whole run (time-machine, ticking), so that no test leans on today's date; servers
+started in another process (browser and load tests) do not see the shift.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -20,6 +27,63 @@ from portal.extensions import db
 from tests import factories
 
 _schema_ready = False
+_CLOCK_SHIFT = "TEST_CLOCK_SHIFT_DAYS"
+_clock_travel: time_machine.travel | None = None
+
+
+def _clock_shift_days() -> int:
+    raw = os.environ.get(_CLOCK_SHIFT, "").strip()
+    try:
+        return int(raw or 0)
+    except ValueError:
+        raise pytest.UsageError(f"{_CLOCK_SHIFT} must be a whole number of days, not {raw!r}") from None
+
+
+def pytest_configure(config):
+    """Start the shifted clock before collection, so module-level dates are computed in it too."""
+    global _clock_travel
+    days = _clock_shift_days()
+    if days and _clock_travel is None:
+        _clock_travel = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        _clock_travel.start()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Servers in another process (browser and load tests) keep the real clock: not part of a shifted run."""
+    if _clock_travel is None:
+        return
+    skip = pytest.mark.skip(reason=f"{_CLOCK_SHIFT}: a server in another process does not see the shifted clock")
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("load"):
+            item.add_marker(skip)
+
+
+def pytest_unconfigure(config):
+    global _clock_travel
+    if _clock_travel is not None:
+        _clock_travel.stop()
+        _clock_travel = None
+
+
+def _run_notes(config) -> list[str]:
+    notes = []
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and config.pluginmanager.has_plugin("randomly"):
+        notes.append(f"random test order: --randomly-seed={seed} replays it (-p no:randomly: file order)")
+    if _clock_travel is not None:
+        now = datetime.now(UTC)
+        notes.append(f"clock shifted by {_clock_shift_days()} days ({_CLOCK_SHIFT}): now {now:%d/%m/%Y %H:%M} UTC")
+    return notes
+
+
+def pytest_report_header(config):
+    return [note for note in _run_notes(config) if not note.startswith("random")]  # pytest-randomly prints its own
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Also under -q, where there is no header: the seed and the clock, to replay a failure."""
+    for note in _run_notes(config):
+        terminalreporter.write_line(note)
 
 
 @pytest.fixture(scope="session", autouse=True)
