@@ -126,6 +126,7 @@ MATRIX = {
     ("criteria.move_item", "POST"): ("/criteria/items/{criterion}/move", LEAD),
     ("criteria.delete_item", "POST"): ("/criteria/items/{criterion}/delete", LEAD),
     ("criteria.import_xlsx", "POST"): ("/criteria/sets/{criteria_set}/import", LEAD),
+    ("criteria.import_errors_xlsx", "POST"): ("/criteria/sets/{criteria_set}/import-errors.xlsx", LEAD),
     ("criteria.lifecycle", "POST"): ("/criteria/sets/{criteria_set}/lock", LEAD),
     ("criteria.confirm_lock", "GET"): ("/criteria/sets/{criteria_set}/lock", LEAD),
     ("criteria.new_version", "POST"): ("/criteria/sets/{criteria_set}/versions", LEAD),
