@@ -8,9 +8,10 @@ rendered straight from the POST (not Post/Redirect/Get) and marked no-store.
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
+from portal import vntext
 from portal.access import get_or_404, require
 from portal.accounts.forms import AccountEditForm, AccountFilterForm, AccountForm
 from portal.extensions import db
@@ -33,9 +34,9 @@ def _filtered(filters: AccountFilterForm):
         .order_by(User.username)
     )
     if filters.q.data:
-        like = f"%{filters.q.data.strip().lower()}%"
-        columns = (User.username, User.full_name, User.email, Unit.name, Unit.short_name, CouncilMember.full_name)
-        query = query.where(or_(*(func.lower(column).like(like) for column in columns)))
+        like = vntext.like_pattern(filters.q.data)
+        columns = (User.search_key, Unit.search_key, CouncilMember.search_key)
+        query = query.where(or_(*(column.like(like, escape="\\") for column in columns)))
     if filters.kind.data in USER_KINDS:
         query = query.where(User.kind == filters.kind.data)
     if filters.status.data in ("active", "inactive"):
@@ -44,8 +45,8 @@ def _filtered(filters: AccountFilterForm):
 
 
 def _with_choices(form: AccountForm) -> AccountForm:
-    units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))
-    members = db.session.scalars(select(CouncilMember).where(CouncilMember.active).order_by(CouncilMember.full_name))
+    units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.sort_key))
+    members = db.session.scalars(select(CouncilMember).where(CouncilMember.active).order_by(CouncilMember.sort_key))
     form.unit_id.choices = [(0, _("— Chọn đơn vị —"))] + [(u.id, u.name) for u in units]
     form.council_member_id.choices = [(0, _("— Chọn thành viên Hội đồng —"))] + [
         (m.id, f"{m.full_name} – {m.position}" if m.position else m.full_name) for m in members

@@ -113,7 +113,7 @@ def units():
     page, per_page = params.paging(errors)
     year_id = _year_filter(errors)
     params.check(errors)
-    query = _visible_units(current_principal(), year_id).order_by(Unit.name, Unit.id)
+    query = _visible_units(current_principal(), year_id).order_by(Unit.sort_key, Unit.id)
     return params.paginate_query(query, page, per_page, serialize.unit)
 
 

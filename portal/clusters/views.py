@@ -55,6 +55,7 @@ def create():
         try:
             cluster = org.save_cluster(db.session, None, **{k: form[k].data for k in CLUSTER_FIELDS})
         except DomainError as error:
+            db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
@@ -73,6 +74,7 @@ def edit(cluster_id: int):
         try:
             org.save_cluster(db.session, cluster, **{k: form[k].data for k in CLUSTER_FIELDS})
         except DomainError as error:
+            db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
@@ -121,7 +123,7 @@ def _show_context(cluster: Cluster, year: EmulationYear, **forms) -> dict:
 def _free_units(year: EmulationYear) -> list[tuple[int, str]]:
     taken = select(Membership.unit_id).where(Membership.year_id == year.id)
     units = db.session.execute(
-        select(Unit.id, Unit.name).where(Unit.active, Unit.id.not_in(taken)).order_by(Unit.name)
+        select(Unit.id, Unit.name).where(Unit.active, Unit.id.not_in(taken)).order_by(Unit.sort_key)
     ).all()
     return [(0, _("— Chọn đơn vị chưa thuộc cụm, khối nào —"))] + [tuple(u) for u in units]
 
@@ -260,6 +262,6 @@ def _term_choices(form: TermForm, term: Term) -> None:
     overseers = db.session.execute(
         select(CouncilMember.id, CouncilMember.full_name, CouncilMember.position)
         .where(CouncilMember.active)
-        .order_by(CouncilMember.full_name)
+        .order_by(CouncilMember.sort_key)
     ).all()
     form.overseer_id.choices = [(0, _("— Chưa phân công —"))] + [(i, f"{n} ({p})" if p else n) for i, n, p in overseers]

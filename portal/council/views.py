@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
+from portal import vntext
 from portal.access import current_year, get_or_404, require
 from portal.council.forms import ConfirmForm, CouncilFilterForm, CouncilMemberForm
 from portal.extensions import db
@@ -20,14 +21,9 @@ ROLE_RANK = case({role: rank for rank, role in enumerate(COUNCIL_ROLES)}, value=
 
 
 def _filtered(filters: CouncilFilterForm):
-    query = select(CouncilMember).order_by(ROLE_RANK, CouncilMember.full_name, CouncilMember.id)
+    query = select(CouncilMember).order_by(ROLE_RANK, CouncilMember.sort_key, CouncilMember.id)
     if filters.q.data:
-        like = f"%{org.clean(filters.q.data).lower()}%"
-        query = query.where(
-            func.lower(CouncilMember.full_name).like(like)
-            | func.lower(CouncilMember.position).like(like)
-            | func.lower(CouncilMember.organisation).like(like)
-        )
+        query = query.where(CouncilMember.search_key.like(vntext.like_pattern(filters.q.data), escape="\\"))
     if filters.council_role.data:
         query = query.where(CouncilMember.council_role == filters.council_role.data)
     if filters.status.data != "all":

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from portal import vntext
 from portal.extensions import db
 from portal.models import Cluster, CriteriaSet, EmulationYear
 from portal.services import DomainError
@@ -27,34 +28,29 @@ def _last_year(cluster: Cluster, year: EmulationYear) -> CriteriaSet | None:
 
 def _others(cluster: Cluster, year: EmulationYear) -> list[CriteriaSet]:
     """Published or locked sets of other clusters, this year and last year."""
-    return list(
-        db.session.scalars(
-            select(CriteriaSet)
-            .join(EmulationYear, EmulationYear.id == CriteriaSet.year_id)
-            .where(
-                CriteriaSet.cluster_id.is_not(None),
-                CriteriaSet.cluster_id != cluster.id,
-                CriteriaSet.status.in_(("published", "locked")),
-                EmulationYear.year.in_((year.year, year.year - 1)),
-            )
-            .options(selectinload(CriteriaSet.cluster), selectinload(CriteriaSet.year))
-            .order_by(EmulationYear.year.desc(), CriteriaSet.title)
+    found = db.session.scalars(
+        select(CriteriaSet)
+        .join(EmulationYear, EmulationYear.id == CriteriaSet.year_id)
+        .where(
+            CriteriaSet.cluster_id.is_not(None),
+            CriteriaSet.cluster_id != cluster.id,
+            CriteriaSet.status.in_(("published", "locked")),
+            EmulationYear.year.in_((year.year, year.year - 1)),
         )
+        .options(selectinload(CriteriaSet.cluster), selectinload(CriteriaSet.year))
     )
+    return sorted(found, key=lambda s: (-s.year.year, vntext.sort_key(s.title)))
 
 
 def _templates(cluster: Cluster) -> list[CriteriaSet]:
-    return list(
-        db.session.scalars(
-            select(CriteriaSet)
-            .where(
-                CriteriaSet.cluster_id.is_(None),
-                CriteriaSet.status == "published",
-                or_(CriteriaSet.template_kind.is_(None), CriteriaSet.template_kind == cluster.kind),
-            )
-            .order_by(CriteriaSet.title)
+    found = db.session.scalars(
+        select(CriteriaSet).where(
+            CriteriaSet.cluster_id.is_(None),
+            CriteriaSet.status == "published",
+            or_(CriteriaSet.template_kind.is_(None), CriteriaSet.template_kind == cluster.kind),
         )
     )
+    return sorted(found, key=lambda s: vntext.sort_key(s.title))
 
 
 def fill_choices(form, cluster: Cluster, year: EmulationYear) -> None:

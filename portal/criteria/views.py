@@ -11,6 +11,7 @@ from flask_login import login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from portal import vntext
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, require
 from portal.auth.forms import EmptyForm
 from portal.criteria import sources
@@ -365,11 +366,12 @@ def delegation(cluster_id: int, year: int):
 @require("view_templates")
 def templates():
     """The province's criteria templates (the secretariat builds and publishes them)."""
-    query = select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None)).order_by(CriteriaSet.title)
+    query = select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))
     if not current_principal().is_secretariat:
         query = query.where(CriteriaSet.status != "draft")
     form = StartForm(formdata=None, title="Mẫu bảng tiêu chí")
-    return render("criteria/templates.html", sets=db.session.scalars(query).all(), form=form)
+    sets = sorted(db.session.scalars(query), key=lambda s: vntext.sort_key(s.title))  # a few templates
+    return render("criteria/templates.html", sets=sets, form=form)
 
 
 @bp.post("/templates")

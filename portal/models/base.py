@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, event
 from sqlalchemy.orm import Mapped, mapped_column
+
+from portal import vntext
 
 
 def N_(message: str) -> str:
@@ -31,3 +33,25 @@ class Audited:
 
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def keep_text_keys(cls, source: str, *, search: tuple[str, ...] = (), person: bool = False) -> None:
+    """Recompute a model's stored text keys (portal.vntext) from its columns before every write.
+
+    The columns a model declares decide which keys it keeps: `name_key` (uniqueness),
+    `sort_key` (order; by given name first when `person`), `search_key` (the `search`
+    columns, one per line, so a query never matches across two of them). A mapper event
+    rather than the services, so that no code path can forget them.
+    """
+
+    def refresh(_mapper, _connection, target) -> None:
+        value = getattr(target, source) or ""
+        if hasattr(cls, "name_key"):
+            target.name_key = vntext.name_key(value)
+        if hasattr(cls, "sort_key"):
+            target.sort_key = (vntext.person_sort_key if person else vntext.sort_key)(value)
+        if hasattr(cls, "search_key"):
+            target.search_key = "\n".join(vntext.search_key(getattr(target, column)) for column in search)
+
+    event.listen(cls, "before_insert", refresh)
+    event.listen(cls, "before_update", refresh)

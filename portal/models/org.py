@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped
+from portal.models.base import N_, Audited, Timestamped, keep_text_keys
 
 SECTORS = {
     "department": N_("Sở, ban, ngành tỉnh"),
@@ -42,10 +42,14 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+TEXT_KEYS = frozenset({"name_key", "sort_key", "search_key"})  # derived (portal.vntext), not audited
+
+
 class Unit(Audited, Timestamped, db.Model):
     """A member unit: department, commune, agency, school or enterprise."""
 
     __tablename__ = "units"
+    __audit_exclude__ = TEXT_KEYS
     __table_args__ = (
         CheckConstraint(_in("sector", SECTORS), name="sector"),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
@@ -53,13 +57,17 @@ class Unit(Audited, Timestamped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
     short_name: Mapped[str] = mapped_column(String(64), default="")
     sector: Mapped[str] = mapped_column(String(32), default="other")
     address: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     retired_on: Mapped[date | None] = mapped_column(Date)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # kept by keep_text_keys: a name is unique whatever its case, normal form or tone placement
+    name_key: Mapped[str] = mapped_column(String(512), unique=True)
+    sort_key: Mapped[bytes] = mapped_column(LargeBinary, index=True)
+    search_key: Mapped[str] = mapped_column(Text, default="")  # name, short name
 
     merged_into: Mapped[Unit | None] = relationship(remote_side=[id])
     changes: Mapped[list[UnitChange]] = relationship(
@@ -106,11 +114,12 @@ class Cluster(Audited, Timestamped, db.Model):
     """An emulation cluster (Cụm) or block (Khối)."""
 
     __tablename__ = "clusters"
+    __audit_exclude__ = TEXT_KEYS
     __table_args__ = (
         CheckConstraint(_in("kind", CLUSTER_KINDS), name="kind"),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
         CheckConstraint("length(trim(code)) > 0", name="code_not_blank"),
-        db.UniqueConstraint("kind", "name"),
+        db.UniqueConstraint("kind", "name_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +128,9 @@ class Cluster(Audited, Timestamped, db.Model):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    name_key: Mapped[str] = mapped_column(String(512))
+    sort_key: Mapped[bytes] = mapped_column(LargeBinary, index=True)
+    search_key: Mapped[str] = mapped_column(Text, default="")  # code, name
 
     @property
     def kind_label(self) -> str:
@@ -137,6 +149,7 @@ class CouncilMember(Audited, Timestamped, db.Model):
     """A member of the provincial Emulation and Commendation Council."""
 
     __tablename__ = "council_members"
+    __audit_exclude__ = TEXT_KEYS
     __table_args__ = (
         CheckConstraint(_in("council_role", COUNCIL_ROLES), name="council_role"),
         CheckConstraint("length(trim(full_name)) > 0", name="name_not_blank"),
@@ -150,6 +163,9 @@ class CouncilMember(Audited, Timestamped, db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # two people may share a name: no name_key; listed by given name first
+    sort_key: Mapped[bytes] = mapped_column(LargeBinary, index=True)
+    search_key: Mapped[str] = mapped_column(Text, default="")  # name, position, organisation
 
     @property
     def council_role_label(self) -> str:
@@ -157,3 +173,8 @@ class CouncilMember(Audited, Timestamped, db.Model):
 
     def audit_label(self) -> str:
         return self.full_name
+
+
+keep_text_keys(Unit, "name", search=("name", "short_name"))
+keep_text_keys(Cluster, "name", search=("code", "name"))
+keep_text_keys(CouncilMember, "full_name", search=("full_name", "position", "organisation"), person=True)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped
+from portal.models.base import N_, Audited, Timestamped, keep_text_keys
 from portal.models.org import CouncilMember, Unit
 
 USER_KINDS = {
@@ -23,7 +23,7 @@ USER_KINDS = {
 
 class User(UserMixin, Audited, Timestamped, db.Model):
     __tablename__ = "users"
-    __audit_exclude__ = frozenset({"password_hash", "last_login_at"})
+    __audit_exclude__ = frozenset({"password_hash", "last_login_at", "search_key"})
     __table_args__ = (
         CheckConstraint("kind IN ('secretariat', 'council', 'unit')", name="kind"),
         CheckConstraint("(kind = 'unit') = (unit_id IS NOT NULL)", name="unit_user_has_unit"),
@@ -45,6 +45,7 @@ class User(UserMixin, Audited, Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     locale: Mapped[str] = mapped_column(String(8), default="vi")
+    search_key: Mapped[str] = mapped_column(Text, default="")  # username, full name, e-mail (portal.vntext)
 
     unit: Mapped[Unit | None] = relationship()
     council_member: Mapped[CouncilMember | None] = relationship()
@@ -65,6 +66,9 @@ class User(UserMixin, Audited, Timestamped, db.Model):
 
     def audit_label(self) -> str:
         return self.username
+
+
+keep_text_keys(User, "full_name", search=("username", "full_name", "email"))
 
 
 class LoginFailure(db.Model):

@@ -172,7 +172,7 @@ def count_units_without_account(session: Session) -> int:
 
 
 def units_without_account(session: Session, limit: int = BULK_LIMIT) -> list[Unit]:
-    return list(session.scalars(_units_without_account().order_by(Unit.name).limit(limit)))
+    return list(session.scalars(_units_without_account().order_by(Unit.sort_key).limit(limit)))
 
 
 def username_for(unit: Unit, taken: set[str]) -> str:

@@ -1,30 +1,45 @@
 """Units, clusters and council members: their rules, and the reorganisation of units.
 
-Names are compared without regard to case or repeated spaces, so "UBND xã  An Bình"
-and "ubnd xã an bình" are the same unit to the portal, as they are to a reader.
+Names are compared by their stored `name_key` (portal.vntext): without regard to case,
+repeated spaces, Unicode normal form or old/new tone placement, so "UBND xã  An Bình",
+"ubnd xã an bình" and "ỦY BAN NHÂN DÂN" / "Uỷ ban nhân dân" are the same name to the portal,
+as they are to a reader, on SQLite and PostgreSQL alike. The unique index on the key is the
+backstop when two requests race past the check: its IntegrityError becomes the same error.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import vntext
 from portal.models import Cluster, CouncilMember, Unit, UnitChange
 from portal.services import DomainError
 
 
 def clean(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    return vntext.normalise(text)
 
 
 def _taken(session: Session, column, value: str, exclude_id: int | None, *extra) -> bool:
-    query = select(column.class_.id).where(func.lower(column) == value.lower(), *extra)
+    """Whether another row has this value in `column` (compared as stored: keys, codes)."""
+    query = select(column.class_.id).where(column == value, *extra)
     if exclude_id is not None:
         query = query.where(column.class_.id != exclude_id)
     return session.scalar(query.limit(1)) is not None
+
+
+def _flush_unique(session: Session, message: str, field: str) -> None:
+    """Flush; a unique name key broken meanwhile by another request gives the checked error."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if "name_key" not in str(error.orig):
+            raise
+        raise DomainError(message, field) from error
 
 
 def save_unit(
@@ -41,15 +56,16 @@ def save_unit(
     name = clean(name)
     if not name:
         raise DomainError("Tên đơn vị không được để trống.", "name")
-    if _taken(session, Unit.name, name, unit.id if unit else None):
-        raise DomainError(f"Đã có đơn vị tên “{name}”.", "name")
+    taken = f"Đã có đơn vị tên “{name}”."
+    if _taken(session, Unit.name_key, vntext.name_key(name), unit.id if unit else None):
+        raise DomainError(taken, "name")
     if unit is None:
         unit = Unit()
         session.add(unit)
     elif unit.active != active and not active:
         raise DomainError("Để ngừng hoạt động một đơn vị, dùng chức năng Giải thể hoặc Sáp nhập.", "active")
     unit.name, unit.short_name, unit.sector, unit.address = name, clean(short_name), sector, clean(address)
-    session.flush()
+    _flush_unique(session, taken, "name")
     return unit
 
 
@@ -70,17 +86,18 @@ def save_cluster(
     if not name:
         raise DomainError("Tên không được để trống.", "name")
     exclude = cluster.id if cluster else None
-    if _taken(session, Cluster.code, code, exclude):
+    if _taken(session, Cluster.code, code, exclude):  # codes are stored upper-cased
         raise DomainError(f"Mã “{code}” đã được dùng.", "code")
-    if _taken(session, Cluster.name, name, exclude, Cluster.kind == kind):
-        label = "cụm" if kind == "cluster" else "khối"
-        raise DomainError(f"Đã có {label} thi đua tên “{name}”.", "name")
+    label = "cụm" if kind == "cluster" else "khối"
+    taken = f"Đã có {label} thi đua tên “{name}”."
+    if _taken(session, Cluster.name_key, vntext.name_key(name), exclude, Cluster.kind == kind):
+        raise DomainError(taken, "name")
     if cluster is None:
         cluster = Cluster()
         session.add(cluster)
     cluster.kind, cluster.code, cluster.name = kind, code, name
     cluster.description, cluster.active = (description or "").strip(), active
-    session.flush()
+    _flush_unique(session, taken, "name")
     return cluster
 
 
@@ -111,8 +128,9 @@ def rename_unit(
         raise DomainError("Tên mới không được để trống.", "new_name")
     if new_name == unit.name:
         raise DomainError("Tên mới trùng tên hiện tại.", "new_name")
-    if _taken(session, Unit.name, new_name, unit.id):
-        raise DomainError(f"Đã có đơn vị tên “{new_name}”.", "new_name")
+    taken = f"Đã có đơn vị tên “{new_name}”."
+    if _taken(session, Unit.name_key, vntext.name_key(new_name), unit.id):
+        raise DomainError(taken, "new_name")
     change = UnitChange(
         unit=unit,
         kind="rename",
@@ -124,7 +142,7 @@ def rename_unit(
     )
     session.add(change)
     unit.name = new_name
-    session.flush()
+    _flush_unique(session, taken, "new_name")
     return change
 
 

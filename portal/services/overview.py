@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal import vntext
 from portal.models import Cluster, EmulationYear, Membership, Term, TermPosition, Unit
 
 
@@ -55,8 +56,7 @@ def cluster_summaries(
     if kind:
         query = query.where(Cluster.kind == kind)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(func.lower(Cluster.name).like(like) | func.lower(Cluster.code).like(like))
+        query = query.where(Cluster.search_key.like(vntext.like_pattern(q), escape="\\"))
     if active_only:
         query = query.where(Cluster.active)
     clusters = session.scalars(query).all()
@@ -93,4 +93,4 @@ def cluster_summaries(
 def unassigned_units(session: Session, year: EmulationYear) -> list[Unit]:
     """Active units with no cluster in the year."""
     assigned = select(Membership.unit_id).where(Membership.year_id == year.id)
-    return list(session.scalars(select(Unit).where(Unit.active, Unit.id.not_in(assigned)).order_by(Unit.name)))
+    return list(session.scalars(select(Unit).where(Unit.active, Unit.id.not_in(assigned)).order_by(Unit.sort_key)))

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, and_, case, exists, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from portal import vntext
 from portal.models import Assessment, CriteriaSet, Criterion, Score, ScoringRound, Unit
 from portal.policy import AssessmentFacts, ClusterYear
 from portal.services.criteria import MAX_DEPTH
@@ -179,7 +180,7 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
                 deduction=deduction,
             )
         )
-    rows.sort(key=lambda r: (-r.total, r.subject_name, r.assessment_id))
+    rows.sort(key=lambda r: (-r.total, vntext.sort_key(r.subject_name), r.assessment_id))
     return rows
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
+from portal import vntext
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
 from portal.models.base import utcnow
 from portal.services import DomainError, rounds
@@ -45,7 +46,7 @@ def members(session: Session, cluster_id: int, year_id: int) -> list[Unit]:
             select(Unit)
             .join(Membership, Membership.unit_id == Unit.id)
             .where(Membership.cluster_id == cluster_id, Membership.year_id == year_id)
-            .order_by(Membership.rotation_order, Unit.name)
+            .order_by(Membership.rotation_order, Unit.sort_key)
         )
     )
 
@@ -319,12 +320,12 @@ def progress(session: Session, scoring_round: ScoringRound) -> Progress:
     by_reviewer = {u.id: UnitProgress(u) for u in units}
     by_subject = {u.id: UnitProgress(u) for u in units}
     for assignment_id, r, s, status, assessment_id in sorted(
-        rows, key=lambda row: (order.get(row[2].id, 1e9), row[2].name)
+        rows, key=lambda row: (order.get(row[2].id, 1e9), vntext.sort_key(row[2].name))
     ):  # a unit removed from the cluster after assignment still shows, at the end
         by_reviewer.setdefault(r.id, UnitProgress(r)).lines.append(Line(assignment_id, s, status, assessment_id))
         by_subject.setdefault(s.id, UnitProgress(s)).lines.append(Line(assignment_id, r, status, assessment_id))
     for entry in by_subject.values():
-        entry.lines.sort(key=lambda line: (order.get(line.unit.id, 1e9), line.unit.name))
+        entry.lines.sort(key=lambda line: (order.get(line.unit.id, 1e9), vntext.sort_key(line.unit.name)))
     pairs = {(r.id, s.id) for _, r, s, _, _ in rows}
     warnings = algo.check(pairs, [u.id for u in units], everyone_reviews=scoring_round.assignment_mode != "team")
     known = {u.id: u for u in units} | {p.unit.id: p.unit for p in (*by_reviewer.values(), *by_subject.values())}
@@ -355,6 +356,6 @@ def reviews_of(session: Session, reviewer_unit_id: int, cluster_id: int, year_id
             ScoringRound.kind == "peer",
             ReviewAssignment.reviewer_unit_id == reviewer_unit_id,
         )
-        .order_by(Unit.name)
+        .order_by(Unit.sort_key, Unit.id)
     ).all()
     return [Review(*row) for row in rows]

@@ -107,7 +107,7 @@ def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgre
         select(Unit)
         .join(Membership, Membership.unit_id == Unit.id)
         .where(Membership.cluster_id == cluster_id, Membership.year_id == year_id)
-        .order_by(Unit.name)
+        .order_by(Unit.sort_key, Unit.id)
     ).all()
     rows = {u.id: UnitProgress(u) for u in units}
     assessments = session.scalars(

@@ -32,6 +32,7 @@ from openpyxl.xml.functions import iterparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from portal import vntext
 from portal.models import Cluster, EmulationYear, Membership, Unit
 from portal.models.org import CLUSTER_KINDS, SECTORS
 from portal.services import DomainError, org, years
@@ -208,8 +209,8 @@ def fold(text) -> str:
 
 
 def name_key(text: str) -> str:
-    """Units are the same unit whatever the case or spacing of their name."""
-    return unicodedata.normalize("NFC", org.clean(text)).casefold()
+    """Units are the same unit whatever the case, spacing, normal form or tone placement of their name."""
+    return vntext.name_key(text)
 
 
 def _thousands(n: int) -> str:
@@ -685,7 +686,7 @@ def template_workbook(max_rows: int) -> bytes:
 def export_workbook(session: Session, year: EmulationYear | None, max_rows: int) -> bytes:
     """Every unit and cluster, and the memberships of `year` (of every year when None)."""
     book = _workbook(max_rows)
-    for u in session.scalars(select(Unit).order_by(Unit.name)):
+    for u in session.scalars(select(Unit).order_by(Unit.sort_key, Unit.id)):
         _append(book[UNITS], [u.name, u.short_name, SECTORS[u.sector], u.address, STATUS_LABELS[u.active]])
     for c in session.scalars(select(Cluster).order_by(Cluster.kind, Cluster.code)):
         _append(book[CLUSTERS], [c.code, c.name, c.kind_label, c.description, STATUS_LABELS[c.active]])

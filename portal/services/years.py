@@ -514,7 +514,7 @@ def set_council_member_active(
             .join(Term, Term.year_id == EmulationYear.id)
             .join(Cluster, Cluster.id == Term.cluster_id)
             .where(Term.overseer_id == member.id, EmulationYear.year >= current.year)
-            .order_by(EmulationYear.year, Cluster.name)
+            .order_by(EmulationYear.year, Cluster.sort_key)
         ).all()
         if overseen:
             listed = "; ".join(f"{name} (năm {number})" for number, name in overseen)

@@ -2,9 +2,10 @@
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal import vntext
 from portal.access import get_or_404, require
 from portal.extensions import db
 from portal.forms import apply_domain_error
@@ -17,10 +18,9 @@ bp = Blueprint("units", __name__, url_prefix="/units")
 
 
 def _filtered(filters: UnitFilterForm):
-    query = select(Unit).order_by(Unit.name)
+    query = select(Unit).order_by(Unit.sort_key, Unit.id)
     if filters.q.data:
-        like = f"%{org.clean(filters.q.data).lower()}%"
-        query = query.where(func.lower(Unit.name).like(like) | func.lower(Unit.short_name).like(like))
+        query = query.where(Unit.search_key.like(vntext.like_pattern(filters.q.data), escape="\\"))
     if filters.sector.data:
         query = query.where(Unit.sector == filters.sector.data)
     if filters.status.data != "all":
@@ -51,6 +51,7 @@ def create():
         try:
             unit = org.save_unit(db.session, None, **_unit_fields(form))
         except DomainError as error:
+            db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
@@ -98,7 +99,7 @@ def _change_forms(unit: Unit, **override) -> dict:
     merge = override.get("merge_form") or MergeForm(formdata=None, prefix="merge")
     merge.successor_id.choices = [(0, _("— Chọn đơn vị —"))] + [
         (u.id, u.name)
-        for u in db.session.scalars(select(Unit).where(Unit.active, Unit.id != unit.id).order_by(Unit.name))
+        for u in db.session.scalars(select(Unit).where(Unit.active, Unit.id != unit.id).order_by(Unit.sort_key))
     ]
     return {
         "rename_form": override.get("rename_form") or RenameForm(formdata=None, prefix="rename"),
@@ -117,6 +118,7 @@ def edit(unit_id: int):
         try:
             org.save_unit(db.session, unit, active=unit.active, **_unit_fields(form))
         except DomainError as error:
+            db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
