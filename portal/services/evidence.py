@@ -44,9 +44,9 @@ from portal.services.file_types import (  # noqa: F401 - the evidence vocabulary
     FIELD,
     HEAD_BYTES,
     INLINE_TYPES,
-    ZIP_MAX_EXPANSION,
     MacroRefused,
     Refused,
+    expanded_limit,
     sniff,
 )
 
@@ -177,7 +177,7 @@ def store(
     tmp, size, digest, head = _receive(stream, root, max_bytes)
     try:
         with open(tmp, "rb") as received:
-            content_type, extension = sniff(head, received, max_expanded=max_bytes * ZIP_MAX_EXPANSION)
+            content_type, extension = sniff(head, received, max_expanded=expanded_limit(max_bytes))
         key = f"{(name := uuid.uuid4().hex)[:2]}/{name}"
         (root / key[:2]).mkdir(exist_ok=True)
         os.replace(tmp, root / key)

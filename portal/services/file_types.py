@@ -60,7 +60,8 @@ EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg"}}
 # whoever downloads it would unpack it (Word expands a 1 MB .docx of zeros to 1 GB).
 ZIP_MAX_ENTRIES = 10_000
 ZIP_MAX_UNCOMPRESSED = 1 << 30  # declared total, when the caller gives no upload limit
-ZIP_MAX_EXPANSION = 10  # the declared total may be this many times the upload limit (office XML packs 5-20:1)
+ZIP_MAX_EXPANSION = 10  # the declared total may be this many times the upload limit …
+ZIP_MIN_EXPANDED = 64 << 20  # … and never less: a plain 36 KB .docx already unpacks to 0.8 MB (styles XML)
 ZIP_MAX_RATIO = 200  # one member may expand this many times over its compressed size …
 ZIP_RATIO_FLOOR = 1 << 20  # … once it expands beyond 1 MB (tiny members compress any way they like)
 ZIP_MAX_MEMBER_READ = 256 * 1024  # [Content_Types].xml, mimetype
@@ -156,6 +157,11 @@ def _zip_kind(stream: BinaryIO, max_expanded: int) -> tuple[str, str]:
     ):
         raise Refused("tệp nén bị hỏng hoặc có mật khẩu") from None
     raise Refused("tệp nén (ZIP)")
+
+
+def expanded_limit(max_bytes: int) -> int:
+    """What a ZIP-based file of at most `max_bytes` may unpack to: 200 MB for the 20 MB default upload limit."""
+    return max(ZIP_MAX_EXPANSION * max_bytes, ZIP_MIN_EXPANDED)
 
 
 def _bomb(info: zipfile.ZipInfo) -> bool:
