@@ -126,8 +126,8 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config["HSTS_SECONDS"] and request.is_secure:  # https as seen through a trusted proxy
             response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
-        if _private(response):
-            response.headers["Cache-Control"] = "no-store"
+        if _private(response) and "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"  # a view's own "private, no-store" stays
         return response
 
 
