@@ -142,8 +142,10 @@ def _private(response) -> bool:
 
 def register_converters(app: Flask) -> None:
     from portal.routing import register_converters as register
+    from portal.routing import register_request_guards
 
     register(app)
+    register_request_guards(app)  # query strings and JSON bodies within bounds, before any view
 
 
 def register_blueprints(app: Flask) -> None:

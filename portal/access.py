@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Cluster, EmulationYear, Term
 from portal.policy import ClusterYear, Principal, can, sees
+from portal.routing import YEAR_MAX, YEAR_MIN
 from portal.services.principals import principal_for
 
 
@@ -70,6 +71,8 @@ def year_from_args(value) -> EmulationYear:
         try:
             number = int(value)
         except (TypeError, ValueError):
+            abort(404)
+        if not YEAR_MIN <= number <= YEAR_MAX:  # no such year; the database would refuse a number this large
             abort(404)
         year = db.session.scalar(select(EmulationYear).where(EmulationYear.year == number))
     if year is None:

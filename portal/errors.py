@@ -1,9 +1,10 @@
 """Error pages in the user's language; a fragment for htmx, a page otherwise."""
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 
 from portal.extensions import db
 
@@ -13,6 +14,7 @@ MESSAGES = {
     404: (_l("Không tìm thấy"), _l("Trang hoặc dữ liệu bạn tìm không tồn tại hoặc bạn không có quyền xem.")),
     405: (_l("Phương thức không được phép"), _l("Thao tác này không thực hiện được theo cách đó.")),
     413: (_l("Tệp quá lớn"), _l("Tệp gửi lên vượt quá dung lượng cho phép.")),
+    414: (_l("Địa chỉ quá dài"), _l("Địa chỉ trang (phần bộ lọc sau dấu ?) quá dài. Vui lòng rút gọn bộ lọc.")),
     429: (_l("Quá nhiều yêu cầu"), _l("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau.")),
     500: (_l("Lỗi hệ thống"), _l("Đã có lỗi xảy ra. Thao tác chưa được lưu; vui lòng thử lại.")),
 }
@@ -25,7 +27,7 @@ def _page(code: int, detail: str | None = None):
 
 
 def register(app: Flask) -> None:
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (400, 403, 404, 405, 413, 414, 429):
         app.register_error_handler(code, lambda e, code=code: _page(code))
 
     @app.errorhandler(CSRFError)
@@ -33,6 +35,15 @@ def register(app: Flask) -> None:
         return _page(
             400, _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại.")
         )
+
+    @app.errorhandler(DataError)
+    def data_error(error):
+        """The database refused a value (a NUL byte, a number or text beyond its column): the request was
+        bad, nothing was saved. Forms and query strings are checked before this; reaching here is a gap
+        in those checks, hence the log entry."""
+        db.session.rollback()
+        current_app.logger.warning("Value refused by the database on %s %s: %s", request.method, request.path, error)
+        return _page(400)
 
     @app.errorhandler(500)
     def internal_error(_e):

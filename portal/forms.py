@@ -1,20 +1,129 @@
-"""Form pieces shared by every area: translatable messages (Vietnamese msgids), dd/mm/yyyy dates."""
+"""Form pieces shared by every area: the base form, translatable messages (Vietnamese msgids), dd/mm/yyyy dates."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import Field, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from portal.extensions import db
+from portal.routing import MAX_ID
 from portal.services import DomainError
+from portal.services.control_chars import has_control_characters
 
 REQUIRED = _l("Vui lòng nhập trường này.")
+CONTROL_CHARACTERS = _l("Nội dung có ký tự điều khiển ẩn (ví dụ ký tự NUL); hãy xóa đoạn vừa dán và gõ lại.")
+TOO_LARGE = _l("Số quá lớn.")
+
+# WTForms' and Flask-WTF's built-in messages (English; WTForms has no Vietnamese catalogue), by their text.
+# Each is our own msgid, so it reads in the user's language like the rest of the portal.
+BUILTIN_MESSAGES = {
+    "Invalid field name '%s'.": _l("Tên trường không hợp lệ: '%s'."),
+    "Field must be equal to %(other_name)s.": _l("Phải trùng với trường %(other_name)s."),
+    "Field must be at least %(min)d character long.": _l("Tối thiểu %(min)d ký tự."),
+    "Field must be at least %(min)d characters long.": _l("Tối thiểu %(min)d ký tự."),
+    "Field cannot be longer than %(max)d character.": _l("Tối đa %(max)d ký tự."),
+    "Field cannot be longer than %(max)d characters.": _l("Tối đa %(max)d ký tự."),
+    "Field must be exactly %(max)d character long.": _l("Phải đúng %(max)d ký tự."),
+    "Field must be exactly %(max)d characters long.": _l("Phải đúng %(max)d ký tự."),
+    "Field must be between %(min)d and %(max)d characters long.": _l("Từ %(min)d đến %(max)d ký tự."),
+    "Number must be at least %(min)s.": _l("Số phải từ %(min)s trở lên."),
+    "Number must be at most %(max)s.": _l("Số không được lớn hơn %(max)s."),
+    "Number must be between %(min)s and %(max)s.": _l("Số phải từ %(min)s đến %(max)s."),
+    "Date must be at least %(min)s.": _l("Ngày phải từ %(min)s trở về sau."),
+    "Date must be at most %(max)s.": _l("Ngày không được sau %(max)s."),
+    "Date must be between %(min)s and %(max)s.": _l("Ngày phải từ %(min)s đến %(max)s."),
+    "This field is required.": REQUIRED,
+    "Invalid input.": _l("Giá trị không hợp lệ."),
+    "Invalid email address.": _l("Địa chỉ e-mail không hợp lệ."),
+    "Invalid IP address.": _l("Địa chỉ IP không hợp lệ."),
+    "Invalid Mac address.": _l("Địa chỉ MAC không hợp lệ."),
+    "Invalid URL.": _l("Địa chỉ URL không hợp lệ."),
+    "Invalid UUID.": _l("Mã UUID không hợp lệ."),
+    "Invalid value, must be one of: %(values)s.": _l("Giá trị không hợp lệ; phải là một trong: %(values)s."),
+    "Invalid value, can't be any of: %(values)s.": _l("Giá trị không hợp lệ; không được là: %(values)s."),
+    "This field cannot be edited.": _l("Trường này không sửa được."),
+    "This field is disabled and cannot have a value.": _l("Trường này đã bị khóa, không nhận giá trị."),
+    "Invalid CSRF Token.": _l("Mã bảo vệ biểu mẫu (CSRF) không hợp lệ."),
+    "CSRF token missing.": _l("Thiếu mã bảo vệ biểu mẫu (CSRF)."),
+    "CSRF failed.": _l("Kiểm tra mã bảo vệ biểu mẫu (CSRF) không thành công."),
+    "CSRF token expired.": _l("Mã bảo vệ biểu mẫu (CSRF) đã hết hạn."),
+    "Invalid Choice: could not coerce.": _l("Lựa chọn không hợp lệ."),
+    "Choices cannot be None.": _l("Chưa có lựa chọn nào."),
+    "Not a valid choice.": _l("Lựa chọn không hợp lệ."),
+    "Invalid choice(s): one or more data inputs could not be coerced.": _l("Có lựa chọn không hợp lệ."),
+    "'%(value)s' is not a valid choice for this field.": _l("“%(value)s” không phải lựa chọn hợp lệ."),
+    "'%(value)s' are not valid choices for this field.": _l("“%(value)s” không phải lựa chọn hợp lệ."),
+    "Not a valid datetime value.": _l("Ngày giờ không hợp lệ."),
+    "Not a valid date value.": _l("Ngày không hợp lệ; nhập theo dạng dd/mm/yyyy, ví dụ 15/03/2025."),
+    "Not a valid time value.": _l("Giờ không hợp lệ."),
+    "Not a valid week value.": _l("Tuần không hợp lệ."),
+    "Not a valid integer value.": _l("Nhập một số nguyên, ví dụ 3."),
+    "Not a valid decimal value.": _l("Nhập một số, ví dụ 12,5."),
+    "Not a valid float value.": _l("Nhập một số, ví dụ 12,5."),
+    "File does not have an approved extension: {extensions}": _l("Loại tệp không được nhận; chỉ nhận: {extensions}"),
+    "File does not have an approved extension.": _l("Loại tệp không được nhận."),
+}
+FILE_SIZE = re.compile(r"File must be between (?P<min_size>\d+) and (?P<max_size>\d+) bytes\.")  # formatted already
+
+
+class BuiltinMessages:
+    """WTForms' translations object: its English messages, looked up in our catalogue when shown."""
+
+    def gettext(self, string):
+        message = BUILTIN_MESSAGES.get(string)
+        if message is not None:
+            return str(message)
+        size = FILE_SIZE.fullmatch(string)
+        if size:
+            return _("Tệp phải từ %(min_size)s đến %(max_size)s byte.", **size.groupdict())
+        return string
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+
+def plain_input(_form, field):
+    """What every field must be: text without control characters, whole numbers a database column holds."""
+    for value in field.raw_data or ():
+        if isinstance(value, str) and has_control_characters(value):
+            raise StopValidation(CONTROL_CHARACTERS)
+    numbers = field.data if isinstance(field.data, list) else [field.data]
+    if any(isinstance(n, int) and not isinstance(n, bool) and abs(n) > MAX_ID for n in numbers):
+        raise StopValidation(TOO_LARGE)  # an id or count beyond 2³¹−1 names nothing and would not fit
+
+
+class PortalForm(FlaskForm):
+    """Every form of the portal.
+
+    - No field takes control characters (a NUL byte is refused by PostgreSQL with a 500),
+      nor a whole number beyond 2³¹−1: the message stands next to the field, and the form
+      does not validate.
+    - WTForms' own messages are in the user's language.
+    - A form reads form fields only: a JSON body is no form (FlaskForm would read a JSON
+      object as one, and fail on anything else).
+    """
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return BuiltinMessages()
+
+        def wrap_formdata(self, form, formdata):
+            if has_request_context() and request.is_json and not hasattr(formdata, "getlist"):
+                return None
+            return super().wrap_formdata(form, formdata)
+
+    def validate(self, extra_validators=None):
+        extra = {name: [plain_input, *(extra_validators or {}).get(name, ())] for name in self._fields}
+        return super().validate(extra)
 
 
 def required(message=REQUIRED):
@@ -62,7 +171,15 @@ def apply_domain_error(form, error) -> None:
         form.form_errors.append(error.message)
 
 
-__all__ = ["VNDateField", "apply_domain_error", "max_length", "required", "Optional", "ValidationError"]
+__all__ = [
+    "PortalForm",
+    "VNDateField",
+    "apply_domain_error",
+    "max_length",
+    "required",
+    "Optional",
+    "ValidationError",
+]
 
 
 class Outcome(NamedTuple):

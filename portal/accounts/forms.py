@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
-from portal.forms import max_length, required
+from portal.forms import PortalForm, max_length, required
 from portal.models.users import USER_KINDS
 
 KIND_CHOICES = [(code, _l(label)) for code, label in USER_KINDS.items()]
@@ -17,7 +16,7 @@ def optional_id(value) -> int:
         return 0
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PortalForm):
     # Choices are checked by the service, which explains in Vietnamese what is wrong.
     kind = SelectField(_l("Loại tài khoản"), choices=KIND_CHOICES, default="unit", validate_choice=False)
     unit_id = SelectField(_l("Đơn vị"), coerce=optional_id, validate_choice=False)
@@ -31,13 +30,13 @@ class AccountForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[Optional(), max_length(255)], render_kw={"type": "email"})
 
 
-class AccountEditForm(FlaskForm):
+class AccountEditForm(PortalForm):
     full_name = StringField(_l("Họ và tên"), validators=[required(), max_length(128)])
     email = StringField(_l("E-mail"), validators=[Optional(), max_length(255)], render_kw={"type": "email"})
     active = BooleanField(_l("Đang hoạt động"))
 
 
-class AccountFilterForm(FlaskForm):
+class AccountFilterForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -5,7 +5,7 @@ session, a flash, a redirect or the audit log. Those responses are therefore
 rendered straight from the POST (not Post/Redirect/Get) and marked no-store.
 """
 
-from flask import Blueprint, current_app, flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -19,6 +19,7 @@ from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import CouncilMember, Unit, User
 from portal.models.users import USER_KINDS
+from portal.routing import paginate
 from portal.services import DomainError, accounts
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -41,7 +42,7 @@ def _filtered(filters: AccountFilterForm):
         query = query.where(User.kind == filters.kind.data)
     if filters.status.data in ("active", "inactive"):
         query = query.where(User.active == (filters.status.data == "active"))
-    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return paginate(query)
 
 
 def _with_choices(form: AccountForm) -> AccountForm:

@@ -24,10 +24,12 @@ from portal.extensions import db
 from portal.models import Assessment, Criterion, Score, ScoringRound
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
 from portal.policy import AssessmentFacts, ClusterYear, assessment_permission
+from portal.routing import MAX_JSON_DEPTH, json_depth
 from portal.scoring.access import load_assessment
-from portal.services import DomainError, results
+from portal.services import DomainError, control_chars, results
 from portal.services import assessments as svc
 from portal.services import tree as treelib
+from portal.services.control_chars import any_control_characters
 
 NOTE_MAX = 4000
 VALUE_MAX = 100
@@ -121,12 +123,18 @@ def _json_body() -> dict:
     def no_constants(name):
         raise ValueError(name)
 
+    raw = request.get_data(cache=False) or b"null"
+    if json_depth(raw) > MAX_JSON_DEPTH:  # json.loads recurses per level: deep enough, and it ends in a 500
+        raise ApiProblem(400, f"JSON lồng nhau quá {MAX_JSON_DEPTH} cấp.", type_=MALFORMED)
     try:
-        body = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal, parse_constant=no_constants)
+        body = json.loads(raw, parse_float=Decimal, parse_constant=no_constants)
     except (ValueError, UnicodeDecodeError):
         raise ApiProblem(400, "Nội dung không phải JSON hợp lệ.", type_=MALFORMED) from None
     if not isinstance(body, dict):
         raise invalid({"body": "Nội dung phải là một đối tượng JSON."})
+    refused = {str(key): control_chars.MESSAGE for key, value in body.items() if any_control_characters([key, value])}
+    if refused:
+        raise invalid(refused)
     return body
 
 

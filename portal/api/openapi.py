@@ -336,7 +336,11 @@ def _problem(description: str, schema: str = "Problem", headers: dict | None = N
 
 
 RESPONSES = {
-    "BadRequest": _problem("The body is not valid JSON."),
+    "BadRequest": _problem(
+        "The query string holds a control character (a NUL byte…), or the body is not valid JSON or nests deeper "
+        "than 32 levels."
+    ),
+    "UriTooLong": _problem("The query string is longer than 4 KB."),
     "Unauthorized": _problem(
         "No bearer token, or it is unknown, revoked or expired, or its user is locked.",
         headers={"WWW-Authenticate": {"schema": STRING, "required": True}},
@@ -404,7 +408,7 @@ def operation(
     tag: str,
     links: dict | None = None,
 ) -> dict:
-    codes = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}
+    codes = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 414: "UriTooLong"}
     codes |= {415: "UnsupportedMediaType", 422: "Unprocessable"}
     ok = {"description": "OK", "content": {JSON: {"schema": ref(schema)}}}
     if page:
@@ -415,7 +419,8 @@ def operation(
     if page and 422 not in errors:
         errors = (*errors, 422)
     responses = {"200": ok, "401": error("Unauthorized")}
-    responses |= {str(code): error(codes[code]) for code in sorted(errors)}
+    # every operation: a query string with control characters (400) or over 4 KB (414), refused before any view
+    responses |= {str(code): error(codes[code]) for code in sorted({*errors, 400, 414})}
     responses["500"] = error("ServerError")
     result = {
         "operationId": operation_id,

@@ -85,7 +85,7 @@ def register(bp, db) -> None:
 
     # by code as well as by class: the app's own handlers for these codes (HTML pages) would come first
     bp.register_error_handler(HTTPException, http_error)
-    for code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429):
+    for code in (400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429):
         bp.register_error_handler(code, http_error)
 
     @bp.errorhandler(InternalServerError)

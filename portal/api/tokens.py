@@ -11,11 +11,10 @@ from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from portal.extensions import db
-from portal.forms import VNDateField, apply_domain_error, max_length, required
+from portal.forms import PortalForm, VNDateField, apply_domain_error, max_length, required
 from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import ApiToken
 from portal.models.base import utcnow
@@ -25,7 +24,7 @@ from portal.services.api_tokens import NAME_MAX
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     name = StringField(
         _l("Tên khóa"),
         validators=[required(), max_length(NAME_MAX)],

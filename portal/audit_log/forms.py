@@ -1,13 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from portal.forms import VNDateField, max_length
+from portal.forms import PortalForm, VNDateField, max_length
 from portal.models.audit import ACTIONS
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     """Filters of the audit log, read from the query string."""
 
     class Meta:

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from portal.models import AuditEntry
 from portal.models.base import N_
 from portal.models.org import CLUSTER_KINDS, COUNCIL_ROLES, SECTORS, UNIT_CHANGE_KINDS
 from portal.models.users import USER_KINDS
+from portal.routing import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit-log")
 
@@ -168,7 +169,7 @@ def _filtered(filters: AuditFilterForm):
         query = query.where(AuditEntry.at >= _utc_midnight(ok["date_from"]))
     if "date_to" in ok:
         query = query.where(AuditEntry.at < _utc_midnight(ok["date_to"] + timedelta(days=1)))
-    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return paginate(query)
 
 
 def _helpers() -> dict:

@@ -2,16 +2,16 @@ from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from portal.forms import PortalForm
 from portal.services import passwords
 
 REQUIRED = _l("Vui lòng nhập trường này.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(REQUIRED), Length(max=64)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED), Length(max=256)])
     remember = BooleanField(_l("Ghi nhớ đăng nhập"))
@@ -38,7 +38,7 @@ def strong_password(_form, field):
         raise ValidationError(_(passwords.REASONS[reason]))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(
         _l("Mật khẩu mới"),
@@ -50,5 +50,5 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """A POST-only button: nothing but the CSRF token."""

@@ -1,16 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import VNDateField, max_length, required
+from portal.forms import PortalForm, VNDateField, max_length, required
 from portal.models.org import CLUSTER_KINDS
 
 KIND_CHOICES = [(code, _l(label)) for code, label in CLUSTER_KINDS.items()]
 
 
-class ClusterForm(FlaskForm):
+class ClusterForm(PortalForm):
     kind = SelectField(_l("Loại"), choices=KIND_CHOICES, default="cluster")
     code = StringField(_l("Mã"), validators=[required(), max_length(32)])
     name = StringField(_l("Tên cụm, khối"), validators=[required(), max_length(255)])
@@ -18,7 +17,7 @@ class ClusterForm(FlaskForm):
     active = BooleanField(_l("Đang hoạt động"), default=True)
 
 
-class ClusterFilterForm(FlaskForm):
+class ClusterFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -27,15 +26,15 @@ class ClusterFilterForm(FlaskForm):
     year = IntegerField(_l("Năm"), validators=[Optional()])
 
 
-class AddMemberForm(FlaskForm):
+class AddMemberForm(PortalForm):
     unit_id = SelectField(_l("Đơn vị"), coerce=int, validators=[required(_l("Chọn đơn vị."))])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PortalForm):
     step = IntegerField(_l("Bước"), validators=[required()])
 
 
-class TermForm(FlaskForm):
+class TermForm(PortalForm):
     head_id = SelectField(_l("Trưởng"), coerce=int)
     deputy_ids = SelectMultipleField(
         _l("Phó"), coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()

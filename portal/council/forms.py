@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp
 
-from portal.forms import max_length, required
+from portal.forms import PortalForm, max_length, required
 from portal.models.org import COUNCIL_ROLES
 
 # A simple shape check: something@domain.tld, no spaces. Delivery proves the rest.
@@ -17,7 +16,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class CouncilMemberForm(FlaskForm):
+class CouncilMemberForm(PortalForm):
     full_name = StringField(_l("Họ và tên"), validators=[required(), max_length(128)], filters=[_strip])
     position = StringField(
         _l("Chức vụ"),
@@ -49,7 +48,7 @@ class CouncilMemberForm(FlaskForm):
     )
 
 
-class CouncilFilterForm(FlaskForm):
+class CouncilFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -62,5 +61,5 @@ class CouncilFilterForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A POST-only button: nothing but the CSRF token."""

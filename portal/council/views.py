@@ -1,6 +1,6 @@
 """Members of the Emulation and Commendation Council: list, search, edit in place, what they oversee."""
 
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
@@ -12,6 +12,7 @@ from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Term, User
 from portal.models.org import COUNCIL_ROLES
+from portal.routing import paginate
 from portal.services import DomainError, org, years
 
 bp = Blueprint("council", __name__, url_prefix="/council")
@@ -28,7 +29,7 @@ def _filtered(filters: CouncilFilterForm):
         query = query.where(CouncilMember.council_role == filters.council_role.data)
     if filters.status.data != "all":
         query = query.where(CouncilMember.active == (filters.status.data != "inactive"))
-    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return paginate(query)
 
 
 def _overseen_counts(member_ids: list[int]) -> dict[int, int]:

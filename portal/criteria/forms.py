@@ -1,13 +1,12 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from portal.forms import max_length, required
+from portal.forms import PortalForm, max_length, required
 from portal.models.criteria import CRITERION_KINDS, METHODS
 from portal.services.methods import normalise_number
 
@@ -46,7 +45,7 @@ class VNDecimalField(DecimalField):
         return format(self.data.normalize(), "f").replace(".", ",")
 
 
-class SetForm(FlaskForm):
+class SetForm(PortalForm):
     title = StringField(_l("Tên bảng tiêu chí"), validators=[required(), max_length(255)])
     target_total = VNDecimalField(
         _l("Tổng điểm chuẩn"),
@@ -73,7 +72,7 @@ class StartForm(SetForm):
     source_set_id = SelectField(_l("Bảng nguồn"), coerce=int, choices=[], validate_choice=False)
 
 
-class ItemForm(FlaskForm):
+class ItemForm(PortalForm):
     code = StringField(_l("Số thứ tự"), validators=[required(_l("Nhập số thứ tự, ví dụ I, 1 hoặc a.")), max_length(16)])
     title = TextAreaField(_l("Nội dung tiêu chí"), validators=[required(), max_length(4000)], render_kw={"rows": 2})
     kind = SelectField(_l("Loại"), choices=KIND_CHOICES, default="scored")
@@ -85,7 +84,7 @@ class ItemForm(FlaskForm):
     evidence_required = BooleanField(_l("Yêu cầu minh chứng"))
 
 
-class VersionForm(FlaskForm):
+class VersionForm(PortalForm):
     reason = TextAreaField(
         _l("Lý do điều chỉnh"),
         validators=[required(_l("Nêu lý do điều chỉnh.")), max_length(2000)],
@@ -93,9 +92,9 @@ class VersionForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     file = FileField(_l("Tệp Excel (.xlsx)"))
 
 
-class DelegationForm(FlaskForm):
+class DelegationForm(PortalForm):
     deputy_may_lead = BooleanField(_l("Cho phép đơn vị Phó cùng xây dựng tiêu chí, giao ước và điều hành"))

@@ -23,6 +23,7 @@ from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission
 from portal.redirects import safe_next
+from portal.routing import arg_int
 from portal.services import DomainError, criteria_excel
 from portal.services import criteria as svc
 from portal.services import pledges as pledges_svc
@@ -186,7 +187,7 @@ def add_item(set_id: int):
     """Add a section (no parent) or a child criterion; GET gives the empty form."""
     cset = load_set(set_id, "edit")
     parent = None
-    parent_id = request.values.get("parent_id", type=int)
+    parent_id = arg_int("parent_id", values=request.values)
     if parent_id:
         parent = db.session.get(Criterion, parent_id)
         if parent is None or parent.set_id != cset.id:
@@ -252,7 +253,7 @@ def move_item(item_id: int):
     """Move a criterion up or down among its siblings."""
     criterion = get_or_404(Criterion, item_id)
     cset = load_set(criterion.set_id, "edit")
-    step = request.form.get("step", type=int)
+    step = arg_int("step", minimum=-1, maximum=1, values=request.form)
     if step not in (-1, 1):
         abort(400)
     return _change(cset, lambda: svc.move_criterion(db.session, criterion, step), None)

@@ -1,13 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from portal.criteria.forms import VNDecimalField
-from portal.forms import VNDateField, max_length, required
+from portal.forms import PortalForm, VNDateField, max_length, required
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(PortalForm):
     title = StringField(_l("Tên giao ước"), validators=[required(), max_length(255)])
     number_symbol = StringField(
         _l("Số, ký hiệu"), validators=[Optional(), max_length(64)], render_kw={"placeholder": _l("Số: 01/GƯTĐ-K01")}
@@ -34,7 +33,7 @@ class PledgeForm(FlaskForm):
     )
 
 
-class SignForm(FlaskForm):
+class SignForm(PortalForm):
     representative_name = StringField(_l("Họ và tên người ký"), validators=[required(), max_length(128)])
     representative_position = StringField(
         _l("Chức vụ"),
@@ -44,6 +43,6 @@ class SignForm(FlaskForm):
     signed_on = VNDateField(_l("Ngày ký"), validators=[required(_l("Nhập ngày ký."))])
 
 
-class TargetForm(FlaskForm):
+class TargetForm(PortalForm):
     target = VNDecimalField(_l("Chỉ tiêu đăng ký"), places=None, validators=[Optional()])
     note = StringField(_l("Ghi chú"), validators=[Optional(), max_length(2000)])

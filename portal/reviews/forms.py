@@ -6,11 +6,11 @@ from datetime import UTC, datetime, time
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Optional
 
 from portal.formatting import VN_TZ
+from portal.forms import PortalForm
 from portal.models.scoring import ASSIGNMENT_MODES
 
 MODE_CHOICES = [(code, _l(label)) for code, label in ASSIGNMENT_MODES.items()]
@@ -77,7 +77,7 @@ class WholeNumberField(IntegerField):
             raise ValueError(_("Nhập một số nguyên, ví dụ 3.")) from None
 
 
-class PlanForm(FlaskForm):
+class PlanForm(PortalForm):
     """How reviewers are assigned (creating the round, or "Lập lại phân công")."""
 
     # the service checks the mode (and says "Chọn cách phân công." next to it)
@@ -92,10 +92,10 @@ class RoundForm(PlanForm):
     deadline = VNDeadlineField(_l("Hạn chấm chéo"), validators=[Optional()])
 
 
-class PairForm(FlaskForm):
+class PairForm(PortalForm):
     reviewer_unit_id = SelectField(_l("Đơn vị chấm"), coerce=_unit_id, choices=[], validate_choice=False)
     subject_unit_id = SelectField(_l("Đơn vị được chấm"), coerce=_unit_id, choices=[], validate_choice=False)
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(PortalForm):
     deadline = VNDeadlineField(_l("Hạn chấm chéo"), validators=[Optional()])

@@ -1,22 +1,21 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
 
-from portal.forms import Optional, VNDateField, max_length, required
+from portal.forms import Optional, PortalForm, VNDateField, max_length, required
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(PortalForm):
     deadline = VNDateField(_l("Hạn chót (hết ngày)"), validators=[Optional()])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(PortalForm):
     reason = TextAreaField(_l("Lý do trả lại"), validators=[required(), max_length(2000)])
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(PortalForm):
     until = VNDateField(_l("Gia hạn đến hết ngày"), validators=[required()])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     file = FileField(_l("Tệp Excel đã điền (.xlsx)"))

@@ -25,6 +25,7 @@ from portal.forms import saved
 from portal.htmx import hx_redirect, render
 from portal.models import Assessment, Criterion, EmulationYear, ScoringRound
 from portal.policy import ClusterYear, sees
+from portal.routing import MAX_ID
 from portal.scoring import pages
 from portal.scoring.access import facts_of, load_assessment
 from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnForm
@@ -157,6 +158,8 @@ def save_score(assessment_id: int, criterion_id: int):
     try:
         revision = int(request.form["revision"]) if request.form.get("revision") else None
     except ValueError:
+        abort(400)
+    if revision is not None and not 0 <= revision <= MAX_ID:  # no row ever had it; PostgreSQL would refuse it
         abort(400)
     try:
         score = svc.save_score(

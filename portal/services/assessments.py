@@ -20,8 +20,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
 from portal.models.base import utcnow
-from portal.services import DomainError, methods, verification
+from portal.services import DomainError, control_chars, methods, verification
 from portal.services import criteria as criteria_svc
+from portal.services.control_chars import has_control_characters
 from portal.services.methods import ScoreError
 
 ZERO = Decimal("0")
@@ -161,6 +162,8 @@ def save_score(
         .execution_options(populate_existing=True)  # as committed now, after the lock: its revision is current
     )
     note = (note or "").strip()[:4000]
+    if has_control_characters(note):
+        raise DomainError(control_chars.MESSAGE, "note")
     if score is None:
         score = Score(assessment_id=assessment.id, criterion=criterion)
         session.add(score)

@@ -35,6 +35,7 @@ from portal.services import DomainError
 from portal.services import criteria as criteria_svc
 from portal.services.org import clean
 
+TARGET_LIMIT = Decimal(10) ** 14  # targets are Numeric(18, 4): 14 digits before the decimal point
 TEXT_FIELDS = (
     "title",
     "number_symbol",
@@ -321,6 +322,8 @@ def register_target(
         raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; không sửa chỉ tiêu đăng ký được nữa.", "target")
     if target is not None and target < 0:
         raise DomainError("Chỉ tiêu không được âm.", "target")
+    if target is not None and target >= TARGET_LIMIT:
+        raise DomainError("Chỉ tiêu quá lớn.", "target")
     row = session.scalar(
         select(TargetRegistration).where(
             TargetRegistration.unit_id == unit.id, TargetRegistration.criterion_id == criterion.id

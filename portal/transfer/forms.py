@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
 
+from portal.forms import PortalForm
 
-class ImportForm(FlaskForm):
+
+class ImportForm(PortalForm):
     file = FileField(
         _l("Tệp Excel (.xlsx)"),
         validators=[

@@ -1,22 +1,21 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from portal.forms import VNDateField, max_length, required
+from portal.forms import PortalForm, VNDateField, max_length, required
 from portal.models.org import SECTORS
 
 SECTOR_CHOICES = [(code, _l(label)) for code, label in SECTORS.items()]
 
 
-class UnitForm(FlaskForm):
+class UnitForm(PortalForm):
     name = StringField(_l("Tên đơn vị"), validators=[required(), max_length(255)])
     short_name = StringField(_l("Tên viết tắt"), validators=[Optional(), max_length(64)])
     sector = SelectField(_l("Loại hình"), choices=SECTOR_CHOICES, default="other")
     address = StringField(_l("Địa chỉ"), validators=[Optional(), max_length(255)])
 
 
-class UnitFilterForm(FlaskForm):
+class UnitFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -29,7 +28,7 @@ class UnitFilterForm(FlaskForm):
     )
 
 
-class _ChangeForm(FlaskForm):
+class _ChangeForm(PortalForm):
     effective_on = VNDateField(_l("Ngày hiệu lực"), validators=[required(_l("Nhập ngày hiệu lực."))])
     decision_ref = StringField(_l("Số, ký hiệu quyết định"), validators=[Optional(), max_length(128)])
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), max_length(2000)], render_kw={"rows": 2})

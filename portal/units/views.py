@@ -1,6 +1,6 @@
 """Member units: list, search, edit in place, and reorganisation (rename, merge, retire)."""
 
-from flask import Blueprint, current_app, flash, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, Membership, Unit, UnitChange, User
+from portal.routing import paginate
 from portal.services import DomainError, org
 from portal.units.forms import MergeForm, RenameForm, RetireForm, UnitFilterForm, UnitForm
 
@@ -25,7 +26,7 @@ def _filtered(filters: UnitFilterForm):
         query = query.where(Unit.sector == filters.sector.data)
     if filters.status.data != "all":
         query = query.where(Unit.active == (filters.status.data != "retired"))
-    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return paginate(query)
 
 
 def _index(form: UnitForm, status: int = 200):

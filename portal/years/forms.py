@@ -1,10 +1,9 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import Optional, StopValidation
 
-from portal.forms import max_length, required
+from portal.forms import PortalForm, max_length, required
 from portal.models.org import CLUSTER_KINDS
 
 KIND_CHOICES = [(code, _l(label)) for code, label in CLUSTER_KINDS.items()]
@@ -27,22 +26,22 @@ class YearField(IntegerField):
             raise StopValidation()
 
 
-class YearForm(FlaskForm):
+class YearForm(PortalForm):
     year = YearField(
         _l("Năm thi đua"), validators=[required()], render_kw={"inputmode": "numeric", "placeholder": _l("VD: 2027")}
     )
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), max_length(2000)], render_kw={"rows": 2})
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A POST-only button: nothing but the CSRF token."""
 
 
-class NextYearForm(FlaskForm):
+class NextYearForm(PortalForm):
     make_current = BooleanField(_l("Đặt năm mới làm năm hiện hành ngay"), default=False)
 
 
-class OverviewFilterForm(FlaskForm):
+class OverviewFilterForm(PortalForm):
     class Meta:
         csrf = False
 
