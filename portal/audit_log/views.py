@@ -16,7 +16,7 @@ from portal.audit_log.forms import AuditFilterForm
 from portal.extensions import db
 from portal.formatting import VN_TZ, vn_date, vn_datetime
 from portal.htmx import render
-from portal.models import AuditEntry
+from portal.models import Assessment, AuditEntry, Evidence, Score
 from portal.models.base import N_
 from portal.models.org import CLUSTER_KINDS, COUNCIL_ROLES, SECTORS, UNIT_CHANGE_KINDS
 from portal.models.users import USER_KINDS
@@ -34,7 +34,11 @@ TYPE_LABELS = {
     "CouncilMember": N_("Thành viên Hội đồng"),
     "User": N_("Tài khoản"),
     "UnitChange": N_("Sắp xếp tổ chức"),
+    "Score": N_("Điểm chấm"),
+    "Evidence": N_("Minh chứng"),
 }
+# A unit's draft: what it writes and attaches before submitting (see DraftEntry)
+DRAFT_TYPES = ("Score", "Evidence")
 FIELD_LABELS = {
     "name": N_("Tên"),
     "short_name": N_("Tên viết tắt"),
@@ -111,8 +115,64 @@ def show_value(value, object_type: str = "", key: str = "") -> str:
     return str(value)
 
 
+class DraftEntry:
+    """An entry about a unit's draft (a score and its explanation, an evidence file) as the viewer shows it
+    until the assessment is submitted: that the draft changed, not what it says. README promises that a
+    draft belongs to its unit alone, whatever the role; the stored entry keeps everything (audit verify)."""
+
+    def __init__(self, entry: AuditEntry):
+        self._entry = entry
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
+
+    @property
+    def object_label(self) -> str:
+        return _("%(type)s trong bản nháp của đơn vị", type=type_label(self._entry.object_type))
+
+    @property
+    def changes(self) -> dict:
+        return {"draft": [None, None]}  # one line: "bản nháp đã thay đổi"
+
+
+def _assessment_ids(entries: list[AuditEntry]) -> dict[int, int | None]:
+    """The assessment each Score or Evidence entry is about: from its row if it is still there, else as logged."""
+    keys = {(e.object_type, int(e.object_id)) for e in entries if e.object_id.isdigit() and len(e.object_id) < 19}
+    owners: dict[tuple[str, int], int] = {}
+    for model in (Score, Evidence):
+        ids = [i for kind, i in keys if kind == model.__name__]
+        if ids:
+            rows = db.session.execute(select(model.id, model.assessment_id).where(model.id.in_(ids)))
+            owners |= {(model.__name__, row_id): assessment_id for row_id, assessment_id in rows}
+    found = {}
+    for e in entries:
+        logged = (e.changes or {}).get("assessment_id")
+        logged = next((v for v in reversed(logged) if v), None) if isinstance(logged, list) else logged
+        key = (e.object_type, int(e.object_id)) if e.object_id.isdigit() and len(e.object_id) < 19 else None
+        found[e.id] = owners.get(key, logged)
+    return found
+
+
+def hide_drafts(entries: list[AuditEntry]) -> list[AuditEntry | DraftEntry]:
+    """Entries about scores and evidence of an assessment not submitted (or whose assessment is unknown) as
+    DraftEntry; three queries whatever the number of entries."""
+    about = [e for e in entries if e.object_type in DRAFT_TYPES]
+    if not about:
+        return entries
+    assessment_of = _assessment_ids(about)
+    ids = {a for a in assessment_of.values() if isinstance(a, int)}
+    submitted = set(
+        db.session.scalars(select(Assessment.id).where(Assessment.id.in_(ids), Assessment.status == "submitted"))
+        if ids
+        else ()
+    )
+    return [DraftEntry(e) if e.id in assessment_of and assessment_of[e.id] not in submitted else e for e in entries]
+
+
 def changes_of(entry: AuditEntry, limit: int | None = None) -> list[tuple[str, str, str]]:
     """(field label, before, after) for each change the entry records."""
+    if isinstance(entry, DraftEntry):
+        return [(_("Nội dung"), "—", _("bản nháp đã thay đổi"))]
     items = list((entry.changes or {}).items())[:limit]
     rows = []
     for key, pair in items:
@@ -182,13 +242,14 @@ def index():
     """The log, newest first, with filters; the results block is the htmx fragment (422 on a bad date)."""
     filters = _filters()
     status = 422 if filters.errors else 200
-    return render(
-        "audit_log/index.html", block="results", status=status, filters=filters, page=_filtered(filters), **_helpers()
-    )
+    page = _filtered(filters)
+    page.items = hide_drafts(page.items)
+    return render("audit_log/index.html", block="results", status=status, filters=filters, page=page, **_helpers())
 
 
 @bp.get("/<int:entry_id>")
 @require("view_audit")
 def show(entry_id: int):
     """One entry: every field's value before and after."""
-    return render("audit_log/show.html", entry=get_or_404(AuditEntry, entry_id), **_helpers())
+    entry = hide_drafts([get_or_404(AuditEntry, entry_id)])[0]
+    return render("audit_log/show.html", entry=entry, **_helpers())
