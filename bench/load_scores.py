@@ -249,7 +249,7 @@ def drive(address, manifest: dict, options: Options) -> tuple[list[UnitRun], flo
 
 def check_database(url: str, manifest: dict, runs: list[UnitRun]) -> list[str]:
     """The database after the run against what every client was told was saved."""
-    from portal.services import methods
+    from portal.services.criteria import methods
 
     failures: list[str] = []
     with psycopg.connect(plain_url(url)) as conn:

@@ -46,9 +46,12 @@ def scored_value(unit_index: int, position: int, method: str) -> str:
 
 def seed(session, clusters: int, units: int, criteria: int, scored: bool) -> dict:
     from portal.models import User
-    from portal.services import assessments, org, pledges, years
-    from portal.services import criteria as criteria_svc
-    from portal.services.audit import Actor, acting_as
+    from portal.services.criteria import sets as criteria_svc
+    from portal.services.org import structure as org
+    from portal.services.org import years
+    from portal.services.platform.audit import Actor, acting_as
+    from portal.services.pledges import agreements as pledges
+    from portal.services.scoring import assessments
 
     year = years.create_year(session, 2026, note="Dữ liệu thử tải")
     years.set_current(session, year)

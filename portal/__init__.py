@@ -48,7 +48,7 @@ def register_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal.services import audit
+    from portal.services.platform import audit
 
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(BASE_DIR / "migrations"))
@@ -85,7 +85,7 @@ def _select_locale() -> str:
 
 def register_request_hooks(app: Flask) -> None:
     from portal.access import current_principal
-    from portal.services.audit import SYSTEM, Actor, reset_actor, set_actor
+    from portal.services.platform.audit import SYSTEM, Actor, reset_actor, set_actor
 
     @app.before_request
     def load_principal():
@@ -182,9 +182,9 @@ def register_errors(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     from portal import formatting
     from portal.htmx import is_fragment_request
+    from portal.models.criteria import code_label
     from portal.navigation import menu_for
     from portal.policy import can, sees
-    from portal.services.tree import code_label
 
     app.jinja_env.filters.update(
         code_label=code_label,

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Cluster, EmulationYear, Term
 from portal.policy import ClusterYear, Principal, can, sees
 from portal.routing import YEAR_MAX, YEAR_MIN
-from portal.services.principals import principal_for
+from portal.services.platform.principals import principal_for
 
 
 def current_principal() -> Principal:

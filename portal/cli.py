@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from portal.services import backup as backup_svc
-from portal.services import demo, passwords
-from portal.services import demo_logins as demo_logins_svc
+from portal.services.demo import logins as demo_logins_svc
+from portal.services.demo import world as demo
+from portal.services.platform import backup as backup_svc
+from portal.services.platform import passwords
 
 
 def register(app: Flask) -> None:
@@ -87,7 +88,7 @@ def register_audit(app: Flask) -> None:
     def verify():
         """Check the audit log's hash chain; exit 1 if any entry was edited, inserted or deleted."""
         from portal.models import AuditEntry
-        from portal.services import audit_chain
+        from portal.services.platform import audit_chain
 
         columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash] + [
             getattr(AuditEntry, name) for name in audit_chain.FIELDS

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from portal.extensions import db
 from portal.routing import MAX_ID
 from portal.services import DomainError
-from portal.services.control_chars import has_control_characters
+from portal.services.platform.control_chars import has_control_characters
 
 REQUIRED = _l("Vui lòng nhập trường này.")
 CONTROL_CHARACTERS = _l("Nội dung có ký tự điều khiển ẩn (ví dụ ký tự NUL); hãy xóa đoạn vừa dán và gõ lại.")

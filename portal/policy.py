@@ -3,7 +3,7 @@
 A `Principal` is what the portal knows of the signed-in user: their kind and,
 for a unit's user, where that unit stands in each year (member, head or deputy
 of which cluster); for a council member, which clusters they oversee. It is
-loaded once per request (see `portal.services.principals`), so `can()` never
+loaded once per request (see `portal.services.platform.principals`), so `can()` never
 touches the database and is tested directly.
 
 Two answers are distinct, as in the views: `sees()` is about scope (outside it,

@@ -17,7 +17,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db
-from portal.services.control_chars import has_control_characters
+from portal.services.platform.control_chars import has_control_characters
 
 MAX_ID = 2**31 - 1
 YEAR_MIN, YEAR_MAX = 2000, 2100

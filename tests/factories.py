@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from portal.extensions import db
 from portal.formatting import VN_TZ, vn_today
 from portal.models import Cluster, CouncilMember, EmulationYear, Unit, User
-from portal.services import org, years
+from portal.services.org import structure as org
+from portal.services.org import years
 
 PASSWORD = "Mat-khau-2026"
 _seq = itertools.count(1)
@@ -137,7 +138,7 @@ def criteria_set(
     """A small table for the world's cluster: I. section → 1. quantitative (tỷ đồng), 2. direct."""
     from decimal import Decimal
 
-    from portal.services import criteria as svc
+    from portal.services.criteria import sets as svc
 
     cset = svc.create_set(db.session, w.cluster, w.year, title="Bảng 2026", target_total=Decimal(100))
     section = svc.add_criterion(db.session, cset, None, code="I", title=section_title)
@@ -163,8 +164,8 @@ def scoring_table(w: World, *, targets: bool = True, lock: bool = True):
     (cap 5); III. deduction 0,5 each (cap 3). Targets 100/200/50 for head/deputy/member. Returns (set, items)."""
     from decimal import Decimal as D
 
-    from portal.services import criteria as svc
-    from portal.services import pledges
+    from portal.services.criteria import sets as svc
+    from portal.services.pledges import agreements as pledges
 
     cset = svc.create_set(db.session, w.cluster, w.year, title="Bảng 2026", target_total=D(100))
     section = svc.add_criterion(db.session, cset, None, code="I", title="Nhiệm vụ")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from portal.auth.current import SESSION_KEY
 from portal.extensions import db
 from portal.models import User
-from portal.services import sessions
+from portal.services.platform import sessions
 
 LIFETIMES = sessions.Lifetimes(browser=timedelta(hours=12), remembered=timedelta(days=30))
 

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from portal.auth.forms import strong_password
 from portal.extensions import db
 from portal.models import AuditEntry, Unit, User
-from portal.services import DomainError, accounts, org
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.platform import accounts
 from tests import factories
 
 TEMPORARY = re.compile(r'id="temporary-password"[^>]*>([^<]+)<')

@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Score
-from portal.services import DomainError, criteria_excel, pledges
-from portal.services import assessment_excel as excel
-from portal.services import assessments as svc
-from portal.services import criteria as criteria_svc
+from portal.services import DomainError
+from portal.services.criteria import excel as criteria_excel
+from portal.services.criteria import sets as criteria_svc
+from portal.services.pledges import agreements as pledges
+from portal.services.scoring import assessments as svc
+from portal.services.scoring import excel
 from tests import factories
 
 DAY = factories.future_date(10)

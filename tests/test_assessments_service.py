@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.models import Assessment, Criterion, Score
 from portal.services import DomainError
-from portal.services import assessments as svc
+from portal.services.scoring import assessments as svc
 from tests import factories
 
 NOW = factories.vn_moment(factories.future_date(10), 15)  # a frozen "now" the tests pass on; 15:00 in Vietnam
@@ -156,7 +156,7 @@ def test_only_leaves_of_the_assessed_table(world, table):
 
 def test_verified_quantitative_points_compare_with_the_others_standing_results(world, table):
     """Verification changes one unit's result: its verified points compare with the others' self results."""
-    from portal.services import verification
+    from portal.services.scoring import verification
 
     for unit, result in ((world.head, "150"), (world.deputy, "200"), (world.member, "50")):
         _save(unit, table["quant"], result)

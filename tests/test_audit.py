@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEntry, Unit
-from portal.services.audit import Actor, acting_as
+from portal.services.platform.audit import Actor, acting_as
 from tests import factories
 
 
@@ -70,7 +70,7 @@ def test_the_actor_of_a_request_ends_with_it(world, auth, client):
 
 
 def test_an_api_call_leaves_no_actor_behind(world, client):
-    from portal.services import api_tokens
+    from portal.services.platform import api_tokens
 
     _, secret = api_tokens.create(db.session, world.users["secretariat"], "Hệ thống một cửa")
     db.session.commit()

@@ -8,7 +8,8 @@ from sqlalchemy import func, select, text
 
 from portal.extensions import db
 from portal.models import AuditEntry
-from portal.services import audit_chain, org
+from portal.services.org import structure as org
+from portal.services.platform import audit_chain
 from tests import factories
 
 

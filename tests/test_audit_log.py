@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEntry
-from portal.services import audit, org
-from portal.services.audit import Actor, acting_as
+from portal.services.org import structure as org
+from portal.services.platform import audit
+from portal.services.platform.audit import Actor, acting_as
 
 ROW = re.compile(r'<tr id="audit-(\d+)">')
 

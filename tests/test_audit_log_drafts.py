@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Criterion, Evidence
-from portal.services import assessments, evidence
-from portal.services.audit import Actor, acting_as
+from portal.services.platform.audit import Actor, acting_as
+from portal.services.scoring import assessments, evidence
 from tests import factories
 
 NOTE = "Giải trình riêng của đơn vị về tiêu chí cải cách"

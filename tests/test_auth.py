@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEntry, User
-from portal.services.throttle import DatabaseThrottle, RedisThrottle
+from portal.services.platform.throttle import DatabaseThrottle, RedisThrottle
 from tests import factories
 from tests.conftest import IsolatedClient
 
@@ -261,7 +261,7 @@ def scrypt_runs(monkeypatch):
 
 
 def test_unknown_user_costs_one_hash_run_like_a_wrong_password(world, auth, scrypt_runs):
-    from portal.services import accounts
+    from portal.services.platform import accounts
 
     accounts.authenticate(db.session, "nobody", "warm-up-123")  # the dummy hash is made once per process
     scrypt_runs.clear()
@@ -327,8 +327,8 @@ def test_password_reasons_speak_english_in_english(world, auth, client):
 
 
 def test_password_policy_as_plain_python():
-    from portal.services import passwords
-    from portal.services.accounts import temporary_password
+    from portal.services.platform import passwords
+    from portal.services.platform.accounts import temporary_password
 
     assert passwords.problem("Mật khẩu", username="x") == "short"
     assert passwords.problem("nguyenvanan-77", username="an.nv", names=["Nguyễn Văn An"]) == "names"

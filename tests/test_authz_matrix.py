@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.models import Assessment, AuditEntry, Criterion, Membership, PledgeSignature, ScoringRound, UserSession
-from portal.services import pledges
+from portal.services.pledges import agreements as pledges
 from tests import factories
 from tests.conftest import IsolatedClient
 from tests.signin import put_in_cookie, session_token
@@ -291,7 +291,7 @@ def _evidence(app, tmp_path, assessment, criterion):
     from io import BytesIO
 
     from portal.extensions import db
-    from portal.services import evidence
+    from portal.services.scoring import evidence
 
     app.config["EVIDENCE_FOLDER"] = str(tmp_path / "evidence")
     record = evidence.store(
@@ -312,7 +312,7 @@ def _evidence(app, tmp_path, assessment, criterion):
 def _api_tokens(world) -> dict:
     """A bearer secret per role for the API's entries, and the member's token for api_tokens.revoke."""
     from portal.extensions import db
-    from portal.services import api_tokens
+    from portal.services.platform import api_tokens
 
     created = {role: api_tokens.create(db.session, user, "Ma trận quyền") for role, user in world.users.items()}
     db.session.commit()

@@ -44,10 +44,11 @@ from config import normalise_database_url
 from portal.extensions import db
 from portal.models import AuditEntry, CriteriaSet, Criterion, LoginFailure, Unit
 from portal.models.base import utcnow
-from portal.services import audit, org
-from portal.services import backup as svc
-from portal.services import criteria as criteria_svc
-from portal.services import pledges as pledges_svc
+from portal.services.criteria import sets as criteria_svc
+from portal.services.org import structure as org
+from portal.services.platform import audit
+from portal.services.platform import backup as svc
+from portal.services.pledges import agreements as pledges_svc
 from tests import factories
 
 # --- helpers ------------------------------------------------------------------------------

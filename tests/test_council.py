@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEntry, CouncilMember
-from portal.services import years
+from portal.services.org import years
 from tests import factories
 
 

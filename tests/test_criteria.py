@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import CriteriaSet, Criterion, Term
-from portal.services import criteria as svc
+from portal.services.criteria import sets as svc
 from tests import factories
 
 
@@ -208,7 +208,7 @@ def test_head_lets_the_deputy_lead(draft, world, auth, client):
 
 def test_start_from_last_year_and_from_a_template(world, auth, client):
     last = factories.year(2025, current=False)
-    from portal.services import years
+    from portal.services.org import years
 
     for unit in (world.head, world.deputy, world.member):
         years.add_membership(db.session, last, world.cluster, unit)
@@ -355,7 +355,8 @@ def test_a_section_form_asks_for_no_scoring_method_nor_points(draft, auth, clien
 def test_locking_first_lists_the_members_without_targets(world, auth, client, count_queries):
     """The lock button opens a confirmation (no JavaScript needed) naming every member that has no
     target (or 0) on a quantitative criterion; its queries do not grow with the cluster."""
-    from portal.services import pledges, years
+    from portal.services.org import years
+    from portal.services.pledges import agreements as pledges
 
     cset = factories.criteria_set(world)
     quantitative = _item("1")

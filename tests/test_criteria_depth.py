@@ -19,11 +19,13 @@ from portal.extensions import db
 from portal.formatting import vn_number
 from portal.models import Assessment, CriteriaSet, Criterion
 from portal.models.base import utcnow
-from portal.services import DomainError, documents, pledges
-from portal.services import assessment_excel as offline
-from portal.services import assessments as scoring
-from portal.services import criteria as svc
-from portal.services.criteria_excel import export_workbook, parse_workbook, replace_tree
+from portal.services import DomainError
+from portal.services.criteria import sets as svc
+from portal.services.criteria.excel import export_workbook, parse_workbook, replace_tree
+from portal.services.documents import pledge as documents
+from portal.services.pledges import agreements as pledges
+from portal.services.scoring import assessments as scoring
+from portal.services.scoring import excel as offline
 
 # (code, title, Điểm chuẩn as typed, level): every parent's points are the sum of its children's
 POLICE = [

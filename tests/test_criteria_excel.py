@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEntry, Criterion, TargetRegistration
 from portal.services import DomainError
-from portal.services import criteria as svc
-from portal.services.criteria_excel import HEADER_ROW, export_workbook, parse_workbook, replace_tree
+from portal.services.criteria import sets as svc
+from portal.services.criteria.excel import HEADER_ROW, export_workbook, parse_workbook, replace_tree
 
 # A realistic 40-item table: (code, title, fields, children). Scored sections add up to 100.
 GUIDE_THU = (

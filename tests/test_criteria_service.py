@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import CriteriaSet, Criterion, TargetRegistration
 from portal.services import DomainError
-from portal.services import criteria as svc
+from portal.services.criteria import sets as svc
 
 
 @pytest.fixture

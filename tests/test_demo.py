@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Assessment, Cluster, CriteriaSet, EmulationYear, ScoringRound, Term, User
-from portal.services.demo import DEMO_PASSWORD
-from portal.services.principals import principal_for
+from portal.services.demo.world import DEMO_PASSWORD
+from portal.services.platform.principals import principal_for
 from tests.signin import sign_in
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from config import BASE_DIR
 from portal.extensions import db
-from portal.services import demo, demo_logins
+from portal.services.demo import logins as demo_logins
+from portal.services.demo import world as demo
 
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)

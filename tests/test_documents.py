@@ -11,9 +11,9 @@ from docx.oxml.ns import qn
 
 from portal.extensions import db
 from portal.formatting import vn_number
-from portal.services import criteria as criteria_svc
-from portal.services import documents
-from portal.services import pledges as svc
+from portal.services.criteria import sets as criteria_svc
+from portal.services.documents import pledge as documents
+from portal.services.pledges import agreements as svc
 from tests import factories
 
 PROVINCE = "tỉnh Đồng Tháp"

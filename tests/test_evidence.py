@@ -18,9 +18,10 @@ from portal.extensions import db
 from portal.formatting import vn_today
 from portal.models import Assessment, AuditEntry, Evidence
 from portal.models.base import utcnow
-from portal.services import DomainError, file_types
-from portal.services import assessments as assessments_svc
-from portal.services import evidence as svc
+from portal.services import DomainError
+from portal.services.platform import file_types
+from portal.services.scoring import assessments as assessments_svc
+from portal.services.scoring import evidence as svc
 from tests import factories
 
 # --- tiny valid files, built here --------------------------------------------------------------
@@ -349,7 +350,7 @@ def test_count_limit_per_criterion(scoring, folder, auth, client):
 
 
 def test_criterion_of_another_table_is_not_found(scoring, world, folder, auth, client):
-    from portal.services import criteria as criteria_svc
+    from portal.services.criteria import sets as criteria_svc
 
     other_year = factories.year(2027, current=False)
     other = criteria_svc.create_set(db.session, world.cluster, other_year, title="Bảng 2027", target_total=D(100))

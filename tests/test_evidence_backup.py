@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Assessment, Evidence
-from portal.services import assessments as assessments_svc
-from portal.services import backup as backup_svc
-from portal.services import evidence as svc
+from portal.services.platform import backup as backup_svc
+from portal.services.scoring import assessments as assessments_svc
+from portal.services.scoring import evidence as svc
 from tests import factories
 from tests.test_backup import empty_database
 from tests.test_evidence import PDF, docx, png

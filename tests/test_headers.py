@@ -4,7 +4,7 @@ Cache-Control: no-store on every signed-in page and every download; the other se
 import pytest
 
 from portal import register_proxies
-from portal.services import pledges
+from portal.services.pledges import agreements as pledges
 from tests import factories
 
 HSTS = "max-age=31536000; includeSubDomains"
@@ -72,7 +72,7 @@ def test_every_export_is_not_stored(world, auth, client):
 
 def test_api_answers_are_not_stored(world, client):
     from portal.extensions import db
-    from portal.services import api_tokens
+    from portal.services.platform import api_tokens
 
     _token, secret = api_tokens.create(db.session, world.users["head"], "Thử")
     db.session.commit()

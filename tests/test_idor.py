@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Criterion, Pledge, PledgeSignature, TargetRegistration
-from portal.services import criteria as criteria_svc
-from portal.services import pledges, years
+from portal.services.criteria import sets as criteria_svc
+from portal.services.org import years
+from portal.services.pledges import agreements as pledges
 from tests import factories
 
 
@@ -123,7 +124,7 @@ def test_another_clusters_signature_cannot_be_confirmed(world, two_clusters, aut
 def scored(world):
     """The cluster's locked table, the self round open; the deputy has handed in, the member not yet."""
     from portal.models import Assessment
-    from portal.services import assessments
+    from portal.services.scoring import assessments
 
     cset, items = factories.scoring_table(world)
     assessments.open_self_round(db.session, cset)

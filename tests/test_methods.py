@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services import methods
-from portal.services.methods import ScoreError
+from portal.services.criteria import methods
+from portal.services.criteria.methods import ScoreError
 
 
 def test_quantitative_rule_on_an_example():

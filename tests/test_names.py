@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal import vntext
 from portal.extensions import db
 from portal.models import Cluster, CouncilMember, Unit, User
-from portal.services import org
+from portal.services.org import structure as org
 from tests import factories
 
 TRAM_CHIM = "Ủy ban nhân dân xã Tràm Chim"

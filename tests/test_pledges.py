@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.formatting import VN_TZ
 from portal.models import Pledge, PledgeSignature, TargetRegistration
-from portal.services import pledges as svc
+from portal.services.pledges import agreements as svc
 from tests import factories
 
 SIGN = {
@@ -202,7 +202,7 @@ def test_targets_own_and_compiled(world, cset, pledge, auth, client, hx):
 
 
 def test_query_count_is_flat(world, pledge, auth, client, count_queries):
-    from portal.services import years
+    from portal.services.org import years
     from tests import factories
 
     auth.login("head")

@@ -11,8 +11,8 @@ from portal.extensions import db
 from portal.formatting import VN_TZ
 from portal.models import Charter, PledgeSignature
 from portal.services import DomainError
-from portal.services import criteria as criteria_svc
-from portal.services import pledges as svc
+from portal.services.criteria import sets as criteria_svc
+from portal.services.pledges import agreements as svc
 from tests import factories
 
 

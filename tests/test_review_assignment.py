@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.services import DomainError
-from portal.services import review_assignment as ra
+from portal.services.scoring import review_assignment as ra
 
 
 @st.composite

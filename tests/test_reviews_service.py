@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, ReviewAssignment, ScoringRound
-from portal.services import DomainError, years
-from portal.services import assessments as assessments_svc
-from portal.services import criteria as criteria_svc
-from portal.services import reviews as svc
+from portal.services import DomainError
+from portal.services.criteria import sets as criteria_svc
+from portal.services.org import years
+from portal.services.scoring import assessments as assessments_svc
+from portal.services.scoring import reviews as svc
 from tests import factories
 
 NOW = factories.vn_moment(factories.future_date(10), 15)  # a frozen "now" the tests pass on; 15:00 in Vietnam

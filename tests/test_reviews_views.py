@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, ReviewAssignment, ScoringRound, Term
-from portal.services import criteria as criteria_svc
-from portal.services import reviews as svc
-from portal.services import years
+from portal.services.criteria import sets as criteria_svc
+from portal.services.org import years
+from portal.services.scoring import reviews as svc
 from tests import factories
 
 
@@ -73,7 +73,7 @@ def test_outsider_gets_not_found(client, auth, world, locked):
 
 
 def test_a_self_round_is_not_a_peer_round(client, auth, world, locked):
-    from portal.services import assessments
+    from portal.services.scoring import assessments
 
     self_round = assessments.open_self_round(db.session, locked)
     db.session.commit()
@@ -350,7 +350,7 @@ def test_reviewer_follows_the_link_to_its_review(app, client, auth, world, locke
 def test_opening_a_round_names_the_units_without_a_submitted_self_assessment(client, auth, world, locked):
     """Before the head opens the peer round, the page (and the confirmation) names every unit whose
     self-assessment is not handed in; once all are in, nothing is listed."""
-    from portal.services import assessments
+    from portal.services.scoring import assessments
 
     assessments.open_self_round(db.session, locked)
     head_own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == world.head.id))

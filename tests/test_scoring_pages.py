@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Score, ScoringRound
-from portal.services import assessments as svc
+from portal.services.scoring import assessments as svc
 from tests import factories
 
 
@@ -156,7 +156,7 @@ def test_nobody_else_reads_a_draft_and_nobody_else_writes_it(world, opened, auth
 
 
 def test_a_criterion_of_another_table_is_not_found(world, opened, auth, hx):
-    from portal.services import criteria as criteria_svc
+    from portal.services.criteria import sets as criteria_svc
 
     other = criteria_svc.create_set(db.session, world.other_cluster, world.year, title="Bảng khối", target_total=D(10))
     item = criteria_svc.add_criterion(db.session, other, None, code="I", title="Khác", max_points=D(10))
@@ -246,7 +246,7 @@ def test_progress_page_queries_stay_flat(world, opened, auth, client, count_quer
     client.get(url)
     with count_queries() as few:
         client.get(url)
-    from portal.services import years
+    from portal.services.org import years
 
     cset = db.session.scalar(select(ScoringRound)).criteria_set
     for i in range(8):

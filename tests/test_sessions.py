@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEntry, User, UserSession
 from portal.models.base import utcnow
-from portal.services import accounts
+from portal.services.platform import accounts
 from tests import factories
 from tests.conftest import IsolatedClient
 
@@ -280,7 +280,7 @@ def test_old_ended_sessions_are_cleared_at_sign_in(world, browser):
 
 
 def test_services_revoke_all_keeps_only_the_given_session(world):
-    from portal.services import sessions
+    from portal.services.platform import sessions
     from tests.signin import LIFETIMES
 
     user = db.session.get(User, world.users["head"].id)

@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEntry, Cluster, Membership, Term, Unit
-from portal.services import DomainError, org, transfer, years
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.org import transfer, years
 from tests import factories
 
 UNIT_HEADER = ["Tên đơn vị", "Tên viết tắt", "Loại hình", "Địa chỉ", "Tình trạng"]

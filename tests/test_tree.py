@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services import tree as treelib
+from portal.models.criteria import code_label
+from portal.services.criteria import tree as treelib
 
 
 @dataclass(eq=False)
@@ -98,7 +99,7 @@ def test_path_label_is_the_path_as_the_table_writes_it(codes, label):
 
 @pytest.mark.parametrize("code, label", [("I", "I."), ("I.", "I."), ("4.1", "4.1."), ("a)", "a)"), ("a1", "a1.")])
 def test_code_label_never_doubles_a_dot(code, label):
-    assert treelib.code_label(code) == label
+    assert code_label(code) == label
 
 
 def test_paths_of_a_five_level_tree():

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEntry, EmulationYear, Membership, Term, TermPosition
-from portal.services import DomainError, org, years
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.org import years
 from tests import factories
 
 

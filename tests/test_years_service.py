@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Membership, Term
-from portal.services import DomainError, org, years
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.org import years
 from tests import factories
 
 

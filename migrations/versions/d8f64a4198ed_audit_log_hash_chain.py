@@ -23,7 +23,7 @@ FIELDS = ("at", "user_id", "username", "action", "object_type", "object_id", "ob
 
 
 def _hash(prev, row):
-    """The algorithm of portal/services/audit_chain.py at this revision, frozen here."""
+    """The algorithm of portal/services/platform/audit_chain.py at this revision, frozen here."""
     content = {key: row[key] for key in FIELDS}
     if content["at"] is not None:
         content["at"] = content["at"].isoformat(timespec="microseconds")

@@ -20,7 +20,8 @@ from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import CouncilMember, Unit, User
 from portal.models.users import USER_KINDS
 from portal.routing import paginate
-from portal.services import DomainError, accounts
+from portal.services import DomainError
+from portal.services.platform import accounts
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 

@@ -26,10 +26,12 @@ from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
 from portal.policy import AssessmentFacts, ClusterYear, assessment_permission
 from portal.routing import MAX_JSON_DEPTH, json_depth
 from portal.scoring.access import load_assessment
-from portal.services import DomainError, control_chars, results
-from portal.services import assessments as svc
-from portal.services import tree as treelib
-from portal.services.control_chars import any_control_characters
+from portal.services import DomainError
+from portal.services.criteria import tree as treelib
+from portal.services.platform import control_chars
+from portal.services.platform.control_chars import any_control_characters
+from portal.services.results import totals as results
+from portal.services.scoring import assessments as svc
 
 NOTE_MAX = 4000
 VALUE_MAX = 100

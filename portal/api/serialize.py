@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from portal.models import Assessment, Cluster, CouncilMember, CriteriaSet, EmulationYear, Score, Unit
-from portal.services.tree import Tree
+from portal.services.criteria.tree import Tree
 
 CENT = Decimal("0.01")
 

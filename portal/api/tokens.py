@@ -18,8 +18,9 @@ from portal.forms import PortalForm, VNDateField, apply_domain_error, max_length
 from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import ApiToken
 from portal.models.base import utcnow
-from portal.services import DomainError, api_tokens
-from portal.services.api_tokens import NAME_MAX
+from portal.services import DomainError
+from portal.services.platform import api_tokens
+from portal.services.platform.api_tokens import NAME_MAX
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 

@@ -20,10 +20,10 @@ from portal.extensions import csrf, db
 from portal.models import Cluster, CriteriaSet, EmulationYear, Membership, Term, Unit
 from portal.models.org import CLUSTER_KINDS
 from portal.policy import ANONYMOUS, ClusterYear, Principal, criteria_permission
-from portal.services import api_tokens
-from portal.services import criteria as criteria_svc
-from portal.services.audit import SYSTEM, Actor, set_actor
-from portal.services.principals import principal_for
+from portal.services.criteria import sets as criteria_svc
+from portal.services.platform import api_tokens
+from portal.services.platform.audit import SYSTEM, Actor, set_actor
+from portal.services.platform.principals import principal_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

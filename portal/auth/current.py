@@ -11,8 +11,8 @@ from flask_login import login_user, logout_user
 from portal.extensions import db
 from portal.models import User, UserSession
 from portal.models.base import utcnow
-from portal.services import sessions
-from portal.services.audit import Actor, acting_as, record_event
+from portal.services.platform import sessions
+from portal.services.platform.audit import Actor, acting_as, record_event
 
 SESSION_KEY = "sid"  # the session's secret, in the signed session cookie
 

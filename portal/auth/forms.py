@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from portal.forms import PortalForm
-from portal.services import passwords
+from portal.services.platform import passwords
 
 REQUIRED = _l("Vui lòng nhập trường này.")
 

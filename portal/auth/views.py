@@ -10,9 +10,9 @@ from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from portal.extensions import db
 from portal.htmx import hx_redirect, render
 from portal.redirects import safe_next
-from portal.services import accounts, sessions
-from portal.services.audit import record_event
-from portal.services.throttle import sign_in_throttle
+from portal.services.platform import accounts, sessions
+from portal.services.platform.audit import record_event
+from portal.services.platform.throttle import sign_in_throttle
 
 bp = Blueprint("auth", __name__)
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản tạm thời bị khóa.")

@@ -13,8 +13,10 @@ from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.policy import ClusterYear, can
-from portal.services import DomainError, org, years
-from portal.services.overview import cluster_summaries
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.org import years
+from portal.services.org.overview import cluster_summaries
 
 bp = Blueprint("clusters", __name__, url_prefix="/clusters")
 CLUSTER_FIELDS = ("kind", "code", "name", "description", "active")

@@ -13,7 +13,9 @@ from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Term, User
 from portal.models.org import COUNCIL_ROLES
 from portal.routing import paginate
-from portal.services import DomainError, org, years
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.org import years
 
 bp = Blueprint("council", __name__, url_prefix="/council")
 FIELDS = ("full_name", "position", "organisation", "council_role", "phone", "email")

@@ -8,7 +8,7 @@ from wtforms.widgets import TextInput
 
 from portal.forms import PortalForm, max_length, required
 from portal.models.criteria import CRITERION_KINDS, METHODS
-from portal.services.methods import normalise_number
+from portal.services.criteria.methods import normalise_number
 
 NUMBER = _l("Nhập một số, ví dụ 12,5.")
 KIND_CHOICES = [(code, _l(label)) for code, label in CRITERION_KINDS.items()]

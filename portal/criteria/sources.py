@@ -11,7 +11,7 @@ from portal import vntext
 from portal.extensions import db
 from portal.models import Cluster, CriteriaSet, EmulationYear
 from portal.services import DomainError
-from portal.services.criteria import in_force
+from portal.services.criteria.sets import in_force
 
 SOURCES = {
     "empty": _l("Bảng trống"),

@@ -24,10 +24,11 @@ from portal.models import CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission
 from portal.redirects import safe_next
 from portal.routing import arg_int
-from portal.services import DomainError, criteria_excel
-from portal.services import criteria as svc
-from portal.services import pledges as pledges_svc
-from portal.services.years import ensure_term
+from portal.services import DomainError
+from portal.services.criteria import excel as criteria_excel
+from portal.services.criteria import sets as svc
+from portal.services.org.years import ensure_term
+from portal.services.pledges import agreements as pledges_svc
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
 ITEM_FIELDS = (

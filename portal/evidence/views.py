@@ -21,7 +21,7 @@ from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Assessment, Criterion, Evidence
 from portal.scoring.access import assessment_allows, load_assessment
 from portal.services import DomainError
-from portal.services import evidence as svc
+from portal.services.scoring import evidence as svc
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from portal.access import current_principal, current_year
 from portal.extensions import db
 from portal.models import Membership, Unit
-from portal.services import rounds
-from portal.services.overview import cluster_summaries, unassigned_units
+from portal.services.org.overview import cluster_summaries, unassigned_units
+from portal.services.scoring import rounds
 
 bp = Blueprint("home", __name__)
 

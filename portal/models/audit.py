@@ -41,7 +41,7 @@ class AuditEntry(db.Model):
     object_label: Mapped[str] = mapped_column(String(255), default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
-    # the hash chain (services/audit_chain.py): tamper-evident, checked by `flask audit verify`
+    # the hash chain (services/platform/audit_chain.py): tamper-evident, checked by `flask audit verify`
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

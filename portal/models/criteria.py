@@ -48,6 +48,12 @@ METHODS = {
 POINTS = Numeric(9, 2)
 
 
+def code_label(code: str) -> str:
+    """A code as a row label: "I" → "I.", and "I." or "a)" unchanged (never a doubled dot)."""
+    code = code.strip()
+    return code if code.endswith((".", ")")) else f"{code}."
+
+
 class CriteriaSet(Audited, Timestamped, db.Model):
     __tablename__ = "criteria_sets"
     __table_args__ = (
@@ -168,6 +174,4 @@ class Criterion(Audited, db.Model):
         return METHODS[self.method]
 
     def audit_label(self) -> str:
-        from portal.services.tree import code_label  # plain functions; the services import the models
-
         return f"{code_label(self.code)} {self.title[:120]}"

@@ -17,9 +17,10 @@ from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignatu
 from portal.models.base import utcnow
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, sees
-from portal.services import DomainError, documents
-from portal.services import criteria as criteria_svc
-from portal.services import pledges as svc
+from portal.services import DomainError
+from portal.services.criteria import sets as criteria_svc
+from portal.services.documents import pledge as documents
+from portal.services.pledges import agreements as svc
 
 bp = Blueprint("pledges", __name__, url_prefix="/pledges")
 

@@ -25,8 +25,8 @@ from portal.models import Cluster, EmulationYear, ReviewAssignment, ScoringRound
 from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES
 from portal.policy import ClusterYear, sees
 from portal.reviews.forms import DeadlineForm, PairForm, PlanForm, RoundForm
-from portal.services import criteria as criteria_svc
-from portal.services import reviews as svc
+from portal.services.criteria import sets as criteria_svc
+from portal.services.scoring import reviews as svc
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 

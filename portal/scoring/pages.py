@@ -18,12 +18,13 @@ from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
 from portal.policy import ClusterYear
 from portal.scoring.access import assessment_allows
 from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
-from portal.services import assessments as svc
-from portal.services import criteria as criteria_svc
-from portal.services import evidence as evidence_svc
-from portal.services import mail, pledges
-from portal.services import rounds as rounds_svc
-from portal.services import verification as verification_svc
+from portal.services.criteria import sets as criteria_svc
+from portal.services.platform import mail
+from portal.services.pledges import agreements as pledges
+from portal.services.scoring import assessments as svc
+from portal.services.scoring import evidence as evidence_svc
+from portal.services.scoring import rounds as rounds_svc
+from portal.services.scoring import verification as verification_svc
 
 STAGE_ORDER = ("self", "verified", "explanation", "final")
 # what the author's inputs are called at each stage

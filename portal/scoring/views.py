@@ -29,11 +29,13 @@ from portal.routing import MAX_ID
 from portal.scoring import pages
 from portal.scoring.access import facts_of, load_assessment
 from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnForm
-from portal.services import DomainError, assessment_excel, audit, mail
-from portal.services import assessments as svc
-from portal.services import criteria as criteria_svc
-from portal.services import rounds as rounds_svc
-from portal.services import verification as verification_svc
+from portal.services import DomainError
+from portal.services.criteria import sets as criteria_svc
+from portal.services.platform import audit, mail
+from portal.services.scoring import assessments as svc
+from portal.services.scoring import excel as assessment_excel
+from portal.services.scoring import rounds as rounds_svc
+from portal.services.scoring import verification as verification_svc
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 

@@ -10,7 +10,7 @@ from portal.access import require, year_from_args
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import AuditEntry, EmulationYear
-from portal.services import transfer
+from portal.services.org import transfer
 from portal.transfer.forms import ImportForm
 
 bp = Blueprint("transfer", __name__, url_prefix="/transfer")

@@ -12,7 +12,8 @@ from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, Membership, Unit, UnitChange, User
 from portal.routing import paginate
-from portal.services import DomainError, org
+from portal.services import DomainError
+from portal.services.org import structure as org
 from portal.units.forms import MergeForm, RenameForm, RetireForm, UnitFilterForm, UnitForm
 
 bp = Blueprint("units", __name__, url_prefix="/units")

@@ -9,9 +9,10 @@ from portal.extensions import db
 from portal.forms import apply_domain_error
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import EmulationYear
-from portal.services import DomainError, years
-from portal.services.audit import record_event
-from portal.services.overview import cluster_summaries, unassigned_units
+from portal.services import DomainError
+from portal.services.org import years
+from portal.services.org.overview import cluster_summaries, unassigned_units
+from portal.services.platform.audit import record_event
 from portal.years.forms import ConfirmForm, NextYearForm, OverviewFilterForm, YearForm
 
 bp = Blueprint("years", __name__, url_prefix="/years")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
-from portal.services import api_tokens
-from portal.services import assessments as assessments_svc
+from portal.services.platform import api_tokens
+from portal.services.scoring import assessments as assessments_svc
 from tests import factories
 
 PROBLEM = "application/problem+json"

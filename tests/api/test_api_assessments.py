@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Score
-from portal.services import assessments as svc
-from portal.services import years
+from portal.services.org import years
+from portal.services.scoring import assessments as svc
 from tests import factories
 from tests.api.conftest import assert_problem
 

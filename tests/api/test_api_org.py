@@ -12,7 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.models import ApiToken
 from portal.models.base import utcnow
-from portal.services import years
+from portal.services.org import years
 from tests import factories
 from tests.api.conftest import assert_problem
 

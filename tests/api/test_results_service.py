@@ -11,9 +11,10 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Assessment, Score
 from portal.policy import ClusterYear
-from portal.services import assessments as svc
-from portal.services import criteria as criteria_svc
-from portal.services import results, years
+from portal.services.criteria import sets as criteria_svc
+from portal.services.org import years
+from portal.services.results import totals as results
+from portal.services.scoring import assessments as svc
 from tests import factories
 
 

@@ -27,8 +27,8 @@ from config import normalise_database_url
 from portal import create_app
 from portal.extensions import db
 from portal.models import Assessment
-from portal.services import api_tokens
-from portal.services import assessments as svc
+from portal.services.platform import api_tokens
+from portal.services.scoring import assessments as svc
 from tests import factories
 from tests.api.conftest import build_table
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import ApiToken, AuditEntry, Score
 from portal.models.base import utcnow
-from portal.services import DomainError, api_tokens
+from portal.services import DomainError
+from portal.services.platform import api_tokens
 from tests import factories
 from tests.api.conftest import assert_problem
 from tests.factories import PASSWORD

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import CriteriaSet, Criterion
-from portal.services import criteria as criteria_svc
+from portal.services.criteria import sets as criteria_svc
 from tests import factories
 from tests.browser import label
 

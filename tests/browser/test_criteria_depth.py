@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from portal.services import criteria as criteria_svc
+from portal.services.criteria import sets as criteria_svc
 from tests import factories
 from tests.test_criteria_depth import POLICE, _build
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Pledge, PledgeSignature, TargetRegistration
-from portal.services import criteria as criteria_svc
+from portal.services.criteria import sets as criteria_svc
 from tests import factories
 from tests.browser import label
 
@@ -244,7 +244,7 @@ def test_targets_keep_every_character_typed(page, sign_in, province, live_db, ol
     if old_note:
         with live_db() as session:
             from portal.models import CriteriaSet, Criterion, Unit
-            from portal.services import pledges as pledges_svc
+            from portal.services.pledges import agreements as pledges_svc
 
             member = session.scalar(select(Unit).where(Unit.name == province["member"]))
             cset, item = session.get(CriteriaSet, province["set_id"]), session.get(Criterion, province["budget_id"])

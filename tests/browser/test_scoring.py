@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, Score
-from portal.services import assessments
+from portal.services.scoring import assessments
 from tests import factories
 from tests.browser import label, sign_out
 

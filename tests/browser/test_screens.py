@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Pledge, User
-from portal.services import assessments, pledges, reviews
-from portal.services import verification as verification_svc
+from portal.services.pledges import agreements as pledges
+from portal.services.scoring import assessments, reviews
+from portal.services.scoring import verification as verification_svc
 from tests import factories
 from tests.browser import label
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment
-from portal.services import assessments
-from portal.services import criteria as criteria_svc
+from portal.services.criteria import sets as criteria_svc
+from portal.services.scoring import assessments
 from tests import factories
 
 pytestmark = pytest.mark.browser

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from portal.models import User, UserSession
 from portal.models.base import utcnow
-from portal.services.audit import record_event
+from portal.services.platform.audit import record_event
 
 # rows ended or expired longer ago than this are removed when their user next signs in
 KEEP_ENDED = timedelta(days=30)

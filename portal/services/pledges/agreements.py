@@ -32,8 +32,8 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.services import DomainError
-from portal.services import criteria as criteria_svc
-from portal.services.org import clean
+from portal.services.criteria import sets as criteria_svc
+from portal.services.org.structure import clean
 
 TARGET_LIMIT = Decimal(10) ** 14  # targets are Numeric(18, 4): 14 digits before the decimal point
 TEXT_FIELDS = (

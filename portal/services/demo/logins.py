@@ -22,7 +22,7 @@ from portal.models import (
     TermPosition,
     User,
 )
-from portal.services.demo import DEMO_PASSWORD
+from portal.services.demo.world import DEMO_PASSWORD
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.models import Assessment, Criterion, Membership, Score, ScoringRound, Unit, User
 from portal.models.base import utcnow
 from portal.services import DomainError
-from portal.services.tree import Tree
+from portal.services.criteria.tree import Tree
 
 ZERO = Decimal("0")
 

@@ -23,9 +23,9 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.services import DomainError
-from portal.services import tree as treelib
-from portal.services.org import clean
-from portal.services.tree import MAX_DEPTH, Tree
+from portal.services.criteria import tree as treelib
+from portal.services.criteria.tree import MAX_DEPTH, Tree
+from portal.services.org.structure import clean
 
 MAX_POINTS = Decimal(10000)
 LEAF_FIELDS = ("method", "max_points", "points_each", "measure_unit", "evidence_required")

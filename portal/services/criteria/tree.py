@@ -70,12 +70,6 @@ def bare_code(code: str) -> str:
     return code.strip().strip("()").rstrip(".").strip()
 
 
-def code_label(code: str) -> str:
-    """A code as a row label: "I" → "I.", and "I." or "a)" unchanged (never a doubled dot)."""
-    code = code.strip()
-    return code if code.endswith((".", ")")) else f"{code}."
-
-
 def _extends(child: str, parent: str) -> bool:
     """Whether the child's code already carries its parent's: 4.1 under 4, a1 under a (but not 12 under 1)."""
     if len(child) <= len(parent) or not child.casefold().startswith(parent.casefold()):

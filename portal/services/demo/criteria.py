@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_end_of_day, vn_today
 from portal.models import Assessment, Cluster, EmulationYear
-from portal.services import assessments, criteria, pledges
+from portal.services.criteria import sets as criteria
+from portal.services.pledges import agreements as pledges
+from portal.services.scoring import assessments
 
 # (code, title, method, max points, points each, unit, children)
 TABLE = [

@@ -35,8 +35,10 @@ from sqlalchemy.orm import Session, selectinload
 from portal import vntext
 from portal.models import Cluster, EmulationYear, Membership, Unit
 from portal.models.org import CLUSTER_KINDS, SECTORS
-from portal.services import DomainError, org, years
-from portal.services.audit import record_event
+from portal.services import DomainError
+from portal.services.org import structure as org
+from portal.services.org import years
+from portal.services.platform.audit import record_event
 
 log = logging.getLogger(__name__)
 UNITS, CLUSTERS, MEMBERS, GUIDE = "Đơn vị", "Cụm, khối", "Thành viên", "Hướng dẫn"

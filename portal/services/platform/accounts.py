@@ -18,8 +18,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.models import CouncilMember, Unit, User
 from portal.models.users import USER_KINDS
-from portal.services import DomainError, sessions
-from portal.services.audit import record_event
+from portal.services import DomainError
+from portal.services.platform import sessions
+from portal.services.platform.audit import record_event
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

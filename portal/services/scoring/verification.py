@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.models import Assessment, Score, ScoringRound
 from portal.models.base import utcnow
 from portal.services import DomainError
-from portal.services import rounds as rounds_svc
+from portal.services.scoring import rounds as rounds_svc
 
 
 def verification_round(session: Session, self_round: ScoringRound) -> ScoringRound:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal.models.audit import AuditEntry
 from portal.models.base import Audited, utcnow
-from portal.services import audit_chain
+from portal.services.platform import audit_chain
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Cluster, Unit, User
-from portal.services import demo_criteria, org, years
+from portal.services.demo import criteria as demo_criteria
+from portal.services.org import structure as org
+from portal.services.org import years
 
 DEMO_PASSWORD = "ThiDua@2026"
 

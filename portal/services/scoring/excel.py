@@ -43,12 +43,13 @@ from portal.formatting import vn_datetime, vn_number
 from portal.models import Assessment, CriteriaSet, Criterion, Score
 from portal.models.base import utcnow
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
-from portal.services import DomainError, pledges
-from portal.services import assessments as svc
-from portal.services import criteria as criteria_svc
-from portal.services.criteria_excel import BOX, MAX_UNPACKED_BYTES, NOT_XLSX, NUMBER_FORMAT, OLE_MAGIC
-from portal.services.methods import ScoreError
-from portal.services.tree import MAX_DEPTH, Tree
+from portal.services import DomainError
+from portal.services.criteria import sets as criteria_svc
+from portal.services.criteria.excel import BOX, MAX_UNPACKED_BYTES, NOT_XLSX, NUMBER_FORMAT, OLE_MAGIC
+from portal.services.criteria.methods import ScoreError
+from portal.services.criteria.tree import MAX_DEPTH, Tree
+from portal.services.pledges import agreements as pledges
+from portal.services.scoring import assessments as svc
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, aliased
 from portal import vntext
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
 from portal.models.base import utcnow
-from portal.services import DomainError, rounds
-from portal.services import criteria as criteria_svc
-from portal.services import review_assignment as algo
+from portal.services import DomainError
+from portal.services.criteria import sets as criteria_svc
+from portal.services.scoring import review_assignment as algo
+from portal.services.scoring import rounds
 
 
 def find_round(session: Session, cluster_id: int, year_id: int) -> ScoringRound | None:

@@ -1,6 +1,6 @@
 """A cluster's results at one stage: every assessment's totals from one aggregate query.
 
-The numbers are those of `portal.services.assessments.totals` for each assessment
+The numbers are those of `portal.services.scoring.assessments.totals` for each assessment
 (scored leaves of the round's table, each counted under its root section's kind;
 bonus capped at the table's bonus maximum; deductions capped when the table says
 so), but for the whole cluster at once: one GROUP BY over the scores joined to
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from portal import vntext
 from portal.models import Assessment, CriteriaSet, Criterion, Score, ScoringRound, Unit
 from portal.policy import AssessmentFacts, ClusterYear
-from portal.services.criteria import MAX_DEPTH
+from portal.services.criteria.sets import MAX_DEPTH
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.services import DomainError
-from portal.services.org import clean, current_successor
+from portal.services.org.structure import clean, current_successor
 
 
 def create_year(session: Session, year: int, note: str = "") -> EmulationYear:

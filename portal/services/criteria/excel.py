@@ -37,12 +37,12 @@ from portal.formatting import vn_number
 from portal.models import CriteriaSet, Criterion, TargetRegistration
 from portal.models.criteria import CRITERION_KINDS, METHODS
 from portal.services import DomainError
-from portal.services import tree as treelib
-from portal.services.audit import record_event
-from portal.services.criteria import MAX_POINTS, add_criterion, load_nodes, step_for
-from portal.services.methods import ScoreError, parse_decimal
-from portal.services.org import clean
-from portal.services.tree import MAX_DEPTH, Tree
+from portal.services.criteria import tree as treelib
+from portal.services.criteria.methods import ScoreError, parse_decimal
+from portal.services.criteria.sets import MAX_POINTS, add_criterion, load_nodes, step_for
+from portal.services.criteria.tree import MAX_DEPTH, Tree
+from portal.services.org.structure import clean
+from portal.services.platform.audit import record_event
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,7 @@ from portal.formatting import vn_number
 from portal.models import Assessment, Criterion, Evidence
 from portal.models.base import utcnow
 from portal.services import DomainError
-from portal.services.assessments import check_open
-from portal.services.file_types import (  # noqa: F401 - the evidence vocabulary, used by views and tests
+from portal.services.platform.file_types import (  # noqa: F401 - the evidence vocabulary, used by views and tests
     ACCEPT,
     ALLOWED,
     CHUNK,
@@ -49,6 +48,7 @@ from portal.services.file_types import (  # noqa: F401 - the evidence vocabulary
     expanded_limit,
     sniff,
 )
+from portal.services.scoring.assessments import check_open
 
 _KEY = re.compile(r"([0-9a-f]{2})/(\1[0-9a-f]{30})")  # <aa>/<uuid hex>: nothing else is ever opened
 

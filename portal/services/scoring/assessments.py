@@ -20,10 +20,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
 from portal.models.base import utcnow
-from portal.services import DomainError, control_chars, methods, verification
-from portal.services import criteria as criteria_svc
-from portal.services.control_chars import has_control_characters
-from portal.services.methods import ScoreError
+from portal.services import DomainError
+from portal.services.criteria import methods
+from portal.services.criteria import sets as criteria_svc
+from portal.services.criteria.methods import ScoreError
+from portal.services.platform import control_chars
+from portal.services.platform.control_chars import has_control_characters
+from portal.services.scoring import verification
 
 ZERO = Decimal("0")
 YES = {"1", "dat", "co", "x", "true", "yes"}

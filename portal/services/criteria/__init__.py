@@ -1,0 +1,1 @@
+"""Criteria tables: sets and their tree, scoring methods, Excel export and import."""

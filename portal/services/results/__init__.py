@@ -1,0 +1,1 @@
+"""Results: totals per assessment today; the results engine (ranking, bands, eligibility) grows here."""

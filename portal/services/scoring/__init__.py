@@ -1,0 +1,3 @@
+"""Scoring: rounds, self-assessments, verification and explanation, peer reviews and their assignment, evidence
+files, offline Excel.
+"""
