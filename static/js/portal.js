@@ -1,12 +1,19 @@
 // Only what hx-* attributes cannot say: report failed requests where the user looks.
+// Every text shown here is translated by the server: templates/base.html puts it on <body> as a data-msg-*
+// attribute ({status} and {seconds} are filled in here).
+function portalText(name, values) {
+  var text = document.body.getAttribute("data-msg-" + name) || "";
+  Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(String(values[key])); });
+  return text;
+}
 document.addEventListener("htmx:responseError", function (event) {
   var box = document.getElementById("flashes");
   if (!box) return;
   var status = event.detail.xhr.status;
-  var text = status === 403 ? "Bạn không có quyền thực hiện thao tác này."
-    : status === 404 ? "Không tìm thấy dữ liệu."
-    : status === 400 ? "Yêu cầu không hợp lệ. Vui lòng tải lại trang và thử lại."
-    : "Thao tác chưa thực hiện được (lỗi " + status + "). Dữ liệu chưa được lưu; vui lòng thử lại.";
+  var text = status === 403 ? portalText("forbidden")
+    : status === 404 ? portalText("not-found")
+    : status === 400 ? portalText("bad-request")
+    : portalText("failed", { status: status });
   var alert = document.createElement("div");
   alert.className = "alert alert-danger";
   alert.setAttribute("role", "alert");
@@ -19,7 +26,7 @@ document.addEventListener("htmx:sendError", function () {
   var alert = document.createElement("div");
   alert.className = "alert alert-warning";
   alert.setAttribute("role", "alert");
-  alert.textContent = "Mất kết nối tới máy chủ. Dữ liệu chưa được lưu; vui lòng thử lại.";
+  alert.textContent = portalText("offline");
   box.replaceChildren(alert);
 });
 
@@ -51,11 +58,11 @@ document.addEventListener("htmx:sendError", function () {
     var form = event.target.form;
     if (isAutosaveForm(form)) {
       form.dataset.dirty = "1";
-      show(form, "Chưa lưu…");
+      show(form, portalText("unsaved"));
     }
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (isAutosaveForm(event.detail.elt)) show(event.detail.elt, "Đang lưu…");
+    if (isAutosaveForm(event.detail.elt)) show(event.detail.elt, portalText("saving"));
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
@@ -72,7 +79,7 @@ document.addEventListener("htmx:sendError", function () {
       var tries = parseInt(form.dataset.retries || "0", 10);
       var wait = RETRY_MS[Math.min(tries, RETRY_MS.length - 1)];
       form.dataset.retries = String(tries + 1);
-      show(form, "Chưa lưu được (mất kết nối hoặc lỗi máy chủ); tự thử lại sau " + wait / 1000 + " giây…", "text-danger");
+      show(form, portalText("retrying", { seconds: wait / 1000 }), "text-danger");
       window.setTimeout(function () { if (form.dataset.dirty) htmx.trigger(form, "retry"); }, wait);
     }
   });
