@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from portal.forms import PortalForm, VNDateField, max_length, required
@@ -42,10 +42,6 @@ class MergeForm(_ChangeForm):
     successor_id = SelectField(
         _l("Sáp nhập vào đơn vị"), coerce=int, validators=[required(_l("Chọn đơn vị tiếp nhận."))]
     )
-
-
-class MergeManyForm(_ChangeForm):
-    predecessor_ids = SelectMultipleField(_l("Các đơn vị bị sáp nhập"), coerce=int)
 
 
 class RetireForm(_ChangeForm):

@@ -13,18 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
 ZERO = Decimal("0")
 MAX_DEPTH = 5
-
-
-class Node(Protocol):
-    id: int
-    parent_id: int | None
-    position: int
-    kind: str
-    max_points: Decimal | None
 
 
 @dataclass

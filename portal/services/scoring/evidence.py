@@ -85,11 +85,6 @@ def path_of(folder: str | os.PathLike, evidence: Evidence) -> Path:
     return _path(folder, evidence.storage_key)
 
 
-def open_file(folder: str | os.PathLike, evidence: Evidence) -> BinaryIO:
-    """The stored bytes, for reading; FileNotFoundError if the file is gone."""
-    return path_of(folder, evidence).open("rb")
-
-
 def _receive(stream: BinaryIO, folder: Path, max_bytes: int) -> tuple[str, int, str, bytes]:
     """Copy the upload into a temporary file beside its final place, counting every byte read."""
     fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
