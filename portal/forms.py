@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import has_request_context, request
+from flask import flash, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -200,5 +200,25 @@ def saved(form, call: Callable[[], Any]) -> Outcome:
         db.session.rollback()
         apply_domain_error(form, error)
         return Outcome(False)
+    db.session.commit()
+    return Outcome(True, result)
+
+
+def done(call: Callable[[], Any], *, flash_category: str | None = "danger") -> Outcome:
+    """Run a service call behind a button (no fields to mark) as the request's one transaction.
+
+    The sibling of `saved()` for actions such as delete, confirm or start: success commits and
+    returns (True, result). A DomainError rolls everything back, flashes its Vietnamese message
+    under `flash_category` and returns (False, message); the view then chooses the response
+    (redirect back, or re-render the htmx block with 422). With `flash_category=None` nothing is
+    flashed and the view shows the message itself, e.g. in the block it re-renders.
+    """
+    try:
+        result = call()
+    except DomainError as error:
+        db.session.rollback()
+        if flash_category is not None:
+            flash(error.message, flash_category)
+        return Outcome(False, error.message)
     db.session.commit()
     return Outcome(True, result)

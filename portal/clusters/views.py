@@ -1,5 +1,7 @@
 """Clusters and blocks: the list, and each cluster's year (members, rotation, leadership)."""
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -9,11 +11,10 @@ from sqlalchemy.orm import selectinload
 from portal.access import authorize_scope, current_principal, get_or_404, require, year_from_args
 from portal.clusters.forms import AddMemberForm, ClusterFilterForm, ClusterForm, MoveForm, TermForm
 from portal.extensions import db
-from portal.forms import apply_domain_error
+from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.policy import ClusterYear, can
-from portal.services import DomainError
 from portal.services.org import structure as org
 from portal.services.org import years
 from portal.services.org.overview import cluster_summaries
@@ -54,13 +55,10 @@ def create():
     """Create a cluster or block."""
     form = ClusterForm()
     if form.validate_on_submit():
-        try:
-            cluster = org.save_cluster(db.session, None, **{k: form[k].data for k in CLUSTER_FIELDS})
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, cluster = saved(
+            form, lambda: org.save_cluster(db.session, None, **{k: form[k].data for k in CLUSTER_FIELDS})
+        )
+        if ok:
             flash(_("Đã tạo “%(name)s”.", name=cluster.name), "success")
             return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
     return _index(form, status=422)
@@ -72,16 +70,13 @@ def edit(cluster_id: int):
     """Edit a cluster's code, name, kind and description."""
     cluster = get_or_404(Cluster, cluster_id)
     form = ClusterForm(obj=cluster) if request.method == "GET" else ClusterForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            org.save_cluster(db.session, cluster, **{k: form[k].data for k in CLUSTER_FIELDS})
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu."), "success")
-            return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
+    if (
+        request.method == "POST"
+        and form.validate_on_submit()
+        and saved(form, lambda: org.save_cluster(db.session, cluster, **{k: form[k].data for k in CLUSTER_FIELDS})).ok
+    ):
+        flash(_("Đã lưu."), "success")
+        return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
     status = 422 if form.errors or form.form_errors else 200
     return render("clusters/edit.html", block="form", status=status, cluster=cluster, form=form)
 
@@ -143,13 +138,10 @@ def add_member(cluster_id: int):
     form = AddMemberForm()
     form.unit_id.choices = _free_units(year)
     if form.validate_on_submit():
-        try:
-            membership = years.add_membership(db.session, year, cluster, get_or_404(Unit, form.unit_id.data))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, membership = saved(
+            form, lambda: years.add_membership(db.session, year, cluster, get_or_404(Unit, form.unit_id.data))
+        )
+        if ok:
             flash(
                 _(
                     "Đã thêm “%(unit)s” vào %(cluster)s năm %(year)s.",
@@ -175,15 +167,10 @@ def remove_member(membership_id: int):
     """Remove a unit from the cluster for that year (not if it holds a position)."""
     membership = get_or_404(Membership, membership_id)
     cluster, year = membership.cluster, membership.year
-    try:
-        years.remove_membership(db.session, membership)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not done(lambda: years.remove_membership(db.session, membership)).ok:
         if is_fragment_request():
             return render("clusters/show.html", block="members", status=422, **_show_context(cluster, year))
         return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
-    db.session.commit()
     flash(_("Đã bỏ đơn vị khỏi danh sách thành viên."), "success")
     return _members_response(cluster, year)
 
@@ -210,23 +197,19 @@ def edit_term(cluster_id: int):
     form = TermForm(obj=_term_data(term)) if request.method == "GET" else TermForm()
     _term_choices(form, term)
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            years.assign_term(
-                db.session,
-                term,
-                head_id=form.head_id.data or None,
-                deputy_ids=form.deputy_ids.data,
-                overseer_id=form.overseer_id.data or None,
-                decision_number=form.decision_number.data,
-                decision_date=form.decision_date.data,
-                decision_issuer=form.decision_issuer.data,
-                note=form.note.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        assign = partial(
+            years.assign_term,
+            db.session,
+            term,
+            head_id=form.head_id.data or None,
+            deputy_ids=form.deputy_ids.data,
+            overseer_id=form.overseer_id.data or None,
+            decision_number=form.decision_number.data,
+            decision_date=form.decision_date.data,
+            decision_issuer=form.decision_issuer.data,
+            note=form.note.data,
+        )
+        if saved(form, assign).ok:
             flash(_("Đã lưu phân công năm %(year)s.", year=year.year), "success")
             return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
     status = 422 if form.errors or form.form_errors else 200

@@ -8,12 +8,11 @@ from portal import vntext
 from portal.access import current_year, get_or_404, require
 from portal.council.forms import ConfirmForm, CouncilFilterForm, CouncilMemberForm
 from portal.extensions import db
-from portal.forms import apply_domain_error
+from portal.forms import saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Term, User
 from portal.models.org import COUNCIL_ROLES
 from portal.routing import paginate
-from portal.services import DomainError
 from portal.services.org import structure as org
 from portal.services.org import years
 
@@ -78,13 +77,8 @@ def create():
     """Add a council member; errors come back next to the fields (422)."""
     form = CouncilMemberForm()
     if form.validate_on_submit():
-        try:
-            member = org.save_council_member(db.session, None, **_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, member = saved(form, lambda: org.save_council_member(db.session, None, **_fields(form)))
+        if ok:
             flash(_("Đã thêm thành viên Hội đồng “%(name)s”.", name=member.full_name), "success")
             return hx_redirect(url_for("council.index", q=member.full_name))
     return _index(form, status=422)
@@ -125,18 +119,15 @@ def edit(member_id: int):
     """Edit in place: GET gives the row form (or a page), POST saves and gives the row back."""
     member = get_or_404(CouncilMember, member_id)
     form = CouncilMemberForm(obj=member) if request.method == "GET" else CouncilMemberForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            org.save_council_member(db.session, member, active=member.active, **_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            if is_fragment_request():
-                return _row(member)
-            flash(_("Đã lưu thành viên Hội đồng."), "success")
-            return hx_redirect(url_for("council.show", member_id=member.id))
+    if (
+        request.method == "POST"
+        and form.validate_on_submit()
+        and saved(form, lambda: org.save_council_member(db.session, member, active=member.active, **_fields(form))).ok
+    ):
+        if is_fragment_request():
+            return _row(member)
+        flash(_("Đã lưu thành viên Hội đồng."), "success")
+        return hx_redirect(url_for("council.show", member_id=member.id))
     status = 422 if form.errors or form.form_errors else 200
     template = "council/_row_form.html" if is_fragment_request() else "council/edit.html"
     return render(template, status=status, member=member, form=form)
@@ -159,17 +150,15 @@ def toggle_active(member_id: int):
     """Deactivate a member (not while overseeing a cluster this year), or bring one back."""
     member = get_or_404(CouncilMember, member_id)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            years.set_council_member_active(db.session, member, not member.active, current_year())
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
+    if (
+        form.validate_on_submit()
+        and saved(
+            form, lambda: years.set_council_member_active(db.session, member, not member.active, current_year())
+        ).ok
+    ):
+        if member.active:
+            flash(_("%(name)s: hoạt động trở lại.", name=member.full_name), "success")
         else:
-            db.session.commit()
-            if member.active:
-                flash(_("%(name)s: hoạt động trở lại.", name=member.full_name), "success")
-            else:
-                flash(_("%(name)s: đã ngừng hoạt động.", name=member.full_name), "success")
-            return hx_redirect(url_for("council.show", member_id=member.id))
+            flash(_("%(name)s: đã ngừng hoạt động.", name=member.full_name), "success")
+        return hx_redirect(url_for("council.show", member_id=member.id))
     return render("council/show.html", block="status", status=422, **_show_context(member, status_form=form))

@@ -8,11 +8,10 @@ from sqlalchemy.orm import selectinload
 from portal import vntext
 from portal.access import get_or_404, require
 from portal.extensions import db
-from portal.forms import apply_domain_error
+from portal.forms import saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, Membership, Unit, UnitChange, User
 from portal.routing import paginate
-from portal.services import DomainError
 from portal.services.org import structure as org
 from portal.units.forms import MergeForm, RenameForm, RetireForm, UnitFilterForm, UnitForm
 
@@ -50,13 +49,8 @@ def create():
     """Add a unit; errors come back next to the fields (422)."""
     form = UnitForm()
     if form.validate_on_submit():
-        try:
-            unit = org.save_unit(db.session, None, **_unit_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, unit = saved(form, lambda: org.save_unit(db.session, None, **_unit_fields(form)))
+        if ok:
             flash(_("Đã thêm đơn vị “%(name)s”.", name=unit.name), "success")
             return hx_redirect(url_for("units.index", q=unit.name))
     return _index(form, status=422)
@@ -116,18 +110,15 @@ def edit(unit_id: int):
     """Edit in place: GET gives the row form (or a page), POST saves and gives the row back."""
     unit = get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit) if request.method == "GET" else UnitForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            org.save_unit(db.session, unit, active=unit.active, **_unit_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            if is_fragment_request():
-                return render("units/_row.html", unit=unit)
-            flash(_("Đã lưu đơn vị."), "success")
-            return hx_redirect(url_for("units.show", unit_id=unit.id))
+    if (
+        request.method == "POST"
+        and form.validate_on_submit()
+        and saved(form, lambda: org.save_unit(db.session, unit, active=unit.active, **_unit_fields(form))).ok
+    ):
+        if is_fragment_request():
+            return render("units/_row.html", unit=unit)
+        flash(_("Đã lưu đơn vị."), "success")
+        return hx_redirect(url_for("units.show", unit_id=unit.id))
     status = 422 if form.errors or form.form_errors else 200
     template = "units/_row_form.html" if is_fragment_request() else "units/edit.html"
     return render(template, status=status, unit=unit, form=form)
@@ -194,16 +185,9 @@ def retire(unit_id: int):
 
 
 def _reorganise(unit: Unit, form, form_name: str, change):
-    if form.validate_on_submit():
-        try:
-            change()
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã ghi nhận thay đổi tổ chức của đơn vị."), "success")
-            return hx_redirect(url_for("units.show", unit_id=unit.id))
+    if form.validate_on_submit() and saved(form, change).ok:
+        flash(_("Đã ghi nhận thay đổi tổ chức của đơn vị."), "success")
+        return hx_redirect(url_for("units.show", unit_id=unit.id))
     db.session.rollback()
     return render(
         "units/show.html",

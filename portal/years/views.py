@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.access import require
 from portal.extensions import db
-from portal.forms import apply_domain_error
+from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import EmulationYear
 from portal.services import DomainError
@@ -50,13 +50,8 @@ def create():
     """Create an emulation year; errors come back next to the field (422)."""
     form = YearForm()
     if form.validate_on_submit():
-        try:
-            record = years.create_year(db.session, form.year.data, form.note.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, record = saved(form, lambda: years.create_year(db.session, form.year.data, form.note.data or ""))
+        if ok:
             flash(_("Đã tạo năm thi đua %(year)s.", year=record.year), "success")
             return hx_redirect(url_for("years.show", year=record.year))
     return _index(form, block="create_form", status=422)
@@ -162,12 +157,7 @@ def delete(year: int):
     record = _year_or_404(year)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        years.delete_year(db.session, record)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not done(lambda: years.delete_year(db.session, record)).ok:
         return hx_redirect(url_for("years.show", year=year))
-    db.session.commit()
     flash(_("Đã xóa năm thi đua %(year)s.", year=year), "success")
     return hx_redirect(url_for("years.index"))
