@@ -121,3 +121,29 @@ def test_pass_fail_and_per_occurrence():
     assert methods.per_occurrence(7, D("0.5"), None) == D("3.50")
     with pytest.raises(ScoreError):
         methods.per_occurrence(-1, D(1), D(2))
+
+
+def test_capped_holds_bonus_to_its_cap_and_deduction_only_when_the_table_says_so():
+    # under the caps: nothing changes
+    assert methods.capped(D("1.50"), D("2.00"), D(3), D(5), True) == (D("1.50"), D("2.00"))
+    # bonus above its cap is cut, whatever the table says about deductions
+    assert methods.capped(D("4.25"), D(0), D(3), D(5), False) == (D(3), D(0))
+    # deductions above their cap: cut only for a capped table
+    assert methods.capped(D(0), D("7.50"), D(3), D(5), True) == (D(0), D(5))
+    assert methods.capped(D(0), D("7.50"), D(3), D(5), False) == (D(0), D("7.50"))
+    # a table without bonus or deduction sections has caps of zero
+    assert methods.capped(D("2.00"), D("1.00"), D(0), D(0), True) == (D(0), D(0))
+
+
+@given(
+    bonus=st.decimals(min_value=0, max_value=100, places=2),
+    deduction=st.decimals(min_value=0, max_value=100, places=2),
+    bonus_cap=st.decimals(min_value=0, max_value=100, places=2),
+    deduction_cap=st.decimals(min_value=0, max_value=100, places=2),
+    deduction_capped=st.booleans(),
+)
+def test_capped_properties(bonus, deduction, bonus_cap, deduction_cap, deduction_capped):
+    capped_bonus, capped_deduction = methods.capped(bonus, deduction, bonus_cap, deduction_cap, deduction_capped)
+    assert capped_bonus == min(bonus, bonus_cap)
+    assert capped_deduction <= deduction
+    assert capped_deduction == (min(deduction, deduction_cap) if deduction_capped else deduction)

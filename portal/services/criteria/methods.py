@@ -11,6 +11,8 @@ domain.md ("Criteria and scoring"); a province may choose others.
 - quantitative (định lượng): results are compared with each unit's own registered
   target, so the points of the whole cluster are computed together; see
   `quantitative()`.
+
+A table's bonus and deduction sections are capped as a whole: see `capped()`.
 """
 
 from __future__ import annotations
@@ -97,6 +99,24 @@ def per_occurrence(count: int, points_each: Decimal, cap: Decimal | None) -> Dec
     if cap is not None and total > cap:
         total = cap
     return round_points(total)
+
+
+def capped(
+    bonus: Decimal, deduction: Decimal, bonus_cap: Decimal, deduction_cap: Decimal, deduction_capped: bool
+) -> tuple[Decimal, Decimal]:
+    """An assessment's (bonus, deduction) after the table's caps.
+
+    `bonus` and `deduction` are the sums of the points scored under the table's bonus and
+    deduction sections; `bonus_cap` and `deduction_cap` are the sums of those sections'
+    maxima. The bonus never exceeds its cap; the deduction is held to its cap only when
+    the table says so (`deduction_capped`), otherwise every point deducted counts. The
+    grand total is then base + bonus − deduction. Nothing is rounded here: the inputs are
+    sums of rounded leaves.
+    """
+    bonus = min(bonus, bonus_cap)
+    if deduction_capped:
+        deduction = min(deduction, deduction_cap)
+    return bonus, deduction
 
 
 def quantitative(

@@ -3,7 +3,7 @@
 The numbers are those of `portal.services.scoring.assessments.totals` for each assessment
 (scored leaves of the round's table, each counted under its root section's kind;
 bonus capped at the table's bonus maximum; deductions capped when the table says
-so), but for the whole cluster at once: one GROUP BY over the scores joined to
+so: `criteria.methods.capped`), but for the whole cluster at once: one GROUP BY over the scores joined to
 their assessments and to their criteria's roots, whatever the number of units.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from portal import vntext
 from portal.models import Assessment, CriteriaSet, Criterion, Score, ScoringRound, Unit
 from portal.policy import AssessmentFacts, ClusterYear
+from portal.services.criteria import methods
 from portal.services.criteria.sets import MAX_DEPTH
 
 ZERO = Decimal("0.00")
@@ -159,10 +160,9 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
         bonus,
         deduction,
     ) in session.execute(query):
-        bonus, deduction = _cents(bonus), _cents(deduction)
-        bonus = min(bonus, _cents(bonus_cap))
-        if deduction_capped:
-            deduction = min(deduction, _cents(deduction_cap))
+        bonus, deduction = methods.capped(
+            _cents(bonus), _cents(deduction), _cents(bonus_cap), _cents(deduction_cap), deduction_capped
+        )
         rows.append(
             AssessmentTotals(
                 assessment_id=assessment_id,

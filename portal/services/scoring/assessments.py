@@ -330,9 +330,9 @@ def totals(session: Session, assessment: Assessment) -> Totals:
         if not tree.is_leaf(root):  # a top-level leaf (a bonus item) shows its points on its own row
             result.sections[root.id], result.kinds[root.id] = subtotal, root.kind
     result.base, result.bonus, result.deduction = by_kind["scored"], by_kind["bonus"], by_kind["deduction"]
-    if cset.deduction_capped:
-        result.deduction = min(result.deduction, tree.total("deduction"))
-    result.bonus = min(result.bonus, tree.total("bonus"))
+    result.bonus, result.deduction = methods.capped(
+        result.bonus, result.deduction, tree.total("bonus"), tree.total("deduction"), cset.deduction_capped
+    )
     return result
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from portal.models import Assessment, Criterion, Membership, Score, ScoringRound, Unit, User
 from portal.models.base import utcnow
 from portal.services import DomainError
+from portal.services.criteria import methods
 from portal.services.criteria.tree import Tree
 
 ZERO = Decimal("0")
@@ -59,8 +60,10 @@ class Sums:
     deduction: Decimal = ZERO
 
     def total(self, tree: Tree, deduction_capped: bool) -> Decimal:
-        deduction = min(self.deduction, tree.total("deduction")) if deduction_capped else self.deduction
-        return self.base + min(self.bonus, tree.total("bonus")) - deduction
+        bonus, deduction = methods.capped(
+            self.bonus, self.deduction, tree.total("bonus"), tree.total("deduction"), deduction_capped
+        )
+        return self.base + bonus - deduction
 
 
 def sums(session: Session, assessment_ids: list[int]) -> dict[int, Sums]:
