@@ -186,43 +186,24 @@ def propose_rotation(order: list[int], head_id: int | None, deputies: int) -> tu
 
 def start_next_year(session: Session, source: EmulationYear) -> EmulationYear:
     """Copy memberships into the next year (merged units give way to their successor,
-    retired ones drop out) and propose each cluster's head and deputies by rotation."""
-    target = create_year(session, source.year + 1)
-    terms = {
-        t.cluster_id: t
-        for t in session.scalars(select(Term).where(Term.year_id == source.id).options(selectinload(Term.positions)))
-    }
-    members = session.scalars(
-        select(Membership)
-        .where(Membership.year_id == source.id)
-        .options(selectinload(Membership.unit).selectinload(Unit.merged_into), selectinload(Membership.cluster))
-        .order_by(Membership.cluster_id, Membership.rotation_order, Membership.id)
-    ).all()
-    placed: set[int] = set()
-    by_cluster: dict[int, list[int]] = {}
-    # map from a source unit to who stands in its place next year, to carry the head forward
-    stands_for: dict[int, int] = {}
-    for m in members:
-        if not m.cluster.active:
-            continue
-        unit = current_successor(m.unit)
-        if unit is None:
-            continue
-        stands_for[m.unit_id] = unit.id
-        if unit.id in placed:
-            continue
-        placed.add(unit.id)
-        by_cluster.setdefault(m.cluster_id, []).append(unit.id)
-        session.add(
-            Membership(
-                year=target, cluster_id=m.cluster_id, unit_id=unit.id, rotation_order=len(by_cluster[m.cluster_id])
+    retired ones drop out) and propose each cluster's head and deputies by rotation:
+    the carry-over that `plan_next_year` shows, applied."""
+    return apply_plan(session, _carry_over(session, source))
+
+
+def apply_plan(session: Session, plan: NextYearPlan) -> EmulationYear:
+    """Create the plan's year with its members in rotation order and, for every cluster
+    that keeps a member, a term proposed by rotation (overseer and issuer carried over)."""
+    target = create_year(session, plan.year)
+    clusters = sorted((p for p in plan.clusters if p.members), key=lambda p: p.cluster.id)
+    for cluster_plan in clusters:
+        for order, unit in enumerate(cluster_plan.members, start=1):
+            session.add(
+                Membership(year=target, cluster_id=cluster_plan.cluster.id, unit_id=unit.id, rotation_order=order)
             )
-        )
     session.flush()
-    for cluster_id, order in by_cluster.items():
-        old = terms.get(cluster_id)
-        old_head = old.head.unit_id if old and old.head else None
-        head, deputies = propose_rotation(order, stands_for.get(old_head), len(old.deputies) if old else 1)
+    for cluster_plan in clusters:
+        cluster_id, old = cluster_plan.cluster.id, cluster_plan.previous_term
         term = Term(
             year=target,
             cluster_id=cluster_id,
@@ -232,11 +213,13 @@ def start_next_year(session: Session, source: EmulationYear) -> EmulationYear:
         )
         session.add(term)
         session.flush()
-        if head is not None:
-            term.positions.append(TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=head, role="head"))
-        for unit_id in deputies:
+        if cluster_plan.head is not None:
             term.positions.append(
-                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=unit_id, role="deputy")
+                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=cluster_plan.head.id, role="head")
+            )
+        for unit in cluster_plan.deputies:
+            term.positions.append(
+                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=unit.id, role="deputy")
             )
     session.flush()
     return target
@@ -389,7 +372,8 @@ class NextYearPlan:
 
 
 def plan_next_year(session: Session, source: EmulationYear) -> NextYearPlan:
-    """Preview `start_next_year` by the same rules (tests keep the two in step)."""
+    """What `start_next_year` would create from `source`, refused (with the reason for the
+    preview page) when the next year is out of range or exists already."""
     number = source.year + 1
     if number > 2100:
         raise DomainError("Năm phải nằm trong khoảng 2000–2100.", "year")
@@ -399,6 +383,14 @@ def plan_next_year(session: Session, source: EmulationYear) -> NextYearPlan:
             f"Thành viên và phân công năm {number} được sửa ngay trong năm đó.",
             "year",
         )
+    return _carry_over(session, source)
+
+
+def _carry_over(session: Session, source: EmulationYear) -> NextYearPlan:
+    """The rules of the carry-over, written once: members of active clusters in rotation
+    order, a merged unit replaced by its successor (placed once, in the first cluster met),
+    a retired unit dropped, and head and deputies proposed by rotation after this year's head."""
+    number = source.year + 1
     terms = {
         t.cluster_id: t
         for t in session.scalars(
