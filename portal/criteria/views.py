@@ -18,7 +18,7 @@ from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.formatting import vn_number
-from portal.forms import saved
+from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import CriteriaSet, Criterion, Term
 from portal.policy import ClusterYear, criteria_permission
@@ -263,17 +263,13 @@ def move_item(item_id: int):
 def _change(cset: CriteriaSet, action, message: str | None):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        result = action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    ok, result = done(action)
+    if not ok:
         return (
             _tree_response(cset, status=422)
             if is_fragment_request()
             else hx_redirect(url_for("criteria.show", set_id=cset.id))
         )
-    db.session.commit()
     for warning in result if isinstance(result, list) else []:
         flash(warning, "warning")
     if message:
@@ -331,13 +327,8 @@ def delete_set(set_id: int):
         if cset.is_template
         else url_for("criteria.for_cluster", cluster_id=cset.cluster_id, year=cset.year.year)
     )
-    try:
-        svc.delete_set(db.session, cset)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not done(lambda: svc.delete_set(db.session, cset)).ok:
         return hx_redirect(url_for("criteria.show", set_id=set_id))
-    db.session.commit()
     flash(_("Đã xóa bản nháp."), "success")
     return hx_redirect(back)
 

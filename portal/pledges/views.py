@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,13 +13,12 @@ from portal.access import cluster_year_in_scope, current_principal, get_or_404, 
 from portal.auth.forms import EmptyForm
 from portal.extensions import db
 from portal.formatting import vn_number, vn_today
-from portal.forms import apply_domain_error
+from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
 from portal.models.base import utcnow
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, sees
-from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.documents import pledge as documents
 from portal.services.pledges import agreements as svc
@@ -103,13 +104,9 @@ def create(cluster_id: int, year: int):
     cluster, record, scope = cluster_year_in_scope(cluster_id, year)
     if not _may(scope, "edit_pledge") or not EmptyForm().validate_on_submit():
         abort(403)
-    try:
-        pledge = svc.create(db.session, cluster, record)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    ok, pledge = done(lambda: svc.create(db.session, cluster, record))
+    if not ok:
         return hx_redirect(url_for("pledges.for_cluster", cluster_id=cluster.id, year=record.year))
-    db.session.commit()
     flash(_("Đã tạo dự thảo giao ước thi đua; hãy xem lại nội dung."), "success")
     return hx_redirect(url_for("pledges.edit", pledge_id=pledge.id))
 
@@ -149,19 +146,15 @@ def edit(pledge_id: int):
     _set_choices(form, pledge)
     if request.method == "POST" and form.validate_on_submit():
         fields = {k: form[k].data for k in svc.TEXT_FIELDS}
-        try:
-            svc.update(
-                db.session,
-                pledge,
-                criteria_set_id=form.criteria_set_id.data or None,
-                meeting_date=form.meeting_date.data,
-                **fields,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        update = partial(
+            svc.update,
+            db.session,
+            pledge,
+            criteria_set_id=form.criteria_set_id.data or None,
+            meeting_date=form.meeting_date.data,
+            **fields,
+        )
+        if saved(form, update).ok:
             flash(_("Đã lưu giao ước."), "success")
             return hx_redirect(url_for("pledges.for_cluster", cluster_id=pledge.cluster_id, year=pledge.year.year))
     status = 422 if form.errors or form.form_errors else 200
@@ -175,21 +168,17 @@ def sign(pledge_id: int):
     pledge, scope = load_pledge(pledge_id, "sign_pledge")
     form = SignForm()
     if form.validate_on_submit():
-        try:
-            svc.sign(
-                db.session,
-                pledge,
-                db.session.get(Unit, current_principal().unit_id),
-                representative_name=form.representative_name.data,
-                representative_position=form.representative_position.data,
-                signed_on=form.signed_on.data,
-                user_id=current_user.id,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        sign = partial(
+            svc.sign,
+            db.session,
+            pledge,
+            db.session.get(Unit, current_principal().unit_id),
+            representative_name=form.representative_name.data,
+            representative_position=form.representative_position.data,
+            signed_on=form.signed_on.data,
+            user_id=current_user.id,
+        )
+        if saved(form, sign).ok:
             flash(_("Đơn vị đã ký giao ước thi đua."), "success")
             return _after_change(pledge, scope)
     return render("pledges/show.html", block="signatures", status=422, **_context(pledge, scope, sign_form=form))
@@ -209,13 +198,7 @@ def confirm(signature_id: int):
     pledge, scope = load_pledge(signature.pledge_id, "confirm_signature")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        svc.confirm(db.session, signature, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
+    if done(lambda: svc.confirm(db.session, signature, current_user.id), flash_category="warning").ok:
         flash(_("Đã xác nhận chữ ký của %(unit)s.", unit=signature.unit.name), "success")
     return _after_change(pledge, scope)
 
@@ -313,18 +296,16 @@ def register_target(criterion_id: int):
         abort(403)
     form = TargetForm(prefix=f"c{criterion.id}")
     unit = db.session.get(Unit, current_principal().unit_id)
-    if form.validate_on_submit():
-        try:
-            svc.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
-            if is_fragment_request():
-                return render("pledges/_target_saved.html", item=criterion, saved_at=utcnow())
-            flash(_("Đã lưu chỉ tiêu %(code)s.", code=criterion.code), "success")
-            return hx_redirect(url_for("pledges.targets", cluster_id=cset.cluster_id, year=cset.year.year))
+    if (
+        form.validate_on_submit()
+        and saved(
+            form, lambda: svc.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data)
+        ).ok
+    ):
+        if is_fragment_request():
+            return render("pledges/_target_saved.html", item=criterion, saved_at=utcnow())
+        flash(_("Đã lưu chỉ tiêu %(code)s.", code=criterion.code), "success")
+        return hx_redirect(url_for("pledges.targets", cluster_id=cset.cluster_id, year=cset.year.year))
     return _target_refused(criterion, cset, scope, form)
 
 
