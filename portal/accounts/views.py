@@ -5,6 +5,8 @@ session, a flash, a redirect or the audit log. Those responses are therefore
 rendered straight from the POST (not Post/Redirect/Get) and marked no-store.
 """
 
+from functools import partial
+
 from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,12 +17,11 @@ from portal import vntext
 from portal.access import get_or_404, require
 from portal.accounts.forms import AccountEditForm, AccountFilterForm, AccountForm
 from portal.extensions import db
-from portal.forms import apply_domain_error
+from portal.forms import done, saved
 from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import CouncilMember, Unit, User
 from portal.models.users import USER_KINDS
 from portal.routing import paginate
-from portal.services import DomainError
 from portal.services.platform import accounts
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -92,12 +93,9 @@ def create():
     form = _with_choices(AccountForm())
     if form.validate_on_submit():
         fields = {k: form[k].data for k in ("kind", "username", "full_name", "email", "unit_id", "council_member_id")}
-        try:
-            user, password = accounts.create_user(db.session, **fields)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, created = saved(form, lambda: accounts.create_user(db.session, **fields))
+        if ok:
+            user, password = created
             response = _index(_with_choices(AccountForm(formdata=None)), created=user, temporary_password=password)
             return _secret(hx_trigger(response, "accounts-changed"))
     return _index(form, status=422)
@@ -117,19 +115,16 @@ def edit(user_id: int):
     user = get_or_404(User, user_id)
     form = AccountEditForm(obj=user) if request.method == "GET" else AccountEditForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            accounts.update_user(
-                db.session,
-                user,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                active=form.active.data,
-                acting_user_id=current_user.id,
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        update = partial(
+            accounts.update_user,
+            db.session,
+            user,
+            full_name=form.full_name.data,
+            email=form.email.data,
+            active=form.active.data,
+            acting_user_id=current_user.id,
+        )
+        if saved(form, update).ok:
             if is_fragment_request():
                 return render("accounts/_row.html", user=user)
             flash(_("Đã lưu tài khoản."), "success")
@@ -151,12 +146,10 @@ def row(user_id: int):
 def reset_password(user_id: int):
     """Issue a new temporary password, shown once; the user must change it at the next sign-in."""
     user = get_or_404(User, user_id)
-    try:
-        password = accounts.reset_password(db.session, user, current_user.id)
-    except DomainError as error:
-        return render("accounts/show.html", block="account", status=422, user=user, error=error.message)
-    db.session.commit()
-    return _secret(render("accounts/show.html", block="account", user=user, temporary_password=password))
+    outcome = done(lambda: accounts.reset_password(db.session, user, current_user.id), flash_category=None)
+    if not outcome.ok:
+        return render("accounts/show.html", block="account", status=422, user=user, error=outcome.result)
+    return _secret(render("accounts/show.html", block="account", user=user, temporary_password=outcome.result))
 
 
 @bp.post("/<int:user_id>/deactivate")
@@ -174,11 +167,9 @@ def reactivate(user_id: int):
 
 
 def _set_active(user: User, active: bool, message: str):
-    try:
-        accounts.set_active(db.session, user, active, current_user.id)
-    except DomainError as error:
-        return render("accounts/show.html", block="account", status=422, user=user, error=error.message)
-    db.session.commit()
+    outcome = done(lambda: accounts.set_active(db.session, user, active, current_user.id), flash_category=None)
+    if not outcome.ok:
+        return render("accounts/show.html", block="account", status=422, user=user, error=outcome.result)
     flash(message, "success")
     return hx_redirect(url_for("accounts.show", user_id=user.id))
 
@@ -199,13 +190,14 @@ def unit_accounts():
 @require("manage_users")
 def create_unit_accounts():
     """Create one account for each active unit without one; the passwords are shown once, here."""
-    try:
+
+    def create_all() -> list[tuple[str, str, str]]:
         created = accounts.create_unit_accounts(db.session)
-    except DomainError as error:
-        flash(error.message, "warning")
+        return [(user.unit.name, user.username, password) for user, password in created]
+
+    ok, rows = done(create_all, flash_category="warning")
+    if not ok:
         return hx_redirect(url_for("accounts.index"))
-    rows = [(user.unit.name, user.username, password) for user, password in created]
-    db.session.commit()
     return _secret(
         render(
             "accounts/unit_accounts.html",

@@ -17,6 +17,7 @@ from portal.access import get_or_404
 from portal.auth.forms import EmptyForm
 from portal.evidence.forms import UploadForm
 from portal.extensions import db
+from portal.forms import done
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Assessment, Criterion, Evidence
 from portal.scoring.access import assessment_allows, load_assessment
@@ -155,13 +156,10 @@ def delete(evidence_id: int):
     criterion = _criterion_of(assessment, evidence.criterion_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        storage_key = svc.delete(db.session, evidence, assessment)
-    except DomainError as error:
-        db.session.rollback()
-        return _list(assessment, criterion, status=422, error=error.message)
-    db.session.commit()
-    svc.discard_file(_folder(), storage_key)
+    outcome = done(lambda: svc.delete(db.session, evidence, assessment), flash_category=None)
+    if not outcome.ok:
+        return _list(assessment, criterion, status=422, error=outcome.result)
+    svc.discard_file(_folder(), outcome.result)
     if not is_fragment_request():
         return hx_redirect(_back(url_for(".for_criterion", assessment_id=assessment.id, criterion_id=criterion.id)))
     return _list(assessment, criterion)

@@ -21,7 +21,7 @@ from portal.access import cluster_year_in_scope, current_principal, get_or_404, 
 from portal.auth.forms import EmptyForm
 from portal.extensions import db
 from portal.formatting import vn_datetime, vn_end_of_day
-from portal.forms import saved
+from portal.forms import done, saved
 from portal.htmx import hx_redirect, render
 from portal.models import Assessment, Criterion, EmulationYear, ScoringRound
 from portal.policy import ClusterYear, sees
@@ -188,13 +188,10 @@ def save_score(assessment_id: int, criterion_id: int):
 @login_required
 def submit(assessment_id: int):
     current, scope = load_assessment(assessment_id, "edit")
-    try:
-        svc.submit(db.session, current, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        context = pages.assessment_context(current, scope, submit_error=error.message)
+    outcome = done(lambda: svc.submit(db.session, current, current_user.id), flash_category=None)
+    if not outcome.ok:
+        context = pages.assessment_context(current, scope, submit_error=outcome.result)
         return render("scoring/assessment.html", block="actions", status=422, **context)
-    db.session.commit()
     flash(pages.submitted_message(current), "success")
     return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
 
@@ -291,13 +288,9 @@ def explain(assessment_id: int):
 def _start_stage(current: Assessment, scope: ClusterYear, call):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        created = call()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    ok, created = done(call)
+    if not ok:
         return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
-    db.session.commit()
     return hx_redirect(url_for("scoring.assessment", assessment_id=created.id))
 
 
