@@ -14,11 +14,10 @@ from flask_login import current_user, login_required
 from wtforms import StringField
 
 from portal.extensions import db
-from portal.forms import PortalForm, VNDateField, apply_domain_error, max_length, required
+from portal.forms import PortalForm, VNDateField, max_length, required, saved
 from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import ApiToken
 from portal.models.base import utcnow
-from portal.services import DomainError
 from portal.services.platform import api_tokens
 from portal.services.platform.api_tokens import NAME_MAX
 
@@ -61,13 +60,11 @@ def create():
     """Create a token; its secret is shown once, in this response only."""
     form = TokenForm()
     if form.validate_on_submit():
-        try:
-            token, secret = api_tokens.create(db.session, current_user, form.name.data, form.expires_on.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
+        ok, created = saved(
+            form, lambda: api_tokens.create(db.session, current_user, form.name.data, form.expires_on.data)
+        )
+        if ok:
+            token, secret = created
             response = _page(TokenForm(formdata=None), block="create_form", created=token, secret=secret)
             return hx_trigger(response, "api-tokens-changed")
     return _page(form, status=422, block="create_form")
