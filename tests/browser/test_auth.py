@@ -42,13 +42,13 @@ def test_first_login_forces_password_change(page, sign_in, newcomer, page_proble
     expect(page.get_by_label(label("Mật khẩu mới"))).to_have_class(re.compile(r"\bis-invalid\b"))
 
     page.get_by_label(label("Mật khẩu hiện tại")).fill(factories.PASSWORD)
-    page.get_by_label(label("Mật khẩu mới")).fill("Tan-Phu-Dong-2026")
-    page.get_by_label(label("Nhập lại mật khẩu mới")).fill("Tan-Phu-Dong-2026")
+    page.get_by_label(label("Mật khẩu mới")).fill("Song-Tien-mua-nuoc-noi-7")
+    page.get_by_label(label("Nhập lại mật khẩu mới")).fill("Song-Tien-mua-nuoc-noi-7")
     page.get_by_role("button", name="Lưu mật khẩu mới").click()
     expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_role("alert").filter(has_text="Đã đổi mật khẩu.")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{newcomer['unit']} — năm 2026")
 
     sign_out(page)
-    sign_in("tanphudong", "Tan-Phu-Dong-2026")
+    sign_in("tanphudong", "Song-Tien-mua-nuoc-noi-7")
     expect(page).to_have_url(re.compile(r"/$"))
