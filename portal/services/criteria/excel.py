@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -26,7 +25,6 @@ from io import BytesIO
 from typing import NamedTuple
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
@@ -43,6 +41,7 @@ from portal.services.criteria.sets import MAX_POINTS, add_criterion, load_nodes,
 from portal.services.criteria.tree import MAX_DEPTH, Tree
 from portal.services.org.structure import clean
 from portal.services.platform.audit import record_event
+from portal.services.platform.excel import XLS, UploadMessages, WorkbookRefused, open_uploaded_workbook, put
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +52,14 @@ MAX_CODE, MAX_UNIT = 16, 64
 CENT = Decimal("0.01")
 # A zip can expand a hundredfold; nothing near a real table of 2,000 rows needs more.
 MAX_UNPACKED_BYTES = 40 * 1024 * 1024
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the Excel 97-2003 (.xls) container
 NOT_XLSX = (
     "Tệp không phải là bảng tính Excel (.xlsx) hoặc đã bị hỏng (có thể là tệp .xls, .csv hay tệp khác "
     "đổi đuôi). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook (*.xlsx)” rồi tải lên lại."
+)
+UPLOAD = UploadMessages(
+    not_xlsx=NOT_XLSX,
+    unpacked="Nội dung tệp sau khi giải nén quá lớn so với một bảng tiêu chí; hãy kiểm tra lại tệp.",
+    xls=XLS,
 )
 
 
@@ -256,17 +259,17 @@ def errors_workbook(errors: list[RowError], filename: str = "") -> bytes:
     book = Workbook()
     ws = book.active
     ws.title = "Lỗi"
-    _put(ws.cell(1, 1), f"Lỗi khi nhập bảng tiêu chí{f' từ tệp “{filename}”' if filename else ''}").font = Font(
+    put(ws.cell(1, 1), f"Lỗi khi nhập bảng tiêu chí{f' từ tệp “{filename}”' if filename else ''}").font = Font(
         bold=True, size=13
     )
-    _put(ws.cell(2, 1), f"{vn_number(len(errors))} lỗi; không có gì được lưu. Sửa tệp rồi nhập lại.")
+    put(ws.cell(2, 1), f"{vn_number(len(errors))} lỗi; không có gì được lưu. Sửa tệp rồi nhập lại.")
     for index, header in enumerate(ERROR_HEADERS, 1):
-        cell = _put(ws.cell(4, index), header)
+        cell = put(ws.cell(4, index), header)
         cell.font, cell.border = Font(bold=True), BOX
         cell.fill = PatternFill("solid", fgColor="F8D7DA")
     for row, error in enumerate(sorted(errors, key=lambda e: e.excel_row or 0), 5):
         for index, value in enumerate((error.excel_row, error.column, error.message), 1):
-            cell = _put(ws.cell(row, index), value)
+            cell = put(ws.cell(row, index), value)
             cell.border, cell.alignment = BOX, Alignment(vertical="top", wrap_text=True)
     for letter, width in (("A", 8), ("B", 20), ("C", 90)):
         ws.column_dimensions[letter].width = width
@@ -298,17 +301,17 @@ def export_workbook(cset: CriteriaSet, tree: Tree) -> bytes:
         ],
         1,
     ):
-        _put(ws.cell(row, 1), text or None).font = font
+        put(ws.cell(row, 1), text or None).font = font
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
     for index, col in enumerate(COLUMNS, 1):
-        cell = _put(ws.cell(HEADER_ROW, index), col.header)
+        cell = put(ws.cell(HEADER_ROW, index), col.header)
         cell.font, cell.border = Font(bold=True), BOX
         cell.fill = PatternFill("solid", fgColor="D9E1F2")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[cell.column_letter].width = col.width
     for row, (node, depth) in enumerate(tree.walk(), HEADER_ROW + 1):
         for index, value in enumerate(_values(node, depth, tree), 1):
-            cell = _put(ws.cell(row, index), value)
+            cell = put(ws.cell(row, index), value)
             cell.border, cell.font = BOX, Font(bold=depth == 1)
             cell.alignment = Alignment(vertical="top", wrap_text=True, indent=depth - 1 if index == 2 else 0)
             if COLUMNS[index - 1].key in ("max_points", "points_each"):
@@ -338,16 +341,6 @@ def _values(node: Criterion, depth: int, tree: Tree) -> list:
         node.guidance,
         "Có" if node.evidence_required else None,
     ]
-
-
-def _put(cell, value):
-    """Write a value; text is always text, even when it starts with “=” (no formula injection)."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value.replace("\r\n", "\n")) or None
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    return cell
 
 
 def _dropdowns(ws) -> None:
@@ -431,7 +424,6 @@ class _Layout:
 def parse_workbook(data: bytes, max_rows: int = 2000) -> ParsedTable:
     """Read and check a whole criteria table; every problem is returned with its Excel row, none is raised."""
     try:
-        _check_container(data)
         layout = _scan(data, max_rows)
         book = load_workbook(BytesIO(data), data_only=True)  # not read-only: only then are merges visible
     except _Refused as refusal:
@@ -449,25 +441,12 @@ def parse_workbook(data: bytes, max_rows: int = 2000) -> ParsedTable:
     return parser.finish()
 
 
-def _check_container(data: bytes) -> None:
-    if data[:8] == OLE_MAGIC:
-        raise _Refused(
-            None,
-            "Đây là tệp Excel 97-2003 (.xls). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook "
-            "(*.xlsx)” rồi tải lên lại.",
-        )
-    if not data or not zipfile.is_zipfile(BytesIO(data)):
-        raise _Refused(None, NOT_XLSX)
-    with zipfile.ZipFile(BytesIO(data)) as archive:
-        if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-            raise _Refused(
-                None, "Nội dung tệp sau khi giải nén quá lớn so với một bảng tiêu chí; hãy kiểm tra lại tệp."
-            )
-
-
 def _scan(data: bytes, max_rows: int) -> _Layout:
     """A streaming pass: the sheet, its header row and its size, before the whole file is loaded."""
-    book = load_workbook(BytesIO(data), read_only=True, data_only=True)
+    try:
+        book = open_uploaded_workbook(data, None, max_unpacked=MAX_UNPACKED_BYTES, messages=UPLOAD)
+    except WorkbookRefused as refusal:
+        raise _Refused(None, refusal.message) from None
     try:
         names = {fold(name): name for name in book.sheetnames}
         sheet = names.get(fold(SHEET)) or next((n for n in book.sheetnames if fold(n) != fold(GUIDE)), None)

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.xml.functions import iterparse
@@ -39,6 +38,7 @@ from portal.services import DomainError
 from portal.services.org import structure as org
 from portal.services.org import years
 from portal.services.platform.audit import record_event
+from portal.services.platform.excel import UploadMessages, WorkbookRefused, append_row, open_uploaded_workbook
 
 log = logging.getLogger(__name__)
 UNITS, CLUSTERS, MEMBERS, GUIDE = "Đơn vị", "Cụm, khối", "Thành viên", "Hướng dẫn"
@@ -46,6 +46,11 @@ STATUS_LABELS = {True: "Hoạt động", False: "Ngừng hoạt động"}
 ACTION_LABELS = {"create": "thêm mới", "update": "cập nhật", "unchanged": "không đổi"}
 # A zip can expand a hundredfold; refuse what would not fit a sane workbook of our size.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+NOT_XLSX = (
+    "Tệp không phải là tệp Excel .xlsx (có thể là tệp .xls, .csv hoặc tệp khác đổi tên). "
+    "Hãy mở bằng Excel và lưu lại dạng “Excel Workbook (*.xlsx)”."
+)
+DAMAGED = NOT_XLSX + " Tệp có thể đã bị hỏng."
 
 
 @dataclass(frozen=True)
@@ -232,46 +237,43 @@ class Sheet:
 
 def read_workbook(data: bytes, *, max_rows: int, max_bytes: int) -> tuple[dict[str, Sheet], list[RowError]]:
     """The data sheets of an uploaded file, or the problems that make it unreadable as a whole."""
-    if not data:
-        return {}, _file_error("Tệp rỗng.")
-    if len(data) > max_bytes:
-        return {}, _file_error(f"Tệp lớn hơn {_thousands(max_bytes // 1024)} KB; hãy chia thành nhiều tệp nhỏ hơn.")
-    not_xlsx = (
-        "Tệp không phải là tệp Excel .xlsx (có thể là tệp .xls, .csv hoặc tệp khác đổi tên). "
-        "Hãy mở bằng Excel và lưu lại dạng “Excel Workbook (*.xlsx)”."
+    messages = UploadMessages(
+        not_xlsx=NOT_XLSX,
+        unpacked="Nội dung tệp sau khi giải nén quá lớn; hãy chia thành nhiều tệp nhỏ hơn.",
+        too_big=f"Tệp lớn hơn {_thousands(max_bytes // 1024)} KB; hãy chia thành nhiều tệp nhỏ hơn.",
+        damaged=DAMAGED,
+        empty="Tệp rỗng.",
     )
-    if not zipfile.is_zipfile(BytesIO(data)):
-        return {}, _file_error(not_xlsx)
+    try:
+        workbook = open_uploaded_workbook(data, max_bytes, max_unpacked=MAX_UNPACKED_BYTES, messages=messages)
+    except WorkbookRefused as refusal:
+        return {}, _file_error(refusal.message)
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                return {}, _file_error("Nội dung tệp sau khi giải nén quá lớn; hãy chia thành nhiều tệp nhỏ hơn.")
-            return _read(archive, data, max_rows)
+            return _read(archive, workbook, max_rows)
     except Exception:  # openpyxl, zipfile, zlib and the XML parser each raise their own kind for a damaged file
         log.info("unreadable workbook", exc_info=True)  # kept, so that a bug here is not mistaken for a bad file
-        return {}, _file_error(not_xlsx + " Tệp có thể đã bị hỏng.")
-
-
-def _read(archive: zipfile.ZipFile, data: bytes, max_rows: int) -> tuple[dict[str, Sheet], list[RowError]]:
-    workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    try:
-        found = {fold(ws.title): ws for ws in workbook.worksheets}
-        present = [name for name in SHEETS if fold(name) in found]
-        if not present:
-            return {}, _file_error(
-                "Không tìm thấy trang tính nào tên “Đơn vị”, “Cụm, khối” hoặc “Thành viên”. Hãy dùng tệp mẫu."
-            )
-        sheets, errors = {}, []
-        for name in present:
-            ws = found[fold(name)]
-            errors += _merged_cells(archive, ws, name)
-            sheet, problems = _read_sheet(ws, name, max_rows)
-            errors += problems
-            if sheet is not None:
-                sheets[name] = sheet
-        return sheets, errors
+        return {}, _file_error(DAMAGED)
     finally:
         workbook.close()
+
+
+def _read(archive: zipfile.ZipFile, workbook, max_rows: int) -> tuple[dict[str, Sheet], list[RowError]]:
+    found = {fold(ws.title): ws for ws in workbook.worksheets}
+    present = [name for name in SHEETS if fold(name) in found]
+    if not present:
+        return {}, _file_error(
+            "Không tìm thấy trang tính nào tên “Đơn vị”, “Cụm, khối” hoặc “Thành viên”. Hãy dùng tệp mẫu."
+        )
+    sheets, errors = {}, []
+    for name in present:
+        ws = found[fold(name)]
+        errors += _merged_cells(archive, ws, name)
+        sheet, problems = _read_sheet(ws, name, max_rows)
+        errors += problems
+        if sheet is not None:
+            sheets[name] = sheet
+    return sheets, errors
 
 
 def _merged_cells(archive: zipfile.ZipFile, ws, name: str) -> list[RowError]:
@@ -689,9 +691,9 @@ def export_workbook(session: Session, year: EmulationYear | None, max_rows: int)
     """Every unit and cluster, and the memberships of `year` (of every year when None)."""
     book = _workbook(max_rows)
     for u in session.scalars(select(Unit).order_by(Unit.sort_key, Unit.id)):
-        _append(book[UNITS], [u.name, u.short_name, SECTORS[u.sector], u.address, STATUS_LABELS[u.active]])
+        append_row(book[UNITS], [u.name, u.short_name, SECTORS[u.sector], u.address, STATUS_LABELS[u.active]])
     for c in session.scalars(select(Cluster).order_by(Cluster.kind, Cluster.code)):
-        _append(book[CLUSTERS], [c.code, c.name, c.kind_label, c.description, STATUS_LABELS[c.active]])
+        append_row(book[CLUSTERS], [c.code, c.name, c.kind_label, c.description, STATUS_LABELS[c.active]])
     query = (
         select(EmulationYear.year, Cluster.code, Unit.name, Membership.rotation_order)
         .join(Membership.year)
@@ -702,15 +704,8 @@ def export_workbook(session: Session, year: EmulationYear | None, max_rows: int)
     if year is not None:
         query = query.where(Membership.year_id == year.id)
     for row in session.execute(query):
-        _append(book[MEMBERS], list(row))
+        append_row(book[MEMBERS], list(row))
     return _save(book)
-
-
-def _append(ws, values: list) -> None:
-    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
-    for cell in ws[ws.max_row]:
-        if cell.data_type == "f":
-            cell.data_type = "s"  # a name that starts with "=" stays text, never a formula
 
 
 def _workbook(max_rows: int) -> Workbook:

@@ -23,15 +23,13 @@ both in the file and on the portal meanwhile is an error, never a silent overwri
 
 from __future__ import annotations
 
-import logging
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from typing import IO, NamedTuple
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.workbook.protection import WorkbookProtection
@@ -45,13 +43,18 @@ from portal.models.base import utcnow
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
-from portal.services.criteria.excel import BOX, MAX_UNPACKED_BYTES, NOT_XLSX, NUMBER_FORMAT, OLE_MAGIC
+from portal.services.criteria.excel import BOX, MAX_UNPACKED_BYTES, NOT_XLSX, NUMBER_FORMAT
 from portal.services.criteria.methods import ScoreError
 from portal.services.criteria.tree import MAX_DEPTH, Tree
+from portal.services.platform.excel import (
+    XLS,
+    UploadMessages,
+    open_uploaded_workbook,
+    put,
+    put_row,
+)
 from portal.services.pledges import agreements as pledges
 from portal.services.scoring import assessments as svc
-
-log = logging.getLogger(__name__)
 
 SHEET, META = "Tự chấm điểm", "_meta"
 FORMAT = "cong-thi-dua/cham-diem/1"
@@ -70,6 +73,12 @@ PASS, FAIL = "Đạt", "Không đạt"
 NOT_OURS = (
     "Tệp này không phải mẫu chấm điểm tải từ cổng (thiếu hoặc hỏng trang ẩn “_meta”). Hãy bấm “Tải Excel” ở "
     "bản chấm này, điền vào tệp vừa tải rồi tải lên lại."
+)
+UPLOAD = UploadMessages(
+    not_xlsx=NOT_XLSX,
+    unpacked="Nội dung tệp sau khi giải nén quá lớn so với một bảng chấm điểm.",
+    too_big=f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB; đây không phải mẫu chấm điểm của cổng.",
+    xls=XLS,
 )
 
 
@@ -104,7 +113,7 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
     head = [("format", FORMAT), ("assessment_id", assessment.id), ("criteria_set_id", cset.id)]
     head += [("criteria_set_version", cset.version), ("row", "criterion_id", "code", "value", "note")]
     for number, values in enumerate(head, 1):
-        _put_row(meta, number, values)
+        put_row(meta, number, values)
     points = _subtotals(tree, {cid: s.points for cid, s in scores.items()})
     rules: dict[tuple, DataValidation] = {}
     paths = tree.paths()
@@ -128,7 +137,7 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
         if leaf:
             _unlock(ws, row, node, tree.maxima[node.id], cset.score_step, rules)
             raw = "" if score is None or score.value is None else str(score.value)
-            _put_row(meta, meta_row, (row, node.id, paths[node.id], raw, note))
+            put_row(meta, meta_row, (row, node.id, paths[node.id], raw, note))
             meta_row += 1
     for rule in rules.values():
         ws.add_data_validation(rule)
@@ -168,12 +177,12 @@ def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -
         ),
     ]
     for row, (text, font) in enumerate(lines, 1):
-        _put(ws.cell(row, 1), text).font = font
+        put(ws.cell(row, 1), text).font = font
         ws.cell(row, 1).alignment = Alignment(wrap_text=row == len(lines), vertical="top")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADERS))
     ws.row_dimensions[len(lines)].height = 30
     for column, header in enumerate(HEADERS, 1):
-        cell = _put(ws.cell(HEADER_ROW, column), header or (value if column == VALUE else note))
+        cell = put(ws.cell(HEADER_ROW, column), header or (value if column == VALUE else note))
         cell.font, cell.border, cell.fill = Font(bold=True), BOX, HEADING
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
@@ -205,7 +214,7 @@ def _shown(node: Criterion, value: Decimal | None):
 
 def _write_row(ws, row: int, cells: list, leaf: bool, depth: int) -> None:
     for column, content in enumerate(cells, 1):
-        cell = _put(ws.cell(row, column), content)
+        cell = put(ws.cell(row, column), content)
         cell.border, cell.font = BOX, Font(bold=not leaf)
         cell.alignment = Alignment(vertical="top", wrap_text=True, indent=depth - 1 if column == TITLE else 0)
         if not leaf:
@@ -261,7 +270,7 @@ def _totals_row(ws, row: int, totals: svc.Totals) -> None:
         f"Tổng điểm tạm tính: {vn_number(totals.base)} điểm chấm + {vn_number(totals.bonus)} điểm thưởng − "
         f"{vn_number(totals.deduction)} điểm trừ"
     )
-    _put(ws.cell(row, TITLE), text).font = Font(bold=True)
+    put(ws.cell(row, TITLE), text).font = Font(bold=True)
     cell = ws.cell(row, POINTS, totals.total)
     cell.font, cell.number_format, cell.border = Font(bold=True), NUMBER_FORMAT, BOX
 
@@ -282,21 +291,6 @@ def _finish(book: Workbook, ws, meta) -> None:
     meta.protection.sheet = True
     meta.sheet_state = "hidden"
     book.security = WorkbookProtection(lockStructure=True)  # the hidden sheet stays hidden, the names stay
-
-
-def _put(cell, value):
-    """Write a value; text is always text, even when it starts with “=” (no formula injection)."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value.replace("\r\n", "\n")) or None
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    return cell
-
-
-def _put_row(ws, row: int, values) -> None:
-    for column, value in enumerate(values, 1):
-        _put(ws.cell(row, column), value)
 
 
 def _clean(note: str | None) -> str:
@@ -373,28 +367,11 @@ def import_workbook(
 
 
 def _read(stream: IO[bytes] | bytes) -> bytes:
-    data = stream if isinstance(stream, bytes) else stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise DomainError(f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB; đây không phải mẫu chấm điểm của cổng.")
-    return data
+    return stream if isinstance(stream, bytes) else stream.read(MAX_BYTES + 1)  # one byte more tells "too large"
 
 
 def _open(data: bytes):
-    if data[:8] == OLE_MAGIC:
-        raise DomainError(
-            "Đây là tệp Excel 97-2003 (.xls). Hãy mở bằng Excel, lưu lại dạng “Excel Workbook (*.xlsx)” rồi tải "
-            "lên lại."
-        )
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise DomainError("Nội dung tệp sau khi giải nén quá lớn so với một bảng chấm điểm.")
-        return load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except DomainError:
-        raise
-    except Exception:  # zipfile, zlib, openpyxl and the XML parser each raise their own kind for a damaged file
-        log.info("unreadable assessment workbook", exc_info=True)
-        raise DomainError(NOT_XLSX) from None
+    return open_uploaded_workbook(data, MAX_BYTES, max_unpacked=MAX_UNPACKED_BYTES, messages=UPLOAD)
 
 
 def _meta(book, assessment: Assessment, cset: CriteriaSet, max_rows: int) -> list[_Row]:
