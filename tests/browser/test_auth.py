@@ -46,7 +46,9 @@ def test_first_login_forces_password_change(page, sign_in, newcomer, page_proble
     page.get_by_label(label("Nhập lại mật khẩu mới")).fill("Song-Tien-mua-nuoc-noi-7")
     page.get_by_role("button", name="Lưu mật khẩu mới").click()
     expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_role("alert").filter(has_text="Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc.")
+    ).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{newcomer['unit']} — năm 2026")
 
     sign_out(page)
