@@ -49,19 +49,25 @@ run: db
 	@echo "Cổng thi đua: http://$(HOST):$(PORT)  (tài khoản mẫu theo vai trò và mật khẩu chung: ở trên)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# The suite on SQLite, then its fast part again with the clock CLOCK_SHIFT_DAYS ahead (no test may lean on
-# today's date), then the suite on PostgreSQL when it is reachable (browser tests run once). Tests run in a
-# random order: each pass ends with its seed, and `pytest --randomly-seed=N` replays that order.
+# The suite on SQLite (browser tests included), then on PostgreSQL when it is reachable with the clock
+# CLOCK_SHIFT_DAYS ahead (no test may lean on today's date), then the load/kill scenarios on PostgreSQL
+# (their gunicorn servers keep the real clock). Without PostgreSQL the shifted pass runs on SQLite.
+# JOBS pytest-xdist workers per pass (each its own database). Tests run in a random order: each pass ends
+# with its seed, and `pytest --randomly-seed=N -p no:xdist` replays that order.
 CLOCK_SHIFT_DAYS ?= 400
+JOBS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest -q -rs
-	@echo "== The suite without browser and load tests, the clock $(CLOCK_SHIFT_DAYS) days ahead =="
-	TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) $(BIN)/python -m pytest -q -m "not browser and not load"
+	$(BIN)/python -m pytest -q -rs -n $(JOBS)
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== The suite on PostgreSQL ($(PG_TEST_URL)) =="; \
-		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -rs -m "not browser"; \
+		echo "== The suite on PostgreSQL ($(PG_TEST_URL)), the clock $(CLOCK_SHIFT_DAYS) days ahead =="; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) \
+			$(BIN)/python -m pytest -q -rs -n $(JOBS) -m "not browser and not load" && \
+		echo "== Load and kill scenarios on PostgreSQL (gunicorn, the real clock) ==" && \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -rs -m load; \
 	else \
-		echo "SKIPPED: PostgreSQL is not reachable at $(PG_TEST_URL); the PostgreSQL run of the suite did not happen."; \
+		echo "SKIPPED: PostgreSQL is not reachable at $(PG_TEST_URL); the PostgreSQL pass did not happen."; \
+		echo "== The suite without browser and load tests on SQLite, the clock $(CLOCK_SHIFT_DAYS) days ahead =="; \
+		TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) $(BIN)/python -m pytest -q -n $(JOBS) -m "not browser and not load"; \
 	fi
 
 clean:

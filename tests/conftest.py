@@ -105,7 +105,31 @@ def compiled_translations():
 
 
 def _database_url() -> str:
-    return normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    url = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # pytest -n N: each worker its own PostgreSQL database
+    if worker and url.startswith("postgresql"):
+        url = _worker_database(url, worker)
+    return url
+
+
+_worker_databases: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """`test` → `test_gw0`, created on the server the first time (and kept: the next run empties it)."""
+    if url not in _worker_databases:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        base = make_url(url)
+        name = f"{base.database}_{worker}"
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        _worker_databases[url] = base.set(database=name).render_as_string(hide_password=False)
+    return _worker_databases[url]
 
 
 @pytest.fixture
@@ -131,13 +155,16 @@ def app(tmp_path):
         db.session.remove()
         if not in_memory:
             _empty(db)
+        db.engine.dispose()  # each test's app has its own pool: close its connections now, not at garbage collection
 
 
 def _empty(database) -> None:
     tables = list(reversed(database.metadata.sorted_tables))
     with database.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: on a few dozen small tables TRUNCATE's new files cost ~0.3 s a test.
+            conn.exec_driver_sql("SET LOCAL portal.audit_rewrite = 'on'")  # the audit log's own escape hatch
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
         else:
             for table in tables:
                 conn.execute(table.delete())

@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from config import normalise_database_url
 from portal import create_app
 from portal.extensions import db
 from portal.models import Assessment
@@ -76,10 +75,10 @@ def _assessments(table):
 @pytest.fixture
 def live_api(tmp_path):
     """(base URL, bearer secret) of the portal served from a thread."""
-    from tests.conftest import _empty
+    from tests.conftest import _database_url, _empty
 
     external = os.environ.get("TEST_DATABASE_URL")
-    database = normalise_database_url(external) if external else f"sqlite:///{tmp_path / 'api.db'}"
+    database = _database_url() if external else f"sqlite:///{tmp_path / 'api.db'}"  # pytest -n: the worker's own
     app = create_app(
         {
             "TESTING": True,
