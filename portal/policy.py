@@ -16,6 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from portal.models.criteria import SetStatus
+from portal.models.scoring import Stage
+from portal.models.users import UserKind
+from portal.models.years import PositionRole
+
 SECRETARIAT_ACTIONS = frozenset(
     {
         "manage_units",
@@ -36,7 +41,7 @@ HEAD_ACTIONS = frozenset({"lead_cluster", "edit_criteria", "edit_pledge", "confi
 # What every member unit (head and deputies included) does for itself in its cluster's year.
 MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets", "self_assess"})
 # Who follows a cluster's progress (who has submitted what): its leaders, its overseer, the secretariat.
-FOLLOWERS = frozenset({"secretariat", "overseer", "head", "deputy"})
+FOLLOWERS = frozenset({"secretariat", "overseer", PositionRole.HEAD, PositionRole.DEPUTY})
 
 
 class ClusterYear(NamedTuple):
@@ -48,21 +53,21 @@ class ClusterYear(NamedTuple):
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "secretariat" | "council" | "unit" | "anonymous"
+    kind: str  # a UserKind, or "anonymous"
     user_id: int | None = None
     unit_id: int | None = None
     council_member_id: int | None = None
     memberships: frozenset[ClusterYear] = field(default_factory=frozenset)
-    offices: dict[ClusterYear, str] = field(default_factory=dict)  # "head" | "deputy"
+    offices: dict[ClusterYear, str] = field(default_factory=dict)  # a PositionRole
     oversees: frozenset[ClusterYear] = field(default_factory=frozenset)
 
     @property
     def is_secretariat(self) -> bool:
-        return self.kind == "secretariat"
+        return self.kind == UserKind.SECRETARIAT
 
     @property
     def is_council(self) -> bool:
-        return self.kind == "council"
+        return self.kind == UserKind.COUNCIL
 
     def office_in(self, scope: ClusterYear) -> str | None:
         return self.offices.get(scope)
@@ -98,9 +103,9 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
         if scope is None:
             return False
         office = principal.office_in(scope)
-        return office == "head" or (office == "deputy" and deputy_may_lead)
+        return office == PositionRole.HEAD or (office == PositionRole.DEPUTY and deputy_may_lead)
     if action in MEMBER_ACTIONS:
-        return scope is not None and principal.kind == "unit" and scope in principal.memberships
+        return scope is not None and principal.kind == UserKind.UNIT and scope in principal.memberships
     if action in ("view_drafts", "view_progress"):  # drafts of criteria and pledge; who submitted what
         return scope is not None and principal.role_in(scope) in FOLLOWERS
     if action == "view_clusters":  # the list of every cluster
@@ -121,14 +126,14 @@ def criteria_permission(
     if principal.kind == "anonymous":
         return False
     if scope is None:
-        return principal.is_secretariat or (action == "view" and status != "draft")
+        return principal.is_secretariat or (action == "view" and status != SetStatus.DRAFT)
     if action == "view":
-        return can(principal, "view_drafts", scope) if status == "draft" else sees(principal, scope)
+        return can(principal, "view_drafts", scope) if status == SetStatus.DRAFT else sees(principal, scope)
     return can(principal, "edit_criteria", scope, deputy_may_lead=deputy_may_lead)
 
 
 # Stages whose rows are written by the cluster's leadership rather than by their author unit.
-LEAD_STAGES = frozenset({"verified", "final"})
+LEAD_STAGES = frozenset({Stage.VERIFIED, Stage.FINAL})
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ class AssessmentFacts:
     """What a permission decision needs to know of one assessment (see models.scoring.Assessment)."""
 
     scope: ClusterYear
-    stage: str  # self | peer | verified | explanation | final
+    stage: str  # a Stage
     author_unit_id: int
     subject_unit_id: int
     submitted: bool
@@ -162,12 +167,14 @@ def assessment_permission(
         writes = can(principal, "run_rounds", scope, deputy_may_lead=deputy_may_lead)
     else:
         writes = (
-            principal.kind == "unit" and principal.unit_id == facts.author_unit_id and scope in principal.memberships
+            principal.kind == UserKind.UNIT
+            and principal.unit_id == facts.author_unit_id
+            and scope in principal.memberships
         )
     if action == "edit" or writes:
         return writes
     if not facts.submitted or not sees(principal, scope):
         return False
-    if facts.stage == "peer" and not facts.round_closed:
+    if facts.stage == Stage.PEER and not facts.round_closed:
         return principal.role_in(scope) in FOLLOWERS
     return True

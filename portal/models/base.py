@@ -1,6 +1,7 @@
-"""Shared column helpers and the mixin that puts a model under the audit log."""
+"""Shared column helpers, labelled enums for stored codes, and the mixin that puts a model under the audit log."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +16,33 @@ def N_(message: str) -> str:
     are); templates translate them where they are shown: {{ _(unit.sector_label) }}.
     """
     return message
+
+
+class LabelledEnum(StrEnum):
+    """The codes a column may hold, each with its Vietnamese label: `SELF = "self", N_("Tự chấm")`.
+
+    A member is a `str` equal to its code, so columns stay plain strings: a value read from the
+    database compares equal to the member, and templates and forms may keep using the codes.
+    """
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Code → label, in the enum's order (form choices, label lookups in templates)."""
+        return {member: member.label for member in cls}
+
+
+def one_of(column: str, codes: type[StrEnum]) -> str:
+    """The CHECK constraint text that keeps `column` to the enum's codes: "stage IN ('self', 'peer')"."""
+    quoted = ", ".join(f"'{code}'" for code in codes)
+    return f"{column} IN ({quoted})"
 
 
 def utcnow() -> datetime:

@@ -28,23 +28,34 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped
+from portal.models.base import N_, Audited, LabelledEnum, Timestamped, one_of
 from portal.models.org import Cluster
 from portal.models.years import EmulationYear
 
-SET_STATUSES = {
-    "draft": N_("Bản nháp"),
-    "published": N_("Đã công bố"),
-    "locked": N_("Đã khóa (đang chấm điểm)"),
-    "superseded": N_("Đã thay bằng phiên bản mới"),
-}
-CRITERION_KINDS = {"scored": N_("Chấm điểm"), "bonus": N_("Điểm thưởng"), "deduction": N_("Điểm trừ")}
-METHODS = {
-    "direct": N_("Chấm trực tiếp"),
-    "quantitative": N_("Định lượng (so với chỉ tiêu đăng ký)"),
-    "pass_fail": N_("Định tính (đạt / không đạt)"),
-    "per_occurrence": N_("Chấm thẳng theo số lần"),
-}
+
+class SetStatus(LabelledEnum):
+    DRAFT = "draft", N_("Bản nháp")
+    PUBLISHED = "published", N_("Đã công bố")
+    LOCKED = "locked", N_("Đã khóa (đang chấm điểm)")
+    SUPERSEDED = "superseded", N_("Đã thay bằng phiên bản mới")
+
+
+class CriterionKind(LabelledEnum):
+    SCORED = "scored", N_("Chấm điểm")
+    BONUS = "bonus", N_("Điểm thưởng")
+    DEDUCTION = "deduction", N_("Điểm trừ")
+
+
+class Method(LabelledEnum):
+    DIRECT = "direct", N_("Chấm trực tiếp")
+    QUANTITATIVE = "quantitative", N_("Định lượng (so với chỉ tiêu đăng ký)")
+    PASS_FAIL = "pass_fail", N_("Định tính (đạt / không đạt)")
+    PER_OCCURRENCE = "per_occurrence", N_("Chấm thẳng theo số lần")
+
+
+SET_STATUSES = SetStatus.labels()
+CRITERION_KINDS = CriterionKind.labels()
+METHODS = Method.labels()
 POINTS = Numeric(9, 2)
 
 
@@ -54,10 +65,13 @@ def code_label(code: str) -> str:
     return code if code.endswith((".", ")")) else f"{code}."
 
 
+IN_FORCE = f"status <> '{SetStatus.SUPERSEDED}' AND cluster_id IS NOT NULL"  # a cluster's set, not superseded
+
+
 class CriteriaSet(Audited, Timestamped, db.Model):
     __tablename__ = "criteria_sets"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'published', 'locked', 'superseded')", name="status"),
+        CheckConstraint(one_of("status", SetStatus), name="status"),
         CheckConstraint("(cluster_id IS NULL) = (year_id IS NULL)", name="template_has_no_year"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("target_total > 0", name="target_total_positive"),
@@ -69,8 +83,8 @@ class CriteriaSet(Audited, Timestamped, db.Model):
             "cluster_id",
             "year_id",
             unique=True,
-            sqlite_where=text("status <> 'superseded' AND cluster_id IS NOT NULL"),
-            postgresql_where=text("status <> 'superseded' AND cluster_id IS NOT NULL"),
+            sqlite_where=text(IN_FORCE),
+            postgresql_where=text(IN_FORCE),
         ),
     )
 
@@ -79,11 +93,11 @@ class CriteriaSet(Audited, Timestamped, db.Model):
     year_id: Mapped[int | None] = mapped_column(ForeignKey("emulation_years.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     title: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=SetStatus.DRAFT)
     target_total: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("100"))
     score_step: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.25"))
     deduction_capped: Mapped[bool] = mapped_column(Boolean, default=True)
-    template_kind: Mapped[str | None] = mapped_column(String(16))  # for templates: cluster | block | None (any)
+    template_kind: Mapped[str | None] = mapped_column(String(16))  # for templates: a ClusterKind, None for any
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("criteria_sets.id", ondelete="SET NULL"))
     version_reason: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -109,7 +123,7 @@ class CriteriaSet(Audited, Timestamped, db.Model):
 
     @property
     def editable(self) -> bool:
-        return self.status in ("draft", "published")
+        return self.status in (SetStatus.DRAFT, SetStatus.PUBLISHED)
 
     def audit_label(self) -> str:
         return f"{self.title} (v{self.version})"
@@ -124,8 +138,8 @@ class Criterion(Audited, db.Model):
 
     __tablename__ = "criteria"
     __table_args__ = (
-        CheckConstraint("kind IN ('scored', 'bonus', 'deduction')", name="kind"),
-        CheckConstraint("method IN ('direct', 'quantitative', 'pass_fail', 'per_occurrence')", name="method"),
+        CheckConstraint(one_of("kind", CriterionKind), name="kind"),
+        CheckConstraint(one_of("method", Method), name="method"),
         CheckConstraint("max_points IS NULL OR max_points >= 0", name="max_points_not_negative"),
         CheckConstraint("points_each IS NULL OR points_each > 0", name="points_each_positive"),
         CheckConstraint("length(trim(code)) > 0", name="code_not_blank"),
@@ -156,8 +170,8 @@ class Criterion(Audited, db.Model):
     code: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text)
     guidance: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[str] = mapped_column(String(16), default="scored")
-    method: Mapped[str] = mapped_column(String(16), default="direct")
+    kind: Mapped[str] = mapped_column(String(16), default=CriterionKind.SCORED)
+    method: Mapped[str] = mapped_column(String(16), default=Method.DIRECT)
     max_points: Mapped[Decimal | None] = mapped_column(POINTS)
     points_each: Mapped[Decimal | None] = mapped_column(POINTS)
     measure_unit: Mapped[str] = mapped_column(String(64), default="")  # of the value a quantitative item reports

@@ -8,39 +8,46 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, LargeBinary, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped, keep_text_keys
-
-SECTORS = {
-    "department": N_("Sở, ban, ngành tỉnh"),
-    "party": N_("Cơ quan Đảng"),
-    "mass_org": N_("Mặt trận, đoàn thể, hội"),
-    "central_agency": N_("Cơ quan Trung ương đóng tại tỉnh"),
-    "commune": N_("Xã"),
-    "ward": N_("Phường"),
-    "district": N_("Huyện, thị xã, thành phố (trước 2025)"),
-    "public_service": N_("Đơn vị sự nghiệp, trường học"),
-    "enterprise": N_("Doanh nghiệp"),
-    "other": N_("Khác"),
-}
-CLUSTER_KINDS = {"cluster": N_("Cụm thi đua"), "block": N_("Khối thi đua")}
-COUNCIL_ROLES = {
-    "chairman": N_("Chủ tịch Hội đồng"),
-    "vice_chairman": N_("Phó Chủ tịch Hội đồng"),
-    "standing": N_("Ủy viên thường trực"),
-    "member": N_("Ủy viên"),
-    "secretary": N_("Thư ký"),
-}
-UNIT_CHANGE_KINDS = {
-    "rename": N_("Đổi tên"),
-    "merge": N_("Sáp nhập"),
-    "retire": N_("Giải thể / ngừng hoạt động"),
-    "reactivate": N_("Hoạt động trở lại"),
-}
+from portal.models.base import N_, Audited, LabelledEnum, Timestamped, keep_text_keys, one_of
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+class Sector(LabelledEnum):
+    DEPARTMENT = "department", N_("Sở, ban, ngành tỉnh")
+    PARTY = "party", N_("Cơ quan Đảng")
+    MASS_ORG = "mass_org", N_("Mặt trận, đoàn thể, hội")
+    CENTRAL_AGENCY = "central_agency", N_("Cơ quan Trung ương đóng tại tỉnh")
+    COMMUNE = "commune", N_("Xã")
+    WARD = "ward", N_("Phường")
+    DISTRICT = "district", N_("Huyện, thị xã, thành phố (trước 2025)")
+    PUBLIC_SERVICE = "public_service", N_("Đơn vị sự nghiệp, trường học")
+    ENTERPRISE = "enterprise", N_("Doanh nghiệp")
+    OTHER = "other", N_("Khác")
 
+
+class ClusterKind(LabelledEnum):
+    CLUSTER = "cluster", N_("Cụm thi đua")
+    BLOCK = "block", N_("Khối thi đua")
+
+
+class CouncilRole(LabelledEnum):
+    CHAIRMAN = "chairman", N_("Chủ tịch Hội đồng")
+    VICE_CHAIRMAN = "vice_chairman", N_("Phó Chủ tịch Hội đồng")
+    STANDING = "standing", N_("Ủy viên thường trực")
+    MEMBER = "member", N_("Ủy viên")
+    SECRETARY = "secretary", N_("Thư ký")
+
+
+class UnitChangeKind(LabelledEnum):
+    RENAME = "rename", N_("Đổi tên")
+    MERGE = "merge", N_("Sáp nhập")
+    RETIRE = "retire", N_("Giải thể / ngừng hoạt động")
+    REACTIVATE = "reactivate", N_("Hoạt động trở lại")
+
+
+SECTORS = Sector.labels()
+CLUSTER_KINDS = ClusterKind.labels()
+COUNCIL_ROLES = CouncilRole.labels()
+UNIT_CHANGE_KINDS = UnitChangeKind.labels()
 
 TEXT_KEYS = frozenset({"name_key", "sort_key", "search_key"})  # derived (portal.vntext), not audited
 
@@ -51,7 +58,7 @@ class Unit(Audited, Timestamped, db.Model):
     __tablename__ = "units"
     __audit_exclude__ = TEXT_KEYS
     __table_args__ = (
-        CheckConstraint(_in("sector", SECTORS), name="sector"),
+        CheckConstraint(one_of("sector", Sector), name="sector"),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
     )
@@ -59,7 +66,7 @@ class Unit(Audited, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     short_name: Mapped[str] = mapped_column(String(64), default="")
-    sector: Mapped[str] = mapped_column(String(32), default="other")
+    sector: Mapped[str] = mapped_column(String(32), default=Sector.OTHER)
     address: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     retired_on: Mapped[date | None] = mapped_column(Date)
@@ -87,7 +94,7 @@ class UnitChange(Audited, Timestamped, db.Model):
     """One reorganisation event in a unit's life: renamed, merged, retired."""
 
     __tablename__ = "unit_changes"
-    __table_args__ = (CheckConstraint(_in("kind", UNIT_CHANGE_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", UnitChangeKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
@@ -116,14 +123,14 @@ class Cluster(Audited, Timestamped, db.Model):
     __tablename__ = "clusters"
     __audit_exclude__ = TEXT_KEYS
     __table_args__ = (
-        CheckConstraint(_in("kind", CLUSTER_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", ClusterKind), name="kind"),
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
         CheckConstraint("length(trim(code)) > 0", name="code_not_blank"),
         db.UniqueConstraint("kind", "name_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), default="cluster")
+    kind: Mapped[str] = mapped_column(String(16), default=ClusterKind.CLUSTER)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -138,11 +145,11 @@ class Cluster(Audited, Timestamped, db.Model):
 
     @property
     def head_title(self) -> str:
-        return N_("Trưởng cụm") if self.kind == "cluster" else N_("Trưởng khối")
+        return N_("Trưởng cụm") if self.kind == ClusterKind.CLUSTER else N_("Trưởng khối")
 
     @property
     def deputy_title(self) -> str:
-        return N_("Phó cụm") if self.kind == "cluster" else N_("Phó khối")
+        return N_("Phó cụm") if self.kind == ClusterKind.CLUSTER else N_("Phó khối")
 
 
 class CouncilMember(Audited, Timestamped, db.Model):
@@ -151,7 +158,7 @@ class CouncilMember(Audited, Timestamped, db.Model):
     __tablename__ = "council_members"
     __audit_exclude__ = TEXT_KEYS
     __table_args__ = (
-        CheckConstraint(_in("council_role", COUNCIL_ROLES), name="council_role"),
+        CheckConstraint(one_of("council_role", CouncilRole), name="council_role"),
         CheckConstraint("length(trim(full_name)) > 0", name="name_not_blank"),
     )
 
@@ -159,7 +166,7 @@ class CouncilMember(Audited, Timestamped, db.Model):
     full_name: Mapped[str] = mapped_column(String(128))
     position: Mapped[str] = mapped_column(String(255), default="")
     organisation: Mapped[str] = mapped_column(String(255), default="")
-    council_role: Mapped[str] = mapped_column(String(32), default="member")
+    council_role: Mapped[str] = mapped_column(String(32), default=CouncilRole.MEMBER)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

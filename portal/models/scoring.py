@@ -27,33 +27,60 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped, utcnow
+from portal.models.base import N_, Audited, LabelledEnum, Timestamped, one_of, utcnow
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Unit
 
-ROUND_KINDS = {"self": N_("Tự chấm điểm"), "peer": N_("Chấm chéo"), "verification": N_("Thẩm định")}
-STAGES = {
-    "self": N_("Tự chấm"),
-    "peer": N_("Chấm chéo"),
-    "verified": N_("Thẩm định"),
-    "explanation": N_("Giải trình"),
-    "final": N_("Điểm thống nhất"),
-}
-ROUND_STATUSES = {"draft": N_("Đang chuẩn bị"), "open": N_("Đang mở"), "closed": N_("Đã đóng")}
-ASSIGNMENT_MODES = {
-    "all_pairs": N_("Mỗi đơn vị chấm tất cả các đơn vị khác"),
-    "k_each": N_("Mỗi đơn vị được k đơn vị khác chấm (phân công cân đối)"),
-    "team": N_("Tổ kiểm tra chéo chấm tất cả các đơn vị"),
-}
-ASSESSMENT_STATUSES = {"draft": N_("Đang chấm"), "submitted": N_("Đã nộp"), "returned": N_("Trả lại để sửa")}
+
+class RoundKind(LabelledEnum):
+    SELF = "self", N_("Tự chấm điểm")
+    PEER = "peer", N_("Chấm chéo")
+    VERIFICATION = "verification", N_("Thẩm định")
+
+
+class Stage(LabelledEnum):
+    """Which scoring an assessment is (domain.md: SelfAssessment, PeerReview, Verification, agreed score)."""
+
+    SELF = "self", N_("Tự chấm")
+    PEER = "peer", N_("Chấm chéo")
+    VERIFIED = "verified", N_("Thẩm định")
+    EXPLANATION = "explanation", N_("Giải trình")
+    FINAL = "final", N_("Điểm thống nhất")
+
+
+class RoundStatus(LabelledEnum):
+    DRAFT = "draft", N_("Đang chuẩn bị")
+    OPEN = "open", N_("Đang mở")
+    CLOSED = "closed", N_("Đã đóng")
+
+
+class AssignmentMode(LabelledEnum):
+    """How a peer round assigns reviewers."""
+
+    ALL_PAIRS = "all_pairs", N_("Mỗi đơn vị chấm tất cả các đơn vị khác")
+    K_EACH = "k_each", N_("Mỗi đơn vị được k đơn vị khác chấm (phân công cân đối)")
+    TEAM = "team", N_("Tổ kiểm tra chéo chấm tất cả các đơn vị")
+
+
+class AssessmentStatus(LabelledEnum):
+    DRAFT = "draft", N_("Đang chấm")
+    SUBMITTED = "submitted", N_("Đã nộp")
+    RETURNED = "returned", N_("Trả lại để sửa")
+
+
+ROUND_KINDS = RoundKind.labels()
+STAGES = Stage.labels()
+ROUND_STATUSES = RoundStatus.labels()
+ASSIGNMENT_MODES = AssignmentMode.labels()
+ASSESSMENT_STATUSES = AssessmentStatus.labels()
 
 
 class ScoringRound(Audited, Timestamped, db.Model):
     __tablename__ = "scoring_rounds"
     __table_args__ = (
-        CheckConstraint("kind IN ('self', 'peer', 'verification')", name="kind"),
-        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
-        CheckConstraint("assignment_mode IS NULL OR assignment_mode IN ('all_pairs', 'k_each', 'team')", name="mode"),
+        CheckConstraint(one_of("kind", RoundKind), name="kind"),
+        CheckConstraint(one_of("status", RoundStatus), name="status"),
+        CheckConstraint(f"assignment_mode IS NULL OR {one_of('assignment_mode', AssignmentMode)}", name="mode"),
         UniqueConstraint("cluster_id", "year_id", "kind"),
     )
 
@@ -62,10 +89,10 @@ class ScoringRound(Audited, Timestamped, db.Model):
     year_id: Mapped[int] = mapped_column(ForeignKey("emulation_years.id", ondelete="CASCADE"))
     criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_sets.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(8), default="open")
+    status: Mapped[str] = mapped_column(String(8), default=RoundStatus.OPEN)
     deadline: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC, like every timestamp
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # peer rounds: how reviewers are assigned (k = reviews per unit for "k_each")
+    # peer rounds: how reviewers are assigned (k = reviews per unit for AssignmentMode.K_EACH)
     assignment_mode: Mapped[str | None] = mapped_column(String(12))
     reviews_per_unit: Mapped[int | None] = mapped_column(Integer)
 
@@ -78,8 +105,8 @@ class ScoringRound(Audited, Timestamped, db.Model):
 class Assessment(Audited, Timestamped, db.Model):
     __tablename__ = "assessments"
     __table_args__ = (
-        CheckConstraint("stage IN ('self', 'peer', 'verified', 'explanation', 'final')", name="stage"),
-        CheckConstraint("status IN ('draft', 'submitted', 'returned')", name="status"),
+        CheckConstraint(one_of("stage", Stage), name="stage"),
+        CheckConstraint(one_of("status", AssessmentStatus), name="status"),
         UniqueConstraint("round_id", "subject_unit_id", "author_unit_id", "stage"),
         Index("ix_assessments_subject", "subject_unit_id"),
     )
@@ -89,8 +116,8 @@ class Assessment(Audited, Timestamped, db.Model):
     criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_sets.id"))
     subject_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     author_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
-    stage: Mapped[str] = mapped_column(String(16), default="self")
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    stage: Mapped[str] = mapped_column(String(16), default=Stage.SELF)
+    status: Mapped[str] = mapped_column(String(12), default=AssessmentStatus.DRAFT)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     returned_reason: Mapped[str] = mapped_column(Text, default="")
@@ -102,7 +129,7 @@ class Assessment(Audited, Timestamped, db.Model):
 
     @property
     def editable(self) -> bool:
-        return self.status in ("draft", "returned")
+        return self.status in (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)
 
     def audit_label(self) -> str:
         return f"{STAGES[self.stage]}: {self.subject.name}"

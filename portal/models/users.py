@@ -11,23 +11,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped, keep_text_keys
+from portal.models.base import N_, Audited, LabelledEnum, Timestamped, keep_text_keys, one_of
 from portal.models.org import CouncilMember, Unit
 
-USER_KINDS = {
-    "secretariat": N_("Ban Thi đua - Khen thưởng (Sở Nội vụ)"),
-    "council": N_("Thành viên Hội đồng TĐ-KT"),
-    "unit": N_("Người dùng đơn vị"),
-}
+
+class UserKind(LabelledEnum):
+    SECRETARIAT = "secretariat", N_("Ban Thi đua - Khen thưởng (Sở Nội vụ)")
+    COUNCIL = "council", N_("Thành viên Hội đồng TĐ-KT")
+    UNIT = "unit", N_("Người dùng đơn vị")
+
+
+USER_KINDS = UserKind.labels()
 
 
 class User(UserMixin, Audited, Timestamped, db.Model):
     __tablename__ = "users"
     __audit_exclude__ = frozenset({"password_hash", "last_login_at", "search_key"})
     __table_args__ = (
-        CheckConstraint("kind IN ('secretariat', 'council', 'unit')", name="kind"),
-        CheckConstraint("(kind = 'unit') = (unit_id IS NOT NULL)", name="unit_user_has_unit"),
-        CheckConstraint("(kind = 'council') = (council_member_id IS NOT NULL)", name="council_user_has_member"),
+        CheckConstraint(one_of("kind", UserKind), name="kind"),
+        CheckConstraint(f"(kind = '{UserKind.UNIT}') = (unit_id IS NOT NULL)", name="unit_user_has_unit"),
+        CheckConstraint(
+            f"(kind = '{UserKind.COUNCIL}') = (council_member_id IS NOT NULL)", name="council_user_has_member"
+        ),
         CheckConstraint("length(username) >= 3", name="username_length"),
     )
 

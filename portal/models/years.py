@@ -28,10 +28,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import Audited, Timestamped
+from portal.models.base import N_, Audited, LabelledEnum, Timestamped, one_of
 from portal.models.org import Cluster, CouncilMember, Unit
 
-POSITION_ROLES = ("head", "deputy")
+
+class PositionRole(LabelledEnum):
+    """A unit's office in a cluster's term."""
+
+    HEAD = "head", N_("Trưởng")
+    DEPUTY = "deputy", N_("Phó")
+
+
+POSITION_ROLES = tuple(PositionRole)
+HEAD_ONLY = f"role = '{PositionRole.HEAD}'"
 
 
 class EmulationYear(Audited, Timestamped, db.Model):
@@ -115,7 +124,7 @@ class Term(Audited, Timestamped, db.Model):
 
     @property
     def head(self) -> TermPosition | None:
-        return next((p for p in self.positions if p.role == "head"), None)
+        return next((p for p in self.positions if p.role == PositionRole.HEAD), None)
 
     @property
     def head_unit(self) -> Unit | None:
@@ -124,7 +133,7 @@ class Term(Audited, Timestamped, db.Model):
 
     @property
     def deputies(self) -> list[Unit]:
-        return [p.unit for p in self.positions if p.role == "deputy"]
+        return [p.unit for p in self.positions if p.role == PositionRole.DEPUTY]
 
     @property
     def has_decision(self) -> bool:
@@ -139,14 +148,14 @@ class TermPosition(Audited, db.Model):
 
     __tablename__ = "term_positions"
     __table_args__ = (
-        CheckConstraint("role IN ('head', 'deputy')", name="role"),
+        CheckConstraint(one_of("role", PositionRole), name="role"),
         UniqueConstraint("term_id", "unit_id"),  # the head is never also a deputy
         Index(
             "uq_term_positions_one_head",
             "term_id",
             unique=True,
-            sqlite_where=text("role = 'head'"),
-            postgresql_where=text("role = 'head'"),
+            sqlite_where=text(HEAD_ONLY),
+            postgresql_where=text(HEAD_ONLY),
         ),
         ForeignKeyConstraint(
             ["term_id", "year_id", "cluster_id"],
@@ -171,5 +180,4 @@ class TermPosition(Audited, db.Model):
     unit: Mapped[Unit] = relationship()
 
     def audit_label(self) -> str:
-        title = "Trưởng" if self.role == "head" else "Phó"
-        return f"{title}: {self.unit.name} (nhiệm kỳ #{self.term_id})"
+        return f"{PositionRole(self.role).label}: {self.unit.name} (nhiệm kỳ #{self.term_id})"

@@ -22,6 +22,7 @@ from portal.models import (
     TargetRegistration,
 )
 from portal.models.base import utcnow
+from portal.models.criteria import CriterionKind, Method, SetStatus
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
 from portal.services.criteria.tree import MAX_DEPTH, Tree
@@ -49,7 +50,9 @@ COPIED_FIELDS = (
 def in_force(session: Session, cluster_id: int, year_id: int) -> CriteriaSet | None:
     return session.scalar(
         select(CriteriaSet).where(
-            CriteriaSet.cluster_id == cluster_id, CriteriaSet.year_id == year_id, CriteriaSet.status != "superseded"
+            CriteriaSet.cluster_id == cluster_id,
+            CriteriaSet.year_id == year_id,
+            CriteriaSet.status != SetStatus.SUPERSEDED,
         )
     )
 
@@ -95,7 +98,7 @@ def create_set(
         year=year,
         version=1,
         title=title,
-        status="draft",
+        status=SetStatus.DRAFT,
         target_total=target_total,
         score_step=score_step,
         based_on=source,
@@ -139,46 +142,46 @@ def copy_tree(session: Session, source: CriteriaSet, target: CriteriaSet) -> dic
 
 def publish(session: Session, cset: CriteriaSet) -> list[str]:
     """Members see the set from now on. Returns the warnings (the set is published anyway)."""
-    if cset.status != "draft":
+    if cset.status != SetStatus.DRAFT:
         raise DomainError("Chỉ công bố được bảng tiêu chí đang là bản nháp.")
     tree = load_tree(session, cset)
     if not tree.roots:
         raise DomainError("Bảng tiêu chí chưa có tiêu chí nào.")
-    cset.status, cset.published_at = "published", utcnow()
+    cset.status, cset.published_at = SetStatus.PUBLISHED, utcnow()
     session.flush()
     return warnings(cset, tree)
 
 
 def unpublish(session: Session, cset: CriteriaSet) -> None:
-    if cset.status != "published":
+    if cset.status != SetStatus.PUBLISHED:
         raise DomainError("Chỉ bảng tiêu chí đã công bố mới trở lại bản nháp được.")
-    cset.status, cset.published_at = "draft", None
+    cset.status, cset.published_at = SetStatus.DRAFT, None
     session.flush()
 
 
 def lock(session: Session, cset: CriteriaSet) -> None:
     """Scoring opens: the set is frozen."""
-    if cset.status != "published":
+    if cset.status != SetStatus.PUBLISHED:
         raise DomainError("Phải công bố bảng tiêu chí trước khi khóa để chấm điểm.")
-    cset.status, cset.locked_at = "locked", utcnow()
+    cset.status, cset.locked_at = SetStatus.LOCKED, utcnow()
     session.flush()
 
 
 def new_version(session: Session, cset: CriteriaSet, reason: str) -> CriteriaSet:
     """Change a locked set: a new draft copied from it, with the reason; the old one is superseded."""
     reason = (reason or "").strip()
-    if cset.status != "locked":
+    if cset.status != SetStatus.LOCKED:
         raise DomainError("Chỉ tạo phiên bản mới cho bảng tiêu chí đã khóa; bảng này vẫn sửa trực tiếp được.")
     if len(reason) < 10:
         raise DomainError("Nêu rõ lý do điều chỉnh (ít nhất 10 ký tự).", "reason")
-    cset.status = "superseded"
+    cset.status = SetStatus.SUPERSEDED
     session.flush()  # frees the one-set-in-force slot
     successor = CriteriaSet(
         cluster_id=cset.cluster_id,
         year_id=cset.year_id,
         version=cset.version + 1,
         title=cset.title,
-        status="draft",
+        status=SetStatus.DRAFT,
         target_total=cset.target_total,
         score_step=cset.score_step,
         deduction_capped=cset.deduction_capped,
@@ -208,7 +211,7 @@ def _carry_targets(session: Session, mapping: dict[int, Criterion]) -> None:
 
 
 def delete_set(session: Session, cset: CriteriaSet) -> None:
-    if cset.status != "draft":
+    if cset.status != SetStatus.DRAFT:
         raise DomainError("Chỉ xóa được bảng tiêu chí đang là bản nháp.")
     if cset.version > 1:
         raise DomainError("Không xóa phiên bản điều chỉnh; hãy sửa bản nháp này.")
@@ -242,7 +245,9 @@ def warnings(cset: CriteriaSet, tree: Tree) -> list[str]:
         if leaf.max_points in (None, Decimal(0))
     ]
     off_step = [
-        leaf for leaf in tree.leaves() if leaf.method == "direct" and not multiple_of(leaf.max_points, cset.score_step)
+        leaf
+        for leaf in tree.leaves()
+        if leaf.method == Method.DIRECT and not multiple_of(leaf.max_points, cset.score_step)
     ]
     if off_step:
         shown = ", ".join(f"{paths[leaf.id]} ({vn_number(leaf.max_points)})" for leaf in off_step[:5])
@@ -294,16 +299,16 @@ def _check_criterion(
         siblings = siblings.where(Criterion.id != criterion.id)
     if session.scalar(siblings.limit(1)) is not None:
         raise DomainError(f"Đã có tiêu chí mã “{code}” cùng cấp.", "code")
-    kind = fields.get("kind") or (parent.kind if parent else "scored")
+    kind = fields.get("kind") or (parent.kind if parent else CriterionKind.SCORED)
     if parent is not None and kind != parent.kind:
         raise DomainError(f"Tiêu chí con phải cùng loại với tiêu chí cha ({parent.kind_label.lower()}).", "kind")
-    method = fields.get("method") or "direct"
-    if kind != "scored" and method == "quantitative":
+    method = fields.get("method") or Method.DIRECT
+    if kind != CriterionKind.SCORED and method == Method.QUANTITATIVE:
         raise DomainError("Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng.", "method")
     max_points, points_each = fields.get("max_points"), fields.get("points_each")
     if max_points is not None and not Decimal(0) <= max_points <= MAX_POINTS:
         raise DomainError("Điểm chuẩn phải từ 0 đến 10.000.", "max_points")
-    if method == "per_occurrence" and (points_each is None or points_each <= 0):
+    if method == Method.PER_OCCURRENCE and (points_each is None or points_each <= 0):
         raise DomainError("Nhập số điểm cho mỗi lần (lớn hơn 0).", "points_each")
     return {
         "code": code,
@@ -312,8 +317,8 @@ def _check_criterion(
         "kind": kind,
         "method": method,
         "max_points": max_points,
-        "points_each": points_each if method == "per_occurrence" else None,
-        "measure_unit": clean(fields.get("measure_unit")) if method == "quantitative" else "",
+        "points_each": points_each if method == Method.PER_OCCURRENCE else None,
+        "measure_unit": clean(fields.get("measure_unit")) if method == Method.QUANTITATIVE else "",
         "evidence_required": bool(fields.get("evidence_required")),
     }
 
@@ -340,7 +345,7 @@ def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None,
     )
     session.add(criterion)
     if parent is not None:  # a parent's maximum is the sum of its children
-        parent.max_points, parent.points_each, parent.method = None, None, "direct"
+        parent.max_points, parent.points_each, parent.method = None, None, Method.DIRECT
     session.flush()
     return criterion
 

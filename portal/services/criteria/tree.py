@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from portal.models.criteria import CriterionKind
+
 ZERO = Decimal("0")
 MAX_DEPTH = 5
 
@@ -53,7 +55,7 @@ class Tree:
 
     @property
     def base_total(self) -> Decimal:
-        return self.total("scored")
+        return self.total(CriterionKind.SCORED)
 
 
 def bare_code(code: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_end_of_day, vn_today
 from portal.models import Assessment, Cluster, EmulationYear
+from portal.models.criteria import CriterionKind, Method
 from portal.services.criteria import sets as criteria
 from portal.services.pledges import agreements as pledges
 from portal.services.scoring import assessments
@@ -27,14 +28,14 @@ TABLE = [
             (
                 "1",
                 "Hoàn thành các chỉ tiêu, nhiệm vụ trọng tâm theo kế hoạch năm",
-                "quantitative",
+                Method.QUANTITATIVE,
                 D(20),
                 None,
                 "%",
                 [],
             ),
-            ("2", "Tham mưu ban hành văn bản đúng tiến độ, chất lượng", "direct", D(10), None, "", []),
-            ("3", "Giải quyết hồ sơ, thủ tục hành chính đúng hạn", "quantitative", D(10), None, "hồ sơ", []),
+            ("2", "Tham mưu ban hành văn bản đúng tiến độ, chất lượng", Method.DIRECT, D(10), None, "", []),
+            ("3", "Giải quyết hồ sơ, thủ tục hành chính đúng hạn", Method.QUANTITATIVE, D(10), None, "hồ sơ", []),
         ],
     ),
     (
@@ -45,11 +46,11 @@ TABLE = [
         None,
         "",
         [
-            ("1", "Chỉ số cải cách hành chính (PAR Index)", "direct", D(10), None, "", []),
-            ("2", "Tỷ lệ hồ sơ trực tuyến toàn trình", "quantitative", D(10), None, "%", []),
+            ("1", "Chỉ số cải cách hành chính (PAR Index)", Method.DIRECT, D(10), None, "", []),
+            ("2", "Tỷ lệ hồ sơ trực tuyến toàn trình", Method.QUANTITATIVE, D(10), None, "%", []),
         ],
     ),
-    ("III", "Xây dựng Đảng, đoàn thể trong sạch, vững mạnh", "pass_fail", D(15), None, "", []),
+    ("III", "Xây dựng Đảng, đoàn thể trong sạch, vững mạnh", Method.PASS_FAIL, D(15), None, "", []),
     (
         "IV",
         "Công tác thi đua, khen thưởng",
@@ -58,19 +59,19 @@ TABLE = [
         None,
         "",
         [
-            ("1", "Ban hành kế hoạch, phát động phong trào thi đua", "pass_fail", D(5), None, "", []),
-            ("2", "Phát hiện, nhân rộng điển hình tiên tiến", "per_occurrence", D(10), D(2), "", []),
-            ("3", "Tham gia đầy đủ hoạt động của khối", "direct", D(10), None, "", []),
+            ("1", "Ban hành kế hoạch, phát động phong trào thi đua", Method.PASS_FAIL, D(5), None, "", []),
+            ("2", "Phát hiện, nhân rộng điển hình tiên tiến", Method.PER_OCCURRENCE, D(10), D(2), "", []),
+            ("3", "Tham gia đầy đủ hoạt động của khối", Method.DIRECT, D(10), None, "", []),
         ],
     ),
 ]
 BONUS = [
-    ("1", "Được tặng Cờ thi đua của UBND tỉnh hoặc bộ, ngành", "pass_fail", D(10), None),
-    ("2", "Có sáng kiến được công nhận cấp tỉnh", "per_occurrence", D(5), D(1)),
+    ("1", "Được tặng Cờ thi đua của UBND tỉnh hoặc bộ, ngành", Method.PASS_FAIL, D(10), None),
+    ("2", "Có sáng kiến được công nhận cấp tỉnh", Method.PER_OCCURRENCE, D(5), D(1)),
 ]
 DEDUCTION = [
-    ("1", "Gửi báo cáo chậm so với thời hạn", "per_occurrence", D(5), D("0.5")),
-    ("2", "Vắng họp khối không có lý do", "per_occurrence", D(5), D(1)),
+    ("1", "Gửi báo cáo chậm so với thời hạn", Method.PER_OCCURRENCE, D(5), D("0.5")),
+    ("2", "Vắng họp khối không có lý do", Method.PER_OCCURRENCE, D(5), D(1)),
 ]
 
 
@@ -82,11 +83,11 @@ def _add_rows(session: Session, cset, parent, rows) -> None:
             parent,
             code=code,
             title=title,
-            method=method or "direct",
+            method=method or Method.DIRECT,
             max_points=max_points,
             points_each=each,
             measure_unit=unit,
-            evidence_required=method in ("quantitative", "per_occurrence"),
+            evidence_required=method in (Method.QUANTITATIVE, Method.PER_OCCURRENCE),
             guidance="Chấm theo báo cáo và minh chứng của đơn vị." if max_points else "",
         )
         _add_rows(session, cset, node, children)
@@ -102,7 +103,10 @@ def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members:
         score_step=D("0.25"),
     )
     _add_rows(session, cset, None, TABLE)
-    for kind, code, title, rows in (("bonus", "V", "Điểm thưởng", BONUS), ("deduction", "VI", "Điểm trừ", DEDUCTION)):
+    for kind, code, title, rows in (
+        (CriterionKind.BONUS, "V", "Điểm thưởng", BONUS),
+        (CriterionKind.DEDUCTION, "VI", "Điểm trừ", DEDUCTION),
+    ):
         section = criteria.add_criterion(session, cset, None, code=code, title=title, kind=kind)
         for item_code, item_title, method, cap, each in rows:
             criteria.add_criterion(
@@ -164,11 +168,11 @@ def seed_scoring(session: Session, cset, members: list) -> None:
 
 
 def _demo_value(leaf, step, salt: int) -> str:
-    if leaf.method == "pass_fail":
+    if leaf.method == Method.PASS_FAIL:
         return "dat" if salt % 5 else "khong dat"
-    if leaf.method == "per_occurrence":
+    if leaf.method == Method.PER_OCCURRENCE:
         return str(salt % 2)
-    if leaf.method == "quantitative":
+    if leaf.method == Method.QUANTITATIVE:
         return str(1000 + 40 * salt)
     maximum = leaf.max_points or D(0)
     points = maximum - step * (salt % 4)

@@ -22,6 +22,9 @@ from portal.models import (
     TermPosition,
     User,
 )
+from portal.models.criteria import SetStatus
+from portal.models.scoring import AssessmentStatus, Stage
+from portal.models.users import UserKind
 from portal.services.demo.world import DEMO_PASSWORD
 
 
@@ -37,7 +40,7 @@ def role_logins(session: Session) -> tuple[int | None, list[DemoLogin]]:
     """The current year and, for it, one account per role (the roles missing from the data are left out)."""
     year = session.scalar(select(EmulationYear).where(EmulationYear.is_current))
     picks: list[tuple[str, User | None, str]] = []
-    secretariat = _first_user(session, User.kind == "secretariat")
+    secretariat = _first_user(session, User.kind == UserKind.SECRETARIAT)
     picks.append(("Ban TĐ-KT", secretariat, "toàn quyền: tổ chức, năm thi đua, tài khoản, nhật ký"))
     if year is not None:
         picks += _cluster_roles(session, year)
@@ -59,7 +62,9 @@ def _cluster_roles(session: Session, year: EmulationYear) -> list[tuple[str, Use
     ).all()
     with_table = set(
         session.scalars(
-            select(CriteriaSet.cluster_id).where(CriteriaSet.year_id == year.id, CriteriaSet.status != "superseded")
+            select(CriteriaSet.cluster_id).where(
+                CriteriaSet.year_id == year.id, CriteriaSet.status != SetStatus.SUPERSEDED
+            )
         )
     )
     led = [t for t in terms if t.head is not None]
@@ -109,8 +114,8 @@ def _plain_member(session: Session, term: Term):
             .where(
                 ScoringRound.year_id == term.year_id,
                 ScoringRound.cluster_id == term.cluster_id,
-                Assessment.stage == "self",
-                Assessment.status == "submitted",
+                Assessment.stage == Stage.SELF,
+                Assessment.status == AssessmentStatus.SUBMITTED,
             )
         )
     )

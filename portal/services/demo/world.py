@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Cluster, Unit, User
+from portal.models.org import ClusterKind, CouncilRole, Sector
+from portal.models.users import UserKind
 from portal.services.demo import criteria as demo_criteria
 from portal.services.org import structure as org
 from portal.services.org import years
@@ -18,102 +20,102 @@ DEMO_PASSWORD = "ThiDua@2026"
 # (kind, code, name, [(unit name, short name, sector)])
 CLUSTERS = [
     (
-        "block",
+        ClusterKind.BLOCK,
         "K01",
         "Khối các cơ quan tham mưu tổng hợp",
         [
-            ("Sở Nội vụ", "SNV", "department"),
-            ("Sở Tài chính", "STC", "department"),
-            ("Văn phòng Ủy ban nhân dân tỉnh", "VP UBND", "department"),
-            ("Sở Tư pháp", "STP", "department"),
-            ("Thanh tra tỉnh", "TTr", "department"),
-            ("Văn phòng Đoàn ĐBQH và HĐND tỉnh", "VP ĐĐBQH", "department"),
+            ("Sở Nội vụ", "SNV", Sector.DEPARTMENT),
+            ("Sở Tài chính", "STC", Sector.DEPARTMENT),
+            ("Văn phòng Ủy ban nhân dân tỉnh", "VP UBND", Sector.DEPARTMENT),
+            ("Sở Tư pháp", "STP", Sector.DEPARTMENT),
+            ("Thanh tra tỉnh", "TTr", Sector.DEPARTMENT),
+            ("Văn phòng Đoàn ĐBQH và HĐND tỉnh", "VP ĐĐBQH", Sector.DEPARTMENT),
         ],
     ),
     (
-        "block",
+        ClusterKind.BLOCK,
         "K02",
         "Khối các sở quản lý kinh tế - kỹ thuật",
         [
-            ("Sở Công Thương", "SCT", "department"),
-            ("Sở Nông nghiệp và Môi trường", "SNNMT", "department"),
-            ("Sở Xây dựng", "SXD", "department"),
-            ("Sở Khoa học và Công nghệ", "SKHCN", "department"),
-            ("Ban Quản lý các khu công nghiệp tỉnh", "BQL KCN", "department"),
+            ("Sở Công Thương", "SCT", Sector.DEPARTMENT),
+            ("Sở Nông nghiệp và Môi trường", "SNNMT", Sector.DEPARTMENT),
+            ("Sở Xây dựng", "SXD", Sector.DEPARTMENT),
+            ("Sở Khoa học và Công nghệ", "SKHCN", Sector.DEPARTMENT),
+            ("Ban Quản lý các khu công nghiệp tỉnh", "BQL KCN", Sector.DEPARTMENT),
         ],
     ),
     (
-        "block",
+        ClusterKind.BLOCK,
         "K03",
         "Khối văn hóa - xã hội",
         [
-            ("Sở Giáo dục và Đào tạo", "SGDĐT", "department"),
-            ("Sở Y tế", "SYT", "department"),
-            ("Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL", "department"),
-            ("Sở Dân tộc và Tôn giáo", "SDTTG", "department"),
-            ("Đài Phát thanh và Truyền hình tỉnh", "Đài PT-TH", "public_service"),
+            ("Sở Giáo dục và Đào tạo", "SGDĐT", Sector.DEPARTMENT),
+            ("Sở Y tế", "SYT", Sector.DEPARTMENT),
+            ("Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL", Sector.DEPARTMENT),
+            ("Sở Dân tộc và Tôn giáo", "SDTTG", Sector.DEPARTMENT),
+            ("Đài Phát thanh và Truyền hình tỉnh", "Đài PT-TH", Sector.PUBLIC_SERVICE),
         ],
     ),
     (
-        "block",
+        ClusterKind.BLOCK,
         "K04",
         "Khối Mặt trận, đoàn thể tỉnh",
         [
-            ("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "UBMTTQ", "mass_org"),
-            ("Tỉnh Đoàn", "TĐ", "mass_org"),
-            ("Hội Liên hiệp Phụ nữ tỉnh", "HLHPN", "mass_org"),
-            ("Hội Nông dân tỉnh", "HND", "mass_org"),
-            ("Hội Cựu chiến binh tỉnh", "HCCB", "mass_org"),
-            ("Liên đoàn Lao động tỉnh", "LĐLĐ", "mass_org"),
+            ("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "UBMTTQ", Sector.MASS_ORG),
+            ("Tỉnh Đoàn", "TĐ", Sector.MASS_ORG),
+            ("Hội Liên hiệp Phụ nữ tỉnh", "HLHPN", Sector.MASS_ORG),
+            ("Hội Nông dân tỉnh", "HND", Sector.MASS_ORG),
+            ("Hội Cựu chiến binh tỉnh", "HCCB", Sector.MASS_ORG),
+            ("Liên đoàn Lao động tỉnh", "LĐLĐ", Sector.MASS_ORG),
         ],
     ),
     (
-        "block",
+        ClusterKind.BLOCK,
         "K05",
         "Khối doanh nghiệp nhà nước",
         [
-            ("Công ty TNHH MTV Xổ số kiến thiết tỉnh", "XSKT", "enterprise"),
-            ("Công ty Cổ phần Cấp nước và Môi trường đô thị", "CTN", "enterprise"),
-            ("Công ty TNHH MTV Khai thác công trình thủy lợi", "CTTL", "enterprise"),
-            ("Quỹ Đầu tư phát triển tỉnh", "QĐTPT", "enterprise"),
+            ("Công ty TNHH MTV Xổ số kiến thiết tỉnh", "XSKT", Sector.ENTERPRISE),
+            ("Công ty Cổ phần Cấp nước và Môi trường đô thị", "CTN", Sector.ENTERPRISE),
+            ("Công ty TNHH MTV Khai thác công trình thủy lợi", "CTTL", Sector.ENTERPRISE),
+            ("Quỹ Đầu tư phát triển tỉnh", "QĐTPT", Sector.ENTERPRISE),
         ],
     ),
     (
-        "cluster",
+        ClusterKind.CLUSTER,
         "C01",
         "Cụm thi đua số 1 (các phường)",
         [
-            ("Ủy ban nhân dân phường Cao Lãnh", "P. Cao Lãnh", "ward"),
-            ("Ủy ban nhân dân phường Mỹ Trà", "P. Mỹ Trà", "ward"),
-            ("Ủy ban nhân dân phường Sa Đéc", "P. Sa Đéc", "ward"),
-            ("Ủy ban nhân dân phường Hồng Ngự", "P. Hồng Ngự", "ward"),
-            ("Ủy ban nhân dân phường An Bình", "P. An Bình", "ward"),
-            ("Ủy ban nhân dân phường Thường Lạc", "P. Thường Lạc", "ward"),
+            ("Ủy ban nhân dân phường Cao Lãnh", "P. Cao Lãnh", Sector.WARD),
+            ("Ủy ban nhân dân phường Mỹ Trà", "P. Mỹ Trà", Sector.WARD),
+            ("Ủy ban nhân dân phường Sa Đéc", "P. Sa Đéc", Sector.WARD),
+            ("Ủy ban nhân dân phường Hồng Ngự", "P. Hồng Ngự", Sector.WARD),
+            ("Ủy ban nhân dân phường An Bình", "P. An Bình", Sector.WARD),
+            ("Ủy ban nhân dân phường Thường Lạc", "P. Thường Lạc", Sector.WARD),
         ],
     ),
     (
-        "cluster",
+        ClusterKind.CLUSTER,
         "C02",
         "Cụm thi đua số 2 (các xã vùng Đồng Tháp Mười)",
         [
-            ("Ủy ban nhân dân xã Tháp Mười", "X. Tháp Mười", "commune"),
-            ("Ủy ban nhân dân xã Tràm Chim", "X. Tràm Chim", "commune"),
-            ("Ủy ban nhân dân xã Tân Hồng", "X. Tân Hồng", "commune"),
-            ("Ủy ban nhân dân xã Mỹ Quí", "X. Mỹ Quí", "commune"),
-            ("Ủy ban nhân dân xã Phú Cường", "X. Phú Cường", "commune"),
-            ("Ủy ban nhân dân xã Trường Xuân", "X. Trường Xuân", "commune"),
+            ("Ủy ban nhân dân xã Tháp Mười", "X. Tháp Mười", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Tràm Chim", "X. Tràm Chim", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Tân Hồng", "X. Tân Hồng", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Mỹ Quí", "X. Mỹ Quí", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Phú Cường", "X. Phú Cường", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Trường Xuân", "X. Trường Xuân", Sector.COMMUNE),
         ],
     ),
     (
-        "cluster",
+        ClusterKind.CLUSTER,
         "C03",
         "Cụm thi đua số 3 (các xã ven sông Tiền)",
         [
-            ("Ủy ban nhân dân xã Lai Vung", "X. Lai Vung", "commune"),
-            ("Ủy ban nhân dân xã Lấp Vò", "X. Lấp Vò", "commune"),
-            ("Ủy ban nhân dân xã Châu Thành", "X. Châu Thành", "commune"),
-            ("Ủy ban nhân dân xã Tân Phú Trung", "X. Tân Phú Trung", "commune"),
-            ("Ủy ban nhân dân xã Thanh Bình", "X. Thanh Bình", "commune"),
+            ("Ủy ban nhân dân xã Lai Vung", "X. Lai Vung", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Lấp Vò", "X. Lấp Vò", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Châu Thành", "X. Châu Thành", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Tân Phú Trung", "X. Tân Phú Trung", Sector.COMMUNE),
+            ("Ủy ban nhân dân xã Thanh Bình", "X. Thanh Bình", Sector.COMMUNE),
         ],
     ),
 ]
@@ -122,7 +124,7 @@ MERGED_2025 = [
     (
         "Ủy ban nhân dân xã Tân Phú",
         "X. Tân Phú",
-        "commune",
+        Sector.COMMUNE,
         "C03",
         "Ủy ban nhân dân xã Tân Phú Trung",
         date(2025, 7, 1),
@@ -130,21 +132,21 @@ MERGED_2025 = [
     (
         "Ủy ban nhân dân xã Bình Thành",
         "X. Bình Thành",
-        "commune",
+        Sector.COMMUNE,
         "C03",
         "Ủy ban nhân dân xã Thanh Bình",
         date(2025, 7, 1),
     ),
 ]
 COUNCIL = [
-    ("Nguyễn Văn Hòa", "Chủ tịch UBND tỉnh", "Ủy ban nhân dân tỉnh", "chairman"),
-    ("Trần Thị Thu Hà", "Phó Chủ tịch UBND tỉnh", "Ủy ban nhân dân tỉnh", "vice_chairman"),
-    ("Lê Minh Tuấn", "Giám đốc Sở Nội vụ", "Sở Nội vụ", "vice_chairman"),
-    ("Phạm Quốc Khánh", "Trưởng ban Thi đua - Khen thưởng", "Sở Nội vụ", "standing"),
-    ("Võ Thị Ngọc Lan", "Chủ tịch Liên đoàn Lao động tỉnh", "Liên đoàn Lao động tỉnh", "member"),
-    ("Huỳnh Văn Phúc", "Phó Chủ tịch Ủy ban MTTQ Việt Nam tỉnh", "Ủy ban MTTQ Việt Nam tỉnh", "member"),
-    ("Đặng Thanh Sơn", "Giám đốc Sở Tài chính", "Sở Tài chính", "member"),
-    ("Bùi Thị Kim Chi", "Phó Trưởng ban Thi đua - Khen thưởng", "Sở Nội vụ", "secretary"),
+    ("Nguyễn Văn Hòa", "Chủ tịch UBND tỉnh", "Ủy ban nhân dân tỉnh", CouncilRole.CHAIRMAN),
+    ("Trần Thị Thu Hà", "Phó Chủ tịch UBND tỉnh", "Ủy ban nhân dân tỉnh", CouncilRole.VICE_CHAIRMAN),
+    ("Lê Minh Tuấn", "Giám đốc Sở Nội vụ", "Sở Nội vụ", CouncilRole.VICE_CHAIRMAN),
+    ("Phạm Quốc Khánh", "Trưởng ban Thi đua - Khen thưởng", "Sở Nội vụ", CouncilRole.STANDING),
+    ("Võ Thị Ngọc Lan", "Chủ tịch Liên đoàn Lao động tỉnh", "Liên đoàn Lao động tỉnh", CouncilRole.MEMBER),
+    ("Huỳnh Văn Phúc", "Phó Chủ tịch Ủy ban MTTQ Việt Nam tỉnh", "Ủy ban MTTQ Việt Nam tỉnh", CouncilRole.MEMBER),
+    ("Đặng Thanh Sơn", "Giám đốc Sở Tài chính", "Sở Tài chính", CouncilRole.MEMBER),
+    ("Bùi Thị Kim Chi", "Phó Trưởng ban Thi đua - Khen thưởng", "Sở Nội vụ", CouncilRole.SECRETARY),
 ]
 
 
@@ -165,14 +167,14 @@ def seed(session: Session) -> None:
     """Load the demo province into an empty database (its logins per role: services.demo_logins)."""
     if session.scalar(select(Unit.id).limit(1)) is not None:
         raise RuntimeError("Cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào cơ sở dữ liệu trống.")
-    _user(session, "secretariat", "Phạm Quốc Khánh", "secretariat")
+    _user(session, "secretariat", "Phạm Quốc Khánh", UserKind.SECRETARIAT)
     council = [
         org.save_council_member(session, None, full_name=n, position=p, organisation=o, council_role=r)
         for n, p, o, r in COUNCIL
     ]
     for member in council:
         username = "hd-" + slug(member.full_name)
-        _user(session, username, member.full_name, "council", council_member=member)
+        _user(session, username, member.full_name, UserKind.COUNCIL, council_member=member)
     y2025 = years.create_year(session, 2025)
     clusters: dict[str, Cluster] = {}
     for kind, code, name, units in CLUSTERS:
@@ -191,7 +193,7 @@ def seed(session: Session) -> None:
             )
             years.add_membership(session, y2025, cluster, unit)
             username = slug(short) if len(slug(short)) >= 3 else f"{slug(short)}-{code.lower()}"
-            _user(session, username, f"Cán bộ thi đua {short}", "unit", unit=unit)
+            _user(session, username, f"Cán bộ thi đua {short}", UserKind.UNIT, unit=unit)
     for old, short, sector, code, successor_name, when in MERGED_2025:
         unit = org.save_unit(session, None, name=old, short_name=short, sector=sector)
         years.add_membership(session, y2025, clusters[code], unit)

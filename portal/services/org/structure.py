@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import vntext
 from portal.models import Cluster, CouncilMember, Unit, UnitChange
+from portal.models.org import ClusterKind, CouncilRole, Sector, UnitChangeKind
 from portal.services import DomainError
 
 
@@ -48,7 +49,7 @@ def save_unit(
     *,
     name: str,
     short_name: str = "",
-    sector: str = "other",
+    sector: str = Sector.OTHER,
     address: str = "",
     active: bool = True,
 ) -> Unit:
@@ -88,7 +89,7 @@ def save_cluster(
     exclude = cluster.id if cluster else None
     if _taken(session, Cluster.code, code, exclude):  # codes are stored upper-cased
         raise DomainError(f"Mã “{code}” đã được dùng.", "code")
-    label = "cụm" if kind == "cluster" else "khối"
+    label = "cụm" if kind == ClusterKind.CLUSTER else "khối"
     taken = f"Đã có {label} thi đua tên “{name}”."
     if _taken(session, Cluster.name_key, vntext.name_key(name), exclude, Cluster.kind == kind):
         raise DomainError(taken, "name")
@@ -111,7 +112,7 @@ def save_council_member(session: Session, member: CouncilMember | None, **fields
     member.full_name = full_name
     for key in ("position", "organisation", "phone", "email"):
         setattr(member, key, clean(fields.get(key)))
-    member.council_role = fields.get("council_role") or "member"
+    member.council_role = fields.get("council_role") or CouncilRole.MEMBER
     member.active = bool(fields.get("active", True))
     session.flush()
     return member
@@ -133,7 +134,7 @@ def rename_unit(
         raise DomainError(taken, "new_name")
     change = UnitChange(
         unit=unit,
-        kind="rename",
+        kind=UnitChangeKind.RENAME,
         effective_on=effective_on,
         decision_ref=clean(decision_ref),
         old_name=unit.name,
@@ -167,7 +168,7 @@ def merge_units(
             raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "predecessors")
         change = UnitChange(
             unit=unit,
-            kind="merge",
+            kind=UnitChangeKind.MERGE,
             effective_on=effective_on,
             decision_ref=clean(decision_ref),
             old_name=unit.name,
@@ -187,7 +188,7 @@ def retire_unit(session: Session, unit: Unit, effective_on: date, decision_ref: 
         raise DomainError("Đơn vị đã ngừng hoạt động.", "unit")
     change = UnitChange(
         unit=unit,
-        kind="retire",
+        kind=UnitChangeKind.RETIRE,
         effective_on=effective_on,
         decision_ref=clean(decision_ref),
         old_name=unit.name,
@@ -206,7 +207,7 @@ def reactivate_unit(
         raise DomainError("Đơn vị đang hoạt động.", "unit")
     change = UnitChange(
         unit=unit,
-        kind="reactivate",
+        kind=UnitChangeKind.REACTIVATE,
         effective_on=effective_on,
         decision_ref=clean(decision_ref),
         old_name=unit.name,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.models import CouncilMember, Unit, User
-from portal.models.users import USER_KINDS
+from portal.models.users import USER_KINDS, UserKind
 from portal.services import DomainError
 from portal.services.platform import sessions
 from portal.services.platform.audit import record_event
@@ -100,12 +100,12 @@ def create_user(
     if _username_taken(session, username):
         raise DomainError(f"Tên đăng nhập “{username}” đã được dùng.", "username")
     user = User(kind=kind, username=username, full_name=full_name, email=email, must_change_password=True)
-    if kind == "unit":
+    if kind == UserKind.UNIT:
         unit = session.get(Unit, unit_id) if unit_id else None
         if unit is None or not unit.active:
             raise DomainError("Chọn đơn vị (đang hoạt động) cho tài khoản đơn vị.", "unit_id")
         user.unit = unit
-    elif kind == "council":
+    elif kind == UserKind.COUNCIL:
         member = session.get(CouncilMember, council_member_id) if council_member_id else None
         if member is None or not member.active:
             raise DomainError("Chọn thành viên Hội đồng cho tài khoản Hội đồng.", "council_member_id")
@@ -201,7 +201,7 @@ def create_unit_accounts(session: Session, limit: int = BULK_LIMIT) -> list[tupl
     for unit in units:
         full_name = f"Cán bộ thi đua {unit.display_name}"[:128]
         user, password = create_user(
-            session, kind="unit", username=username_for(unit, taken), full_name=full_name, unit_id=unit.id
+            session, kind=UserKind.UNIT, username=username_for(unit, taken), full_name=full_name, unit_id=unit.id
         )
         created.append((user, password))
     record_event(session, "event", f"Tạo {len(created)} tài khoản cho các đơn vị chưa có tài khoản")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Membership, Term, TermPosition, User
+from portal.models.users import UserKind
 from portal.policy import ANONYMOUS, ClusterYear, Principal
 
 
@@ -13,14 +14,14 @@ def principal_for(session: Session, user: User | None) -> Principal:
     """At most two small queries, whatever the number of years or clusters."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    if user.kind == "secretariat":
-        return Principal(kind="secretariat", user_id=user.id)
-    if user.kind == "council":
+    if user.kind == UserKind.SECRETARIAT:
+        return Principal(kind=UserKind.SECRETARIAT, user_id=user.id)
+    if user.kind == UserKind.COUNCIL:
         rows = session.execute(
             select(Term.year_id, Term.cluster_id).where(Term.overseer_id == user.council_member_id)
         ).all()
         return Principal(
-            kind="council",
+            kind=UserKind.COUNCIL,
             user_id=user.id,
             council_member_id=user.council_member_id,
             oversees=frozenset(ClusterYear(*r) for r in rows),
@@ -36,7 +37,7 @@ def principal_for(session: Session, user: User | None) -> Principal:
         .where(Membership.unit_id == user.unit_id)
     ).all()
     return Principal(
-        kind="unit",
+        kind=UserKind.UNIT,
         user_id=user.id,
         unit_id=user.unit_id,
         memberships=frozenset(ClusterYear(y, c) for y, c, _ in rows),

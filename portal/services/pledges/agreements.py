@@ -31,6 +31,7 @@ from portal.models import (
     Unit,
 )
 from portal.models.base import utcnow
+from portal.models.criteria import Method, SetStatus
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.org.structure import clean
@@ -82,7 +83,7 @@ def create(session: Session, cluster: Cluster, year: EmulationYear) -> Pledge:
         legal_grounds=DEFAULT_GROUNDS,
         commitments=DEFAULT_COMMITMENTS,
         goals=f"Các đơn vị thành viên {cluster.name} cùng nhau thi đua hoàn thành xuất sắc nhiệm vụ năm {year.year}.",
-        criteria_set=cset if cset is not None and cset.status in ("published", "locked") else None,
+        criteria_set=cset if cset is not None and cset.status in (SetStatus.PUBLISHED, SetStatus.LOCKED) else None,
         recipients=DEFAULT_RECIPIENTS,
     )
     session.add(pledge)
@@ -103,7 +104,7 @@ def update(
         cset = session.get(CriteriaSet, criteria_set_id)
         if cset is None or (cset.cluster_id, cset.year_id) != (pledge.cluster_id, pledge.year_id):
             raise DomainError("Bảng tiêu chí không thuộc cụm, khối và năm của giao ước.", "criteria_set_id")
-        if cset.status not in ("published", "locked"):
+        if cset.status not in (SetStatus.PUBLISHED, SetStatus.LOCKED):
             raise DomainError("Chỉ gắn được bảng tiêu chí đã công bố (thành viên phải xem được).", "criteria_set_id")
         pledge.criteria_set = cset  # the relationship, so the charter sees the new version at once
     else:
@@ -296,7 +297,7 @@ def quantitative_items(session: Session, pledge_or_set) -> list[Criterion]:
     if cset is None:
         return []
     tree = criteria_svc.load_tree(session, cset)
-    return [n for n in tree.leaves() if n.method == "quantitative"]
+    return [n for n in tree.leaves() if n.method == Method.QUANTITATIVE]
 
 
 def targets_of(
@@ -316,9 +317,9 @@ def register_target(
     session: Session, cset: CriteriaSet, unit: Unit, criterion: Criterion, target: Decimal | None, note: str = ""
 ) -> TargetRegistration:
     """A member registers (or changes) its target on one quantitative criterion."""
-    if criterion.set_id != cset.id or criterion.method != "quantitative":
+    if criterion.set_id != cset.id or criterion.method != Method.QUANTITATIVE:
         raise DomainError("Chỉ đăng ký chỉ tiêu cho tiêu chí định lượng của bảng tiêu chí hiện hành.")
-    if cset.status == "locked":
+    if cset.status == SetStatus.LOCKED:
         raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; không sửa chỉ tiêu đăng ký được nữa.", "target")
     if target is not None and target < 0:
         raise DomainError("Chỉ tiêu không được âm.", "target")
@@ -355,7 +356,7 @@ def target_gaps(session: Session, cset: CriteriaSet) -> tuple[int, list[TargetGa
     codes, path = {}, []
     for node, depth in tree.walk():
         path[depth - 1 :] = [node.code]
-        if tree.is_leaf(node) and node.method == "quantitative":
+        if tree.is_leaf(node) and node.method == Method.QUANTITATIVE:
             codes[node.id] = ".".join(path)
     if not codes or cset.cluster_id is None:
         return 0, []

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from portal.models.criteria import CriterionKind
+
 ZERO = Decimal("0")
 
 
@@ -92,7 +94,7 @@ class Table:
 
     @property
     def scored_maximum(self) -> Decimal:
-        return sum((leaf.max_points for leaf in self.leaves if leaf.kind == "scored"), ZERO)
+        return sum((leaf.max_points for leaf in self.leaves if leaf.kind == CriterionKind.SCORED), ZERO)
 
 
 @dataclass(frozen=True, slots=True)

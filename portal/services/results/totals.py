@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, aliased
 
 from portal import vntext
 from portal.models import Assessment, CriteriaSet, Criterion, Score, ScoringRound, Unit
+from portal.models.criteria import CriterionKind
+from portal.models.scoring import AssessmentStatus, RoundStatus
 from portal.policy import AssessmentFacts, ClusterYear
 from portal.services.criteria import methods
 from portal.services.criteria.sets import MAX_DEPTH
@@ -45,7 +47,7 @@ class AssessmentTotals:
 
     @property
     def submitted(self) -> bool:
-        return self.status == "submitted"
+        return self.status == AssessmentStatus.SUBMITTED
 
     @property
     def total(self) -> Decimal:
@@ -95,8 +97,8 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
     cap_leaf, cap_joins, cap_kind, cap_is_leaf = _leaf_with_root_kind()
     caps = select(
         cap_leaf.set_id.label("set_id"),
-        _kind_sum(cap_kind, "bonus", cap_leaf.max_points).label("bonus_cap"),
-        _kind_sum(cap_kind, "deduction", cap_leaf.max_points).label("deduction_cap"),
+        _kind_sum(cap_kind, CriterionKind.BONUS, cap_leaf.max_points).label("bonus_cap"),
+        _kind_sum(cap_kind, CriterionKind.DEDUCTION, cap_leaf.max_points).label("deduction_cap"),
     ).select_from(cap_leaf)
     for ancestor, on in cap_joins:
         caps = caps.outerjoin(ancestor, on)
@@ -124,9 +126,9 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
     query = (
         select(
             *grouped,
-            _kind_sum(root_kind, "scored", points),
-            _kind_sum(root_kind, "bonus", points),
-            _kind_sum(root_kind, "deduction", points),
+            _kind_sum(root_kind, CriterionKind.SCORED, points),
+            _kind_sum(root_kind, CriterionKind.BONUS, points),
+            _kind_sum(root_kind, CriterionKind.DEDUCTION, points),
         )
         .select_from(Assessment)
         .join(ScoringRound, ScoringRound.id == Assessment.round_id)
@@ -168,7 +170,7 @@ def cluster_totals(session: Session, where: ScoringRound | ClusterYear, stage: s
                 assessment_id=assessment_id,
                 round_id=round_id,
                 scope=ClusterYear(year_id, cluster_id),
-                round_closed=round_status == "closed",
+                round_closed=round_status == RoundStatus.CLOSED,
                 subject_unit_id=subject_id,
                 subject_name=subject_name,
                 author_unit_id=author_id,

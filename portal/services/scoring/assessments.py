@@ -20,6 +20,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
 from portal.models.base import utcnow
+from portal.models.criteria import CriterionKind, Method, SetStatus
+from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
 from portal.services import DomainError
 from portal.services.criteria import methods
 from portal.services.criteria import sets as criteria_svc
@@ -43,19 +45,19 @@ class ConflictError(DomainError):
 
 def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | None = None) -> ScoringRound:
     """Scoring opens on a locked table: one draft self-assessment per member unit."""
-    if cset.status != "locked":
+    if cset.status != SetStatus.LOCKED:
         raise DomainError("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi mở vòng tự chấm.")
     exists = session.scalar(
         select(ScoringRound.id).where(
             ScoringRound.cluster_id == cset.cluster_id,
             ScoringRound.year_id == cset.year_id,
-            ScoringRound.kind == "self",
+            ScoringRound.kind == RoundKind.SELF,
         )
     )
     if exists:
         raise DomainError("Vòng tự chấm điểm năm này đã được mở.")
     scoring_round = ScoringRound(
-        cluster_id=cset.cluster_id, year_id=cset.year_id, criteria_set=cset, kind="self", deadline=deadline
+        cluster_id=cset.cluster_id, year_id=cset.year_id, criteria_set=cset, kind=RoundKind.SELF, deadline=deadline
     )
     session.add(scoring_round)
     session.flush()
@@ -68,7 +70,7 @@ def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | No
             criteria_set_id=cset.id,
             subject_unit_id=unit_id,
             author_unit_id=unit_id,
-            stage="self",
+            stage=Stage.SELF,
         )
         for unit_id in unit_ids
     )
@@ -85,19 +87,19 @@ def parse_value(criterion: Criterion, raw: str | None, step: Decimal | None) -> 
     """What the unit reports for one criterion, checked by its method; blank clears it."""
     if raw is None or not str(raw).strip():
         return None
-    if criterion.method == "pass_fail":
+    if criterion.method == Method.PASS_FAIL:
         word = _plain(str(raw))
         if word in YES:
             return Decimal(1)
         if word in NO:
             return ZERO
         raise ScoreError("Chọn Đạt hoặc Không đạt.")
-    if criterion.method == "per_occurrence":
+    if criterion.method == Method.PER_OCCURRENCE:
         count = methods.parse_decimal(raw, field="Số lần")
         if count < 0 or count != count.to_integral_value():
             raise ScoreError("Số lần phải là số nguyên không âm.")
         return count
-    if criterion.method == "quantitative":
+    if criterion.method == Method.QUANTITATIVE:
         actual = methods.parse_decimal(raw, field="Kết quả thực hiện")
         if actual < 0:
             raise ScoreError("Kết quả thực hiện không được âm.")
@@ -109,16 +111,16 @@ def points_of(criterion: Criterion, value: Decimal | None) -> Decimal | None:
     """Points of a non-quantitative criterion from its value."""
     if value is None:
         return None
-    if criterion.method == "pass_fail":
+    if criterion.method == Method.PASS_FAIL:
         return methods.pass_fail(value == 1, criterion.max_points or ZERO)
-    if criterion.method == "per_occurrence":
+    if criterion.method == Method.PER_OCCURRENCE:
         return methods.per_occurrence(int(value), criterion.points_each or ZERO, criterion.max_points)
     return methods.round_points(value)
 
 
 def check_open(assessment: Assessment, now: datetime) -> None:
     """Refuse changes to a submitted assessment, in a closed round, or after its deadline (unless extended)."""
-    if assessment.round.status == "closed":
+    if assessment.round.status == RoundStatus.CLOSED:
         raise DomainError("Vòng chấm đã đóng; không sửa, không nộp được nữa.")
     if not assessment.editable:
         raise DomainError("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại.")
@@ -149,7 +151,7 @@ def save_score(
     """
     lock_assessment(session, assessment)
     check_open(assessment, now or utcnow())
-    if criterion.method == "quantitative":
+    if criterion.method == Method.QUANTITATIVE:
         lock_group(session, criterion)
     if criterion.set_id != assessment.criteria_set_id:
         raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
@@ -176,7 +178,7 @@ def save_score(
         raise ConflictError(score)
     score.value, score.note = value, note
     score.updated_at, score.updated_by_user_id = now or utcnow(), user_id
-    if criterion.method == "quantitative":
+    if criterion.method == Method.QUANTITATIVE:
         session.flush()
         recompute_quantitative(session, assessment, criterion)
     else:
@@ -192,7 +194,7 @@ def recompute_quantitative(session: Session, assessment: Assessment, criterion: 
     group = select(Assessment.id).where(
         Assessment.round_id == assessment.round_id, Assessment.stage == assessment.stage
     )
-    if assessment.stage == "peer":  # a reviewer compares the units it reviews
+    if assessment.stage == Stage.PEER:  # a reviewer compares the units it reviews
         group = group.where(Assessment.author_unit_id == assessment.author_unit_id)
     rows = session.execute(
         select(Score, Assessment.subject_unit_id)
@@ -206,7 +208,7 @@ def recompute_quantitative(session: Session, assessment: Assessment, criterion: 
         _set_points(session, score, points[unit_id] if score.value is not None else None)
 
 
-LATER_STAGES = ("verified", "explanation", "final")
+LATER_STAGES = (Stage.VERIFIED, Stage.EXPLANATION, Stage.FINAL)
 
 
 def lock_assessment(session: Session, assessment: Assessment) -> None:
@@ -266,7 +268,7 @@ def _recompute_later(session: Session, assessment: Assessment, criterion: Criter
     rounds = select(ScoringRound.id).where(
         ScoringRound.cluster_id == assessment.round.cluster_id,
         ScoringRound.year_id == assessment.round.year_id,
-        ScoringRound.kind.in_(("self", "verification")),
+        ScoringRound.kind.in_((RoundKind.SELF, RoundKind.VERIFICATION)),
     )
     rows = session.execute(
         select(Score, Assessment.subject_unit_id, Assessment.stage)
@@ -274,10 +276,10 @@ def _recompute_later(session: Session, assessment: Assessment, criterion: Criter
         .where(
             Score.criterion_id == criterion.id,
             Assessment.round_id.in_(rounds),
-            Assessment.stage.in_({"self", "verified", stage}),
+            Assessment.stage.in_({Stage.SELF, Stage.VERIFIED, stage}),
         )
     ).all()
-    precedence = ["self", "verified"] + (["final"] if stage == "final" else [])
+    precedence = [Stage.SELF, Stage.VERIFIED] + ([Stage.FINAL] if stage == Stage.FINAL else [])
     standing: dict[int, Decimal | None] = {}
     for wanted in precedence:
         standing.update({unit_id: score.value for score, unit_id, st in rows if st == wanted})
@@ -286,7 +288,7 @@ def _recompute_later(session: Session, assessment: Assessment, criterion: Criter
     own_rows = [(score, unit_id) for score, unit_id, st in rows if st == stage]
     shared = (
         None
-        if stage == "explanation"
+        if stage == Stage.EXPLANATION
         else methods.quantitative({u: (v, targets.get(u)) for u, v in standing.items()}, maximum)
     )
     for score, unit_id in own_rows:
@@ -320,7 +322,7 @@ def totals(session: Session, assessment: Assessment) -> Totals:
         session.execute(select(Score.criterion_id, Score.points).where(Score.assessment_id == assessment.id)).all()
     )
     result = Totals()
-    by_kind = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
+    by_kind = dict.fromkeys(CriterionKind, ZERO)
     paths = tree.paths()
     for root in tree.roots:
         leaves = [n for n, _ in tree.walk([root]) if tree.is_leaf(n)]
@@ -329,9 +331,13 @@ def totals(session: Session, assessment: Assessment) -> Totals:
         by_kind[root.kind] += subtotal
         if not tree.is_leaf(root):  # a top-level leaf (a bonus item) shows its points on its own row
             result.sections[root.id], result.kinds[root.id] = subtotal, root.kind
-    result.base, result.bonus, result.deduction = by_kind["scored"], by_kind["bonus"], by_kind["deduction"]
+    result.base = by_kind[CriterionKind.SCORED]
     result.bonus, result.deduction = methods.capped(
-        result.bonus, result.deduction, tree.total("bonus"), tree.total("deduction"), cset.deduction_capped
+        by_kind[CriterionKind.BONUS],
+        by_kind[CriterionKind.DEDUCTION],
+        tree.total(CriterionKind.BONUS),
+        tree.total(CriterionKind.DEDUCTION),
+        cset.deduction_capped,
     )
     return result
 
@@ -344,11 +350,15 @@ def submit(session: Session, assessment: Assessment, user_id: int | None, now: d
     missing = totals(session, assessment).missing  # bonus and deduction items too: 0 is an answer
     if missing:
         raise DomainError(f"Còn {len(missing)} tiêu chí chưa chấm: {_codes(missing)}.")
-    if assessment.stage in ("verified", "final"):
+    if assessment.stage in (Stage.VERIFIED, Stage.FINAL):
         unexplained = verification.missing_reasons(session, assessment, _leaf_codes(session, assessment))
         if unexplained:
             raise DomainError(f"Nêu lý do ở các tiêu chí có điểm khác điểm tự chấm: {_codes(unexplained)}.")
-    assessment.status, assessment.submitted_at, assessment.submitted_by_user_id = "submitted", now, user_id
+    assessment.status, assessment.submitted_at, assessment.submitted_by_user_id = (
+        AssessmentStatus.SUBMITTED,
+        now,
+        user_id,
+    )
     session.flush()
 
 
@@ -373,11 +383,11 @@ def score_maps(session: Session, assessment_ids: list[int]) -> dict[int, dict[in
 def return_for_revision(session: Session, assessment: Assessment, reason: str) -> None:
     """The head sends a submitted assessment back, with the reason."""
     reason = (reason or "").strip()
-    if assessment.status != "submitted":
+    if assessment.status != AssessmentStatus.SUBMITTED:
         raise DomainError("Chỉ trả lại bản chấm đã nộp.")
     if len(reason) < 5:
         raise DomainError("Nêu lý do trả lại.", "reason")
-    assessment.status, assessment.returned_reason = "returned", reason
+    assessment.status, assessment.returned_reason = AssessmentStatus.RETURNED, reason
     session.flush()
 
 

@@ -20,6 +20,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from portal.models.scoring import AssignmentMode
 from portal.services import DomainError
 
 Pair = tuple[int, int]  # (reviewer unit id, subject unit id)
@@ -62,14 +63,14 @@ def team(units: Iterable[int], team_ids: Iterable[int]) -> set[Pair]:
 
 
 def plan(mode: str, units: Iterable[int], *, k: int | None = None, team_ids: Iterable[int] = (), seed: int = 0):
-    """The plan for an assignment mode (see models.scoring.ASSIGNMENT_MODES)."""
-    if mode == "all_pairs":
+    """The plan for an assignment mode (models.scoring.AssignmentMode)."""
+    if mode == AssignmentMode.ALL_PAIRS:
         return all_pairs(units)
-    if mode == "k_each":
+    if mode == AssignmentMode.K_EACH:
         if k is None:
             raise DomainError("Nhập số đơn vị chấm mỗi đơn vị (k).", "k")
         return k_each(units, k, seed)
-    if mode == "team":
+    if mode == AssignmentMode.TEAM:
         return team(units, team_ids)
     raise DomainError("Chọn cách phân công chấm chéo.", "mode")
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, aliased
 from portal import vntext
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
 from portal.models.base import utcnow
+from portal.models.criteria import SetStatus
+from portal.models.scoring import AssessmentStatus, AssignmentMode, RoundKind, RoundStatus, Stage
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.scoring import review_assignment as algo
@@ -28,7 +30,7 @@ from portal.services.scoring import rounds
 
 
 def find_round(session: Session, cluster_id: int, year_id: int) -> ScoringRound | None:
-    return rounds.find_round(session, cluster_id, year_id, "peer")
+    return rounds.find_round(session, cluster_id, year_id, RoundKind.PEER)
 
 
 # the review (peer-stage assessment) that an assignment gave its reviewer, once the round is open
@@ -36,7 +38,7 @@ REVIEW_OF_ASSIGNMENT = and_(
     Assessment.round_id == ReviewAssignment.round_id,
     Assessment.author_unit_id == ReviewAssignment.reviewer_unit_id,
     Assessment.subject_unit_id == ReviewAssignment.subject_unit_id,
-    Assessment.stage == "peer",
+    Assessment.stage == Stage.PEER,
 )
 
 
@@ -62,9 +64,9 @@ def self_not_submitted(session: Session, cluster_id: int, year_id: int, units: l
             .where(
                 ScoringRound.cluster_id == cluster_id,
                 ScoringRound.year_id == year_id,
-                ScoringRound.kind == "self",
-                Assessment.stage == "self",
-                Assessment.status == "submitted",
+                ScoringRound.kind == RoundKind.SELF,
+                Assessment.stage == Stage.SELF,
+                Assessment.status == AssessmentStatus.SUBMITTED,
             )
         )
     )
@@ -85,7 +87,7 @@ def _check_deadline(deadline: datetime | None, now: datetime | None) -> None:
 
 
 def _draft(scoring_round: ScoringRound) -> None:
-    if scoring_round.status != "draft":
+    if scoring_round.status != RoundStatus.DRAFT:
         raise DomainError("Vòng chấm chéo đã mở; không thay đổi phân công được nữa.")
 
 
@@ -108,7 +110,7 @@ def create_round(
     now: datetime | None = None,
 ) -> ScoringRound:
     """The year's peer round (a draft) on the locked table, with assignments among the members."""
-    if cset.is_template or cset.status != "locked":
+    if cset.is_template or cset.status != SetStatus.LOCKED:
         raise DomainError("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi lập vòng chấm chéo.")
     if find_round(session, cset.cluster_id, cset.year_id) is not None:
         raise DomainError("Vòng chấm chéo năm này đã được lập; mỗi cụm, khối chỉ có một vòng chấm chéo mỗi năm.")
@@ -119,11 +121,11 @@ def create_round(
         cluster_id=cset.cluster_id,
         year_id=cset.year_id,
         criteria_set=cset,
-        kind="peer",
-        status="draft",
+        kind=RoundKind.PEER,
+        status=RoundStatus.DRAFT,
         deadline=deadline,
         assignment_mode=mode,
-        reviews_per_unit=k if mode == "k_each" else None,
+        reviews_per_unit=k if mode == AssignmentMode.K_EACH else None,
     )
     session.add(scoring_round)
     session.flush()
@@ -151,7 +153,7 @@ def reassign(
         session.delete(assignment)
     session.flush()  # deletes first: the new plan may hold the same pairs (unique per round)
     scoring_round.assignment_mode = mode
-    scoring_round.reviews_per_unit = k if mode == "k_each" else None
+    scoring_round.reviews_per_unit = k if mode == AssignmentMode.K_EACH else None
     _add_pairs(session, scoring_round, pairs)
 
 
@@ -193,7 +195,7 @@ def open_round(session: Session, scoring_round: ScoringRound, now: datetime | No
     """Draft → open: one draft peer assessment per assignment. Returns how many were created."""
     _draft(scoring_round)
     cset = criteria_svc.in_force(session, scoring_round.cluster_id, scoring_round.year_id)
-    if cset is None or cset.status != "locked":
+    if cset is None or cset.status != SetStatus.LOCKED:
         raise DomainError("Bảng tiêu chí đang áp dụng chưa được khóa để chấm điểm; hãy khóa bảng trước khi mở vòng.")
     if scoring_round.deadline is not None and scoring_round.deadline <= (now or utcnow()):
         raise DomainError("Hạn chấm chéo đã qua; hãy đổi hạn trước khi mở vòng.", "deadline")
@@ -211,12 +213,12 @@ def open_round(session: Session, scoring_round: ScoringRound, now: datetime | No
             criteria_set_id=cset.id,
             author_unit_id=reviewer,
             subject_unit_id=subject,
-            stage="peer",
-            status="draft",
+            stage=Stage.PEER,
+            status=AssessmentStatus.DRAFT,
         )
         for reviewer, subject in pairs
     )
-    scoring_round.status = "open"
+    scoring_round.status = RoundStatus.OPEN
     session.flush()
     return len(pairs)
 
@@ -225,7 +227,7 @@ def set_deadline(
     session: Session, scoring_round: ScoringRound, deadline: datetime | None, now: datetime | None = None
 ) -> None:
     """Set, move or clear the round's deadline (not after closing)."""
-    if scoring_round.status == "closed":
+    if scoring_round.status == RoundStatus.CLOSED:
         raise DomainError("Vòng chấm chéo đã đóng.")
     _check_deadline(deadline, now)
     scoring_round.deadline = deadline
@@ -234,9 +236,9 @@ def set_deadline(
 
 def close_round(session: Session, scoring_round: ScoringRound, now: datetime | None = None) -> None:
     """Open → closed: reviews become readable in the cluster; unsubmitted ones stay drafts (missing)."""
-    if scoring_round.status != "open":
+    if scoring_round.status != RoundStatus.OPEN:
         raise DomainError("Chỉ đóng được vòng chấm chéo đang mở.")
-    scoring_round.status, scoring_round.closed_at = "closed", now or utcnow()
+    scoring_round.status, scoring_round.closed_at = RoundStatus.CLOSED, now or utcnow()
     session.flush()
 
 
@@ -264,11 +266,11 @@ class UnitProgress:
 
     @property
     def submitted(self) -> int:
-        return sum(1 for line in self.lines if line.status == "submitted")
+        return sum(1 for line in self.lines if line.status == AssessmentStatus.SUBMITTED)
 
     @property
     def pending(self) -> list[Unit]:
-        return [line.unit for line in self.lines if line.status != "submitted"]
+        return [line.unit for line in self.lines if line.status != AssessmentStatus.SUBMITTED]
 
     @property
     def done(self) -> bool:
@@ -328,7 +330,9 @@ def progress(session: Session, scoring_round: ScoringRound) -> Progress:
     for entry in by_subject.values():
         entry.lines.sort(key=lambda line: (order.get(line.unit.id, 1e9), vntext.sort_key(line.unit.name)))
     pairs = {(r.id, s.id) for _, r, s, _, _ in rows}
-    warnings = algo.check(pairs, [u.id for u in units], everyone_reviews=scoring_round.assignment_mode != "team")
+    warnings = algo.check(
+        pairs, [u.id for u in units], everyone_reviews=scoring_round.assignment_mode != AssignmentMode.TEAM
+    )
     known = {u.id: u for u in units} | {p.unit.id: p.unit for p in (*by_reviewer.values(), *by_subject.values())}
     return Progress(units, list(by_reviewer.values()), list(by_subject.values()), warnings, known)
 
@@ -354,7 +358,7 @@ def reviews_of(session: Session, reviewer_unit_id: int, cluster_id: int, year_id
         .where(
             ScoringRound.cluster_id == cluster_id,
             ScoringRound.year_id == year_id,
-            ScoringRound.kind == "peer",
+            ScoringRound.kind == RoundKind.PEER,
             ReviewAssignment.reviewer_unit_id == reviewer_unit_id,
         )
         .order_by(Unit.sort_key, Unit.id)

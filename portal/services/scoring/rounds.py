@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import Assessment, Criterion, Membership, Score, ScoringRound, Unit, User
 from portal.models.base import utcnow
+from portal.models.criteria import CriterionKind
+from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
 from portal.services import DomainError
 from portal.services.criteria import methods
 from portal.services.criteria.tree import Tree
@@ -35,7 +37,7 @@ def find_round(session: Session, cluster_id: int, year_id: int, kind: str) -> Sc
 
 def set_deadline(session: Session, scoring_round: ScoringRound, deadline: datetime | None, now=None) -> None:
     """Set or clear the round's deadline; a past deadline would lock everyone out at once."""
-    if scoring_round.status == "closed":
+    if scoring_round.status == RoundStatus.CLOSED:
         raise DomainError("Vòng chấm đã đóng.")
     if deadline is not None and deadline <= (now or utcnow()):
         raise DomainError("Hạn chót phải sau thời điểm hiện tại.", "deadline")
@@ -61,7 +63,11 @@ class Sums:
 
     def total(self, tree: Tree, deduction_capped: bool) -> Decimal:
         bonus, deduction = methods.capped(
-            self.bonus, self.deduction, tree.total("bonus"), tree.total("deduction"), deduction_capped
+            self.bonus,
+            self.deduction,
+            tree.total(CriterionKind.BONUS),
+            tree.total(CriterionKind.DEDUCTION),
+            deduction_capped,
         )
         return self.base + bonus - deduction
 
@@ -75,9 +81,9 @@ def sums(session: Session, assessment_ids: list[int]) -> dict[int, Sums]:
         select(
             Score.assessment_id,
             func.count(Score.value),
-            func.sum(case((Criterion.kind == "scored", points), else_=0)),
-            func.sum(case((Criterion.kind == "bonus", points), else_=0)),
-            func.sum(case((Criterion.kind == "deduction", points), else_=0)),
+            func.sum(case((Criterion.kind == CriterionKind.SCORED, points), else_=0)),
+            func.sum(case((Criterion.kind == CriterionKind.BONUS, points), else_=0)),
+            func.sum(case((Criterion.kind == CriterionKind.DEDUCTION, points), else_=0)),
         )
         .join(Criterion, Criterion.id == Score.criterion_id)
         .where(Score.assessment_id.in_(assessment_ids))
@@ -97,11 +103,11 @@ class UnitProgress:
 
     @property
     def self_assessment(self) -> Assessment | None:
-        return self.stages.get("self")
+        return self.stages.get(Stage.SELF)
 
     @property
     def submitted(self) -> bool:
-        return self.self_assessment is not None and self.self_assessment.status == "submitted"
+        return self.self_assessment is not None and self.self_assessment.status == AssessmentStatus.SUBMITTED
 
 
 def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgress]:
@@ -119,7 +125,7 @@ def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgre
         .where(
             ScoringRound.cluster_id == cluster_id,
             ScoringRound.year_id == year_id,
-            ScoringRound.kind.in_(("self", "verification")),
+            ScoringRound.kind.in_((RoundKind.SELF, RoundKind.VERIFICATION)),
         )
     ).all()
     for assessment in assessments:
@@ -155,7 +161,7 @@ class UnitWork:
 
     @property
     def self_assessment(self) -> Assessment | None:
-        return self.stages.get("self")
+        return self.stages.get(Stage.SELF)
 
 
 def unit_work(session: Session, unit_id: int, cluster_id: int, year_id: int) -> UnitWork:
@@ -171,10 +177,10 @@ def unit_work(session: Session, unit_id: int, cluster_id: int, year_id: int) -> 
         )
     ).all()
     for assessment, kind in rows:
-        if kind == "peer":
+        if kind == RoundKind.PEER:
             if assessment.author_unit_id == unit_id:
                 work.reviews_assigned += 1
-                work.reviews_submitted += assessment.status == "submitted"
+                work.reviews_submitted += assessment.status == AssessmentStatus.SUBMITTED
         elif assessment.subject_unit_id == unit_id:
             work.stages[assessment.stage] = assessment
     return work

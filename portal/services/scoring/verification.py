@@ -17,20 +17,21 @@ from sqlalchemy.orm import Session
 
 from portal.models import Assessment, Score, ScoringRound
 from portal.models.base import utcnow
+from portal.models.scoring import AssessmentStatus, RoundKind, Stage
 from portal.services import DomainError
 from portal.services.scoring import rounds as rounds_svc
 
 
 def verification_round(session: Session, self_round: ScoringRound) -> ScoringRound:
     """The cluster-year's verification round, created with the first verification."""
-    found = rounds_svc.find_round(session, self_round.cluster_id, self_round.year_id, "verification")
+    found = rounds_svc.find_round(session, self_round.cluster_id, self_round.year_id, RoundKind.VERIFICATION)
     if found is not None:
         return found
     created = ScoringRound(
         cluster_id=self_round.cluster_id,
         year_id=self_round.year_id,
         criteria_set_id=self_round.criteria_set_id,
-        kind="verification",
+        kind=RoundKind.VERIFICATION,
     )
     session.add(created)
     session.flush()
@@ -82,30 +83,32 @@ def start_verification(
     session: Session, self_assessment: Assessment, author_unit_id: int, user_id: int | None = None
 ) -> Assessment:
     """The head starts verifying a submitted self-assessment, from the unit's own scores."""
-    if self_assessment.stage != "self" or self_assessment.status != "submitted":
+    if self_assessment.stage != Stage.SELF or self_assessment.status != AssessmentStatus.SUBMITTED:
         raise DomainError("Chỉ thẩm định bản tự chấm đã nộp.")
     verification = verification_round(session, self_assessment.round)
-    existing = stage_of(session, verification, self_assessment.subject_unit_id, "verified")
+    existing = stage_of(session, verification, self_assessment.subject_unit_id, Stage.VERIFIED)
     if existing is not None:
         return existing
-    verified = _new_stage(session, verification, self_assessment.subject_unit_id, author_unit_id, "verified")
+    verified = _new_stage(session, verification, self_assessment.subject_unit_id, author_unit_id, Stage.VERIFIED)
     _copy(session, self_assessment, verified, notes=False, user_id=user_id)
     return verified
 
 
 def start_explanation(session: Session, verified: Assessment, now: datetime | None = None) -> Assessment:
     """The unit answers a sent verification: proposed scores, explanations and new evidence, by the deadline."""
-    if verified.stage != "verified" or verified.status != "submitted":
+    if verified.stage != Stage.VERIFIED or verified.status != AssessmentStatus.SUBMITTED:
         raise DomainError("Trưởng cụm, khối chưa gửi kết quả thẩm định.")
-    existing = stage_of(session, verified.round, verified.subject_unit_id, "explanation")
+    existing = stage_of(session, verified.round, verified.subject_unit_id, Stage.EXPLANATION)
     if existing is not None:
         return existing
-    if stage_of(session, verified.round, verified.subject_unit_id, "final") is not None:
+    if stage_of(session, verified.round, verified.subject_unit_id, Stage.FINAL) is not None:
         raise DomainError("Điểm đã được thống nhất; không còn giải trình được.")
     deadline = verified.round.deadline
     if deadline is not None and (now or utcnow()) > deadline:
         raise DomainError("Đã hết hạn giải trình.")
-    explanation = _new_stage(session, verified.round, verified.subject_unit_id, verified.subject_unit_id, "explanation")
+    explanation = _new_stage(
+        session, verified.round, verified.subject_unit_id, verified.subject_unit_id, Stage.EXPLANATION
+    )
     _copy(session, verified, explanation, notes=False, user_id=None)
     return explanation
 
@@ -114,17 +117,17 @@ def start_final(
     session: Session, verified: Assessment, author_unit_id: int, user_id: int | None = None, now=None
 ) -> Assessment:
     """The head fixes the final score, from the unit's explanation when it sent one, else from the verification."""
-    if verified.stage != "verified" or verified.status != "submitted":
+    if verified.stage != Stage.VERIFIED or verified.status != AssessmentStatus.SUBMITTED:
         raise DomainError("Phải gửi kết quả thẩm định cho đơn vị trước khi chốt điểm.")
-    existing = stage_of(session, verified.round, verified.subject_unit_id, "final")
+    existing = stage_of(session, verified.round, verified.subject_unit_id, Stage.FINAL)
     if existing is not None:
         return existing
-    explanation = stage_of(session, verified.round, verified.subject_unit_id, "explanation")
+    explanation = stage_of(session, verified.round, verified.subject_unit_id, Stage.EXPLANATION)
     deadline = verified.round.deadline
     waiting = deadline is None or (now or utcnow()) <= deadline
-    if explanation is not None and explanation.status != "submitted" and waiting:
+    if explanation is not None and explanation.status != AssessmentStatus.SUBMITTED and waiting:
         raise DomainError("Đơn vị đang giải trình; chờ đơn vị nộp giải trình hoặc hết hạn giải trình.")
-    final = _new_stage(session, verified.round, verified.subject_unit_id, author_unit_id, "final")
+    final = _new_stage(session, verified.round, verified.subject_unit_id, author_unit_id, Stage.FINAL)
     # the verified reasons carry over; where the unit's explanation changed the score, the head writes a new one
     _copy(session, verified, final, notes=True, user_id=user_id)
     return final
@@ -138,9 +141,9 @@ def self_points(session: Session, assessment: Assessment) -> dict[int, Decimal |
         .where(
             ScoringRound.cluster_id == assessment.round.cluster_id,
             ScoringRound.year_id == assessment.round.year_id,
-            ScoringRound.kind == "self",
+            ScoringRound.kind == RoundKind.SELF,
             Assessment.subject_unit_id == assessment.subject_unit_id,
-            Assessment.stage == "self",
+            Assessment.stage == Stage.SELF,
         )
     )
     return dict(session.execute(select(Score.criterion_id, Score.points).where(Score.assessment_id == self_id)).all())
@@ -153,7 +156,7 @@ def differs(points: Decimal | None, self_points: Decimal | None) -> bool:
 
 def missing_reasons(session: Session, assessment: Assessment, codes: dict[int, str]) -> list[str]:
     """Codes of criteria where a verified or final score differs from the self score without a reason."""
-    if assessment.stage not in ("verified", "final"):
+    if assessment.stage not in (Stage.VERIFIED, Stage.FINAL):
         return []
     own = self_points(session, assessment)
     rows = session.execute(
