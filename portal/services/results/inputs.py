@@ -61,6 +61,7 @@ class Leaf:
     group_id: int  # the depth-1 criterion it belongs to (the section itself for a leaf at depth 0 or 1 … see read.py)
     kind: str
     max_points: Decimal
+    code: str = ""  # its path in the table (I.2.a): names a leaf that keeps a unit out of a band
 
 
 @dataclass(frozen=True, slots=True)
