@@ -31,7 +31,7 @@ from portal.services.criteria.excel.export import export_workbook
 from portal.services.criteria.excel.layout import RowError
 from portal.services.criteria.excel.parse import parse_workbook
 from portal.services.criteria.excel.report import errors_workbook, group_errors
-from portal.services.org.years import ensure_term
+from portal.services.org.cluster_year import ensure_term
 from portal.services.pledges import agreements as pledges_svc
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
