@@ -139,7 +139,7 @@ def start_next(year: int):
 
 
 def _start(source: EmulationYear, plan: next_year.NextYearPlan, make_current: bool) -> EmulationYear:
-    target = next_year.start_next_year(db.session, source)
+    target = next_year.apply_plan(db.session, plan)  # the carry-over the preview showed
     if make_current:
         years.set_current(db.session, target)
     summary = (
