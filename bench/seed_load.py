@@ -47,8 +47,8 @@ def scored_value(unit_index: int, position: int, method: str) -> str:
 def seed(session, clusters: int, units: int, criteria: int, scored: bool) -> dict:
     from portal.models import User
     from portal.services.criteria import sets as criteria_svc
+    from portal.services.org import cluster_year, years
     from portal.services.org import structure as org
-    from portal.services.org import years
     from portal.services.platform.audit import Actor, acting_as
     from portal.services.pledges import agreements as pledges
     from portal.services.scoring import assessments
@@ -62,7 +62,7 @@ def seed(session, clusters: int, units: int, criteria: int, scored: bool) -> dic
         members = []
         for u in range(1, units + 1):
             unit = org.save_unit(session, None, name=f"Đơn vị thử tải {c:02d}.{u:03d}", short_name=f"TT{c}-{u}")
-            years.add_membership(session, year, cluster, unit)
+            cluster_year.add_membership(session, year, cluster, unit)
             user = User(
                 username=f"load-c{c:02d}-u{u:03d}",
                 full_name=f"Cán bộ đơn vị {c:02d}.{u:03d}",
@@ -77,8 +77,8 @@ def seed(session, clusters: int, units: int, criteria: int, scored: bool) -> dic
             session.add(user)
             members.append((unit, user))
         session.flush()
-        term = years.ensure_term(session, year, cluster)
-        years.assign_term(
+        term = cluster_year.ensure_term(session, year, cluster)
+        cluster_year.assign_term(
             session,
             term,
             head_id=members[0][0].id,

@@ -13,8 +13,10 @@ from portal.extensions import db
 from portal.models import User
 from portal.services.demo import logins as demo_logins_svc
 from portal.services.demo import world as demo
-from portal.services.platform import backup as backup_svc
 from portal.services.platform import passwords
+from portal.services.platform.backup.layout import BackupError
+from portal.services.platform.backup.restore import restore as restore_backup
+from portal.services.platform.backup.write import write_backup
 
 
 def register(app: Flask) -> None:
@@ -116,10 +118,10 @@ def register_backup(app: Flask) -> None:
         db.session.close()  # the backup reads through its own snapshot connection
         click.echo(f"Sao lưu cơ sở dữ liệu vào {path} …")
         try:
-            summary = backup_svc.write_backup(
+            summary = write_backup(
                 db.engine, db.metadata, path, progress=_echo_progress, files_folder=app.config["EVIDENCE_FOLDER"]
             )
-        except (backup_svc.BackupError, OSError) as error:
+        except (BackupError, OSError) as error:
             raise click.ClickException(f"Sao lưu thất bại: {error}") from error
         click.echo(
             f"Đã sao lưu {len(summary.tables)} bảng, {summary.rows} dòng, {summary.files} tệp minh chứng "
@@ -134,7 +136,7 @@ def register_backup(app: Flask) -> None:
         db.session.close()  # nothing of this session may hold rows or locks the restore replaces
         click.echo(f"Khôi phục từ {path} …")
         try:
-            summary = backup_svc.restore(
+            summary = restore_backup(
                 db.engine,
                 db.metadata,
                 path,
@@ -142,7 +144,7 @@ def register_backup(app: Flask) -> None:
                 progress=_echo_progress,
                 files_folder=app.config["EVIDENCE_FOLDER"],
             )
-        except (backup_svc.BackupError, OSError) as error:
+        except (BackupError, OSError) as error:
             raise click.ClickException(f"Không khôi phục: {error}") from error
         created = datetime.fromisoformat(summary.created_at).strftime("%d/%m/%Y %H:%M:%S")
         click.echo(

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from portal.extensions import db
 from portal.formatting import VN_TZ, vn_today
 from portal.models import Cluster, CouncilMember, EmulationYear, Unit, User
+from portal.services.org import cluster_year, years
 from portal.services.org import structure as org
-from portal.services.org import years
 
 PASSWORD = "Mat-khau-2026"
 _seq = itertools.count(1)
@@ -104,11 +104,11 @@ def world() -> World:
     head, deputy, member = unit("UBND phường An Bình"), unit("UBND phường Mỹ Trà"), unit("UBND xã Tân Hồng")
     outsider = unit("Sở Công Thương")
     for u in (head, deputy, member):
-        years.add_membership(db.session, y, c1, u)
-    years.add_membership(db.session, y, c2, outsider)
+        cluster_year.add_membership(db.session, y, c1, u)
+    cluster_year.add_membership(db.session, y, c2, outsider)
     overseer, other_council = council_member("Lê Minh Tuấn"), council_member("Trần Thu Hà")
-    term = years.ensure_term(db.session, y, c1)
-    years.assign_term(
+    term = cluster_year.ensure_term(db.session, y, c1)
+    cluster_year.assign_term(
         db.session,
         term,
         head_id=head.id,

@@ -11,11 +11,14 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Score
 from portal.services import DomainError
-from portal.services.criteria import excel as criteria_excel
 from portal.services.criteria import sets as criteria_svc
+from portal.services.criteria.excel.export import export_workbook as export_criteria
 from portal.services.pledges import agreements as pledges
 from portal.services.scoring import assessments as svc
-from portal.services.scoring import excel
+from portal.services.scoring.excel import form
+from portal.services.scoring.excel.apply import import_workbook
+from portal.services.scoring.excel.export import export_workbook
+from portal.services.scoring.excel.parse import MAX_BYTES
 from tests import factories
 
 DAY = factories.future_date(10)
@@ -65,29 +68,29 @@ def _save(unit, item, raw, note=""):
 
 
 def _rows(ws) -> dict[str, int]:
-    return {ws.cell(r, 1).value: r for r in range(excel.HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value}
+    return {ws.cell(r, 1).value: r for r in range(form.HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value}
 
 
 def _fill(data: bytes, values: dict[str, object], notes: dict[str, str] | None = None) -> bytes:
     """What a unit does in Excel: type into the value (and explanation) cells of some rows."""
     book = load_workbook(BytesIO(data))
-    ws = book[excel.SHEET]
+    ws = book[form.SHEET]
     rows = _rows(ws)
     for code, value in values.items():
-        ws.cell(rows[code], excel.VALUE).value = value
+        ws.cell(rows[code], form.VALUE).value = value
     for code, note in (notes or {}).items():
-        ws.cell(rows[code], excel.NOTE).value = note
+        ws.cell(rows[code], form.NOTE).value = note
     out = BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _import(unit, data, now=NOW):
-    return excel.import_workbook(db.session, _own(unit), BytesIO(data), user_id=None, now=now)
+    return import_workbook(db.session, _own(unit), BytesIO(data), user_id=None, now=now)
 
 
 def _export(unit):
-    return excel.export_workbook(db.session, _own(unit), now=NOW)
+    return export_workbook(db.session, _own(unit), now=NOW)
 
 
 def _scores(unit) -> dict[int, Score]:
@@ -99,8 +102,8 @@ def test_the_form_is_prefilled_protected_and_names_its_rows_by_id(world, table):
     _save(world.member, table["direct"], "12,5")
     db.session.commit()
     book = load_workbook(BytesIO(_export(world.member)))
-    ws = book[excel.SHEET]
-    head = "\n".join(str(ws.cell(r, 1).value) for r in range(1, excel.HEADER_ROW))
+    ws = book[form.SHEET]
+    head = "\n".join(str(ws.cell(r, 1).value) for r in range(1, form.HEADER_ROW))
     for text in (
         "BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM 2026",
         "Cụm thi đua số 1",
@@ -110,7 +113,7 @@ def test_the_form_is_prefilled_protected_and_names_its_rows_by_id(world, table):
         f"Tải lúc {factories.vn_format(DAY)} 15:00",
     ):
         assert text in head
-    header = [ws.cell(excel.HEADER_ROW, c).value for c in range(1, 9)]
+    header = [ws.cell(form.HEADER_ROW, c).value for c in range(1, 9)]
     assert header == [
         "Mã",
         "Nội dung tiêu chí",
@@ -123,32 +126,32 @@ def test_the_form_is_prefilled_protected_and_names_its_rows_by_id(world, table):
     ]
     rows = _rows(ws)
     assert list(rows) == CODES  # tree order, full codes
-    how = {code: ws.cell(r, excel.HOW).value for code, r in rows.items()}
+    how = {code: ws.cell(r, form.HOW).value for code, r in rows.items()}
     assert how["I.2.1"] == "Chấm trực tiếp (0 … 20, bước 0,25)\nTheo kết quả công bố."
     assert how["I.2.2"].startswith("Đạt/Không đạt")
     assert how["II.1"] == "Số lần × 2 điểm mỗi lần (tối đa 5)"
     assert how["I.1"].startswith("Kết quả thực hiện (tỷ đồng) so với chỉ tiêu")
-    assert ws.cell(rows["I.1"], excel.TARGET).value == 50  # the member's own registered target
-    assert ws.cell(rows["I.2.1"], excel.TARGET).value is None
-    assert ws.cell(rows["I.2.2"], excel.VALUE).value == "Đạt"
-    assert ws.cell(rows["I.2.2"], excel.NOTE).value == "Đã triển khai"
-    assert ws.cell(rows["I.2.1"], excel.VALUE).value == 12.5
-    assert ws.cell(rows["I.2"], excel.POINTS).value == 22.5  # 12,5 + 10, a section's subtotal
-    assert ws.cell(rows["I.3"], excel.TITLE).value == "=Chuyển đổi số"
-    assert ws.cell(rows["I.3"], excel.TITLE).data_type == "s"  # text, never a formula
-    assert ws.cell(rows["I"], excel.CODE).font.b and not ws.cell(rows["I.1"], excel.CODE).font.b
+    assert ws.cell(rows["I.1"], form.TARGET).value == 50  # the member's own registered target
+    assert ws.cell(rows["I.2.1"], form.TARGET).value is None
+    assert ws.cell(rows["I.2.2"], form.VALUE).value == "Đạt"
+    assert ws.cell(rows["I.2.2"], form.NOTE).value == "Đã triển khai"
+    assert ws.cell(rows["I.2.1"], form.VALUE).value == 12.5
+    assert ws.cell(rows["I.2"], form.POINTS).value == 22.5  # 12,5 + 10, a section's subtotal
+    assert ws.cell(rows["I.3"], form.TITLE).value == "=Chuyển đổi số"
+    assert ws.cell(rows["I.3"], form.TITLE).data_type == "s"  # text, never a formula
+    assert ws.cell(rows["I"], form.CODE).font.b and not ws.cell(rows["I.1"], form.CODE).font.b
     # only the value and explanation cells of the leaves are open; the sheet is protected without a password
     assert ws.protection.sheet and not ws.protection.password
     for code, r in rows.items():
         leaf = code not in ("I", "I.2", "II", "III")
         for column in range(1, 9):
-            assert ws.cell(r, column).protection.locked is not (leaf and column in (excel.VALUE, excel.NOTE))
-    assert ws.cell(rows["I.2"], excel.VALUE).value is None
+            assert ws.cell(r, column).protection.locked is not (leaf and column in (form.VALUE, form.NOTE))
+    assert ws.cell(rows["I.2"], form.VALUE).value is None
     listed = [v for v in ws.data_validations.dataValidation if v.type == "list"]
     assert len(listed) == 1 and listed[0].formula1 == '"Đạt,Không đạt"'
     assert f"F{rows['I.2.2']}" in str(listed[0].sqref)
     # the hidden sheet: the assessment, the criteria version and each row's criterion id
-    meta = book[excel.META]
+    meta = book[form.META]
     assert meta.sheet_state == "hidden"
     assert [meta.cell(r, 2).value for r in range(2, 5)] == [_own(world.member).id, table["set"].id, 1]
     ids = {meta.cell(r, 3).value: (meta.cell(r, 1).value, meta.cell(r, 2).value) for r in range(6, meta.max_row + 1)}
@@ -180,9 +183,9 @@ def test_round_trip_saves_points_by_method_and_recomputes_the_cluster(world, tab
     assert scores[table["direct"].id].note == "Xếp thứ 3 toàn tỉnh"
     assert _scores(world.head)[table["quant"].id].points == D("30.00")  # 20 + 20 × 0,5 / 1: recomputed
     # downloading again shows what was saved
-    ws = load_workbook(BytesIO(_export(world.member)))[excel.SHEET]
+    ws = load_workbook(BytesIO(_export(world.member)))[form.SHEET]
     rows = _rows(ws)
-    assert ws.cell(rows["II.1"], excel.VALUE).value == 4 and ws.cell(rows["II.1"], excel.POINTS).value == 5
+    assert ws.cell(rows["II.1"], form.VALUE).value == 4 and ws.cell(rows["II.1"], form.POINTS).value == 5
 
 
 def test_a_blank_cell_clears_a_value(world, table):
@@ -209,7 +212,7 @@ def test_a_blank_cell_clears_a_value(world, table):
 )
 def test_a_wrong_value_is_reported_with_its_row_and_code(world, table, value, message):
     data = _fill(_export(world.member), {"I.2.1": value})
-    row = _rows(load_workbook(BytesIO(data))[excel.SHEET])["I.2.1"]
+    row = _rows(load_workbook(BytesIO(data))[form.SHEET])["I.2.1"]
     report = _import(world.member, data)
     assert report.saved == 0 and len(report.errors) == 1
     assert report.errors[0].startswith(f"Dòng {row} (I.2.1): {message}")
@@ -229,7 +232,7 @@ def test_every_error_is_listed_and_nothing_is_saved(world, table):
         },
         {"I.3": "x" * 4001},
     )
-    rows = _rows(load_workbook(BytesIO(data))[excel.SHEET])
+    rows = _rows(load_workbook(BytesIO(data))[form.SHEET])
     report = _import(world.member, data)
     assert report.saved == 0
     assert report.errors == [
@@ -247,7 +250,7 @@ def test_every_error_is_listed_and_nothing_is_saved(world, table):
 
 
 def test_another_assessments_form_is_refused(world, table):
-    theirs = _fill(excel.export_workbook(db.session, _own(world.head), now=NOW), {"I.2.1": "20"})
+    theirs = _fill(export_workbook(db.session, _own(world.head), now=NOW), {"I.2.1": "20"})
     with pytest.raises(DomainError, match="bản chấm điểm khác"):
         _import(world.member, theirs)
     assert db.session.scalars(select(Score)).all() == []
@@ -255,7 +258,7 @@ def test_another_assessments_form_is_refused(world, table):
 
 def test_a_form_of_another_criteria_version_is_refused(world, table):
     book = load_workbook(BytesIO(_export(world.member)))
-    book[excel.META]["B4"] = 2
+    book[form.META]["B4"] = 2
     out = BytesIO()
     book.save(out)
     with pytest.raises(DomainError, match="phiên bản 2 của bảng tiêu chí; bản chấm này đang chấm theo phiên bản 1"):
@@ -286,12 +289,12 @@ def test_a_broken_or_foreign_workbook_is_refused(world, table):
         _import(world.member, plain.getvalue())
     tree = criteria_svc.load_tree(db.session, table["set"])
     with pytest.raises(DomainError, match="không phải mẫu chấm điểm tải từ cổng"):
-        _import(world.member, criteria_excel.export_workbook(table["set"], tree))  # the criteria table itself
+        _import(world.member, export_criteria(table["set"], tree))  # the criteria table itself
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(world, table):
     with pytest.raises(DomainError, match="lớn hơn 10 MB"):
-        _import(world.member, b"PK" + b"\x00" * (excel.MAX_BYTES + 10))
+        _import(world.member, b"PK" + b"\x00" * (MAX_BYTES + 10))
 
 
 def test_a_submitted_or_late_assessment_is_refused(world, table):
@@ -328,7 +331,7 @@ def test_a_row_changed_on_the_portal_after_the_download_is_never_overwritten(wor
     db.session.commit()
     # I.2.1 untouched in the file: the portal's value stays; I.3 changed in both places: an error
     data = _fill(downloaded, {"I.3": "25", "II.1": "1"})
-    rows = _rows(load_workbook(BytesIO(data))[excel.SHEET])
+    rows = _rows(load_workbook(BytesIO(data))[form.SHEET])
     report = _import(world.member, data)
     assert report.errors == [
         f"Dòng {rows['I.3']} (I.3): đã được sửa trên cổng sau khi tải tệp (giá trị hiện tại: 20); hãy tải lại "
@@ -345,9 +348,9 @@ def test_a_row_changed_on_the_portal_after_the_download_is_never_overwritten(wor
 
 def test_rows_moved_in_the_sheet_are_refused(world, table):
     book = load_workbook(BytesIO(_export(world.member)))
-    ws = book[excel.SHEET]
+    ws = book[form.SHEET]
     rows = _rows(ws)
-    ws.cell(rows["I.3"], excel.CODE).value, ws.cell(rows["I.3"], excel.VALUE).value = "II.1", 3
+    ws.cell(rows["I.3"], form.CODE).value, ws.cell(rows["I.3"], form.VALUE).value = "II.1", 3
     out = BytesIO()
     book.save(out)
     report = _import(world.member, out.getvalue())
@@ -359,9 +362,9 @@ def test_rows_moved_in_the_sheet_are_refused(world, table):
 def test_other_stages_name_their_columns(world, table):
     assessment = _own(world.member)
     assessment.stage = "verified"
-    book = load_workbook(BytesIO(excel.export_workbook(db.session, assessment, now=NOW)))
-    ws = book[excel.SHEET]
-    assert (ws.cell(excel.HEADER_ROW, excel.VALUE).value, ws.cell(excel.HEADER_ROW, excel.NOTE).value) == (
+    book = load_workbook(BytesIO(export_workbook(db.session, assessment, now=NOW)))
+    ws = book[form.SHEET]
+    assert (ws.cell(form.HEADER_ROW, form.VALUE).value, ws.cell(form.HEADER_ROW, form.NOTE).value) == (
         "Giá trị chấm",
         "Lý do",
     )
@@ -396,6 +399,6 @@ def test_the_export_takes_the_same_queries_whatever_the_size(world, table, count
         assessment = _own(unit)
         db.session.expire_all()
         with count_queries() as queries:
-            excel.export_workbook(db.session, assessment, now=NOW)
+            export_workbook(db.session, assessment, now=NOW)
         counts.append(queries())
     assert counts[0] == counts[1] <= 12

@@ -47,7 +47,9 @@ from portal.models.base import utcnow
 from portal.services.criteria import sets as criteria_svc
 from portal.services.org import structure as org
 from portal.services.platform import audit
-from portal.services.platform import backup as svc
+from portal.services.platform.backup import layout
+from portal.services.platform.backup.restore import restore
+from portal.services.platform.backup.write import write_backup
 from portal.services.pledges import agreements as pledges_svc
 from tests import factories
 
@@ -83,12 +85,12 @@ def empty_database() -> None:
 def rewrite(src, dst, *, manifest=None, tables=None, rehash=True) -> None:
     """Copy a backup, editing the manifest and/or a table's lines (a valid ZIP, unlike a flipped byte)."""
     with zipfile.ZipFile(src) as old:
-        data = json.loads(old.read(svc.MANIFEST))
+        data = json.loads(old.read(layout.MANIFEST))
         members = {e["name"]: old.read(e["file"]) for e in data["tables"]}
     files = [(e["file"], e["name"]) for e in data["tables"]]
     for name, edit in (tables or {}).items():
         lines = [json.loads(line) for line in members[name].splitlines()]
-        members[name] = b"".join(svc._line(values) for values in edit(lines))
+        members[name] = b"".join(layout.json_line(values) for values in edit(lines))
         if rehash:
             entry = next(e for e in data["tables"] if e["name"] == name)
             entry["rows"] = len(members[name].splitlines())
@@ -98,12 +100,12 @@ def rewrite(src, dst, *, manifest=None, tables=None, rehash=True) -> None:
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as new:
         for file, name in files:
             new.writestr(file, members[name])
-        new.writestr(svc.MANIFEST, json.dumps(data))
+        new.writestr(layout.MANIFEST, json.dumps(data))
 
 
 def column_index(path, table: str, column: str) -> int:
     with zipfile.ZipFile(path) as archive:
-        entry = next(e for e in json.loads(archive.read(svc.MANIFEST))["tables"] if e["name"] == table)
+        entry = next(e for e in json.loads(archive.read(layout.MANIFEST))["tables"] if e["name"] == table)
     return [c["name"] for c in entry["columns"]].index(column)
 
 
@@ -209,7 +211,7 @@ def test_manifest_describes_each_table(backup_file):
         manifest = json.loads(archive.read("manifest.json"))
         units = next(e for e in manifest["tables"] if e["name"] == "units")
         data = archive.read(units["file"])
-    assert manifest["format"] == svc.FORMAT and manifest["format_version"] == svc.FORMAT_VERSION
+    assert manifest["format"] == layout.FORMAT and manifest["format_version"] == layout.FORMAT_VERSION
     assert manifest["alembic_revision"] is None  # the test schema is built without Alembic
     assert datetime.fromisoformat(manifest["created_at"]).tzinfo is not None
     assert [e["name"] for e in manifest["tables"]] == [t.name for t in db.metadata.sorted_tables]
@@ -225,7 +227,7 @@ def test_manifest_describes_each_table(backup_file):
 def test_many_rows_cross_batches(world, runner, tmp_path):
     rows = [
         {"at": utcnow(), "username": "x", "action": "event", "changes": {"i": i}, "prev_hash": "0", "hash": f"{i:064d}"}
-        for i in range(svc.BATCH * 2 + 17)
+        for i in range(layout.BATCH * 2 + 17)
     ]
     db.session.execute(AuditEntry.__table__.insert(), rows)
     db.session.commit()
@@ -434,12 +436,12 @@ def test_every_kind_of_value_and_any_reference_order_round_trip(scratch_url, tmp
         before = rows()
         path = tmp_path / "scratch.zip"
         lines = []
-        summary = svc.write_backup(engine, metadata, path, progress=lambda *a: lines.append(a))
+        summary = write_backup(engine, metadata, path, progress=lambda *a: lines.append(a))
         assert summary.tables == [("nodes", 5), ("samples", 2)] and lines[0] == ("backup", "nodes", 5)
 
-        with pytest.raises(svc.BackupError, match="đang có dữ liệu"):
-            svc.restore(engine, metadata, path)
-        restored = svc.restore(engine, metadata, path, force=True)
+        with pytest.raises(layout.BackupError, match="đang có dữ liệu"):
+            restore(engine, metadata, path)
+        restored = restore(engine, metadata, path, force=True)
         assert restored.rows == 7
         assert rows() == before
     finally:
@@ -452,12 +454,12 @@ def test_an_unknown_column_type_is_named(tmp_path):
 
     metadata = MetaData()
     Table("spans", metadata, Column("id", Integer, primary_key=True), Column("length", Interval))
-    with pytest.raises(svc.BackupError, match="spans.length"):
-        svc.column_kind(metadata.tables["spans"].c.length)
+    with pytest.raises(layout.BackupError, match="spans.length"):
+        layout.column_kind(metadata.tables["spans"].c.length)
 
 
 def test_a_backup_of_another_schema_is_refused(backup_file, tmp_path):
     other = tmp_path / "khac.zip"
     rewrite(backup_file, other, manifest=lambda m: m["tables"].append(dict(m["tables"][0], name="bang_la")))
-    with pytest.raises(svc.BackupError, match="thừa bảng: bang_la"):
-        svc.restore(db.engine, db.metadata, other, force=True)
+    with pytest.raises(layout.BackupError, match="thừa bảng: bang_la"):
+        restore(db.engine, db.metadata, other, force=True)

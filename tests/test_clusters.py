@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Cluster, Membership, Term, TermPosition
-from portal.services.org import years
+from portal.services.org import cluster_year, years
 from tests import factories
 
 
@@ -59,7 +59,7 @@ def test_the_service_refuses_a_unit_in_two_clusters(world):
     from portal.services import DomainError
 
     with pytest.raises(DomainError, match="đã thuộc “Cụm thi đua số 1” trong năm 2026"):
-        years.add_membership(db.session, world.year, world.other_cluster, world.member)
+        cluster_year.add_membership(db.session, world.year, world.other_cluster, world.member)
 
 
 def test_database_refuses_a_unit_in_two_clusters(world):
@@ -100,7 +100,7 @@ def test_service_refuses_head_not_member_and_database_too(world):
 
     term = _term(world)
     with pytest.raises(DomainError, match="phải là thành viên"):
-        years.assign_term(db.session, term, head_id=world.outsider.id, deputy_ids=[], overseer_id=None)
+        cluster_year.assign_term(db.session, term, head_id=world.outsider.id, deputy_ids=[], overseer_id=None)
     db.session.rollback()
     db.session.add(
         TermPosition(
@@ -172,7 +172,7 @@ def test_move_in_rotation(world, auth, client):
     auth.login("secretariat")
     member = db.session.scalar(select(Membership).where(Membership.unit_id == world.member.id))
     assert client.post(f"/clusters/memberships/{member.id}/move", data={"step": "-1"}).status_code == 303
-    assert years.member_ids(db.session, world.year.id, world.cluster.id) == [
+    assert cluster_year.member_ids(db.session, world.year.id, world.cluster.id) == [
         world.head.id,
         world.member.id,
         world.deputy.id,
@@ -226,13 +226,13 @@ def _grow(world, clusters: int, units_per_cluster: int):
         cluster = factories.cluster()
         units = [factories.unit() for _ in range(units_per_cluster)]
         for unit in units:
-            years.add_membership(db.session, world.year, cluster, unit)
-        term = years.ensure_term(db.session, world.year, cluster)
-        years.assign_term(
+            cluster_year.add_membership(db.session, world.year, cluster, unit)
+        term = cluster_year.ensure_term(db.session, world.year, cluster)
+        cluster_year.assign_term(
             db.session, term, head_id=units[0].id, deputy_ids=[units[1].id, units[2].id], overseer_id=world.overseer.id
         )
     for unit in [factories.unit() for _ in range(units_per_cluster)]:
-        years.add_membership(db.session, world.year, world.cluster, unit)
+        cluster_year.add_membership(db.session, world.year, world.cluster, unit)
     db.session.commit()
 
 

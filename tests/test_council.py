@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEntry, CouncilMember
-from portal.services.org import years
+from portal.services.org import cluster_year
 from tests import factories
 
 
@@ -142,9 +142,9 @@ def test_edit_without_javascript(world, auth, client):
 
 def test_detail_shows_clusters_by_year_and_accounts(world, auth, client):
     y2027 = factories.year(2027, current=False)
-    years.add_membership(db.session, y2027, world.other_cluster, world.outsider)
-    term = years.ensure_term(db.session, y2027, world.other_cluster)
-    years.assign_term(db.session, term, head_id=world.outsider.id, deputy_ids=[], overseer_id=world.overseer.id)
+    cluster_year.add_membership(db.session, y2027, world.other_cluster, world.outsider)
+    term = cluster_year.ensure_term(db.session, y2027, world.other_cluster)
+    cluster_year.assign_term(db.session, term, head_id=world.outsider.id, deputy_ids=[], overseer_id=world.overseer.id)
     db.session.commit()
     auth.login("secretariat")
     page = client.get(f"/council/{world.overseer.id}")
@@ -164,8 +164,8 @@ def test_detail_queries_stay_flat(world, auth, client, count_queries):
     small = n()
     for i in range(8):
         cluster = factories.cluster(f"Cụm phụ trách {i}")
-        years.add_membership(db.session, world.year, cluster, factories.unit(f"Đơn vị phụ trách {i}"))
-        years.ensure_term(db.session, world.year, cluster).overseer_id = world.overseer.id
+        cluster_year.add_membership(db.session, world.year, cluster, factories.unit(f"Đơn vị phụ trách {i}"))
+        cluster_year.ensure_term(db.session, world.year, cluster).overseer_id = world.overseer.id
         factories.user(f"overseer{i}", kind="council", council_member=world.overseer)
     db.session.commit()
     with count_queries() as n:
@@ -188,7 +188,7 @@ def test_cannot_deactivate_while_overseeing_this_year(world, auth, client, hx):
 def test_cannot_deactivate_while_overseeing_a_started_next_year(world, auth, client):
     auth.login("secretariat")
     client.post("/years/2026/next", data={})  # the overseer of 2026 is carried into 2027
-    years.ensure_term(db.session, world.year, world.cluster).overseer_id = None  # and replaced in 2026
+    cluster_year.ensure_term(db.session, world.year, world.cluster).overseer_id = None  # and replaced in 2026
     db.session.commit()
     refused = client.post(f"/council/{world.overseer.id}/active")
     assert refused.status_code == 422 and "Cụm thi đua số 1 (năm 2027)" in refused.text
@@ -224,8 +224,8 @@ def test_list_queries_stay_flat(world, auth, client, count_queries):
     for i in range(30):
         member = factories.council_member(f"Ủy viên số {i:02d}")
         cluster = factories.cluster(f"Cụm số {i:02d}")
-        years.add_membership(db.session, world.year, cluster, factories.unit(f"Đơn vị số {i:02d}"))
-        years.ensure_term(db.session, world.year, cluster).overseer_id = member.id
+        cluster_year.add_membership(db.session, world.year, cluster, factories.unit(f"Đơn vị số {i:02d}"))
+        cluster_year.ensure_term(db.session, world.year, cluster).overseer_id = member.id
     db.session.commit()
     with count_queries() as n:
         page = client.get("/council/")

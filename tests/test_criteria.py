@@ -208,10 +208,10 @@ def test_head_lets_the_deputy_lead(draft, world, auth, client):
 
 def test_start_from_last_year_and_from_a_template(world, auth, client):
     last = factories.year(2025, current=False)
-    from portal.services.org import years
+    from portal.services.org import cluster_year
 
     for unit in (world.head, world.deputy, world.member):
-        years.add_membership(db.session, last, world.cluster, unit)
+        cluster_year.add_membership(db.session, last, world.cluster, unit)
     old = svc.create_set(db.session, world.cluster, last, title="Bảng 2025", target_total=D(100))
     svc.add_criterion(db.session, old, None, code="I", title="Phần cũ", max_points=D(100))
     template = svc.create_set(
@@ -355,7 +355,7 @@ def test_a_section_form_asks_for_no_scoring_method_nor_points(draft, auth, clien
 def test_locking_first_lists_the_members_without_targets(world, auth, client, count_queries):
     """The lock button opens a confirmation (no JavaScript needed) naming every member that has no
     target (or 0) on a quantitative criterion; its queries do not grow with the cluster."""
-    from portal.services.org import years
+    from portal.services.org import cluster_year
     from portal.services.pledges import agreements as pledges
 
     cset = factories.criteria_set(world)
@@ -378,7 +378,7 @@ def test_locking_first_lists_the_members_without_targets(world, auth, client, co
     with count_queries() as small:
         client.get(url)
     for _ in range(8):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit())
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit())
     db.session.commit()
     with count_queries() as big:
         crowded = client.get(url).text

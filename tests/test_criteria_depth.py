@@ -21,11 +21,15 @@ from portal.models import Assessment, CriteriaSet, Criterion
 from portal.models.base import utcnow
 from portal.services import DomainError
 from portal.services.criteria import sets as svc
-from portal.services.criteria.excel import export_workbook, parse_workbook, replace_tree
+from portal.services.criteria.excel.apply import replace_tree
+from portal.services.criteria.excel.export import export_workbook
+from portal.services.criteria.excel.parse import parse_workbook
 from portal.services.documents import pledge as documents
 from portal.services.pledges import agreements as pledges
 from portal.services.scoring import assessments as scoring
-from portal.services.scoring import excel as offline
+from portal.services.scoring.excel import form as offline_form
+from portal.services.scoring.excel.apply import import_workbook as import_offline
+from portal.services.scoring.excel.export import export_workbook as export_offline
 
 # (code, title, Điểm chuẩn as typed, level): every parent's points are the sum of its children's
 POLICE = [
@@ -195,13 +199,13 @@ def test_an_offline_scoring_workbook_of_a_five_level_chain_is_taken_back(world):
     scoring.open_self_round(db.session, cset, deadline=now + timedelta(days=3))
     db.session.commit()
     own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == world.head.id))
-    book = openpyxl.load_workbook(BytesIO(offline.export_workbook(db.session, own, now=now)))
-    ws = book[offline.SHEET]
-    row = next(r for r in range(offline.HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == "I.1.1.a1")
-    ws.cell(row, offline.VALUE).value = 987.5
+    book = openpyxl.load_workbook(BytesIO(export_offline(db.session, own, now=now)))
+    ws = book[offline_form.SHEET]
+    row = next(r for r in range(offline_form.HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == "I.1.1.a1")
+    ws.cell(row, offline_form.VALUE).value = 987.5
     out = BytesIO()
     book.save(out)
-    report = offline.import_workbook(db.session, own, out.getvalue(), user_id=None, now=now)
+    report = import_offline(db.session, own, out.getvalue(), user_id=None, now=now)
     assert report.errors == [] and report.saved == 1
 
 

@@ -14,7 +14,10 @@ from portal.extensions import db
 from portal.models import AuditEntry, Criterion, TargetRegistration
 from portal.services import DomainError
 from portal.services.criteria import sets as svc
-from portal.services.criteria.excel import HEADER_ROW, export_workbook, parse_workbook, replace_tree
+from portal.services.criteria.excel.apply import replace_tree
+from portal.services.criteria.excel.export import export_workbook
+from portal.services.criteria.excel.layout import HEADER_ROW
+from portal.services.criteria.excel.parse import parse_workbook
 
 # A realistic 40-item table: (code, title, fields, children). Scored sections add up to 100.
 GUIDE_THU = (

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Assessment, Evidence
-from portal.services.platform import backup as backup_svc
+from portal.services.platform.backup.layout import MANIFEST
 from portal.services.scoring import assessments as assessments_svc
 from portal.services.scoring import evidence as svc
 from tests import factories
@@ -63,7 +63,7 @@ def test_round_trip_with_files(stored, folder, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "3 tệp minh chứng" in result.output
     with zipfile.ZipFile(path) as archive:
-        manifest = json.loads(archive.read(backup_svc.MANIFEST))
+        manifest = json.loads(archive.read(MANIFEST))
         names = set(archive.namelist())
         stored_uncompressed = {i.compress_type for i in archive.infolist() if i.filename.startswith("files/")}
     listed = {entry["path"]: entry for entry in manifest["files"]}
@@ -95,9 +95,9 @@ def test_restore_keeps_files_already_in_place(stored, folder, runner, tmp_path):
 
 def _rewrite(src, dst, *, file_edit=None, manifest_edit=None) -> None:
     with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
-        manifest = json.loads(old.read(backup_svc.MANIFEST))
+        manifest = json.loads(old.read(MANIFEST))
         for info in old.infolist():
-            if info.filename == backup_svc.MANIFEST:
+            if info.filename == MANIFEST:
                 continue
             data = old.read(info.filename)
             if file_edit and info.filename.startswith("files/"):
@@ -105,7 +105,7 @@ def _rewrite(src, dst, *, file_edit=None, manifest_edit=None) -> None:
             new.writestr(info.filename, data)
         if manifest_edit:
             manifest_edit(manifest)
-        new.writestr(backup_svc.MANIFEST, json.dumps(manifest))
+        new.writestr(MANIFEST, json.dumps(manifest))
 
 
 @pytest.mark.parametrize(
@@ -134,4 +134,4 @@ def test_backup_without_evidence_folder(world, app, runner, tmp_path):
     result = runner.invoke(args=["backup", str(path)])
     assert result.exit_code == 0 and "0 tệp minh chứng" in result.output
     with zipfile.ZipFile(path) as archive:
-        assert json.loads(archive.read(backup_svc.MANIFEST))["files"] == []
+        assert json.loads(archive.read(MANIFEST))["files"] == []

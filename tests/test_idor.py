@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Criterion, Pledge, PledgeSignature, TargetRegistration
 from portal.services.criteria import sets as criteria_svc
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.pledges import agreements as pledges
 from tests import factories
 
@@ -18,7 +18,7 @@ def two_clusters(world):
     """The world's cluster and the other block, each with a published table and a pledge."""
     mine = factories.criteria_set(world)
     for unit in (factories.unit("Sở Tài chính"),):
-        years.add_membership(db.session, world.year, world.other_cluster, unit)
+        cluster_year.add_membership(db.session, world.year, world.other_cluster, unit)
     theirs = criteria_svc.create_set(db.session, world.other_cluster, world.year, title="Bảng khối", target_total=D(10))
     section = criteria_svc.add_criterion(db.session, theirs, None, code="I", title="Phần của khối")
     foreign = criteria_svc.add_criterion(

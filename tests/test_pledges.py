@@ -202,7 +202,7 @@ def test_targets_own_and_compiled(world, cset, pledge, auth, client, hx):
 
 
 def test_query_count_is_flat(world, pledge, auth, client, count_queries):
-    from portal.services.org import years
+    from portal.services.org import cluster_year
     from tests import factories
 
     auth.login("head")
@@ -211,7 +211,7 @@ def test_query_count_is_flat(world, pledge, auth, client, count_queries):
     with count_queries() as small:
         client.get(url)
     for _ in range(10):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit())
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit())
     db.session.commit()
     with count_queries() as big:
         client.get(url)

@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import Assessment, AuditEntry, ReviewAssignment, ScoringRound
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.scoring import assessments as assessments_svc
 from portal.services.scoring import reviews as svc
 from tests import factories
@@ -24,7 +24,7 @@ def locked(world):
     cset = factories.criteria_set(world)
     criteria_svc.lock(db.session, cset)
     for name in ("UBND xã Mỹ Hiệp", "UBND xã Bình Thạnh"):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit(name))
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit(name))
     db.session.commit()
     return cset
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Assessment, ReviewAssignment, ScoringRound, Term
 from portal.services.criteria import sets as criteria_svc
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.scoring import reviews as svc
 from tests import factories
 
@@ -146,7 +146,7 @@ def test_head_without_a_locked_table_is_told_to_lock_it(client, auth, world):
 
 def test_head_creates_a_balanced_round(client, auth, world, locked):
     for name in ("UBND xã Mỹ Hiệp", "UBND xã Bình Thạnh"):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit(name))
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit(name))
     db.session.commit()
     due = factories.future_date(30)
     auth.login("head")
@@ -242,7 +242,7 @@ def test_an_assignment_of_another_cluster_is_not_found(client, auth, world, lock
     db.session.add(other)
     db.session.flush()
     stranger = factories.unit("Sở Xây dựng")
-    years.add_membership(db.session, world.year, world.other_cluster, stranger)
+    cluster_year.add_membership(db.session, world.year, world.other_cluster, stranger)
     foreign = ReviewAssignment(round_id=other.id, reviewer_unit_id=world.outsider.id, subject_unit_id=stranger.id)
     db.session.add(foreign)
     db.session.commit()
@@ -307,7 +307,7 @@ def test_cluster_page_links_here(client, auth, world):
 
 def _grow(world, total: int) -> None:
     for i in range(total - 3):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit(f"UBND xã Thử {total}-{i}"))
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit(f"UBND xã Thử {total}-{i}"))
     db.session.commit()
 
 

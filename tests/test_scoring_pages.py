@@ -246,12 +246,12 @@ def test_progress_page_queries_stay_flat(world, opened, auth, client, count_quer
     client.get(url)
     with count_queries() as few:
         client.get(url)
-    from portal.services.org import years
+    from portal.services.org import cluster_year
 
     cset = db.session.scalar(select(ScoringRound)).criteria_set
     for i in range(8):
         unit = factories.unit(f"UBND xã Thêm {i}")
-        years.add_membership(db.session, world.year, world.cluster, unit)
+        cluster_year.add_membership(db.session, world.year, world.cluster, unit)
         db.session.add(
             Assessment(
                 round_id=cset.id and db.session.scalar(select(ScoringRound.id)),

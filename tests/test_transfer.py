@@ -11,8 +11,11 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEntry, Cluster, Membership, Term, Unit
 from portal.services import DomainError
+from portal.services.org import cluster_year
 from portal.services.org import structure as org
-from portal.services.org import transfer, years
+from portal.services.org.transfer.layout import CLUSTERS, MEMBERS, SHEETS, UNITS
+from portal.services.org.transfer.read import parse_cell
+from portal.services.org.transfer.report import RowError
 from tests import factories
 
 UNIT_HEADER = ["Tên đơn vị", "Tên viết tắt", "Loại hình", "Địa chỉ", "Tình trạng"]
@@ -142,7 +145,7 @@ def test_export_round_trip_changes_nothing(secretariat, client):
 
 def test_export_of_one_year_and_retired_units_round_trip(secretariat, client):
     next_year = factories.year(2027, current=False)
-    years.add_membership(db.session, next_year, secretariat.other_cluster, secretariat.member)
+    cluster_year.add_membership(db.session, next_year, secretariat.other_cluster, secretariat.member)
     org.retire_unit(db.session, secretariat.head, date(secretariat.year.year, 7, 1))  # still a member of 2026
     db.session.commit()
     exported = client.get("/transfer/export.xlsx?year=2026")
@@ -504,25 +507,25 @@ def test_csrf_token_is_required(secretariat, client, app):
 
 
 def test_choices_ignore_case_and_diacritics():
-    sector = transfer.SHEETS[transfer.UNITS][2]
-    assert transfer.parse_cell(sector, "SO, BAN, NGANH TINH") == "department"
-    assert transfer.parse_cell(sector, "  phường ") == "ward" and transfer.parse_cell(sector, "commune") == "commune"
-    assert transfer.parse_cell(sector, None) is None
-    kind = transfer.SHEETS[transfer.CLUSTERS][2]
-    assert transfer.parse_cell(kind, "khối") == "block" and transfer.parse_cell(kind, "Cụm Thi Đua") == "cluster"
+    sector = SHEETS[UNITS][2]
+    assert parse_cell(sector, "SO, BAN, NGANH TINH") == "department"
+    assert parse_cell(sector, "  phường ") == "ward" and parse_cell(sector, "commune") == "commune"
+    assert parse_cell(sector, None) is None
+    kind = SHEETS[CLUSTERS][2]
+    assert parse_cell(kind, "khối") == "block" and parse_cell(kind, "Cụm Thi Đua") == "cluster"
     with pytest.raises(DomainError, match="Không được để trống"):
-        transfer.parse_cell(kind, " ")
-    year = transfer.SHEETS[transfer.MEMBERS][0]
-    assert transfer.parse_cell(year, 2026.0) == 2026 and transfer.parse_cell(year, " 2026 ") == 2026
+        parse_cell(kind, " ")
+    year = SHEETS[MEMBERS][0]
+    assert parse_cell(year, 2026.0) == 2026 and parse_cell(year, " 2026 ") == 2026
     for bad in (2026.5, True, "２０２６", "2026a"):
         with pytest.raises(DomainError):
-            transfer.parse_cell(year, bad)
+            parse_cell(year, bad)
 
 
 def test_every_error_names_its_place():
-    error = transfer.RowError("Đơn vị", 7, "Loại hình", "Giá trị không hợp lệ.")
+    error = RowError("Đơn vị", 7, "Loại hình", "Giá trị không hợp lệ.")
     assert str(error) == "Trang “Đơn vị”, dòng 7, cột “Loại hình”: Giá trị không hợp lệ."
-    assert str(transfer.RowError("", None, "", "Tệp rỗng.")) == "Tệp rỗng."
+    assert str(RowError("", None, "", "Tệp rỗng.")) == "Tệp rỗng."
 
 
 # --- queries and permissions --------------------------------------------------------
@@ -537,7 +540,7 @@ def test_page_and_export_queries_do_not_grow_with_data(secretariat, client, coun
     small = measure("/transfer/"), measure("/transfer/export.xlsx?year=all")
     for i in range(30):
         unit = factories.unit(f"Đơn vị thêm {i}")
-        years.add_membership(db.session, secretariat.year, secretariat.other_cluster, unit)
+        cluster_year.add_membership(db.session, secretariat.year, secretariat.other_cluster, unit)
     factories.cluster("Cụm thêm", code="ADD01")
     db.session.commit()
     upload(client, xlsx(units=[UNIT_HEADER, ["Đơn vị nhập", "", "", "", ""]]))

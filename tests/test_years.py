@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEntry, EmulationYear, Membership, Term, TermPosition
 from portal.services import DomainError
+from portal.services.org import cluster_year, next_year, years
 from portal.services.org import structure as org
-from portal.services.org import years
 from tests import factories
 
 
@@ -164,10 +164,10 @@ def test_overview_queries_stay_flat(world, auth, client, count_queries):
         cluster = factories.cluster(f"Cụm mới {i}", kind="cluster" if i % 2 else "block")
         units = [factories.unit(f"Đơn vị {i}-{j}", short_name=f"ĐV{i}{j}") for j in range(4)]
         for u in units:
-            years.add_membership(db.session, world.year, cluster, u)
-        years.assign_term(
+            cluster_year.add_membership(db.session, world.year, cluster, u)
+        cluster_year.assign_term(
             db.session,
-            years.ensure_term(db.session, world.year, cluster),
+            cluster_year.ensure_term(db.session, world.year, cluster),
             head_id=units[0].id,
             deputy_ids=[units[1].id],
             overseer_id=world.other_council.id,
@@ -200,7 +200,7 @@ def test_start_next_year_proposes_rotation_through_the_web(world, auth, client):
     successor = factories.unit("UBND phường Tân Hồng mới")
     org.merge_units(db.session, [world.member], successor, date(world.year.year, 7, 1))
     second = factories.unit("Sở Tài chính")
-    years.add_membership(db.session, world.year, world.other_cluster, second)
+    cluster_year.add_membership(db.session, world.year, world.other_cluster, second)
     org.retire_unit(db.session, world.outsider, date(world.year.year, 7, 1))
     db.session.commit()
     auth.login("secretariat")
@@ -212,7 +212,7 @@ def test_start_next_year_proposes_rotation_through_the_web(world, auth, client):
     assert response.status_code == 303 and response.headers["Location"].endswith("/years/2027")
     y2027 = _year(2027)
     assert y2027 is not None and not y2027.is_current
-    order = years.member_ids(db.session, y2027.id, world.cluster.id)
+    order = cluster_year.member_ids(db.session, y2027.id, world.cluster.id)
     assert order == [world.head.id, world.deputy.id, successor.id]
     term = _term(y2027, world.cluster)
     assert term.proposed_by_rotation and not term.decision_number
@@ -220,7 +220,7 @@ def test_start_next_year_proposes_rotation_through_the_web(world, auth, client):
     assert [u.id for u in term.deputies] == [successor.id]  # one deputy, as in 2026
     assert term.overseer_id == world.overseer.id
     block = _term(y2027, world.other_cluster)
-    assert years.member_ids(db.session, y2027.id, world.other_cluster.id) == [second.id]
+    assert cluster_year.member_ids(db.session, y2027.id, world.other_cluster.id) == [second.id]
     assert block.head.unit_id == second.id
 
     page = client.get("/years/2027")
@@ -264,19 +264,19 @@ def test_preview_matches_what_is_created(world):
     a, b, c = (factories.unit(f"UBND xã Mẫu {i}") for i in range(3))
     cluster = factories.cluster("Cụm mẫu")
     for u in (a, b, c):
-        years.add_membership(db.session, world.year, cluster, u)
-    term = years.ensure_term(db.session, world.year, cluster)
-    years.assign_term(db.session, term, head_id=c.id, deputy_ids=[a.id, b.id], overseer_id=world.overseer.id)
+        cluster_year.add_membership(db.session, world.year, cluster, u)
+    term = cluster_year.ensure_term(db.session, world.year, cluster)
+    cluster_year.assign_term(db.session, term, head_id=c.id, deputy_ids=[a.id, b.id], overseer_id=world.overseer.id)
     successor = factories.unit("UBND phường Hợp Nhất")
     org.merge_units(db.session, [world.deputy, a], successor, date(world.year.year, 7, 1))  # from two clusters into one
     org.retire_unit(db.session, b, date(world.year.year, 7, 1))
     closed = factories.cluster("Cụm đã giải thể")
-    years.add_membership(db.session, world.year, closed, factories.unit("Đơn vị cụm cũ"))
+    cluster_year.add_membership(db.session, world.year, closed, factories.unit("Đơn vị cụm cũ"))
     closed.active = False
     db.session.flush()
 
-    plan = years.plan_next_year(db.session, world.year)
-    target = years.start_next_year(db.session, world.year)
+    plan = next_year.plan_next_year(db.session, world.year)
+    target = next_year.start_next_year(db.session, world.year)
     planned = {
         p.cluster.id: ([u.id for u in p.members], p.head.id if p.head else None, [u.id for u in p.deputies])
         for p in plan.clusters
@@ -285,7 +285,7 @@ def test_preview_matches_what_is_created(world):
     created = {}
     for t in db.session.scalars(select(Term).where(Term.year_id == target.id)):
         created[t.cluster_id] = (
-            years.member_ids(db.session, target.id, t.cluster_id),
+            cluster_year.member_ids(db.session, target.id, t.cluster_id),
             t.head.unit_id if t.head else None,
             [u.id for u in t.deputies],
         )

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Membership, Term
 from portal.services import DomainError
+from portal.services.org import cluster_year, next_year, years
 from portal.services.org import structure as org
-from portal.services.org import years
 from tests import factories
 
 
 @given(st.lists(st.integers(1, 10_000), min_size=1, max_size=20, unique=True), st.data(), st.integers(0, 4))
 def test_rotation_proposal_properties(order, data, deputies):
     head = data.draw(st.one_of(st.none(), st.sampled_from(order), st.integers(20_000, 30_000)))
-    new_head, new_deputies = years.propose_rotation(order, head, deputies)
+    new_head, new_deputies = next_year.propose_rotation(order, head, deputies)
     assert new_head in order
     assert new_head not in new_deputies
     assert len(set(new_deputies)) == len(new_deputies) == min(deputies, len(order) - 1)
@@ -30,14 +30,14 @@ def test_rotation_proposal_properties(order, data, deputies):
 
 
 def test_rotation_of_an_empty_cluster():
-    assert years.propose_rotation([], 5, 2) == (None, [])
+    assert next_year.propose_rotation([], 5, 2) == (None, [])
 
 
 def _cluster_with(y, names):
     cluster = factories.cluster()
     units = [factories.unit(n) for n in names]
     for unit in units:
-        years.add_membership(db.session, y, cluster, unit)
+        cluster_year.add_membership(db.session, y, cluster, unit)
     return cluster, units
 
 
@@ -45,8 +45,8 @@ def test_start_next_year_copies_members_and_proposes_rotation(app):
     y = factories.year(2025)
     overseer = factories.council_member()
     cluster, (a, b, c, d) = _cluster_with(y, ["Xã A", "Xã B", "Xã C", "Xã D"])
-    term = years.ensure_term(db.session, y, cluster)
-    years.assign_term(
+    term = cluster_year.ensure_term(db.session, y, cluster)
+    cluster_year.assign_term(
         db.session,
         term,
         head_id=b.id,
@@ -60,24 +60,24 @@ def test_start_next_year_copies_members_and_proposes_rotation(app):
     org.retire_unit(db.session, d, date(2025, 7, 1))  # D dissolved
     db.session.commit()
 
-    nxt = years.start_next_year(db.session, y)
+    nxt = next_year.start_next_year(db.session, y)
     db.session.commit()
     assert nxt.year == 2026
-    assert years.member_ids(db.session, nxt.id, cluster.id) == [a.id, b.id]
+    assert cluster_year.member_ids(db.session, nxt.id, cluster.id) == [a.id, b.id]
     new_term = db.session.scalar(select(Term).where(Term.year_id == nxt.id, Term.cluster_id == cluster.id))
     assert new_term.proposed_by_rotation and not new_term.decision_number
     assert new_term.head_unit.id == a.id  # after B comes (C, now merged into) A, then wraps
     assert [u.id for u in new_term.deputies] == [b.id]
     assert new_term.overseer_id == overseer.id and new_term.decision_issuer == "UBND tỉnh"
     # the past year is untouched
-    assert years.member_ids(db.session, y.id, cluster.id) == [a.id, b.id, c.id, d.id]
+    assert cluster_year.member_ids(db.session, y.id, cluster.id) == [a.id, b.id, c.id, d.id]
 
 
 def test_start_next_year_refuses_an_existing_year(app):
     y = factories.year(2025)
     factories.year(2026, current=False)
     with pytest.raises(DomainError, match="Năm thi đua 2026 đã có."):
-        years.start_next_year(db.session, y)
+        next_year.start_next_year(db.session, y)
 
 
 def test_one_current_year(app):
@@ -94,5 +94,5 @@ def test_retired_unit_cannot_join(app):
     cluster, unit = factories.cluster(), factories.unit("Xã cũ")
     org.retire_unit(db.session, unit, date(2025, 7, 1))
     with pytest.raises(DomainError, match="đã ngừng hoạt động"):
-        years.add_membership(db.session, y, cluster, unit)
+        cluster_year.add_membership(db.session, y, cluster, unit)
     assert db.session.scalars(select(Membership)).all() == []

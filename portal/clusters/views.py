@@ -15,8 +15,8 @@ from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.policy import ClusterYear, can
+from portal.services.org import cluster_year
 from portal.services.org import structure as org
-from portal.services.org import years
 from portal.services.org.overview import cluster_summaries
 
 bp = Blueprint("clusters", __name__, url_prefix="/clusters")
@@ -139,7 +139,7 @@ def add_member(cluster_id: int):
     form.unit_id.choices = _free_units(year)
     if form.validate_on_submit():
         ok, membership = saved(
-            form, lambda: years.add_membership(db.session, year, cluster, get_or_404(Unit, form.unit_id.data))
+            form, lambda: cluster_year.add_membership(db.session, year, cluster, get_or_404(Unit, form.unit_id.data))
         )
         if ok:
             flash(
@@ -167,7 +167,7 @@ def remove_member(membership_id: int):
     """Remove a unit from the cluster for that year (not if it holds a position)."""
     membership = get_or_404(Membership, membership_id)
     cluster, year = membership.cluster, membership.year
-    if not done(lambda: years.remove_membership(db.session, membership)).ok:
+    if not done(lambda: cluster_year.remove_membership(db.session, membership)).ok:
         if is_fragment_request():
             return render("clusters/show.html", block="members", status=422, **_show_context(cluster, year))
         return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
@@ -183,7 +183,7 @@ def move_member(membership_id: int):
     form = MoveForm()
     if not form.validate_on_submit() or form.step.data not in (-1, 1):
         abort(400)
-    years.move_in_rotation(db.session, membership, form.step.data)
+    cluster_year.move_in_rotation(db.session, membership, form.step.data)
     db.session.commit()
     return _members_response(membership.cluster, membership.year)
 
@@ -193,12 +193,12 @@ def move_member(membership_id: int):
 def edit_term(cluster_id: int):
     """Assign head, deputies, overseer and the decision for the year."""
     cluster, year = _load_cluster_year(cluster_id, request.args.get("year"))
-    term = years.ensure_term(db.session, year, cluster)
+    term = cluster_year.ensure_term(db.session, year, cluster)
     form = TermForm(obj=_term_data(term)) if request.method == "GET" else TermForm()
     _term_choices(form, term)
     if request.method == "POST" and form.validate_on_submit():
         assign = partial(
-            years.assign_term,
+            cluster_year.assign_term,
             db.session,
             term,
             head_id=form.head_id.data or None,

@@ -13,8 +13,8 @@ from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Term, User
 from portal.models.org import COUNCIL_ROLES
 from portal.routing import paginate
+from portal.services.org import cluster_year
 from portal.services.org import structure as org
-from portal.services.org import years
 
 bp = Blueprint("council", __name__, url_prefix="/council")
 FIELDS = ("full_name", "position", "organisation", "council_role", "phone", "email")
@@ -153,7 +153,7 @@ def toggle_active(member_id: int):
     if (
         form.validate_on_submit()
         and saved(
-            form, lambda: years.set_council_member_active(db.session, member, not member.active, current_year())
+            form, lambda: cluster_year.set_council_member_active(db.session, member, not member.active, current_year())
         ).ok
     ):
         if member.active:

@@ -25,9 +25,13 @@ from portal.policy import ClusterYear, criteria_permission
 from portal.redirects import safe_next
 from portal.routing import arg_int
 from portal.services import DomainError
-from portal.services.criteria import excel as criteria_excel
 from portal.services.criteria import sets as svc
-from portal.services.org.years import ensure_term
+from portal.services.criteria.excel.apply import replace_tree
+from portal.services.criteria.excel.export import export_workbook
+from portal.services.criteria.excel.layout import RowError
+from portal.services.criteria.excel.parse import parse_workbook
+from portal.services.criteria.excel.report import errors_workbook, group_errors
+from portal.services.org.cluster_year import ensure_term
 from portal.services.pledges import agreements as pledges_svc
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
@@ -396,7 +400,7 @@ def create_template():
 def export_xlsx(set_id: int):
     """The table as an Excel workbook in the documented layout (round-trips exactly)."""
     cset = load_set(set_id)
-    data = criteria_excel.export_workbook(cset, svc.load_tree(db.session, cset))
+    data = export_workbook(cset, svc.load_tree(db.session, cset))
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = "mau" if cset.is_template else f"{cset.cluster.code}-{cset.year.year}-v{cset.version}"
     response.headers["Content-Disposition"] = f'attachment; filename="bang-tieu-chi-{name}.xlsx"'
@@ -407,7 +411,7 @@ def _errors_signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="criteria-import-errors")
 
 
-def _import_refused(cset: CriteriaSet, errors: list[criteria_excel.RowError], filename: str = ""):
+def _import_refused(cset: CriteriaSet, errors: list[RowError], filename: str = ""):
     """The page again with every error, grouped by message with all its rows, and the list to download."""
     token = _errors_signer().dumps({"set": cset.id, "file": filename, "errors": [list(e) for e in errors]})
     return render(
@@ -415,7 +419,7 @@ def _import_refused(cset: CriteriaSet, errors: list[criteria_excel.RowError], fi
         status=422,
         **_context(
             cset,
-            import_errors=criteria_excel.group_errors(errors),
+            import_errors=group_errors(errors),
             import_error_count=len(errors),
             import_errors_token=token,
         ),
@@ -430,16 +434,16 @@ def import_xlsx(set_id: int):
     form = ImportForm()
     upload = form.file.data if form.validate_on_submit() else None
     if upload is None or not upload.filename:
-        return _import_refused(cset, [criteria_excel.RowError(None, "", _("Chọn tệp Excel (.xlsx) để nhập."))])
-    parsed = criteria_excel.parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
+        return _import_refused(cset, [RowError(None, "", _("Chọn tệp Excel (.xlsx) để nhập."))])
+    parsed = parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
     errors = list(parsed.errors)
     if not errors:
         step = cset.score_step
         try:
-            count = criteria_excel.replace_tree(db.session, cset, parsed)
+            count = replace_tree(db.session, cset, parsed)
         except DomainError as error:
             db.session.rollback()
-            errors = [criteria_excel.RowError(None, "", error.message)]
+            errors = [RowError(None, "", error.message)]
         else:
             changed_step = cset.score_step != step
             db.session.commit()
@@ -473,9 +477,9 @@ def import_errors_xlsx(set_id: int):
         abort(400)
     if payload.get("set") != cset.id:
         abort(400)
-    errors = [criteria_excel.RowError(*error) for error in payload["errors"]]
+    errors = [RowError(*error) for error in payload["errors"]]
     response = Response(
-        criteria_excel.errors_workbook(errors, payload.get("file", "")),
+        errors_workbook(errors, payload.get("file", "")),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="loi-nhap-bang-tieu-chi-{cset.id}.xlsx"'

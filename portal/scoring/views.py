@@ -33,9 +33,10 @@ from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.platform import audit, mail
 from portal.services.scoring import assessments as svc
-from portal.services.scoring import excel as assessment_excel
 from portal.services.scoring import rounds as rounds_svc
 from portal.services.scoring import verification as verification_svc
+from portal.services.scoring.excel.apply import import_workbook
+from portal.services.scoring.excel.export import export_workbook
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
@@ -330,7 +331,7 @@ def _cluster_with_error(current: Assessment, scope: ClusterYear, **forms):
 def export_xlsx(assessment_id: int):
     """The unit's form, prefilled, to fill in Excel and upload back."""
     current, _scope = load_assessment(assessment_id)
-    content = assessment_excel.export_workbook(db.session, current)
+    content = export_workbook(db.session, current)
     filename = f"tu-cham-{current.subject_unit_id}-{current.id}.xlsx"
     return send_file(
         BytesIO(content),
@@ -352,7 +353,7 @@ def import_xlsx(assessment_id: int):
     if upload is None or not upload.filename:
         return _import_failed(current, scope, [_("Chọn tệp Excel (.xlsx) đã điền.")])
     try:
-        report = assessment_excel.import_workbook(
+        report = import_workbook(
             db.session,
             current,
             upload.stream,

@@ -10,7 +10,10 @@ from portal.access import require, year_from_args
 from portal.extensions import db
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import AuditEntry, EmulationYear
-from portal.services.org import transfer
+from portal.services.org.transfer.apply import import_workbook
+from portal.services.org.transfer.export import export_workbook, template_workbook
+from portal.services.org.transfer.layout import SHEETS, rules
+from portal.services.org.transfer.report import ImportReport
 from portal.transfer.forms import ImportForm
 
 bp = Blueprint("transfer", __name__, url_prefix="/transfer")
@@ -23,7 +26,7 @@ def _limits() -> dict:
     return {"max_rows": config["IMPORT_MAX_ROWS"], "max_bytes": config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)}
 
 
-def _page(form: ImportForm, report: transfer.ImportReport | None = None, status: int = 200):
+def _page(form: ImportForm, report: ImportReport | None = None, status: int = 200):
     all_years = db.session.scalars(select(EmulationYear).order_by(EmulationYear.year.desc())).all()
     recent = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id.desc()).limit(5)
@@ -37,8 +40,8 @@ def _page(form: ImportForm, report: transfer.ImportReport | None = None, status:
         report=report,
         all_years=all_years,
         recent=recent,
-        sheets=transfer.SHEETS,
-        rules=transfer.rules(_limits()["max_rows"]),
+        sheets=SHEETS,
+        rules=rules(_limits()["max_rows"]),
         **_limits(),
     )
 
@@ -58,7 +61,7 @@ def index():
 @require("import_export")
 def template():
     """Download the blank workbook with its guide sheet."""
-    return _xlsx(transfer.template_workbook(_limits()["max_rows"]), "mau-nhap-cum-khoi-thi-dua.xlsx")
+    return _xlsx(template_workbook(_limits()["max_rows"]), "mau-nhap-cum-khoi-thi-dua.xlsx")
 
 
 @bp.get("/export.xlsx")
@@ -67,7 +70,7 @@ def export():
     """Download units, clusters and the memberships of one year (?year=YYYY) or of all (?year=all)."""
     choice = request.args.get("year", "all")
     year = None if choice == "all" else year_from_args(choice)
-    data = transfer.export_workbook(db.session, year, _limits()["max_rows"])
+    data = export_workbook(db.session, year, _limits()["max_rows"])
     return _xlsx(data, f"cum-khoi-thi-dua-{year.year if year else 'tat-ca-cac-nam'}.xlsx")
 
 
@@ -80,7 +83,7 @@ def upload():
         return _page(form, status=422)
     dry_run = bool(form.check.data)
     file = form.file.data
-    report = transfer.import_workbook(
+    report = import_workbook(
         db.session, file.read(_limits()["max_bytes"] + 1), apply=not dry_run, filename=file.filename or "", **_limits()
     )
     if report.errors or dry_run:

@@ -10,7 +10,7 @@ from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import EmulationYear
 from portal.services import DomainError
-from portal.services.org import years
+from portal.services.org import next_year, years
 from portal.services.org.overview import cluster_summaries, unassigned_units
 from portal.services.platform.audit import record_event
 from portal.years.forms import ConfirmForm, NextYearForm, OverviewFilterForm, YearForm
@@ -110,7 +110,7 @@ def start_next(year: int):
     source = _year_or_404(year)
     form = NextYearForm()
     try:
-        plan = years.plan_next_year(db.session, source)
+        plan = next_year.plan_next_year(db.session, source)
         if request.method == "POST" and form.validate_on_submit():
             target = _start(source, plan, form.make_current.data)
             db.session.commit()
@@ -138,8 +138,8 @@ def start_next(year: int):
     return render("years/next.html", source=source, plan=plan, form=form, refusal=None)
 
 
-def _start(source: EmulationYear, plan: years.NextYearPlan, make_current: bool) -> EmulationYear:
-    target = years.start_next_year(db.session, source)
+def _start(source: EmulationYear, plan: next_year.NextYearPlan, make_current: bool) -> EmulationYear:
+    target = next_year.apply_plan(db.session, plan)  # the carry-over the preview showed
     if make_current:
         years.set_current(db.session, target)
     summary = (

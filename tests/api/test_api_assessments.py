@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Score
-from portal.services.org import years
+from portal.services.org import cluster_year, years
 from portal.services.scoring import assessments as svc
 from tests import factories
 from tests.api.conftest import assert_problem
@@ -224,7 +224,7 @@ def _grow(world, table, n: int) -> None:
     """n more member units, each with a submitted self-assessment with a score."""
     for _ in range(n):
         unit = factories.unit()
-        years.add_membership(db.session, world.year, world.cluster, unit)
+        cluster_year.add_membership(db.session, world.year, world.cluster, unit)
         assessment = Assessment(
             round_id=table["round"].id,
             criteria_set_id=table["set"].id,

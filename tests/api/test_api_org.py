@@ -12,7 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.models import ApiToken
 from portal.models.base import utcnow
-from portal.services.org import years
+from portal.services.org import cluster_year, years
 from tests import factories
 from tests.api.conftest import assert_problem
 
@@ -207,7 +207,7 @@ def test_bad_paging_is_422_with_the_field(api, query):
 
 def _bulk_units(world, n: int) -> None:
     for _ in range(n):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit())
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit())
     db.session.commit()
 
 

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Assessment, Score
 from portal.policy import ClusterYear
 from portal.services.criteria import sets as criteria_svc
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.results import totals as results
 from portal.services.scoring import assessments as svc
 from tests import factories
@@ -90,7 +90,7 @@ def _raw(leaf, rng: random.Random) -> str:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_cluster_totals_match_totals_of_each_assessment(world, deduction_capped, seed):
     for _ in range(3):
-        years.add_membership(db.session, world.year, world.cluster, factories.unit())
+        cluster_year.add_membership(db.session, world.year, world.cluster, factories.unit())
     db.session.commit()
     cset, scoring_round, leaves, section = _deep_table(world, deduction_capped)
     rng = random.Random(seed)

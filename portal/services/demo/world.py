@@ -12,8 +12,8 @@ from portal.models import Cluster, Unit, User
 from portal.models.org import ClusterKind, CouncilRole, Sector
 from portal.models.users import UserKind
 from portal.services.demo import criteria as demo_criteria
+from portal.services.org import cluster_year, next_year, years
 from portal.services.org import structure as org
-from portal.services.org import years
 
 DEMO_PASSWORD = "ThiDua@2026"
 
@@ -191,18 +191,18 @@ def seed(session: Session) -> None:
             unit = org.save_unit(
                 session, None, name=unit_name, short_name=short, sector=sector, address=f"{short}, tỉnh Đồng Tháp"
             )
-            years.add_membership(session, y2025, cluster, unit)
+            cluster_year.add_membership(session, y2025, cluster, unit)
             username = slug(short) if len(slug(short)) >= 3 else f"{slug(short)}-{code.lower()}"
             _user(session, username, f"Cán bộ thi đua {short}", UserKind.UNIT, unit=unit)
     for old, short, sector, code, successor_name, when in MERGED_2025:
         unit = org.save_unit(session, None, name=old, short_name=short, sector=sector)
-        years.add_membership(session, y2025, clusters[code], unit)
+        cluster_year.add_membership(session, y2025, clusters[code], unit)
         successor = session.scalar(select(Unit).where(Unit.name == successor_name))
         org.merge_units(session, [unit], successor, when, "Nghị quyết 1663/NQ-UBTVQH15")
     for i, code in enumerate(clusters):
-        order = years.member_ids(session, y2025.id, clusters[code].id)
-        term = years.ensure_term(session, y2025, clusters[code])
-        years.assign_term(
+        order = cluster_year.member_ids(session, y2025.id, clusters[code].id)
+        term = cluster_year.ensure_term(session, y2025, clusters[code])
+        cluster_year.assign_term(
             session,
             term,
             head_id=order[0],
@@ -212,11 +212,11 @@ def seed(session: Session) -> None:
             decision_date=date(2025, 2, 14),
             decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh",
         )
-    y2026 = years.start_next_year(session, y2025)
+    y2026 = next_year.start_next_year(session, y2025)
     years.set_current(session, y2026)
     for i, code in enumerate(list(clusters)[:-1]):  # the last cluster still awaits its decision
-        term = years.ensure_term(session, y2026, clusters[code])
-        years.assign_term(
+        term = cluster_year.ensure_term(session, y2026, clusters[code])
+        cluster_year.assign_term(
             session,
             term,
             head_id=term.head.unit_id,
@@ -227,5 +227,5 @@ def seed(session: Session) -> None:
             decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh",
         )
     first = clusters["K01"]
-    members = [session.get(Unit, uid) for uid in years.member_ids(session, y2026.id, first.id)]
+    members = [session.get(Unit, uid) for uid in cluster_year.member_ids(session, y2026.id, first.id)]
     demo_criteria.seed_block(session, first, y2026, members)

@@ -3,7 +3,8 @@
 Writing: text always stays text. openpyxl turns a string that starts with “=” into a formula; `put`
 keeps it a string, so a unit named “=HYPERLINK(…)” is never a live formula in an export (text that
 starts with + - @, a tab or CR is a string to openpyxl already). Characters Excel cannot hold are
-dropped and Windows line breaks become one line feed.
+dropped and Windows line breaks become one line feed. `print_setup` gives a table the one print
+layout the exports share.
 
 Reading: `open_uploaded_workbook` checks the container before openpyxl sees it (empty, too large,
 an Excel 97-2003 file, not a zip, a zip that unpacks beyond the limit, damaged) and refuses with
@@ -19,6 +20,7 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.page import PageMargins
 
 from portal.services import DomainError
 
@@ -50,6 +52,17 @@ def put_row(ws, row: int, values) -> None:
 def append_row(ws, values) -> None:
     """Write `values` into the row under the last one used, each through `put`."""
     put_row(ws, ws.max_row + 1 if ws._cells else 1, values)
+
+
+def print_setup(ws, header_row: int) -> None:
+    """The rows below the header scroll under it and it repeats on every page: A4 landscape, one page wide."""
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
 
 
 # --- reading -------------------------------------------------------------------------------

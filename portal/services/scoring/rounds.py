@@ -49,11 +49,6 @@ def deadline_of(assessment: Assessment) -> datetime | None:
     return assessment.extended_until or assessment.round.deadline
 
 
-def is_late(assessment: Assessment, now: datetime | None = None) -> bool:
-    deadline = deadline_of(assessment)
-    return deadline is not None and (now or utcnow()) > deadline and assessment.editable
-
-
 @dataclass
 class Sums:
     scored: int = 0  # leaves with a value
