@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from portal.services.demo import logins as demo_logins_svc
+from portal.services.demo import logins
 from portal.services.demo import world as demo
-from portal.services.platform import backup as backup_svc
-from portal.services.platform import passwords
+from portal.services.platform import backup, passwords
 
 
 def register(app: Flask) -> None:
@@ -65,15 +64,15 @@ def register(app: Flask) -> None:
 
 
 def _echo_demo_logins() -> None:
-    year, logins = demo_logins_svc.role_logins(db.session)
+    year, found = logins.role_logins(db.session)
     db.session.rollback()  # read only
-    if not logins:
+    if not found:
         click.echo("Không tìm thấy tài khoản mẫu nào trong cơ sở dữ liệu.")
         return
     click.echo(f"Tài khoản mẫu theo vai trò, năm thi đua {year or '—'} (mật khẩu chung: {demo.DEMO_PASSWORD}):")
-    role_width = max(len(login.role) for login in logins)
-    name_width = max(len(login.username) for login in logins)
-    for login in logins:
+    role_width = max(len(login.role) for login in found)
+    name_width = max(len(login.username) for login in found)
+    for login in found:
         note = "" if login.demo_password else " (đã đổi mật khẩu, không còn là mật khẩu chung)"
         click.echo(f"  {login.role:<{role_width}} | {login.username:<{name_width}} | {login.who}{note}")
     click.echo("Mỗi đơn vị và mỗi thành viên Hội đồng có một tài khoản; Ban TĐ-KT xem đủ danh sách ở trang Tài khoản.")
@@ -111,15 +110,15 @@ def _echo_progress(step: str, table: str, rows: int) -> None:
 def register_backup(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup(path: Path):
+    def backup_command(path: Path):
         """Write the whole database to one backup file (ZIP: manifest and one JSON-lines file per table)."""
         db.session.close()  # the backup reads through its own snapshot connection
         click.echo(f"Sao lưu cơ sở dữ liệu vào {path} …")
         try:
-            summary = backup_svc.write_backup(
+            summary = backup.write_backup(
                 db.engine, db.metadata, path, progress=_echo_progress, files_folder=app.config["EVIDENCE_FOLDER"]
             )
-        except (backup_svc.BackupError, OSError) as error:
+        except (backup.BackupError, OSError) as error:
             raise click.ClickException(f"Sao lưu thất bại: {error}") from error
         click.echo(
             f"Đã sao lưu {len(summary.tables)} bảng, {summary.rows} dòng, {summary.files} tệp minh chứng "
@@ -134,7 +133,7 @@ def register_backup(app: Flask) -> None:
         db.session.close()  # nothing of this session may hold rows or locks the restore replaces
         click.echo(f"Khôi phục từ {path} …")
         try:
-            summary = backup_svc.restore(
+            summary = backup.restore(
                 db.engine,
                 db.metadata,
                 path,
@@ -142,7 +141,7 @@ def register_backup(app: Flask) -> None:
                 progress=_echo_progress,
                 files_folder=app.config["EVIDENCE_FOLDER"],
             )
-        except (backup_svc.BackupError, OSError) as error:
+        except (backup.BackupError, OSError) as error:
             raise click.ClickException(f"Không khôi phục: {error}") from error
         created = datetime.fromisoformat(summary.created_at).strftime("%d/%m/%Y %H:%M:%S")
         click.echo(
