@@ -152,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     from portal import (
         accounts,
         api,
+        api_tokens,
         audit_log,
         auth,
         clusters,
@@ -168,9 +169,8 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, api):
+    for module in (*modules, scoring, evidence, reviews, api, api_tokens):
         app.register_blueprint(module.bp)
-    app.register_blueprint(api.tokens_page.bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -1,4 +1,9 @@
-"""Web-side access helpers: they ask `portal.policy` and turn its answer into 403 or 404."""
+"""Web-side access: the signed-in user's principal and every scoped loader of the portal.
+
+Each loader asks `portal.policy` and turns its answer into an HTTP one, the same for the pages
+and the JSON API: outside the user's scope the object does not exist for them (404); inside it
+but not allowed, 403. Templates ask the same `can()`, so a hidden button is never the guard.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Cluster, EmulationYear, Term
-from portal.policy import ClusterYear, Principal, can, sees
+from portal.models import Assessment, Cluster, CriteriaSet, Criterion, EmulationYear, Pledge, ScoringRound, Term
+from portal.policy import (
+    HEAD_ACTIONS,
+    AssessmentFacts,
+    ClusterYear,
+    Principal,
+    assessment_permission,
+    can,
+    criteria_permission,
+    sees,
+)
 from portal.routing import YEAR_MAX, YEAR_MIN
 from portal.services.platform.principals import principal_for
 
@@ -40,54 +54,14 @@ def require(action: str):
 
 
 def get_or_404(model, ident):
+    """The row with this primary key, else 404 (no scope: for rows whose loader checks it, or the secretariat's)."""
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
     return obj
 
 
-def authorize_scope(scope: ClusterYear, action: str = "view_cluster", **policy_kw) -> None:
-    """Outside the user's scope: 404 (it does not exist for them); inside but not allowed: 403."""
-    if not sees(current_principal(), scope):
-        abort(404)
-    if not can(current_principal(), action, scope, **policy_kw):
-        abort(403)
-
-
-def current_year() -> EmulationYear | None:
-    """The year marked current, else the latest one."""
-    if "current_year" not in g:
-        g.current_year = db.session.scalars(
-            select(EmulationYear).order_by(EmulationYear.is_current.desc(), EmulationYear.year.desc()).limit(1)
-        ).first()
-    return g.current_year
-
-
-def year_from_args(value) -> EmulationYear:
-    """The year named in ?year=YYYY, else the current year; 404 when there is none."""
-    if value in (None, ""):
-        year = current_year()
-    else:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            abort(404)
-        if not YEAR_MIN <= number <= YEAR_MAX:  # no such year; the database would refuse a number this large
-            abort(404)
-        year = db.session.scalar(select(EmulationYear).where(EmulationYear.year == number))
-    if year is None:
-        abort(404)
-    return year
-
-
-def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
-    """The cluster, its year and the scope, for a user who may see that cluster-year (else 404)."""
-    cluster = get_or_404(Cluster, cluster_id)
-    record = year_from_args(year)
-    scope = ClusterYear(record.id, cluster.id)
-    if not sees(current_principal(), scope):
-        abort(404)
-    return cluster, record, scope
+# ------------------------------------------------------------------------------- cluster-years
 
 
 def deputy_may_lead(scope: ClusterYear) -> bool:
@@ -104,4 +78,163 @@ def deputy_may_lead(scope: ClusterYear) -> bool:
 
 def may(scope: ClusterYear, action: str) -> bool:
     """`can()` for the signed-in user on a cluster-year, with the head's delegation to deputies."""
-    return can(current_principal(), action, scope, deputy_may_lead=deputy_may_lead(scope))
+    lead = action in HEAD_ACTIONS and deputy_may_lead(scope)  # only the head's actions can be delegated
+    return can(current_principal(), action, scope, deputy_may_lead=lead)
+
+
+def authorize_scope(scope: ClusterYear, action: str = "view_cluster") -> None:
+    """Outside the user's scope: 404 (it does not exist for them); inside but not allowed: 403."""
+    if not sees(current_principal(), scope):
+        abort(404)
+    if not may(scope, action):
+        abort(403)
+
+
+def current_year() -> EmulationYear | None:
+    """The year marked current, else the latest one."""
+    if "current_year" not in g:
+        g.current_year = db.session.scalars(
+            select(EmulationYear).order_by(EmulationYear.is_current.desc(), EmulationYear.year.desc()).limit(1)
+        ).first()
+    return g.current_year
+
+
+def year_or_404(number: int) -> EmulationYear:
+    """The emulation year numbered `number` (e.g. 2026), else 404."""
+    if not YEAR_MIN <= number <= YEAR_MAX:  # no such year; the database would refuse a number this large
+        abort(404)
+    year = db.session.scalar(select(EmulationYear).where(EmulationYear.year == number))
+    if year is None:
+        abort(404)
+    return year
+
+
+def year_from_args(value) -> EmulationYear:
+    """The year named in ?year=YYYY, else the current year; 404 when there is none."""
+    if value in (None, ""):
+        year = current_year()
+        if year is None:
+            abort(404)
+        return year
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        abort(404)
+    return year_or_404(number)
+
+
+def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
+    """The cluster, its year and the scope, for a user who may see that cluster-year (else 404)."""
+    cluster = get_or_404(Cluster, cluster_id)
+    found = year_from_args(year)
+    scope = ClusterYear(found.id, cluster.id)
+    if not sees(current_principal(), scope):
+        abort(404)
+    return cluster, found, scope
+
+
+# ------------------------------------------------------------------------------- criteria sets
+
+
+def set_allows(cset: CriteriaSet, action: str, term: Term | None = None) -> bool:
+    """May the signed-in user 'view' or 'edit' the criteria set? `term`, when given, is its cluster-year's term
+    as it stands now (after a change of delegation in this request)."""
+    if cset.is_template:
+        scope, lead = None, False
+    else:
+        scope = ClusterYear(cset.year_id, cset.cluster_id)
+        lead = term.deputy_may_lead if term is not None else deputy_may_lead(scope)
+    return criteria_permission(current_principal(), action, scope=scope, status=cset.status, deputy_may_lead=lead)
+
+
+def load_set(set_id: int, action: str = "view") -> CriteriaSet:
+    """Unseen (including a draft one may not read): 404; seen but not editable by this user: 403."""
+    cset = get_or_404(CriteriaSet, set_id)
+    if not set_allows(cset, "view"):
+        abort(404)
+    if action == "edit" and not set_allows(cset, "edit"):
+        abort(403)
+    return cset
+
+
+# ------------------------------------------------------------------------------- pledge agreements
+
+
+def pledge_visible(pledge: Pledge, scope: ClusterYear) -> bool:
+    """Members see the agreement once it binds published criteria (signing is open); before, it is a draft."""
+    return sees(current_principal(), scope) and (pledge.criteria_set_id is not None or may(scope, "view_drafts"))
+
+
+def load_pledge(pledge_id: int, action: str | None = None) -> tuple[Pledge, ClusterYear]:
+    """The agreement if the user sees it (else 404) and, with `action`, may do it (else 403)."""
+    pledge = get_or_404(Pledge, pledge_id)
+    scope = ClusterYear(pledge.year_id, pledge.cluster_id)
+    if not pledge_visible(pledge, scope):
+        abort(404)
+    if action and not may(scope, action):
+        abort(403)
+    return pledge, scope
+
+
+# ------------------------------------------------------------------------------- rounds and assessments
+
+
+def load_round(round_id: int, action: str = "run_rounds") -> tuple[ScoringRound, ClusterYear]:
+    """A peer round the user may `action`: outside the scope 404, inside but not allowed 403."""
+    scoring_round = get_or_404(ScoringRound, round_id)
+    if scoring_round.kind != "peer":
+        abort(404)
+    scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
+    authorize_scope(scope, action)
+    return scoring_round, scope
+
+
+def facts_of(assessment: Assessment) -> AssessmentFacts:
+    """What `policy.assessment_permission` needs to know of the assessment."""
+    scoring_round = assessment.round
+    return AssessmentFacts(
+        scope=ClusterYear(scoring_round.year_id, scoring_round.cluster_id),
+        stage=assessment.stage,
+        author_unit_id=assessment.author_unit_id,
+        subject_unit_id=assessment.subject_unit_id,
+        submitted=assessment.status == "submitted",
+        round_closed=scoring_round.status == "closed",
+    )
+
+
+def facts_allow(facts: AssessmentFacts, action: str) -> bool:
+    """May the signed-in user 'view' or 'edit' the assessment these facts describe (e.g. a row of totals)?"""
+    return assessment_permission(current_principal(), action, facts, deputy_may_lead=deputy_may_lead(facts.scope))
+
+
+def assessment_allows(assessment: Assessment, action: str) -> bool:
+    """May the signed-in user 'view' or 'edit' the assessment?"""
+    return facts_allow(facts_of(assessment), action)
+
+
+def load_assessment(assessment_id: int, action: str = "view") -> tuple[Assessment, ClusterYear]:
+    """The assessment if the user may `action` it, with its cluster-year.
+
+    'view' and 'edit' follow `policy.assessment_permission`: a draft of another unit does not
+    exist (404), a readable one the user may not write is 403. 'lead' is the head's acts on any
+    assessment of its cluster-year (return, extend, verify, finalise): 404 outside it, 403 for
+    whoever does not run its rounds.
+    """
+    assessment = get_or_404(Assessment, assessment_id)
+    scope = facts_of(assessment).scope
+    if action == "lead":
+        authorize_scope(scope, "run_rounds")
+        return assessment, scope
+    if not assessment_allows(assessment, "view"):
+        abort(404)
+    if action == "edit" and not assessment_allows(assessment, "edit"):
+        abort(403)
+    return assessment, scope
+
+
+def criterion_of(assessment: Assessment, criterion_id: int | None) -> Criterion:
+    """A criterion of the assessment's table, else 404."""
+    criterion = db.session.get(Criterion, criterion_id) if criterion_id else None
+    if criterion is None or criterion.set_id != assessment.criteria_set_id:
+        abort(404)
+    return criterion

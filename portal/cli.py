@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from portal.services.demo import logins as demo_logins_svc
+from portal.services.demo import logins
 from portal.services.demo import world as demo
 from portal.services.platform import passwords
 from portal.services.platform.backup.layout import BackupError
@@ -67,15 +67,15 @@ def register(app: Flask) -> None:
 
 
 def _echo_demo_logins() -> None:
-    year, logins = demo_logins_svc.role_logins(db.session)
+    year, found = logins.role_logins(db.session)
     db.session.rollback()  # read only
-    if not logins:
+    if not found:
         click.echo("Không tìm thấy tài khoản mẫu nào trong cơ sở dữ liệu.")
         return
     click.echo(f"Tài khoản mẫu theo vai trò, năm thi đua {year or '—'} (mật khẩu chung: {demo.DEMO_PASSWORD}):")
-    role_width = max(len(login.role) for login in logins)
-    name_width = max(len(login.username) for login in logins)
-    for login in logins:
+    role_width = max(len(login.role) for login in found)
+    name_width = max(len(login.username) for login in found)
+    for login in found:
         note = "" if login.demo_password else " (đã đổi mật khẩu, không còn là mật khẩu chung)"
         click.echo(f"  {login.role:<{role_width}} | {login.username:<{name_width}} | {login.who}{note}")
     click.echo("Mỗi đơn vị và mỗi thành viên Hội đồng có một tài khoản; Ban TĐ-KT xem đủ danh sách ở trang Tài khoản.")
@@ -113,7 +113,7 @@ def _echo_progress(step: str, table: str, rows: int) -> None:
 def register_backup(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup(path: Path):
+    def backup_command(path: Path):
         """Write the whole database to one backup file (ZIP: manifest and one JSON-lines file per table)."""
         db.session.close()  # the backup reads through its own snapshot connection
         click.echo(f"Sao lưu cơ sở dữ liệu vào {path} …")

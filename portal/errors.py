@@ -1,12 +1,14 @@
-"""Error pages in the user's language; a fragment for htmx, a page otherwise."""
+"""Error pages in the user's language: the page's `content` block for an htmx fragment request, the whole page
+otherwise (a boosted link or a history restore swaps the whole body); `Vary: HX-Request` on both."""
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 
 from portal.extensions import db
+from portal.htmx import render
 
 MESSAGES = {
     400: (_l("Yêu cầu không hợp lệ"), _l("Dữ liệu gửi lên không hợp lệ.")),
@@ -20,19 +22,19 @@ MESSAGES = {
 }
 
 
-def _page(code: int, detail: str | None = None):
+def page(code: int, detail: str | None = None) -> Response:
+    """The error page for `code`, with `detail` instead of the code's usual message when given."""
     title, message = MESSAGES.get(code, MESSAGES[500])
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
-    return render_template(template, code=code, title=title, message=detail or message), code
+    return render("errors/error.html", block="content", status=code, code=code, title=title, message=detail or message)
 
 
 def register(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 414, 429):
-        app.register_error_handler(code, lambda e, code=code: _page(code))
+        app.register_error_handler(code, lambda e, code=code: page(code))
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
-        return _page(
+        return page(
             400, _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại.")
         )
 
@@ -43,9 +45,9 @@ def register(app: Flask) -> None:
         in those checks, hence the log entry."""
         db.session.rollback()
         current_app.logger.warning("Value refused by the database on %s %s: %s", request.method, request.path, error)
-        return _page(400)
+        return page(400)
 
     @app.errorhandler(500)
     def internal_error(_e):
         db.session.rollback()
-        return _page(500)
+        return page(500)

@@ -1,4 +1,5 @@
-"""Form pieces shared by every area: the base form, translatable messages (Vietnamese msgids), dd/mm/yyyy dates."""
+"""Form pieces shared by every area: the base form, translatable messages (Vietnamese msgids), dd/mm/yyyy dates,
+Vietnamese decimals, the POST-only button form, and `saved()`/`done()` (one transaction per request)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from flask import flash, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
+from wtforms import DecimalField, Field, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.widgets import TextInput
 
 from portal.extensions import db
 from portal.routing import MAX_ID
 from portal.services import DomainError
+from portal.services.criteria.methods import normalise_number
 from portal.services.platform.control_chars import has_control_characters
 
 REQUIRED = _l("Vui lòng nhập trường này.")
 CONTROL_CHARACTERS = _l("Nội dung có ký tự điều khiển ẩn (ví dụ ký tự NUL); hãy xóa đoạn vừa dán và gõ lại.")
 TOO_LARGE = _l("Số quá lớn.")
+NUMBER = _l("Nhập một số, ví dụ 12,5.")
 
 # WTForms' and Flask-WTF's built-in messages (English; WTForms has no Vietnamese catalogue), by their text.
 # Each is our own msgid, so it reads in the user's language like the rest of the portal.
@@ -67,8 +71,8 @@ BUILTIN_MESSAGES = {
     "Not a valid time value.": _l("Giờ không hợp lệ."),
     "Not a valid week value.": _l("Tuần không hợp lệ."),
     "Not a valid integer value.": _l("Nhập một số nguyên, ví dụ 3."),
-    "Not a valid decimal value.": _l("Nhập một số, ví dụ 12,5."),
-    "Not a valid float value.": _l("Nhập một số, ví dụ 12,5."),
+    "Not a valid decimal value.": NUMBER,
+    "Not a valid float value.": NUMBER,
     "File does not have an approved extension: {extensions}": _l("Loại tệp không được nhận; chỉ nhận: {extensions}"),
     "File does not have an approved extension.": _l("Loại tệp không được nhận."),
 }
@@ -126,6 +130,10 @@ class PortalForm(FlaskForm):
         return super().validate(extra)
 
 
+class EmptyForm(PortalForm):
+    """A POST-only button: nothing but the CSRF token."""
+
+
 def required(message=REQUIRED):
     return DataRequired(message)
 
@@ -162,6 +170,36 @@ class VNDateField(StringField):
         raise ValueError(_("Ngày không hợp lệ; nhập theo dạng dd/mm/yyyy, ví dụ 15/03/2025."))
 
 
+class VNDecimalField(DecimalField):
+    """A decimal typed the Vietnamese way ("12,5", "1.000") or with a dot.
+
+    A text input, not type="number": browsers drop a value like "0,25" from a
+    number input, and would lose the points on every edit.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [normalise_number(valuelist[0] or "")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(NUMBER) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data.normalize(), "f").replace(".", ",")
+
+
 def apply_domain_error(form, error) -> None:
     """Put a DomainError next to the field it names (or at the top of the form)."""
     field: Field | None = getattr(form, error.field, None) if error.field else None
@@ -172,8 +210,10 @@ def apply_domain_error(form, error) -> None:
 
 
 __all__ = [
+    "EmptyForm",
     "PortalForm",
     "VNDateField",
+    "VNDecimalField",
     "apply_domain_error",
     "max_length",
     "required",

@@ -1,7 +1,6 @@
-"""The JSON API (/api/v1) and the page where each user manages their API tokens (/account/tokens)."""
+"""The JSON API (/api/v1). The page where each user manages their API tokens is `portal.api_tokens`."""
 
 from portal.api import assessments, views  # noqa: F401 - the API's routes, registered on views.bp
-from portal.api import tokens as tokens_page
 from portal.api.views import bp
 
-__all__ = ["bp", "tokens_page"]
+__all__ = ["bp"]

@@ -16,47 +16,41 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.access import cluster_year_in_scope, current_principal, deputy_may_lead
+from portal.access import (
+    assessment_allows,
+    cluster_year_in_scope,
+    criterion_of,
+    current_principal,
+    facts_allow,
+    load_assessment,
+)
 from portal.api import params, serialize
 from portal.api.problems import CONFLICT, MALFORMED, ApiProblem, invalid
 from portal.api.views import bp
 from portal.extensions import db
 from portal.models import Assessment, Criterion, Score, ScoringRound
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
-from portal.policy import AssessmentFacts, ClusterYear, assessment_permission
 from portal.routing import MAX_JSON_DEPTH, json_depth
-from portal.scoring.access import load_assessment
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
 from portal.services.platform import control_chars
 from portal.services.platform.control_chars import any_control_characters
 from portal.services.results import totals as results
-from portal.services.scoring import assessments as svc
+from portal.services.scoring import assessments
 
 NOTE_MAX = 4000
 VALUE_MAX = 100
 
 
-def _facts(a: Assessment, r: ScoringRound) -> AssessmentFacts:
-    return AssessmentFacts(
-        scope=ClusterYear(r.year_id, r.cluster_id),
-        stage=a.stage,
-        author_unit_id=a.author_unit_id,
-        subject_unit_id=a.subject_unit_id,
-        submitted=a.status == "submitted",
-        round_closed=r.status == "closed",
-    )
-
-
-@bp.get("/clusters/<id:cluster_id>/years/<year:year>/assessments")
-def assessments(cluster_id: int, year: int):
+@bp.get("/clusters/<id:cluster_id>/years/<year:year>/assessments", endpoint="assessments")
+def assessment_list(cluster_id: int, year: int):
     """The cluster-year's assessments the user may read; ?stage=self|peer|…, ?status=draft|submitted|returned."""
     errors: dict = {}
     stage = params.choice("stage", STAGES, errors)
     status = params.choice("status", ASSESSMENT_STATUSES, errors)
     page, per_page = params.paging(errors)
     params.check(errors)
-    _cluster, _record, scope = cluster_year_in_scope(cluster_id, year)
+    _cluster, _year, scope = cluster_year_in_scope(cluster_id, year)
     query = (
         select(Assessment, ScoringRound)
         .join(ScoringRound, ScoringRound.id == Assessment.round_id)
@@ -67,13 +61,8 @@ def assessments(cluster_id: int, year: int):
         query = query.where(Assessment.stage == stage)
     if status:
         query = query.where(Assessment.status == status)
-    principal, lead = current_principal(), deputy_may_lead(scope)
     # a cluster-year holds a few hundred assessments at most: read them, let the policy choose, then cut a page
-    visible = [
-        (a, r)
-        for a, r in db.session.execute(query).all()
-        if assessment_permission(principal, "view", _facts(a, r), deputy_may_lead=lead)
-    ]
+    visible = [(a, r) for a, r in db.session.execute(query).all() if assessment_allows(a, "view")]
     return params.paginate_list(visible, page, per_page, lambda row: serialize.assessment(*row))
 
 
@@ -95,13 +84,8 @@ def _detail(found: Assessment) -> dict:
     tree = treelib.build(nodes)
     paths = _paths(nodes)
     scores = {s.criterion_id: s for s in db.session.scalars(select(Score).where(Score.assessment_id == found.id))}
-    totals = svc.totals(db.session, found)
-    may_edit = assessment_permission(
-        current_principal(),
-        "edit",
-        _facts(found, scoring_round),
-        deputy_may_lead=deputy_may_lead(ClusterYear(scoring_round.year_id, scoring_round.cluster_id)),
-    )
+    totals = assessments.totals(db.session, found)
+    may_edit = assessment_allows(found, "edit")
     return serialize.assessment(found, scoring_round) | {
         "deadline": serialize.when(found.extended_until or scoring_round.deadline),
         "returned_reason": found.returned_reason,
@@ -186,12 +170,10 @@ def _current(assessment_id: int, criterion_id: int) -> dict:
 def save_score(assessment_id: int, criterion_id: int):
     """Save one criterion's value and note, naming the revision it was made on (409 if it moved since)."""
     found, _scope = load_assessment(assessment_id, "edit")
-    criterion = db.session.get(Criterion, criterion_id)
-    if criterion is None or criterion.set_id != found.criteria_set_id:
-        raise ApiProblem(404)
+    criterion = criterion_of(found, criterion_id)
     value, note, revision = _score_input(_json_body())
     try:
-        score = svc.save_score(
+        score = assessments.save_score(
             db.session,
             found,
             criterion,
@@ -201,7 +183,7 @@ def save_score(assessment_id: int, criterion_id: int):
             user_id=current_principal().user_id,
         )
         db.session.commit()
-    except svc.ConflictError as error:
+    except assessments.ConflictError as error:
         db.session.rollback()
         raise ApiProblem(409, error.message, type_=CONFLICT, current=_current(found.id, criterion.id)) from None
     except (StaleDataError, IntegrityError):  # saved by someone else between our read and our write
@@ -218,7 +200,7 @@ def submit(assessment_id: int):
     """Hand the assessment in: every criterion must have a value; it is locked afterwards."""
     found, _scope = load_assessment(assessment_id, "edit")
     try:
-        svc.submit(db.session, found, current_principal().user_id)
+        assessments.submit(db.session, found, current_principal().user_id)
         db.session.commit()
     except DomainError as error:
         raise invalid({error.field or "assessment": error.message}, error.message) from None
@@ -232,13 +214,8 @@ def cluster_results(cluster_id: int, year: int):
     stage = params.choice("stage", STAGES, errors) or "self"
     page, per_page = params.paging(errors)
     params.check(errors)
-    _cluster, _record, scope = cluster_year_in_scope(cluster_id, year)
-    principal, lead = current_principal(), deputy_may_lead(scope)
-    rows = [
-        row
-        for row in results.cluster_totals(db.session, scope, stage)
-        if assessment_permission(principal, "view", row.facts, deputy_may_lead=lead)
-    ]
+    _cluster, _year, scope = cluster_year_in_scope(cluster_id, year)
+    rows = [row for row in results.cluster_totals(db.session, scope, stage) if facts_allow(row.facts, "view")]
     return params.paginate_list(rows, page, per_page, _result)
 
 

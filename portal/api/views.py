@@ -12,15 +12,15 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import exists, false, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from portal.access import cluster_year_in_scope, current_principal, deputy_may_lead, get_or_404
+from portal.access import cluster_year_in_scope, current_principal, load_set, set_allows
 from portal.api import openapi as spec
 from portal.api import params, problems, serialize
 from portal.api.problems import ApiProblem
 from portal.extensions import csrf, db
-from portal.models import Cluster, CriteriaSet, EmulationYear, Membership, Term, Unit
+from portal.models import Cluster, EmulationYear, Membership, Term, Unit
 from portal.models.org import CLUSTER_KINDS
-from portal.policy import ANONYMOUS, ClusterYear, Principal, criteria_permission
-from portal.services.criteria import sets as criteria_svc
+from portal.policy import ANONYMOUS, Principal
+from portal.services.criteria import sets
 from portal.services.platform import api_tokens
 from portal.services.platform.audit import SYSTEM, Actor, set_actor
 from portal.services.platform.principals import principal_for
@@ -159,23 +159,23 @@ def cluster(cluster_id: int):
 @bp.get("/clusters/<id:cluster_id>/years/<year:year>")
 def cluster_year(cluster_id: int, year: int):
     """A cluster's year: its members in rotation order and its term (head, deputies, overseer, decision)."""
-    found, record, scope = cluster_year_in_scope(cluster_id, year)
+    found, year, scope = cluster_year_in_scope(cluster_id, year)
     term = db.session.scalar(
         select(Term)
-        .where(Term.year_id == record.id, Term.cluster_id == found.id)
+        .where(Term.year_id == year.id, Term.cluster_id == found.id)
         .options(selectinload(Term.positions), selectinload(Term.overseer))
     )
     roles = {p.unit_id: p.role for p in term.positions} if term else {}
     members = db.session.scalars(
         select(Membership)
-        .where(Membership.year_id == record.id, Membership.cluster_id == found.id)
+        .where(Membership.year_id == year.id, Membership.cluster_id == found.id)
         .options(selectinload(Membership.unit))
         .order_by(Membership.rotation_order, Membership.id)
     ).all()
     return jsonify(
         {
             "cluster": serialize.cluster(found),
-            "year": record.year,
+            "year": year.year,
             "term": _term(term, roles),
             "members": [
                 {
@@ -209,35 +209,22 @@ def _term(term: Term | None, roles: dict) -> dict | None:
 # ------------------------------------------------------------------------------- criteria sets
 
 
-def _may_view_set(cset: CriteriaSet, scope: ClusterYear | None) -> bool:
-    return criteria_permission(
-        current_principal(),
-        "view",
-        scope=scope,
-        status=cset.status,
-        deputy_may_lead=deputy_may_lead(scope) if scope else False,
-    )
-
-
 @bp.get("/clusters/<id:cluster_id>/years/<year:year>/criteria-sets")
 def criteria_sets(cluster_id: int, year: int):
     """Every version of the cluster-year's criteria table that the user may read (drafts only for its builders)."""
     errors: dict = {}
     page, per_page = params.paging(errors)
     params.check(errors)
-    found, record, scope = cluster_year_in_scope(cluster_id, year)
-    visible = [c for c in criteria_svc.versions(db.session, found.id, record.id) if _may_view_set(c, scope)]
-    return params.paginate_list(visible, page, per_page, lambda c: serialize.criteria_set(c, record.year))
+    found, year, scope = cluster_year_in_scope(cluster_id, year)
+    visible = [c for c in sets.versions(db.session, found.id, year.id) if set_allows(c, "view")]
+    return params.paginate_list(visible, page, per_page, lambda c: serialize.criteria_set(c, year.year))
 
 
 @bp.get("/criteria-sets/<id:set_id>")
 def criteria_set(set_id: int):
     """One criteria table with its tree of sections, criteria and sub-criteria."""
-    cset = get_or_404(CriteriaSet, set_id)
-    scope = None if cset.is_template else ClusterYear(cset.year_id, cset.cluster_id)
-    if not _may_view_set(cset, scope):
-        raise ApiProblem(404)
-    tree = criteria_svc.load_tree(db.session, cset)
+    cset = load_set(set_id)
+    tree = sets.load_tree(db.session, cset)
     body = serialize.criteria_set(cset, cset.year.year if cset.year_id else None)
     body |= {
         "base_total": serialize.points(tree.base_total),

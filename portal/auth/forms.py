@@ -48,7 +48,3 @@ class ChangePasswordForm(PortalForm):
         _l("Nhập lại mật khẩu mới"),
         validators=[DataRequired(REQUIRED), EqualTo("new_password", message=_l("Hai lần nhập mật khẩu không khớp."))],
     )
-
-
-class EmptyForm(PortalForm):
-    """A POST-only button: nothing but the CSRF token."""

@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.auth.current import current_session, sign_in, sign_out
-from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from portal.auth.forms import ChangePasswordForm, LoginForm
 from portal.extensions import db
+from portal.forms import EmptyForm
 from portal.htmx import hx_redirect, render
 from portal.redirects import safe_next
 from portal.services.platform import accounts, sessions

@@ -8,7 +8,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.access import authorize_scope, current_principal, get_or_404, require, year_from_args
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, require, year_from_args
 from portal.clusters.forms import AddMemberForm, ClusterFilterForm, ClusterForm, MoveForm, TermForm
 from portal.extensions import db
 from portal.forms import done, saved
@@ -85,9 +85,7 @@ def edit(cluster_id: int):
 @login_required
 def show(cluster_id: int):
     """A cluster's year: leadership, members in rotation order, and the rotation history."""
-    cluster = db.session.get(Cluster, cluster_id) or abort(404)
-    year = year_from_args(request.args.get("year"))
-    authorize_scope(ClusterYear(year.id, cluster.id))
+    cluster, year, _scope = cluster_year_in_scope(cluster_id, request.args.get("year"))
     return render(
         "clusters/show.html", block="members" if is_fragment_request() else None, **_show_context(cluster, year)
     )
@@ -125,16 +123,11 @@ def _free_units(year: EmulationYear) -> list[tuple[int, str]]:
     return [(0, _("— Chọn đơn vị chưa thuộc cụm, khối nào —"))] + [tuple(u) for u in units]
 
 
-def _load_cluster_year(cluster_id: int, year_value) -> tuple[Cluster, EmulationYear]:
-    cluster = get_or_404(Cluster, cluster_id)
-    return cluster, year_from_args(year_value)
-
-
 @bp.post("/<int:cluster_id>/members")
 @require("manage_memberships")
 def add_member(cluster_id: int):
     """Add a unit to the cluster for the year."""
-    cluster, year = _load_cluster_year(cluster_id, request.args.get("year"))
+    cluster, year, _scope = cluster_year_in_scope(cluster_id, request.args.get("year"))
     form = AddMemberForm()
     form.unit_id.choices = _free_units(year)
     if form.validate_on_submit():
@@ -192,7 +185,7 @@ def move_member(membership_id: int):
 @require("manage_terms")
 def edit_term(cluster_id: int):
     """Assign head, deputies, overseer and the decision for the year."""
-    cluster, year = _load_cluster_year(cluster_id, request.args.get("year"))
+    cluster, year, _scope = cluster_year_in_scope(cluster_id, request.args.get("year"))
     term = cluster_year.ensure_term(db.session, year, cluster)
     form = TermForm(obj=_term_data(term)) if request.method == "GET" else TermForm()
     _term_choices(form, term)

@@ -2,47 +2,14 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
-from wtforms.widgets import TextInput
 
-from portal.forms import PortalForm, max_length, required
+from portal.forms import PortalForm, VNDecimalField, max_length, required
 from portal.models.criteria import CRITERION_KINDS, METHODS
-from portal.services.criteria.methods import normalise_number
 
-NUMBER = _l("Nhập một số, ví dụ 12,5.")
 KIND_CHOICES = [(code, _l(label)) for code, label in CRITERION_KINDS.items()]
 METHOD_CHOICES = [(code, _l(label)) for code, label in METHODS.items()]
-
-
-class VNDecimalField(DecimalField):
-    """A decimal typed the Vietnamese way ("12,5", "1.000") or with a dot.
-
-    A text input, not type="number": browsers drop a value like "0,25" from a
-    number input, and would lose the points on every edit.
-    """
-
-    widget = TextInput()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [normalise_number(valuelist[0] or "")]
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(NUMBER) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return format(self.data.normalize(), "f").replace(".", ",")
 
 
 class SetForm(PortalForm):

@@ -12,27 +12,25 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from portal import vntext
-from portal.access import cluster_year_in_scope, current_principal, get_or_404, require
-from portal.auth.forms import EmptyForm
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_set, may, require, set_allows
 from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.formatting import vn_number
-from portal.forms import done, saved
+from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import CriteriaSet, Criterion, Term
-from portal.policy import ClusterYear, criteria_permission
 from portal.redirects import safe_next
 from portal.routing import arg_int
 from portal.services import DomainError
-from portal.services.criteria import sets as svc
+from portal.services.criteria import sets
 from portal.services.criteria.excel.apply import replace_tree
 from portal.services.criteria.excel.export import export_workbook
 from portal.services.criteria.excel.layout import RowError
 from portal.services.criteria.excel.parse import parse_workbook
 from portal.services.criteria.excel.report import errors_workbook, group_errors
 from portal.services.org.cluster_year import ensure_term
-from portal.services.pledges import agreements as pledges_svc
+from portal.services.pledges import agreements
 
 bp = Blueprint("criteria", __name__, url_prefix="/criteria")
 ITEM_FIELDS = (
@@ -54,41 +52,19 @@ def _term(cset: CriteriaSet) -> Term | None:
     return db.session.scalar(select(Term).where(Term.year_id == cset.year_id, Term.cluster_id == cset.cluster_id))
 
 
-def _may(cset: CriteriaSet, action: str, term: Term | None = None) -> bool:
-    scope = None if cset.is_template else ClusterYear(cset.year_id, cset.cluster_id)
-    term = term if term is not None else _term(cset)
-    return criteria_permission(
-        current_principal(),
-        action,
-        scope=scope,
-        status=cset.status,
-        deputy_may_lead=bool(term and term.deputy_may_lead),
-    )
-
-
-def load_set(set_id: int, action: str = "view") -> CriteriaSet:
-    """Unseen (including a draft one may not read): 404; seen but not editable by this user: 403."""
-    cset = get_or_404(CriteriaSet, set_id)
-    if not _may(cset, "view"):
-        abort(404)
-    if action == "edit" and not _may(cset, "edit"):
-        abort(403)
-    return cset
-
-
 def _context(cset: CriteriaSet, **extra) -> dict:
     term = _term(cset)
-    tree = svc.load_tree(db.session, cset)
-    may_edit = _may(cset, "edit", term)
+    tree = sets.load_tree(db.session, cset)
+    may_edit = set_allows(cset, "edit", term)
     return {
         "cset": cset,
         "tree": tree,
         "term": term,
-        "warnings": svc.warnings(cset, tree),
+        "warnings": sets.warnings(cset, tree),
         "may_edit": may_edit,
         "editing": may_edit and cset.editable,
-        "max_depth": svc.MAX_DEPTH,
-        "history": [] if cset.is_template else svc.versions(db.session, cset.cluster_id, cset.year_id),
+        "max_depth": sets.MAX_DEPTH,
+        "history": [] if cset.is_template else sets.versions(db.session, cset.cluster_id, cset.year_id),
         "settings_form": extra.pop("settings_form", None) or SetForm(obj=cset, formdata=None),
         "version_form": extra.pop("version_form", None) or VersionForm(formdata=None),
         "delegation_form": DelegationForm(obj=term, formdata=None) if term else None,
@@ -109,48 +85,43 @@ def _tree_response(cset: CriteriaSet, status: int = 200):
 @login_required
 def for_cluster(cluster_id: int, year: int):
     """The cluster's table for the year, or (for its head) the form to start one."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    cset = svc.in_force(db.session, cluster.id, record.id)
-    if cset is not None and _may(cset, "view"):
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    cset = sets.in_force(db.session, cluster.id, year.id)
+    if cset is not None and set_allows(cset, "view"):
         return render("criteria/show.html", **_context(cset))
-    term = db.session.scalar(select(Term).where(Term.year_id == record.id, Term.cluster_id == cluster.id))
-    may_start = criteria_permission(
-        current_principal(), "edit", scope=scope, status="draft", deputy_may_lead=bool(term and term.deputy_may_lead)
-    )
-    form = StartForm(formdata=None, title=f"Bảng tiêu chí thi đua năm {record.year}")
-    sources.fill_choices(form, cluster, record)
-    return render("criteria/start.html", cluster=cluster, year=record, form=form, may_start=may_start)
+    may_start = may(scope, "edit_criteria")  # what criteria_permission asks to edit a draft of the cluster-year
+    form = StartForm(formdata=None, title=f"Bảng tiêu chí thi đua năm {year.year}")
+    sources.fill_choices(form, cluster, year)
+    return render("criteria/start.html", cluster=cluster, year=year, form=form, may_start=may_start)
 
 
 @bp.post("/<int:cluster_id>/<int:year>")
 @login_required
 def start(cluster_id: int, year: int):
     """Start the year's table: empty, or copied from last year, another cluster or a template."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    term = ensure_term(db.session, record, cluster)
-    if not criteria_permission(
-        current_principal(), "edit", scope=scope, status="draft", deputy_may_lead=term.deputy_may_lead
-    ):
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    ensure_term(db.session, year, cluster)
+    if not may(scope, "edit_criteria"):
         abort(403)
     form = StartForm()
-    sources.fill_choices(form, cluster, record)
+    sources.fill_choices(form, cluster, year)
     if form.validate_on_submit():
         ok, cset = saved(
             form,
-            lambda: svc.create_set(
+            lambda: sets.create_set(
                 db.session,
                 cluster,
-                record,
+                year,
                 title=form.title.data,
                 target_total=form.target_total.data,
                 score_step=form.score_step.data,
-                source=sources.chosen(form, cluster, record),
+                source=sources.chosen(form, cluster, year),
             ),
         )
         if ok:
             flash(_("Đã tạo bảng tiêu chí (bản nháp)."), "success")
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
-    return render("criteria/start.html", status=422, cluster=cluster, year=record, form=form, may_start=True)
+    return render("criteria/start.html", status=422, cluster=cluster, year=year, form=form, may_start=True)
 
 
 @bp.get("/sets/<int:set_id>")
@@ -169,7 +140,7 @@ def settings(set_id: int):
     form = SetForm()
     if form.validate_on_submit():
         update = partial(
-            svc.update_set,
+            sets.update_set,
             db.session,
             cset,
             title=form.title.data,
@@ -201,7 +172,7 @@ def add_item(set_id: int):
     if (
         request.method == "POST"
         and form.validate_on_submit()
-        and saved(form, lambda: svc.add_criterion(db.session, cset, parent, **_item_values(form))).ok
+        and saved(form, lambda: sets.add_criterion(db.session, cset, parent, **_item_values(form))).ok
     ):
         return _tree_response(cset)
     return _item_form(cset, form, parent=parent, status=422 if form.errors or form.form_errors else 200)
@@ -211,7 +182,7 @@ def _item_form(cset, form, *, parent=None, criterion=None, status=200):
     target = f"#edit-{criterion.id}" if criterion else f"#new-under-{parent.id if parent else 'root'}"
     template = "criteria/_item_form.html" if is_fragment_request() else "criteria/item.html"
     # a parent's points are its children's sum: its form has no method nor points to ask for
-    has_children = criterion is not None and svc.has_children(db.session, criterion)
+    has_children = criterion is not None and sets.has_children(db.session, criterion)
     response = render(
         template,
         status=status,
@@ -237,7 +208,7 @@ def edit_item(item_id: int):
     if (
         request.method == "POST"
         and form.validate_on_submit()
-        and saved(form, lambda: svc.update_criterion(db.session, criterion, **_item_values(form))).ok
+        and saved(form, lambda: sets.update_criterion(db.session, criterion, **_item_values(form))).ok
     ):
         return _tree_response(cset)
     return _item_form(cset, form, criterion=criterion, status=422 if form.errors or form.form_errors else 200)
@@ -249,7 +220,7 @@ def delete_item(item_id: int):
     """Delete a criterion and everything under it."""
     criterion = get_or_404(Criterion, item_id)
     cset = load_set(criterion.set_id, "edit")
-    return _change(cset, lambda: svc.delete_criterion(db.session, criterion), _("Đã xóa tiêu chí."))
+    return _change(cset, lambda: sets.delete_criterion(db.session, criterion), _("Đã xóa tiêu chí."))
 
 
 @bp.post("/items/<int:item_id>/move")
@@ -261,7 +232,7 @@ def move_item(item_id: int):
     step = arg_int("step", minimum=-1, maximum=1, values=request.form)
     if step not in (-1, 1):
         abort(400)
-    return _change(cset, lambda: svc.move_criterion(db.session, criterion, step), None)
+    return _change(cset, lambda: sets.move_criterion(db.session, criterion, step), None)
 
 
 def _change(cset: CriteriaSet, action, message: str | None):
@@ -288,7 +259,7 @@ def confirm_lock(set_id: int):
     cset = load_set(set_id, "edit")
     if cset.status != "published" or cset.is_template:
         return hx_redirect(url_for("criteria.show", set_id=cset.id))
-    members, gaps = pledges_svc.target_gaps(db.session, cset)
+    members, gaps = agreements.target_gaps(db.session, cset)
     return render("criteria/lock.html", cset=cset, members=members, gaps=gaps, form=EmptyForm(formdata=None))
 
 
@@ -302,7 +273,7 @@ def lifecycle(set_id: int, step: str):
         "unpublish": _("Bảng tiêu chí trở lại bản nháp."),
         "lock": _("Đã khóa bảng tiêu chí để chấm điểm."),
     }
-    action = {"publish": svc.publish, "unpublish": svc.unpublish, "lock": svc.lock}[step]
+    action = {"publish": sets.publish, "unpublish": sets.unpublish, "lock": sets.lock}[step]
     response = _change(cset, lambda: action(db.session, cset), messages[step])
     return hx_redirect(url_for("criteria.show", set_id=cset.id)) if response.status_code < 400 else response
 
@@ -314,7 +285,7 @@ def new_version(set_id: int):
     cset = load_set(set_id, "edit")
     form = VersionForm()
     if form.validate_on_submit():
-        ok, successor = saved(form, lambda: svc.new_version(db.session, cset, form.reason.data))
+        ok, successor = saved(form, lambda: sets.new_version(db.session, cset, form.reason.data))
         if ok:
             flash(_("Đã tạo phiên bản %(version)s (bản nháp) để điều chỉnh.", version=successor.version), "success")
             return hx_redirect(url_for("criteria.show", set_id=successor.id))
@@ -331,7 +302,7 @@ def delete_set(set_id: int):
         if cset.is_template
         else url_for("criteria.for_cluster", cluster_id=cset.cluster_id, year=cset.year.year)
     )
-    if not done(lambda: svc.delete_set(db.session, cset)).ok:
+    if not done(lambda: sets.delete_set(db.session, cset)).ok:
         return hx_redirect(url_for("criteria.show", set_id=set_id))
     flash(_("Đã xóa bản nháp."), "success")
     return hx_redirect(back)
@@ -341,10 +312,10 @@ def delete_set(set_id: int):
 @login_required
 def delegation(cluster_id: int, year: int):
     """The head lets its deputies build and run the cluster's year with it (or not)."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
     if current_principal().role_in(scope) != "head":
         abort(403)
-    term = ensure_term(db.session, record, cluster)
+    term = ensure_term(db.session, year, cluster)
     form = DelegationForm()
     if form.validate_on_submit():
         term.deputy_may_lead = form.deputy_may_lead.data
@@ -355,7 +326,7 @@ def delegation(cluster_id: int, year: int):
             else _("Đơn vị Phó không còn quyền chỉnh sửa."),
             "success",
         )
-    back = url_for("criteria.for_cluster", cluster_id=cluster.id, year=record.year)
+    back = url_for("criteria.for_cluster", cluster_id=cluster.id, year=year.year)
     return hx_redirect(safe_next(request.form.get("next"), back))
 
 
@@ -367,8 +338,8 @@ def templates():
     if not current_principal().is_secretariat:
         query = query.where(CriteriaSet.status != "draft")
     form = StartForm(formdata=None, title="Mẫu bảng tiêu chí")
-    sets = sorted(db.session.scalars(query), key=lambda s: vntext.sort_key(s.title))  # a few templates
-    return render("criteria/templates.html", sets=sets, form=form)
+    found = sorted(db.session.scalars(query), key=lambda s: vntext.sort_key(s.title))  # a few templates
+    return render("criteria/templates.html", sets=found, form=form)
 
 
 @bp.post("/templates")
@@ -379,7 +350,7 @@ def create_template():
     if form.validate_on_submit():
         kind = request.form.get("template_kind")
         create = partial(
-            svc.create_set,
+            sets.create_set,
             db.session,
             None,
             None,
@@ -391,8 +362,8 @@ def create_template():
         ok, cset = saved(form, create)
         if ok:
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
-    sets = db.session.scalars(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))).all()
-    return render("criteria/templates.html", status=422, sets=sets, form=form)
+    found = db.session.scalars(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))).all()
+    return render("criteria/templates.html", status=422, sets=found, form=form)
 
 
 @bp.get("/sets/<int:set_id>/export.xlsx")
@@ -400,7 +371,7 @@ def create_template():
 def export_xlsx(set_id: int):
     """The table as an Excel workbook in the documented layout (round-trips exactly)."""
     cset = load_set(set_id)
-    data = export_workbook(cset, svc.load_tree(db.session, cset))
+    data = export_workbook(cset, sets.load_tree(db.session, cset))
     response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = "mau" if cset.is_template else f"{cset.cluster.code}-{cset.year.year}-v{cset.version}"
     response.headers["Content-Disposition"] = f'attachment; filename="bang-tieu-chi-{name}.xlsx"'

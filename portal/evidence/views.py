@@ -9,29 +9,28 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.access import get_or_404
-from portal.auth.forms import EmptyForm
+from portal import errors
+from portal.access import assessment_allows, criterion_of, get_or_404, load_assessment
 from portal.evidence.forms import UploadForm
 from portal.extensions import db
-from portal.forms import done
+from portal.forms import EmptyForm, done
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Assessment, Criterion, Evidence
-from portal.scoring.access import assessment_allows, load_assessment
 from portal.services import DomainError
-from portal.services.scoring import evidence as svc
+from portal.services.scoring import evidence
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 
 FORM_OVERHEAD = 1 << 20  # multipart boundaries, part headers and the CSRF token around the file
 
 # The partial is included by other areas' pages: what it needs from here is global.
-bp.add_app_template_global(svc.ACCEPT, "evidence_accept")
-bp.add_app_template_global(svc.INLINE_TYPES, "evidence_inline_types")
-bp.add_app_template_filter(svc.size_label, "vn_filesize")
+bp.add_app_template_global(evidence.ACCEPT, "evidence_accept")
+bp.add_app_template_global(evidence.INLINE_TYPES, "evidence_inline_types")
+bp.add_app_template_filter(evidence.size_label, "vn_filesize")
 
 
 @bp.url_value_preprocessor
@@ -45,13 +44,6 @@ def _folder() -> str:
     return current_app.config["EVIDENCE_FOLDER"]
 
 
-def _criterion_of(assessment: Assessment, criterion_id: int | None) -> Criterion:
-    criterion = db.session.get(Criterion, criterion_id) if criterion_id else None
-    if criterion is None or criterion.set_id != assessment.criteria_set_id:
-        abort(404)
-    return criterion
-
-
 def _list(assessment: Assessment, criterion: Criterion, *, status: int = 200, error: str | None = None):
     """The criterion's files (and the upload form while the user may still change them), page or fragment."""
     return render(
@@ -60,8 +52,8 @@ def _list(assessment: Assessment, criterion: Criterion, *, status: int = 200, er
         status=status,
         assessment=assessment,
         criterion=criterion,
-        files=svc.files_of(db.session, assessment.id, criterion.id),
-        editable=assessment_allows(assessment, "edit") and svc.is_open(assessment),
+        files=evidence.files_of(db.session, assessment.id, criterion.id),
+        editable=assessment_allows(assessment, "edit") and evidence.is_open(assessment),
         error=error,
     )
 
@@ -79,7 +71,7 @@ def _back(default: str) -> str:
 def for_criterion(assessment_id: int, criterion_id: int):
     """One criterion's evidence files (the fragment the assessment page embeds, or a page of its own)."""
     assessment, _scope = load_assessment(assessment_id, "view")
-    return _list(assessment, _criterion_of(assessment, criterion_id))
+    return _list(assessment, criterion_of(assessment, criterion_id))
 
 
 @bp.post("/assessments/<int:assessment_id>/criteria/<int:criterion_id>")
@@ -87,13 +79,13 @@ def for_criterion(assessment_id: int, criterion_id: int):
 def upload(assessment_id: int, criterion_id: int):
     """Attach a file to one criterion of the user's own assessment: the updated list (201), or the error (422)."""
     assessment, _scope = load_assessment(assessment_id, "edit")
-    criterion = _criterion_of(assessment, criterion_id)
+    criterion = criterion_of(assessment, criterion_id)
     form = UploadForm()
     if not form.validate_on_submit():
         return _list(assessment, criterion, status=422, error=next(iter(form.file.errors), _("Chọn tệp để tải lên.")))
     upload = form.file.data
     try:
-        evidence = svc.store(
+        stored = evidence.store(
             db.session,
             assessment,
             criterion,
@@ -107,7 +99,7 @@ def upload(assessment_id: int, criterion_id: int):
     except DomainError as error:
         db.session.rollback()
         return _list(assessment, criterion, status=422, error=error.message)
-    _commit_or_discard(evidence.storage_key)
+    _commit_or_discard(stored.storage_key)
     if not is_fragment_request():
         return hx_redirect(_back(url_for(".for_criterion", assessment_id=assessment.id, criterion_id=criterion.id)))
     return _list(assessment, criterion, status=201)
@@ -119,7 +111,7 @@ def _commit_or_discard(storage_key: str) -> None:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        svc.discard_file(_folder(), storage_key)
+        evidence.discard_file(_folder(), storage_key)
         raise
 
 
@@ -127,20 +119,20 @@ def _commit_or_discard(storage_key: str) -> None:
 @login_required
 def download(evidence_id: int):
     """The file, to whoever may read its assessment: an attachment (images and PDF inline on ?inline=1)."""
-    evidence = get_or_404(Evidence, evidence_id)
-    load_assessment(evidence.assessment_id, "view")
-    path = svc.path_of(_folder(), evidence)
+    found = get_or_404(Evidence, evidence_id)
+    load_assessment(found.assessment_id, "view")
+    path = evidence.path_of(_folder(), found)
     if not path.is_file():
-        current_app.logger.error("evidence #%s: file %s is missing", evidence.id, evidence.storage_key)
+        current_app.logger.error("evidence #%s: file %s is missing", found.id, found.storage_key)
         abort(404)
-    inline = request.args.get("inline") == "1" and evidence.content_type in svc.INLINE_TYPES
+    inline = request.args.get("inline") == "1" and found.content_type in evidence.INLINE_TYPES
     response = send_file(
         path,
-        mimetype=evidence.content_type,
+        mimetype=found.content_type,
         as_attachment=not inline,
-        download_name=evidence.filename,
-        etag=evidence.sha256,
-        last_modified=evidence.uploaded_at,
+        download_name=found.filename,
+        etag=found.sha256,
+        last_modified=found.uploaded_at,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -151,15 +143,15 @@ def download(evidence_id: int):
 @login_required
 def delete(evidence_id: int):
     """Remove a file while the assessment may still change; its bytes go once the removal is committed."""
-    evidence = get_or_404(Evidence, evidence_id)
-    assessment, _scope = load_assessment(evidence.assessment_id, "edit")
-    criterion = _criterion_of(assessment, evidence.criterion_id)
+    found = get_or_404(Evidence, evidence_id)
+    assessment, _scope = load_assessment(found.assessment_id, "edit")
+    criterion = criterion_of(assessment, found.criterion_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    outcome = done(lambda: svc.delete(db.session, evidence, assessment), flash_category=None)
+    outcome = done(lambda: evidence.delete(db.session, found, assessment), flash_category=None)
     if not outcome.ok:
         return _list(assessment, criterion, status=422, error=outcome.result)
-    svc.discard_file(_folder(), outcome.result)
+    evidence.discard_file(_folder(), outcome.result)
     if not is_fragment_request():
         return hx_redirect(_back(url_for(".for_criterion", assessment_id=assessment.id, criterion_id=criterion.id)))
     return _list(assessment, criterion)
@@ -168,7 +160,9 @@ def delete(evidence_id: int):
 @bp.errorhandler(413)
 def too_large(_error):
     """A body over the upload limit: the size rule next to the file input (htmx), or an error page."""
-    message = _("Tệp quá lớn: mỗi tệp tối đa %(size)s.", size=svc.size_label(current_app.config["EVIDENCE_MAX_BYTES"]))
+    message = _(
+        "Tệp quá lớn: mỗi tệp tối đa %(size)s.", size=evidence.size_label(current_app.config["EVIDENCE_MAX_BYTES"])
+    )
     args = request.view_args or {}
     assessment = db.session.get(Assessment, args["assessment_id"]) if "assessment_id" in args else None
     if is_fragment_request() and assessment is not None and assessment_allows(assessment, "edit"):
@@ -176,5 +170,4 @@ def too_large(_error):
         if criterion is not None and criterion.set_id == assessment.criteria_set_id:
             # 422, not 413: the page's htmx swaps 422 answers only, and the message belongs next to the input
             return _list(assessment, criterion, status=422, error=message)
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
-    return render_template(template, code=413, title=_("Tệp quá lớn"), message=message), 413
+    return errors.page(413, message)

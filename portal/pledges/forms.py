@@ -2,8 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from portal.criteria.forms import VNDecimalField
-from portal.forms import PortalForm, VNDateField, max_length, required
+from portal.forms import PortalForm, VNDateField, VNDecimalField, max_length, required
 
 
 class PledgeForm(PortalForm):

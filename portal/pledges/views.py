@@ -9,44 +9,25 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
-from portal.auth.forms import EmptyForm
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_pledge, may, pledge_visible
 from portal.extensions import db
 from portal.formatting import vn_number, vn_today
-from portal.forms import done, saved
+from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
 from portal.models.base import utcnow
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, sees
-from portal.services.criteria import sets as criteria_svc
+from portal.services.criteria import sets
 from portal.services.documents import pledge as documents
-from portal.services.pledges import agreements as svc
+from portal.services.pledges import agreements
 
 bp = Blueprint("pledges", __name__, url_prefix="/pledges")
 
 
-_may = may
-
-
-def _visible(pledge: Pledge, scope: ClusterYear) -> bool:
-    """Members see the agreement once it binds published criteria (signing is open); before, it is a draft."""
-    return sees(current_principal(), scope) and (pledge.criteria_set_id is not None or _may(scope, "view_drafts"))
-
-
-def load_pledge(pledge_id: int, action: str | None = None) -> tuple[Pledge, ClusterYear]:
-    pledge = get_or_404(Pledge, pledge_id)
-    scope = ClusterYear(pledge.year_id, pledge.cluster_id)
-    if not _visible(pledge, scope):
-        abort(404)
-    if action and not _may(scope, action):
-        abort(403)
-    return pledge, scope
-
-
 def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
-    digest = svc.current_hash(db.session, pledge)
-    statuses = svc.statuses(db.session, pledge, digest)
+    digest = agreements.current_hash(db.session, pledge)
+    statuses = agreements.statuses(db.session, pledge, digest)
     principal = current_principal()
     own = next((s for s in statuses if s.unit.id == principal.unit_id), None)
     sign_form = forms.get("sign_form") or SignForm(
@@ -58,8 +39,8 @@ def _context(pledge: Pledge, scope: ClusterYear, **forms) -> dict:
         "charter_hash": digest,
         "statuses": statuses,
         "own": own,
-        "may_edit": _may(scope, "edit_pledge"),
-        "may_sign": own is not None and _may(scope, "sign_pledge"),
+        "may_edit": may(scope, "edit_pledge"),
+        "may_sign": own is not None and may(scope, "sign_pledge"),
         "sign_form": sign_form,
         "unsigned": [s for s in statuses if not s.current],
         "criteria_rows": _criteria_rows(pledge),
@@ -80,7 +61,7 @@ def _last_signer(own) -> dict:
 def _criteria_rows(pledge: Pledge):
     if pledge.criteria_set is None:
         return []
-    tree = criteria_svc.load_tree(db.session, pledge.criteria_set)
+    tree = sets.load_tree(db.session, pledge.criteria_set)
     return [(depth, n, tree.maxima[n.id]) for n, depth in tree.walk()]
 
 
@@ -88,11 +69,11 @@ def _criteria_rows(pledge: Pledge):
 @login_required
 def for_cluster(cluster_id: int, year: int):
     """The cluster's agreement for the year (or, for the head, the button to draft it)."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    pledge = svc.find(db.session, cluster.id, record.id)
-    if pledge is None or not _visible(pledge, scope):
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    pledge = agreements.find(db.session, cluster.id, year.id)
+    if pledge is None or not pledge_visible(pledge, scope):
         return render(
-            "pledges/none.html", cluster=cluster, year=record, may_create=pledge is None and _may(scope, "edit_pledge")
+            "pledges/none.html", cluster=cluster, year=year, may_create=pledge is None and may(scope, "edit_pledge")
         )
     return render("pledges/show.html", **_context(pledge, scope))
 
@@ -101,18 +82,18 @@ def for_cluster(cluster_id: int, year: int):
 @login_required
 def create(cluster_id: int, year: int):
     """Draft the year's agreement from the default text."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    if not _may(scope, "edit_pledge") or not EmptyForm().validate_on_submit():
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    if not may(scope, "edit_pledge") or not EmptyForm().validate_on_submit():
         abort(403)
-    ok, pledge = done(lambda: svc.create(db.session, cluster, record))
+    ok, pledge = done(lambda: agreements.create(db.session, cluster, year))
     if not ok:
-        return hx_redirect(url_for("pledges.for_cluster", cluster_id=cluster.id, year=record.year))
+        return hx_redirect(url_for("pledges.for_cluster", cluster_id=cluster.id, year=year.year))
     flash(_("Đã tạo dự thảo giao ước thi đua; hãy xem lại nội dung."), "success")
     return hx_redirect(url_for("pledges.edit", pledge_id=pledge.id))
 
 
 def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
-    sets = db.session.scalars(
+    versions = db.session.scalars(
         select(CriteriaSet)
         .where(
             CriteriaSet.cluster_id == pledge.cluster_id,
@@ -131,7 +112,7 @@ def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
                 status=_(s.status_label).lower(),
             ),
         )
-        for s in sets
+        for s in versions
     ]
 
 
@@ -145,9 +126,9 @@ def edit(pledge_id: int):
         form.criteria_set_id.data = pledge.criteria_set_id or 0
     _set_choices(form, pledge)
     if request.method == "POST" and form.validate_on_submit():
-        fields = {k: form[k].data for k in svc.TEXT_FIELDS}
+        fields = {k: form[k].data for k in agreements.TEXT_FIELDS}
         update = partial(
-            svc.update,
+            agreements.update,
             db.session,
             pledge,
             criteria_set_id=form.criteria_set_id.data or None,
@@ -169,7 +150,7 @@ def sign(pledge_id: int):
     form = SignForm()
     if form.validate_on_submit():
         sign = partial(
-            svc.sign,
+            agreements.sign,
             db.session,
             pledge,
             db.session.get(Unit, current_principal().unit_id),
@@ -198,7 +179,7 @@ def confirm(signature_id: int):
     pledge, scope = load_pledge(signature.pledge_id, "confirm_signature")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if done(lambda: svc.confirm(db.session, signature, current_user.id), flash_category="warning").ok:
+    if done(lambda: agreements.confirm(db.session, signature, current_user.id), flash_category="warning").ok:
         flash(_("Đã xác nhận chữ ký của %(unit)s.", unit=signature.unit.name), "success")
     return _after_change(pledge, scope)
 
@@ -216,7 +197,7 @@ def print_pledge(pledge_id: int):
 def export_docx(pledge_id: int):
     """The agreement as a Word document in the administrative format, with all signature blocks."""
     pledge, scope = load_pledge(pledge_id)
-    statuses = svc.statuses(db.session, pledge, svc.current_hash(db.session, pledge))
+    statuses = agreements.statuses(db.session, pledge, agreements.current_hash(db.session, pledge))
     rows = [(depth, n.code, n.title, vn_number(points)) for depth, n, points in _criteria_rows(pledge)] or None
     data = documents.pledge_docx(
         pledge, statuses, province_name=current_app.config["PROVINCE_NAME"], criteria_rows=rows, today=vn_today()
@@ -232,11 +213,11 @@ def export_docx(pledge_id: int):
 def charter(pledge_id: int, digest: str):
     """The exact rules signed under a charter hash, as canonical JSON anyone can re-hash."""
     load_pledge(pledge_id)
-    record = db.session.get(Charter, digest)
-    if record is None or record.pledge_id != pledge_id:
+    found = db.session.get(Charter, digest)
+    if found is None or found.pledge_id != pledge_id:
         abort(404)
-    response = Response(record.content, mimetype="application/json")
-    response.headers["X-Charter-Verified"] = "true" if svc.verify(record) else "false"
+    response = Response(found.content, mimetype="application/json")
+    response.headers["X-Charter-Verified"] = "true" if agreements.verify(found) else "false"
     return response
 
 
@@ -244,26 +225,26 @@ def charter(pledge_id: int, digest: str):
 @login_required
 def targets(cluster_id: int, year: int):
     """Registered targets: a member enters its own; the head and overseers see them compiled."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    return render("pledges/targets.html", **_targets_context(cluster, record, scope))
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    return render("pledges/targets.html", **_targets_context(cluster, year, scope))
 
 
-def _targets_context(cluster, record, scope: ClusterYear, failed: dict | None = None) -> dict:
-    cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+def _targets_context(cluster, year, scope: ClusterYear, failed: dict | None = None) -> dict:
+    cset = sets.in_force(db.session, cluster.id, year.id)
     visible = cset is not None and cset.status in ("published", "locked")
-    items = svc.quantitative_items(db.session, cset) if visible else []
-    pledge = svc.find(db.session, cluster.id, record.id)
-    units = svc.member_units(db.session, pledge) if pledge else _members(record.id, cluster.id)
+    items = agreements.quantitative_items(db.session, cset) if visible else []
+    pledge = agreements.find(db.session, cluster.id, year.id)
+    units = agreements.member_units(db.session, pledge) if pledge else _members(year.id, cluster.id)
     return {
         "cluster": cluster,
-        "year": record,
+        "year": year,
         "cset": cset if visible else None,
         "items": items,
         "units": units,
-        "registered": svc.targets_of(db.session, [u.id for u in units], items),
+        "registered": agreements.targets_of(db.session, [u.id for u in units], items),
         "scope": scope,
         "own_unit_id": current_principal().unit_id,
-        "may_register": _may(scope, "register_targets") and cset is not None and cset.status == "published",
+        "may_register": may(scope, "register_targets") and cset is not None and cset.status == "published",
         "failed": failed or {},
     }
 
@@ -292,14 +273,15 @@ def register_target(criterion_id: int):
     scope = ClusterYear(cset.year_id, cset.cluster_id)
     if not sees(current_principal(), scope) or cset.status == "draft":
         abort(404)
-    if not _may(scope, "register_targets"):
+    if not may(scope, "register_targets"):
         abort(403)
     form = TargetForm(prefix=f"c{criterion.id}")
     unit = db.session.get(Unit, current_principal().unit_id)
     if (
         form.validate_on_submit()
         and saved(
-            form, lambda: svc.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data)
+            form,
+            lambda: agreements.register_target(db.session, cset, unit, criterion, form.target.data, form.note.data),
         ).ok
     ):
         if is_fragment_request():

@@ -16,17 +16,16 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.routing import BuildError
 
-from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
-from portal.auth.forms import EmptyForm
+from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_round, may
 from portal.extensions import db
-from portal.forms import saved
+from portal.forms import EmptyForm, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, ReviewAssignment, ScoringRound
 from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES
-from portal.policy import ClusterYear, sees
+from portal.policy import ClusterYear
 from portal.reviews.forms import DeadlineForm, PairForm, PlanForm, RoundForm
-from portal.services.criteria import sets as criteria_svc
-from portal.services.scoring import reviews as svc
+from portal.services.criteria import sets
+from portal.services.scoring import reviews
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
@@ -41,17 +40,6 @@ def assessment_url(assessment_id: int | None) -> str | None:
         return None
 
 
-def load_round(round_id: int, action: str = "run_rounds") -> tuple[ScoringRound, ClusterYear]:
-    """A peer round the user may `action`: outside the scope 404, inside but not allowed 403."""
-    scoring_round = get_or_404(ScoringRound, round_id)
-    scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
-    if scoring_round.kind != "peer" or not sees(current_principal(), scope):
-        abort(404)
-    if not may(scope, action):
-        abort(403)
-    return scoring_round, scope
-
-
 def _unit_choices(units) -> list[tuple[int, str]]:
     return [(u.id, u.name) for u in units]
 
@@ -60,12 +48,12 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
     principal = current_principal()
     manage = may(scope, "run_rounds")
     follow = manage or may(scope, "view_progress")
-    progress = svc.progress(db.session, scoring_round) if scoring_round and follow else None
-    units = progress.members if progress else (svc.members(db.session, cluster.id, year.id) if manage else [])
+    progress = reviews.progress(db.session, scoring_round) if scoring_round and follow else None
+    units = progress.members if progress else (reviews.members(db.session, cluster.id, year.id) if manage else [])
     own_unit = principal.unit_id if principal.kind == "unit" and scope in principal.memberships else None
     mine = None
     if scoring_round and scoring_round.status != "draft" and own_unit:
-        mine = svc.reviews_of(db.session, own_unit, cluster.id, year.id)
+        mine = reviews.reviews_of(db.session, own_unit, cluster.id, year.id)
     plan_form = forms.get("plan_form") or (RoundForm if scoring_round is None else PlanForm)(
         formdata=None, **_plan_defaults(scoring_round)
     )
@@ -77,11 +65,11 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
         "year": year,
         "scope": scope,
         "round": scoring_round,
-        "cset": criteria_svc.in_force(db.session, cluster.id, year.id) if scoring_round is None and manage else None,
+        "cset": sets.in_force(db.session, cluster.id, year.id) if scoring_round is None and manage else None,
         "manage": manage,
         "progress": progress,
         "mine": mine,
-        "not_submitted": svc.self_not_submitted(db.session, cluster.id, year.id, units)
+        "not_submitted": reviews.self_not_submitted(db.session, cluster.id, year.id, units)
         if scoring_round is not None and scoring_round.status == "draft" and manage
         else [],
         "own_unit": own_unit,
@@ -117,9 +105,9 @@ def _page(scoring_round: ScoringRound, scope: ClusterYear, status: int = 200, **
 @login_required
 def for_cluster(cluster_id: int, year: int):
     """The cluster-year's peer round: set-up and progress for leaders, one's own reviews for members."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    scoring_round = svc.find_round(db.session, cluster.id, record.id)
-    context = _context(cluster, record, scope, scoring_round)
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    scoring_round = reviews.find_round(db.session, cluster.id, year.id)
+    context = _context(cluster, year, scope, scoring_round)
     return render("reviews/show.html", block="round" if is_fragment_request() else None, **context)
 
 
@@ -127,23 +115,23 @@ def for_cluster(cluster_id: int, year: int):
 @login_required
 def create(cluster_id: int, year: int):
     """Create the year's peer round (a draft) with assignments from the chosen mode."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
     if not may(scope, "run_rounds"):
         abort(403)
     form = RoundForm()
     if form.validate_on_submit():
-        cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+        cset = sets.in_force(db.session, cluster.id, year.id)
         if cset is None:
             form.form_errors.append(_("Chưa có bảng tiêu chí năm nay."))
         elif saved(
             form,
-            lambda: svc.create_round(
+            lambda: reviews.create_round(
                 db.session, cset, form.mode.data, form.k.data, form.team.data, deadline=form.deadline.data
             ),
         ).ok:
             flash(_("Đã lập vòng chấm chéo (đang chuẩn bị). Kiểm tra phân công rồi mở vòng."), "success")
-            return hx_redirect(url_for("reviews.for_cluster", cluster_id=cluster.id, year=record.year))
-    context = _context(cluster, record, scope, None, plan_form=form)
+            return hx_redirect(url_for("reviews.for_cluster", cluster_id=cluster.id, year=year.year))
+    context = _context(cluster, year, scope, None, plan_form=form)
     return render("reviews/show.html", block="round", status=422, **context)
 
 
@@ -153,7 +141,7 @@ def reassign(round_id: int):
     """Replace the draft round's assignments by a new plan ("Lập lại phân công")."""
     scoring_round, scope = load_round(round_id)
     form = PlanForm()
-    call = partial(svc.reassign, db.session, scoring_round, form.mode.data, form.k.data, form.team.data)
+    call = partial(reviews.reassign, db.session, scoring_round, form.mode.data, form.k.data, form.team.data)
     if form.validate_on_submit() and saved(form, call).ok:
         flash(_("Đã lập lại phân công chấm chéo."), "success")
         return _page(scoring_round, scope)
@@ -166,7 +154,9 @@ def add_assignment(round_id: int):
     """Add one reviewer → subject pair by hand (draft only)."""
     scoring_round, scope = load_round(round_id)
     form = PairForm()
-    call = partial(svc.add_assignment, db.session, scoring_round, form.reviewer_unit_id.data, form.subject_unit_id.data)
+    call = partial(
+        reviews.add_assignment, db.session, scoring_round, form.reviewer_unit_id.data, form.subject_unit_id.data
+    )
     if form.validate_on_submit() and saved(form, call).ok:
         flash(_("Đã thêm phân công."), "success")
         return _page(scoring_round, scope)
@@ -180,7 +170,7 @@ def remove_assignment(assignment_id: int):
     assignment = get_or_404(ReviewAssignment, assignment_id)
     scoring_round, scope = load_round(assignment.round_id)
     form = EmptyForm()
-    call = partial(svc.remove_assignment, db.session, scoring_round, assignment)
+    call = partial(reviews.remove_assignment, db.session, scoring_round, assignment)
     if form.validate_on_submit() and saved(form, call).ok:
         flash(_("Đã bỏ phân công."), "success")
         return _page(scoring_round, scope)
@@ -193,7 +183,7 @@ def open_round(round_id: int):
     """Open the round: every assignment gets its draft review."""
     scoring_round, scope = load_round(round_id)
     form = EmptyForm()
-    outcome = saved(form, partial(svc.open_round, db.session, scoring_round)) if form.validate_on_submit() else None
+    outcome = saved(form, partial(reviews.open_round, db.session, scoring_round)) if form.validate_on_submit() else None
     if outcome and outcome.ok:
         flash(_("Đã mở vòng chấm chéo: %(count)s bản chấm được giao.", count=outcome.result), "success")
         return _page(scoring_round, scope)
@@ -206,7 +196,7 @@ def deadline(round_id: int):
     """Set, move or clear the round's deadline."""
     scoring_round, scope = load_round(round_id)
     form = DeadlineForm()
-    call = partial(svc.set_deadline, db.session, scoring_round, form.deadline.data)
+    call = partial(reviews.set_deadline, db.session, scoring_round, form.deadline.data)
     if form.validate_on_submit() and saved(form, call).ok:
         flash(_("Đã lưu hạn chấm chéo."), "success")
         return _page(scoring_round, scope)
@@ -219,7 +209,7 @@ def close_round(round_id: int):
     """Close the round: reviews become readable in the cluster; unsubmitted ones are listed as missing."""
     scoring_round, scope = load_round(round_id)
     form = EmptyForm()
-    if form.validate_on_submit() and saved(form, partial(svc.close_round, db.session, scoring_round)).ok:
+    if form.validate_on_submit() and saved(form, partial(reviews.close_round, db.session, scoring_round)).ok:
         flash(_("Đã đóng vòng chấm chéo."), "success")
         return _page(scoring_round, scope)
     return _page(scoring_round, scope, 422, action_form=form)

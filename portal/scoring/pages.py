@@ -9,22 +9,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.access import current_principal, may
+from portal.access import assessment_allows, current_principal, may
 from portal.extensions import db
 from portal.formatting import vn_datetime, vn_day_of, vn_number
 from portal.models import Assessment, Cluster, Criterion, EmulationYear, Evidence, Score, ScoringRound
 from portal.models.base import utcnow
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
 from portal.policy import ClusterYear
-from portal.scoring.access import assessment_allows
 from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
-from portal.services.criteria import sets as criteria_svc
+from portal.services.criteria import sets
 from portal.services.platform import mail
-from portal.services.pledges import agreements as pledges
-from portal.services.scoring import assessments as svc
-from portal.services.scoring import evidence as evidence_svc
-from portal.services.scoring import rounds as rounds_svc
-from portal.services.scoring import verification as verification_svc
+from portal.services.pledges import agreements
+from portal.services.scoring import assessments, evidence, rounds, verification
 
 STAGE_ORDER = ("self", "verified", "explanation", "final")
 # what the author's inputs are called at each stage
@@ -72,12 +68,12 @@ class Row:
         if self.stage == "self" or self.score is None:
             return False
         own = [s for a, s, _files in self.refs if a.stage == "self"]
-        return bool(own) and verification_svc.differs(self.score.points, own[0].points if own[0] else None)
+        return bool(own) and verification.differs(self.score.points, own[0].points if own[0] else None)
 
 
 def _references(current: Assessment) -> list[Assessment]:
     """The same unit's other stages this user may read: the self score beside a review; every step beside a step."""
-    rounds = select(ScoringRound.id).where(
+    round_ids = select(ScoringRound.id).where(
         ScoringRound.cluster_id == current.round.cluster_id,
         ScoringRound.year_id == current.round.year_id,
         ScoringRound.kind.in_(("self", "verification")),
@@ -85,7 +81,7 @@ def _references(current: Assessment) -> list[Assessment]:
     related = db.session.scalars(
         select(Assessment).where(
             Assessment.subject_unit_id == current.subject_unit_id,
-            Assessment.round_id.in_(rounds),
+            Assessment.round_id.in_(round_ids),
             Assessment.id != current.id,
         )
     ).all()
@@ -97,12 +93,12 @@ def _references(current: Assessment) -> list[Assessment]:
 
 def _rows(current: Assessment, references: list[Assessment], only: Criterion | None = None) -> list[Row]:
     cset = current.round.criteria_set
-    tree = criteria_svc.load_tree(db.session, cset)
+    tree = sets.load_tree(db.session, cset)
     ids = [current.id] + [a.id for a in references]
-    scores = svc.score_maps(db.session, ids)
-    files = evidence_svc.by_criterion(db.session, ids)
+    scores = assessments.score_maps(db.session, ids)
+    files = evidence.by_criterion(db.session, ids)
     quantitative = [n for n in tree.leaves() if n.method == "quantitative"]
-    targets = pledges.targets_of(db.session, [current.subject_unit_id], quantitative)
+    targets = agreements.targets_of(db.session, [current.subject_unit_id], quantitative)
     rows, paths = [], tree.paths()
     for node, depth in tree.walk():
         if only is not None and node.id != only.id:
@@ -122,7 +118,7 @@ def _rows(current: Assessment, references: list[Assessment], only: Criterion | N
 
 def _state(current: Assessment) -> dict:
     now = utcnow()
-    deadline = rounds_svc.deadline_of(current)
+    deadline = rounds.deadline_of(current)
     may_write = assessment_allows(current, "edit")
     late = deadline is not None and now > deadline
     return {
@@ -139,7 +135,7 @@ def assessment_context(
 ) -> dict:
     references = _references(current)
     rows = _rows(current, references)
-    totals = svc.totals(db.session, current)
+    totals = assessments.totals(db.session, current)
     leaves = [r for r in rows if r.leaf]
     context = {
         "assessment": current,
@@ -198,7 +194,7 @@ def row_context(
         "mine": mine,
         "theirs": theirs,
         "fresh": fresh,
-        "totals": svc.totals(db.session, current),
+        "totals": assessments.totals(db.session, current),
         "references": references,
         "stages": STAGES,
     }
@@ -219,18 +215,18 @@ def submitted_message(current: Assessment) -> str:
 # ---------------------------------------------------------------- the cluster-year page
 
 
-def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear, failed_id=None, **forms) -> dict:
+def cluster_context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, failed_id=None, **forms) -> dict:
     principal = current_principal()
-    self_round = rounds_svc.find_round(db.session, cluster.id, record.id, "self")
-    verification = rounds_svc.find_round(db.session, cluster.id, record.id, "verification")
-    cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+    self_round = rounds.find_round(db.session, cluster.id, year.id, "self")
+    verification_round = rounds.find_round(db.session, cluster.id, year.id, "verification")
+    cset = sets.in_force(db.session, cluster.id, year.id)
     follows = may(scope, "view_progress")
-    rows = rounds_svc.progress(db.session, cluster.id, record.id) if self_round else []
+    rows = rounds.progress(db.session, cluster.id, year.id) if self_round else []
     own = next((r for r in rows if r.unit.id == principal.unit_id), None)
-    tree = criteria_svc.load_tree(db.session, self_round.criteria_set) if self_round else None
+    tree = sets.load_tree(db.session, self_round.criteria_set) if self_round else None
     leaf_count = len(tree.leaves()) if tree else 0
     ids = [a.id for r in rows for a in r.stages.values()]
-    sums = rounds_svc.sums(db.session, ids)
+    sums = rounds.sums(db.session, ids)
     late = [r for r in rows if not r.submitted]
     deadline = self_round.deadline if self_round else None
 
@@ -240,13 +236,13 @@ def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear,
 
     return {
         "cluster": cluster,
-        "year": record,
+        "year": year,
         "scope": scope,
         "cset": cset,
         "stages": STAGES,
         "statuses": ASSESSMENT_STATUSES,
         "self_round": self_round,
-        "verification": verification,
+        "verification": verification_round,
         "may_run": may(scope, "run_rounds"),
         "follows": follows,
         "rows": rows if follows else [],
@@ -256,7 +252,7 @@ def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear,
         "leaf_count": leaf_count,
         "late": late if follows else [],
         "submitted_count": len(rows) - len(late),
-        "reminder": rounds_svc.reminder_text(late, cluster.name, record.year, deadline, vn_datetime),
+        "reminder": rounds.reminder_text(late, cluster.name, year.year, deadline, vn_datetime),
         "mail_enabled": mail.configured(current_app.config),
         "now": utcnow(),
         "failed_id": failed_id,
@@ -264,7 +260,7 @@ def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear,
         "self_deadline_form": forms.get("self_deadline_form")
         or DeadlineForm(formdata=None, deadline=vn_day_of(deadline)),
         "verification_deadline_form": forms.get("verification_deadline_form")
-        or DeadlineForm(formdata=None, deadline=vn_day_of(verification.deadline if verification else None)),
+        or DeadlineForm(formdata=None, deadline=vn_day_of(verification_round.deadline if verification_round else None)),
         "return_form": forms.get("return_form") or ReturnForm(formdata=None),
         "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
         "blank_return_form": ReturnForm(formdata=None),

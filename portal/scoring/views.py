@@ -17,24 +17,28 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.access import cluster_year_in_scope, current_principal, get_or_404, may
-from portal.auth.forms import EmptyForm
+from portal.access import (
+    authorize_scope,
+    cluster_year_in_scope,
+    criterion_of,
+    current_principal,
+    get_or_404,
+    load_assessment,
+    may,
+)
 from portal.extensions import db
 from portal.formatting import vn_datetime, vn_end_of_day
-from portal.forms import done, saved
+from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, render
-from portal.models import Assessment, Criterion, EmulationYear, ScoringRound
-from portal.policy import ClusterYear, sees
+from portal.models import Assessment, EmulationYear, ScoringRound
+from portal.policy import ClusterYear
 from portal.routing import MAX_ID
 from portal.scoring import pages
-from portal.scoring.access import facts_of, load_assessment
 from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnForm
 from portal.services import DomainError
-from portal.services.criteria import sets as criteria_svc
+from portal.services.criteria import sets
 from portal.services.platform import audit, mail
-from portal.services.scoring import assessments as svc
-from portal.services.scoring import rounds as rounds_svc
-from portal.services.scoring import verification as verification_svc
+from portal.services.scoring import assessments, rounds, verification
 from portal.services.scoring.excel.apply import import_workbook
 from portal.services.scoring.excel.export import export_workbook
 
@@ -48,30 +52,30 @@ bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 @login_required
 def for_cluster(cluster_id: int, year: int):
     """Open the self round, set deadlines, follow who has submitted; a member finds its own form here."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
-    return render("scoring/cluster.html", **pages.cluster_context(cluster, record, scope))
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    return render("scoring/cluster.html", **pages.cluster_context(cluster, year, scope))
 
 
 @bp.post("/<int:cluster_id>/<int:year>/open")
 @login_required
 def open_round(cluster_id: int, year: int):
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    cluster, year, scope = cluster_year_in_scope(cluster_id, year)
     if not may(scope, "run_rounds"):
         abort(403)
     form = DeadlineForm()
-    cset = criteria_svc.in_force(db.session, cluster.id, record.id)
+    cset = sets.in_force(db.session, cluster.id, year.id)
     if form.validate_on_submit():
         deadline = vn_end_of_day(form.deadline.data) if form.deadline.data else None
 
         def call():
             if cset is None:
                 raise DomainError("Chưa có bảng tiêu chí đã công bố.")
-            return svc.open_self_round(db.session, cset, deadline=deadline)
+            return assessments.open_self_round(db.session, cset, deadline=deadline)
 
         if saved(form, call).ok:
             flash(_("Đã mở vòng tự chấm điểm; các đơn vị thành viên đã có thể chấm."), "success")
-            return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year))
-    context = pages.cluster_context(cluster, record, scope, open_form=form)
+            return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=year.year))
+    context = pages.cluster_context(cluster, year, scope, open_form=form)
     return render("scoring/cluster.html", status=422, **context)
 
 
@@ -80,16 +84,16 @@ def open_round(cluster_id: int, year: int):
 def round_deadline(round_id: int):
     scoring_round = get_or_404(ScoringRound, round_id)
     scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
-    _lead_or_deny(scope)
+    authorize_scope(scope, "run_rounds")
     form = DeadlineForm()
     if form.validate_on_submit():
         deadline = vn_end_of_day(form.deadline.data) if form.deadline.data else None
-        if saved(form, lambda: rounds_svc.set_deadline(db.session, scoring_round, deadline)).ok:
+        if saved(form, lambda: rounds.set_deadline(db.session, scoring_round, deadline)).ok:
             flash(_("Đã lưu hạn chót."), "success")
             return hx_redirect(_cluster_url(scoring_round.cluster_id, scope))
-    cluster, record, scope = cluster_year_in_scope(scoring_round.cluster_id, _year_of(scope))
+    cluster, year, scope = cluster_year_in_scope(scoring_round.cluster_id, _year_of(scope))
     forms = {f"{scoring_round.kind}_deadline_form": form}
-    return render("scoring/cluster.html", status=422, **pages.cluster_context(cluster, record, scope, **forms))
+    return render("scoring/cluster.html", status=422, **pages.cluster_context(cluster, year, scope, **forms))
 
 
 @bp.post("/<int:cluster_id>/<int:year>/remind")
@@ -147,7 +151,7 @@ def assessment(assessment_id: int):
 def score_row(assessment_id: int, criterion_id: int):
     """One criterion's row as stored now (after a conflict, to take the other user's value)."""
     current, scope = load_assessment(assessment_id)
-    criterion = _criterion_of(current, criterion_id)
+    criterion = criterion_of(current, criterion_id)
     return render("scoring/_row.html", **pages.row_context(current, scope, criterion))
 
 
@@ -156,7 +160,7 @@ def score_row(assessment_id: int, criterion_id: int):
 def save_score(assessment_id: int, criterion_id: int):
     """Autosave of one criterion: value and explanation, guarded by the revision the form was made on."""
     current, scope = load_assessment(assessment_id, "edit")
-    criterion = _criterion_of(current, criterion_id)
+    criterion = criterion_of(current, criterion_id)
     raw, note = request.form.get("value", ""), request.form.get("note", "")
     try:
         revision = int(request.form["revision"]) if request.form.get("revision") else None
@@ -165,14 +169,14 @@ def save_score(assessment_id: int, criterion_id: int):
     if revision is not None and not 0 <= revision <= MAX_ID:  # no row ever had it; PostgreSQL would refuse it
         abort(400)
     try:
-        score = svc.save_score(
+        score = assessments.save_score(
             db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id
         )
         db.session.flush()
-    except (svc.ConflictError, StaleDataError, IntegrityError):
+    except (assessments.ConflictError, StaleDataError, IntegrityError):
         # a colleague saved first (the database's version check and unique key are the backstop of the lock)
         db.session.rollback()
-        theirs = svc.score_maps(db.session, [current.id])[current.id].get(criterion.id)
+        theirs = assessments.score_maps(db.session, [current.id])[current.id].get(criterion.id)
         if theirs is None:
             raise
         context = pages.row_context(current, scope, criterion, mine={"value": raw, "note": note}, theirs=theirs)
@@ -189,7 +193,7 @@ def save_score(assessment_id: int, criterion_id: int):
 @login_required
 def submit(assessment_id: int):
     current, scope = load_assessment(assessment_id, "edit")
-    outcome = done(lambda: svc.submit(db.session, current, current_user.id), flash_category=None)
+    outcome = done(lambda: assessments.submit(db.session, current, current_user.id), flash_category=None)
     if not outcome.ok:
         context = pages.assessment_context(current, scope, submit_error=outcome.result)
         return render("scoring/assessment.html", block="actions", status=422, **context)
@@ -197,29 +201,14 @@ def submit(assessment_id: int):
     return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
 
 
-def _lead_or_deny(scope: ClusterYear) -> None:
-    if not sees(current_principal(), scope):
-        abort(404)
-    if not may(scope, "run_rounds"):
-        abort(403)
-
-
-def _led_assessment(assessment_id: int) -> tuple[Assessment, ClusterYear]:
-    """An assessment the head acts on (return, extend, verify, finalise): in its cluster-year, else 404/403."""
-    current = get_or_404(Assessment, assessment_id)
-    scope = facts_of(current).scope
-    _lead_or_deny(scope)
-    return current, scope
-
-
 @bp.post("/assessments/<int:assessment_id>/return")
 @login_required
 def return_assessment(assessment_id: int):
-    current, scope = _led_assessment(assessment_id)
+    current, scope = load_assessment(assessment_id, "lead")
     form = ReturnForm()
     if (
         form.validate_on_submit()
-        and saved(form, lambda: svc.return_for_revision(db.session, current, form.reason.data)).ok
+        and saved(form, lambda: assessments.return_for_revision(db.session, current, form.reason.data)).ok
     ):
         flash(_("Đã trả lại bản chấm của %(unit)s để sửa.", unit=current.subject.name), "success")
         return hx_redirect(_cluster_url(current.round.cluster_id, scope))
@@ -229,11 +218,11 @@ def return_assessment(assessment_id: int):
 @bp.post("/assessments/<int:assessment_id>/extend")
 @login_required
 def extend(assessment_id: int):
-    current, scope = _led_assessment(assessment_id)
+    current, scope = load_assessment(assessment_id, "lead")
     form = ExtendForm()
     if (
         form.validate_on_submit()
-        and saved(form, lambda: svc.extend(db.session, current, vn_end_of_day(form.until.data))).ok
+        and saved(form, lambda: assessments.extend(db.session, current, vn_end_of_day(form.until.data))).ok
     ):
         flash(
             _(
@@ -251,13 +240,13 @@ def extend(assessment_id: int):
 @login_required
 def verify(assessment_id: int):
     """Start (or continue) verifying a submitted self-assessment."""
-    current, scope = _led_assessment(assessment_id)
+    current, scope = load_assessment(assessment_id, "lead")
     if current.stage != "self":
         abort(404)
     return _start_stage(
         current,
         scope,
-        lambda: verification_svc.start_verification(db.session, current, _acting_unit_id(), current_user.id),
+        lambda: verification.start_verification(db.session, current, _acting_unit_id(), current_user.id),
     )
 
 
@@ -265,11 +254,11 @@ def verify(assessment_id: int):
 @login_required
 def finalize(assessment_id: int):
     """Fix the final score of a unit, from its verification (and explanation)."""
-    current, scope = _led_assessment(assessment_id)
+    current, scope = load_assessment(assessment_id, "lead")
     if current.stage != "verified":
         abort(404)
     return _start_stage(
-        current, scope, lambda: verification_svc.start_final(db.session, current, _acting_unit_id(), current_user.id)
+        current, scope, lambda: verification.start_final(db.session, current, _acting_unit_id(), current_user.id)
     )
 
 
@@ -283,7 +272,7 @@ def explain(assessment_id: int):
         abort(404)
     if principal.unit_id != current.subject_unit_id or not may(scope, "self_assess"):
         abort(403)
-    return _start_stage(current, scope, lambda: verification_svc.start_explanation(db.session, current))
+    return _start_stage(current, scope, lambda: verification.start_explanation(db.session, current))
 
 
 def _start_stage(current: Assessment, scope: ClusterYear, call):
@@ -302,13 +291,6 @@ def _acting_unit_id() -> int:
     return unit_id
 
 
-def _criterion_of(current: Assessment, criterion_id: int) -> Criterion:
-    criterion = get_or_404(Criterion, criterion_id)
-    if criterion.set_id != current.criteria_set_id:
-        abort(404)
-    return criterion
-
-
 def _year_of(scope: ClusterYear) -> int:
     return db.session.get(EmulationYear, scope.year_id).year
 
@@ -318,8 +300,8 @@ def _cluster_url(cluster_id: int, scope: ClusterYear) -> str:
 
 
 def _cluster_with_error(current: Assessment, scope: ClusterYear, **forms):
-    cluster, record, scope = cluster_year_in_scope(current.round.cluster_id, _year_of(scope))
-    context = pages.cluster_context(cluster, record, scope, failed_id=current.id, **forms)
+    cluster, year, scope = cluster_year_in_scope(current.round.cluster_id, _year_of(scope))
+    context = pages.cluster_context(cluster, year, scope, failed_id=current.id, **forms)
     return render("scoring/cluster.html", status=422, **context)
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.access import require
+from portal.access import require, year_or_404
 from portal.extensions import db
 from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
@@ -20,10 +20,6 @@ bp = Blueprint("years", __name__, url_prefix="/years")
 
 def _find(number: int) -> EmulationYear | None:
     return db.session.scalar(select(EmulationYear).where(EmulationYear.year == number))
-
-
-def _year_or_404(number: int) -> EmulationYear:
-    return _find(number) or abort(404)
 
 
 def _index(form: YearForm, block: str, status: int = 200):
@@ -50,10 +46,10 @@ def create():
     """Create an emulation year; errors come back next to the field (422)."""
     form = YearForm()
     if form.validate_on_submit():
-        ok, record = saved(form, lambda: years.create_year(db.session, form.year.data, form.note.data or ""))
+        ok, year = saved(form, lambda: years.create_year(db.session, form.year.data, form.note.data or ""))
         if ok:
-            flash(_("Đã tạo năm thi đua %(year)s.", year=record.year), "success")
-            return hx_redirect(url_for("years.show", year=record.year))
+            flash(_("Đã tạo năm thi đua %(year)s.", year=year.year), "success")
+            return hx_redirect(url_for("years.show", year=year.year))
     return _index(form, block="create_form", status=422)
 
 
@@ -61,25 +57,25 @@ def create():
 @require("manage_years")
 def make_current(year: int):
     """Mark the year as the current one; the previous current year stops being current."""
-    record = _year_or_404(year)
+    year = year_or_404(year)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    years.set_current(db.session, record)
+    years.set_current(db.session, year)
     db.session.commit()
-    flash(_("Năm %(year)s là năm thi đua hiện hành.", year=record.year), "success")
+    flash(_("Năm %(year)s là năm thi đua hiện hành.", year=year.year), "success")
     if is_fragment_request():
         return _index(YearForm(formdata=None), block="years_table")
-    return hx_redirect(url_for("years.show", year=record.year))
+    return hx_redirect(url_for("years.show", year=year.year))
 
 
 @bp.get("/<int:year>")
 @require("manage_years")
 def show(year: int):
     """A year's overview: clusters with leadership, unassigned units, rotation at a glance."""
-    record = _year_or_404(year)
+    year = year_or_404(year)
     filters = OverviewFilterForm(request.args)
     filters.validate()
-    return render("years/show.html", block="overview", **_overview(record, filters))
+    return render("years/show.html", block="overview", **_overview(year, filters))
 
 
 def _overview(year: EmulationYear, filters: OverviewFilterForm) -> dict:
@@ -107,7 +103,7 @@ def _overview(year: EmulationYear, filters: OverviewFilterForm) -> dict:
 @require("manage_years")
 def start_next(year: int):
     """Preview, then start the next year: members copied, head and deputies proposed by rotation."""
-    source = _year_or_404(year)
+    source = year_or_404(year)
     form = NextYearForm()
     try:
         plan = next_year.plan_next_year(db.session, source)
@@ -154,10 +150,11 @@ def _start(source: EmulationYear, plan: next_year.NextYearPlan, make_current: bo
 @require("manage_years")
 def delete(year: int):
     """Delete a year created by mistake, while it holds only memberships and proposed terms."""
-    record = _year_or_404(year)
+    number = year  # the number outlives the row it names
+    year = year_or_404(number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if not done(lambda: years.delete_year(db.session, record)).ok:
-        return hx_redirect(url_for("years.show", year=year))
-    flash(_("Đã xóa năm thi đua %(year)s.", year=year), "success")
+    if not done(lambda: years.delete_year(db.session, year)).ok:
+        return hx_redirect(url_for("years.show", year=number))
+    flash(_("Đã xóa năm thi đua %(year)s.", year=number), "success")
     return hx_redirect(url_for("years.index"))

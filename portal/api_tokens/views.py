@@ -9,33 +9,22 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import StringField
 
+from portal.api_tokens.forms import TokenForm
 from portal.extensions import db
-from portal.forms import PortalForm, VNDateField, max_length, required, saved
+from portal.forms import saved
 from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
 from portal.models import ApiToken
 from portal.models.base import utcnow
 from portal.services.platform import api_tokens
-from portal.services.platform.api_tokens import NAME_MAX
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 
 
-class TokenForm(PortalForm):
-    name = StringField(
-        _l("Tên khóa"),
-        validators=[required(), max_length(NAME_MAX)],
-        render_kw={"autocomplete": "off", "placeholder": _l("Ví dụ: Hệ thống một cửa")},
-    )
-    expires_on = VNDateField(_l("Hết hạn sau ngày (không bắt buộc)"))
-
-
 def _page(form: TokenForm, status: int = 200, block: str | None = None, **extra):
     response = render(
-        "api/tokens.html",
+        "api_tokens/index.html",
         block=block,
         status=status,
         form=form,
@@ -70,7 +59,7 @@ def create():
     return _page(form, status=422, block="create_form")
 
 
-@bp.post("/<id:token_id>/revoke")  # the API's bounded id converter (portal/api/views.py)
+@bp.post("/<id:token_id>/revoke")  # the bounded id converter (portal/routing.py)
 @login_required
 def revoke(token_id: int):
     """Revoke one of the user's own tokens; calls with it get 401 from now on."""

@@ -1,0 +1,3 @@
+from portal.api_tokens.views import bp
+
+__all__ = ["bp"]
