@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.access import current_principal, may
 from portal.extensions import db
-from portal.formatting import vn_datetime, vn_day_of, vn_number
+from portal.formatting import vn_day_of, vn_number
 from portal.models import Assessment, Cluster, Criterion, EmulationYear, Evidence, Score, ScoringRound
 from portal.models.base import utcnow
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
@@ -23,6 +23,7 @@ from portal.services.platform import mail
 from portal.services.pledges import agreements as pledges
 from portal.services.scoring import assessments as svc
 from portal.services.scoring import evidence as evidence_svc
+from portal.services.scoring import reminders
 from portal.services.scoring import rounds as rounds_svc
 from portal.services.scoring import verification as verification_svc
 
@@ -231,7 +232,7 @@ def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear,
     leaf_count = len(tree.leaves()) if tree else 0
     ids = [a.id for r in rows for a in r.stages.values()]
     sums = rounds_svc.sums(db.session, ids)
-    late = [r for r in rows if not r.submitted]
+    late = reminders.late_units(rows)
     deadline = self_round.deadline if self_round else None
 
     def total_of(assessment):
@@ -256,7 +257,7 @@ def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear,
         "leaf_count": leaf_count,
         "late": late if follows else [],
         "submitted_count": len(rows) - len(late),
-        "reminder": rounds_svc.reminder_text(late, cluster.name, record.year, deadline, vn_datetime),
+        "reminder": reminders.reminder_text(late, cluster.name, record.year, deadline),
         "mail_enabled": mail.configured(current_app.config),
         "now": utcnow(),
         "failed_id": failed_id,

@@ -31,9 +31,10 @@ from portal.scoring.access import facts_of, load_assessment
 from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnForm
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
-from portal.services.platform import audit, mail
+from portal.services.platform import mail
 from portal.services.scoring import assessments as svc
 from portal.services.scoring import excel as assessment_excel
+from portal.services.scoring import reminders
 from portal.services.scoring import rounds as rounds_svc
 from portal.services.scoring import verification as verification_svc
 
@@ -100,35 +101,22 @@ def remind(cluster_id: int, year: int):
         abort(403)
     if not EmptyForm().validate_on_submit() or not mail.configured(current_app.config):
         abort(400)
-    context = pages.cluster_context(cluster, record, scope)
-    late = context["late"]
-    recipients = sorted({email for row in late for email in row.emails})
-    if not recipients:
-        flash(_("Các đơn vị chưa nộp chưa khai báo địa chỉ e-mail."), "warning")
+    back = url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year)
+    try:
+        reminder = reminders.send(db.session, current_app.config, cluster, record)
+    except mail.MailError:
+        flash(_("Không gửi được e-mail; hãy sao chép danh sách để nhắc bằng cách khác."), "danger")
+        return hx_redirect(back)
+    if reminder.recipients:
+        db.session.commit()
+        sent = len(reminder.recipients)
+        flash(
+            ngettext("Đã gửi e-mail nhắc tới %(num)s địa chỉ.", "Đã gửi e-mail nhắc tới %(num)s địa chỉ.", sent),
+            "success",
+        )
     else:
-        try:
-            mail.send(
-                current_app.config,
-                recipients,
-                f"Nhắc nộp bản tự chấm điểm thi đua năm {record.year}",
-                context["reminder"],
-            )
-        except mail.MailError:
-            flash(_("Không gửi được e-mail; hãy sao chép danh sách để nhắc bằng cách khác."), "danger")
-        else:
-            summary = f"Nhắc nộp bản tự chấm: {cluster.name} {record.year}"
-            changes = {"recipients": len(recipients), "units": [row.unit.id for row in late]}
-            audit.record_event(db.session, "reminder_sent", summary, cluster, changes)
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Đã gửi e-mail nhắc tới %(num)s địa chỉ.",
-                    "Đã gửi e-mail nhắc tới %(num)s địa chỉ.",
-                    len(recipients),
-                ),
-                "success",
-            )
-    return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year))
+        flash(_("Các đơn vị chưa nộp chưa khai báo địa chỉ e-mail."), "warning")
+    return hx_redirect(back)
 
 
 # ---------------------------------------------------------------- one assessment
