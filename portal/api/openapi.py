@@ -547,7 +547,7 @@ def _criteria_paths() -> dict:
     }
 
 
-def _assessment_paths() -> dict:
+def _assessment_read_paths() -> dict:
     first = "$response.body#/items/0/id"
     return {
         "/clusters/{cluster_id}/years/{year}/assessments": {
@@ -587,6 +587,11 @@ def _assessment_paths() -> dict:
                 },
             )
         },
+    }
+
+
+def _assessment_write_paths() -> dict:
+    return {
         "/assessments/{assessment_id}/scores/{criterion_id}": {
             "put": operation(
                 "saveScore",
@@ -630,7 +635,14 @@ def _result_paths() -> dict:
 
 def paths() -> dict:
     """Every operation of the API, by path, in the order of the tags."""
-    return {**_meta_paths(), **_org_paths(), **_criteria_paths(), **_assessment_paths(), **_result_paths()}
+    return {
+        **_meta_paths(),
+        **_org_paths(),
+        **_criteria_paths(),
+        **_assessment_read_paths(),
+        **_assessment_write_paths(),
+        **_result_paths(),
+    }
 
 
 def document() -> dict:

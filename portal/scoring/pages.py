@@ -261,9 +261,16 @@ def cluster_context(cluster: Cluster, record: EmulationYear, scope: ClusterYear,
         "mail_enabled": mail.configured(current_app.config),
         "now": utcnow(),
         "failed_id": failed_id,
+        **_cluster_forms(forms, self_round, verification),
+    }
+
+
+def _cluster_forms(forms: dict, self_round: ScoringRound | None, verification: ScoringRound | None) -> dict:
+    """The head's forms on the cluster-year page: the one that failed as submitted, the others as stored."""
+    return {
         "open_form": forms.get("open_form") or DeadlineForm(formdata=None),
         "self_deadline_form": forms.get("self_deadline_form")
-        or DeadlineForm(formdata=None, deadline=vn_day_of(deadline)),
+        or DeadlineForm(formdata=None, deadline=vn_day_of(self_round.deadline if self_round else None)),
         "verification_deadline_form": forms.get("verification_deadline_form")
         or DeadlineForm(formdata=None, deadline=vn_day_of(verification.deadline if verification else None)),
         "return_form": forms.get("return_form") or ReturnForm(formdata=None),

@@ -144,13 +144,7 @@ def save_score(assessment_id: int, criterion_id: int):
     """Autosave of one criterion: value and explanation, guarded by the revision the form was made on."""
     current, scope = load_assessment(assessment_id, "edit")
     criterion = _criterion_of(current, criterion_id)
-    raw, note = request.form.get("value", ""), request.form.get("note", "")
-    try:
-        revision = int(request.form["revision"]) if request.form.get("revision") else None
-    except ValueError:
-        abort(400)
-    if revision is not None and not 0 <= revision <= MAX_ID:  # no row ever had it; PostgreSQL would refuse it
-        abort(400)
+    raw, note, revision = request.form.get("value", ""), request.form.get("note", ""), _revision()
     try:
         score = svc.save_score(
             db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id
@@ -170,6 +164,17 @@ def save_score(assessment_id: int, criterion_id: int):
         return render("scoring/_saved.html", status=422, **context)
     db.session.commit()
     return render("scoring/_saved.html", **pages.row_context(current, scope, criterion, score=score, fresh=True))
+
+
+def _revision() -> int | None:
+    """The revision the autosaved form was made on (none for a criterion not scored yet); 400 if not one."""
+    try:
+        revision = int(request.form["revision"]) if request.form.get("revision") else None
+    except ValueError:
+        abort(400)
+    if revision is not None and not 0 <= revision <= MAX_ID:  # no row ever had it; PostgreSQL would refuse it
+        abort(400)
+    return revision
 
 
 @bp.post("/assessments/<int:assessment_id>/submit")
@@ -333,36 +338,35 @@ def export_xlsx(assessment_id: int):
 def import_xlsx(assessment_id: int):
     """Every value of the uploaded form is checked first; if any is wrong, nothing is saved."""
     current, scope = load_assessment(assessment_id, "edit")
-    form = ImportForm()
-    upload = request.files.get("file")
-    if not form.validate_on_submit():
+    if not ImportForm().validate_on_submit():
         abort(400)
+    upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _import_failed(current, scope, [_("Chọn tệp Excel (.xlsx) đã điền.")])
+    errors, report = _import(current, upload.stream)
+    if errors:
+        return _import_failed(current, scope, errors)
+    db.session.commit()
+    message = _(
+        "Đã nhập từ Excel: %(saved)s tiêu chí được lưu, %(same)s không đổi.", saved=report.saved, same=report.unchanged
+    )
+    flash(message, "success")
+    return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+
+
+def _import(current: Assessment, stream) -> tuple[list[str], assessment_excel.ImportReport | None]:
+    """Read the workbook into the assessment: (errors, report); after any error nothing stays (rolled back)."""
+    max_rows = current_app.config["CRITERIA_IMPORT_MAX_ROWS"]
     try:
         report = assessment_excel.import_workbook(
-            db.session,
-            current,
-            upload.stream,
-            user_id=current_user.id,
-            max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"],
+            db.session, current, stream, user_id=current_user.id, max_rows=max_rows
         )
     except DomainError as error:
         db.session.rollback()
-        return _import_failed(current, scope, [error.message])
+        return [error.message], None
     if report.errors:
         db.session.rollback()
-        return _import_failed(current, scope, report.errors)
-    db.session.commit()
-    flash(
-        _(
-            "Đã nhập từ Excel: %(saved)s tiêu chí được lưu, %(same)s không đổi.",
-            saved=report.saved,
-            same=report.unchanged,
-        ),
-        "success",
-    )
-    return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+    return report.errors, report
 
 
 def _import_failed(current: Assessment, scope: ClusterYear, errors: list[str]):
