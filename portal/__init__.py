@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     register_proxies(app)
     register_request_hooks(app)  # first, so the principal is known even when CSRF refuses a request
+    register_security_headers(app)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -114,6 +115,8 @@ def register_request_hooks(app: Flask) -> None:
             return redirect(url_for("auth.change_password"))
         return None
 
+
+def register_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         response.headers.setdefault(

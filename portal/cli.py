@@ -21,7 +21,12 @@ from portal.services.platform.backup.write import write_backup
 
 def register(app: Flask) -> None:
     register_audit(app)
+    register_accounts(app)
+    register_demo(app)
+    register_backup(app)
 
+
+def register_accounts(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.option("--username", prompt="Tên đăng nhập", help="Tên đăng nhập của tài khoản Ban TĐ-KT.")
     @click.option("--full-name", default="Quản trị Ban Thi đua - Khen thưởng", show_default=True)
@@ -42,6 +47,8 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Đã tạo tài khoản Ban TĐ-KT “{username}”.")
 
+
+def register_demo(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data.")
     def seed_demo(if_empty: bool):
@@ -62,8 +69,6 @@ def register(app: Flask) -> None:
     def demo_logins():
         """Print one login per role (secretariat, council member, heads, deputy, member unit) from the data."""
         _echo_demo_logins()
-
-    register_backup(app)
 
 
 def _echo_demo_logins() -> None:

@@ -140,14 +140,9 @@ def sort_key(s: str | None) -> bytes:
             tones.append(TONES.get(char.tone, 1))
             case.append(2 if char.upper else 1)
         elif base.isdecimal():
-            j = i
-            while j < len(chars) and chars[j].text[0].isdecimal():
-                j += 1
-            digits = "".join(str(unicodedata.decimal(c.text[0])) for c in chars[i:j])
-            number = digits.lstrip("0") or "0"
-            first += bytes((_DIGITS, min(len(number), 250) + 1)) + number.encode()
-            case.append(min(len(digits) - len(number) + 1, 255))
-            i = j
+            i, key, zeros = _number(chars, i)
+            first += key
+            case.append(zeros)
             continue
         else:
             first += bytes((_OTHER if base.isalpha() else _PUNCT,)) + _codepoint(base)
@@ -155,6 +150,16 @@ def sort_key(s: str | None) -> bytes:
     if chars:
         first += bytes((_END,)) + tones
     return bytes(first) + b"\x00" + bytes(case)
+
+
+def _number(chars: list[_Char], start: int) -> tuple[int, bytes, int]:
+    """The run of digits from `start`, sorted by its value: (where it ends, its key, its leading zeros + 1)."""
+    end = start
+    while end < len(chars) and chars[end].text[0].isdecimal():
+        end += 1
+    digits = "".join(str(unicodedata.decimal(c.text[0])) for c in chars[start:end])
+    number = digits.lstrip("0") or "0"
+    return end, bytes((_DIGITS, min(len(number), 250) + 1)) + number.encode(), min(len(digits) - len(number) + 1, 255)
 
 
 def person_sort_key(full_name: str | None) -> bytes:

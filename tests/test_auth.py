@@ -263,7 +263,7 @@ def scrypt_runs(monkeypatch):
 def test_unknown_user_costs_one_hash_run_like_a_wrong_password(world, auth, scrypt_runs):
     from portal.services.platform import accounts
 
-    accounts.authenticate(db.session, "nobody", "warm-up-123")  # the dummy hash is made once per process
+    accounts.verify_credentials(db.session, "nobody", "warm-up-123")  # the dummy hash is made once per process
     scrypt_runs.clear()
     auth.login("khong-ton-tai", "whatever-123")
     unknown = len(scrypt_runs)

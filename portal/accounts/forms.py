@@ -1,3 +1,5 @@
+"""Forms of the accounts pages: create and edit an account, filter the list."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional

@@ -30,6 +30,7 @@ from portal.api.views import bp
 from portal.extensions import db
 from portal.models import Assessment, Criterion, Score, ScoringRound
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
+from portal.policy import ClusterYear
 from portal.routing import MAX_JSON_DEPTH, json_depth
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
@@ -51,6 +52,12 @@ def assessment_list(cluster_id: int, year: int):
     page, per_page = params.paging(errors)
     params.check(errors)
     _cluster, _year, scope = cluster_year_in_scope(cluster_id, year)
+    visible = _visible(scope, stage, status)
+    return params.paginate_list(visible, page, per_page, lambda row: serialize.assessment(*row))
+
+
+def _visible(scope: ClusterYear, stage: str | None, status: str | None) -> list[tuple[Assessment, ScoringRound]]:
+    """The cluster-year's assessments (of this stage and status) the user may read, with their rounds, by id."""
     query = (
         select(Assessment, ScoringRound)
         .join(ScoringRound, ScoringRound.id == Assessment.round_id)
@@ -62,8 +69,7 @@ def assessment_list(cluster_id: int, year: int):
     if status:
         query = query.where(Assessment.status == status)
     # a cluster-year holds a few hundred assessments at most: read them, let the policy choose, then cut a page
-    visible = [(a, r) for a, r in db.session.execute(query).all() if assessment_allows(a, "view")]
-    return params.paginate_list(visible, page, per_page, lambda row: serialize.assessment(*row))
+    return [(a, r) for a, r in db.session.execute(query).all() if assessment_allows(a, "view")]
 
 
 def _paths(nodes: list[Criterion]) -> dict[int, str]:
@@ -125,10 +131,18 @@ def _json_body() -> dict:
 
 
 def _score_input(body: dict) -> tuple[str | Decimal | None, str, int | None]:
+    """The value, note and revision of a score's JSON body; 422 naming every field that is wrong."""
     errors = {}
     unknown = sorted(set(body) - {"value", "note", "revision"})
     if unknown:
         errors[unknown[0]] = f"Trường không được hỗ trợ: {', '.join(unknown)}."
+    value, note, revision = _value(body, errors), _note(body, errors), _revision(body, errors)
+    if errors:
+        raise invalid(errors)
+    return value, note, revision
+
+
+def _value(body: dict, errors: dict) -> str | Decimal | None:
     if "value" not in body:
         errors["value"] = "Thiếu trường “value” (số, chuỗi như “12,5”, hoặc null để xóa)."
     value = body.get("value")
@@ -136,21 +150,25 @@ def _score_input(body: dict) -> tuple[str | Decimal | None, str, int | None]:
         errors["value"] = "“value” phải là số, chuỗi (ví dụ “12,5”) hoặc null."
     elif isinstance(value, str) and len(value) > VALUE_MAX:
         errors["value"] = f"“value” tối đa {VALUE_MAX} ký tự."
+    return Decimal(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _note(body: dict, errors: dict) -> str:
     note = body.get("note", "")
     if note is None:
         note = ""
     if not isinstance(note, str) or len(note) > NOTE_MAX:
         errors["note"] = f"“note” phải là chuỗi, tối đa {NOTE_MAX} ký tự."
+    return note
+
+
+def _revision(body: dict, errors: dict) -> int | None:
     revision = body.get("revision")
     if isinstance(revision, Decimal) and revision.is_finite() and revision == revision.to_integral_value():
         revision = int(revision)  # 3.0 is the integer 3 in JSON
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int) or revision < 1):
         errors["revision"] = "“revision” phải là số nguyên từ 1, hoặc null."
-    if errors:
-        raise invalid(errors)
-    if isinstance(value, int):
-        value = Decimal(value)
-    return value, note, revision
+    return revision
 
 
 def _current(assessment_id: int, criterion_id: int) -> dict:
@@ -172,15 +190,10 @@ def save_score(assessment_id: int, criterion_id: int):
     found, _scope = load_assessment(assessment_id, "edit")
     criterion = criterion_of(found, criterion_id)
     value, note, revision = _score_input(_json_body())
+    user_id = current_principal().user_id
     try:
         score = assessments.save_score(
-            db.session,
-            found,
-            criterion,
-            value,
-            note,
-            expected_revision=revision,
-            user_id=current_principal().user_id,
+            db.session, found, criterion, value, note, expected_revision=revision, user_id=user_id
         )
         db.session.commit()
     except assessments.ConflictError as error:

@@ -442,17 +442,12 @@ CLUSTER_YEAR = (param("cluster_id"), param("year"))
 STAGE_FILTER = _query("stage", enum(STAGES), "Only this stage (self, peer, verified, explanation, final).")
 
 
-def paths() -> dict:
-    link_assessment = {
-        "GetAssessment": {
-            "operationId": "getAssessment",
-            "parameters": {"assessment_id": "$response.body#/items/0/id"},
-        },
-        "SubmitAssessment": {
-            "operationId": "submitAssessment",
-            "parameters": {"assessment_id": "$response.body#/items/0/id"},
-        },
-    }
+def _link(operation_id: str, **parameters: str) -> dict:
+    """An OpenAPI link: the operation a response leads to, with where each of its parameters comes from."""
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+def _meta_paths() -> dict:
     return {
         "/openapi.json": {
             "get": {
@@ -466,6 +461,11 @@ def paths() -> dict:
             }
         },
         "/me": {"get": operation("getMe", "Who the token acts for", "Me", tag="meta")},
+    }
+
+
+def _org_paths() -> dict:
+    return {
         "/years": {"get": operation("listYears", "Emulation years, newest first", "YearPage", page=True, tag="org")},
         "/units": {
             "get": operation(
@@ -494,12 +494,7 @@ def paths() -> dict:
                 page=True,
                 parameters=(_query("kind", enum(CLUSTER_KINDS), "cluster (cụm) or block (khối)."),),
                 tag="org",
-                links={
-                    "GetCluster": {
-                        "operationId": "getCluster",
-                        "parameters": {"cluster_id": "$response.body#/items/0/id"},
-                    }
-                },
+                links={"GetCluster": _link("getCluster", cluster_id="$response.body#/items/0/id")},
             )
         },
         "/clusters/{cluster_id}": {
@@ -522,6 +517,11 @@ def paths() -> dict:
                 tag="org",
             )
         },
+    }
+
+
+def _criteria_paths() -> dict:
+    return {
         "/clusters/{cluster_id}/years/{year}/criteria-sets": {
             "get": operation(
                 "listCriteriaSets",
@@ -531,12 +531,7 @@ def paths() -> dict:
                 page=True,
                 parameters=CLUSTER_YEAR,
                 tag="criteria",
-                links={
-                    "GetCriteriaSet": {
-                        "operationId": "getCriteriaSet",
-                        "parameters": {"set_id": "$response.body#/items/0/id"},
-                    }
-                },
+                links={"GetCriteriaSet": _link("getCriteriaSet", set_id="$response.body#/items/0/id")},
             )
         },
         "/criteria-sets/{set_id}": {
@@ -549,6 +544,12 @@ def paths() -> dict:
                 tag="criteria",
             )
         },
+    }
+
+
+def _assessment_read_paths() -> dict:
+    first = "$response.body#/items/0/id"
+    return {
         "/clusters/{cluster_id}/years/{year}/assessments": {
             "get": operation(
                 "listAssessments",
@@ -562,7 +563,10 @@ def paths() -> dict:
                     _query("status", enum(ASSESSMENT_STATUSES), "Only this status."),
                 ),
                 tag="scoring",
-                links=link_assessment,
+                links={
+                    "GetAssessment": _link("getAssessment", assessment_id=first),
+                    "SubmitAssessment": _link("submitAssessment", assessment_id=first),
+                },
             )
         },
         "/assessments/{assessment_id}": {
@@ -574,20 +578,20 @@ def paths() -> dict:
                 parameters=(param("assessment_id"),),
                 tag="scoring",
                 links={
-                    "SaveFirstScore": {
-                        "operationId": "saveScore",
-                        "parameters": {
-                            "assessment_id": "$request.path.assessment_id",
-                            "criterion_id": "$response.body#/scores/0/criterion_id",
-                        },
-                    },
-                    "Submit": {
-                        "operationId": "submitAssessment",
-                        "parameters": {"assessment_id": "$request.path.assessment_id"},
-                    },
+                    "SaveFirstScore": _link(
+                        "saveScore",
+                        assessment_id="$request.path.assessment_id",
+                        criterion_id="$response.body#/scores/0/criterion_id",
+                    ),
+                    "Submit": _link("submitAssessment", assessment_id="$request.path.assessment_id"),
                 },
             )
         },
+    }
+
+
+def _assessment_write_paths() -> dict:
+    return {
         "/assessments/{assessment_id}/scores/{criterion_id}": {
             "put": operation(
                 "saveScore",
@@ -609,6 +613,11 @@ def paths() -> dict:
                 tag="scoring",
             )
         },
+    }
+
+
+def _result_paths() -> dict:
+    return {
         "/clusters/{cluster_id}/years/{year}/results": {
             "get": operation(
                 "listResults",
@@ -618,14 +627,21 @@ def paths() -> dict:
                 page=True,
                 parameters=(*CLUSTER_YEAR, {**STAGE_FILTER, "description": "The stage; self by default."}),
                 tag="scoring",
-                links={
-                    "GetAssessment": {
-                        "operationId": "getAssessment",
-                        "parameters": {"assessment_id": "$response.body#/items/0/assessment_id"},
-                    }
-                },
+                links={"GetAssessment": _link("getAssessment", assessment_id="$response.body#/items/0/assessment_id")},
             )
         },
+    }
+
+
+def paths() -> dict:
+    """Every operation of the API, by path, in the order of the tags."""
+    return {
+        **_meta_paths(),
+        **_org_paths(),
+        **_criteria_paths(),
+        **_assessment_read_paths(),
+        **_assessment_write_paths(),
+        **_result_paths(),
     }
 
 

@@ -19,7 +19,7 @@ from portal.api.problems import ApiProblem
 from portal.extensions import csrf, db
 from portal.models import Cluster, EmulationYear, Membership, Term, Unit
 from portal.models.org import CLUSTER_KINDS
-from portal.policy import ANONYMOUS, Principal
+from portal.policy import ANONYMOUS, ClusterYear, Principal
 from portal.services.criteria import sets
 from portal.services.platform import api_tokens
 from portal.services.platform.audit import SYSTEM, Actor, set_actor
@@ -166,29 +166,34 @@ def cluster_year(cluster_id: int, year: int):
         .options(selectinload(Term.positions), selectinload(Term.overseer))
     )
     roles = {p.unit_id: p.role for p in term.positions} if term else {}
-    members = db.session.scalars(
-        select(Membership)
-        .where(Membership.year_id == year.id, Membership.cluster_id == found.id)
-        .options(selectinload(Membership.unit))
-        .order_by(Membership.rotation_order, Membership.id)
-    ).all()
     return jsonify(
         {
             "cluster": serialize.cluster(found),
             "year": year.year,
             "term": _term(term, roles),
-            "members": [
-                {
-                    "membership_id": m.id,
-                    "unit_id": m.unit_id,
-                    "unit_name": m.unit.name,
-                    "rotation_order": m.rotation_order,
-                    "role": roles.get(m.unit_id, "member"),
-                }
-                for m in members
-            ],
+            "members": _members(scope, roles),
         }
     )
+
+
+def _members(scope: ClusterYear, roles: dict) -> list[dict]:
+    """The cluster-year's members in rotation order, each with its role in the term."""
+    members = db.session.scalars(
+        select(Membership)
+        .where(Membership.year_id == scope.year_id, Membership.cluster_id == scope.cluster_id)
+        .options(selectinload(Membership.unit))
+        .order_by(Membership.rotation_order, Membership.id)
+    ).all()
+    return [
+        {
+            "membership_id": m.id,
+            "unit_id": m.unit_id,
+            "unit_name": m.unit.name,
+            "rotation_order": m.rotation_order,
+            "role": roles.get(m.unit_id, "member"),
+        }
+        for m in members
+    ]
 
 
 def _term(term: Term | None, roles: dict) -> dict | None:

@@ -1,3 +1,5 @@
+"""The API token form: a name for a new token."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 

@@ -1,3 +1,5 @@
+"""The audit log's filter form."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError

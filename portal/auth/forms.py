@@ -1,3 +1,5 @@
+"""Forms of signing in and out, the password change, and buttons without fields."""
+
 from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

@@ -12,7 +12,6 @@ from portal.forms import EmptyForm
 from portal.htmx import hx_redirect, render
 from portal.redirects import safe_next
 from portal.services.platform import accounts, sessions
-from portal.services.platform.audit import record_event
 from portal.services.platform.throttle import sign_in_throttle
 
 bp = Blueprint("auth", __name__)
@@ -41,25 +40,17 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        username, address = form.username.data.strip().lower(), request.remote_addr
-        throttle = _throttle()
-        if throttle.is_locked(username, address):
-            return _refused(form)  # no hash run, no audit entry: the lock itself was logged once
-        user = accounts.authenticate(db.session, username, form.password.data)
-        if user is not None:
-            throttle.succeed(username, address)
-            sign_in(user, remember=form.remember.data)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")), code=303)
-        if throttle.fail(username, address):
-            record_event(db.session, "login_failed", f"Tạm khóa đăng nhập “{username[:64]}” sau nhiều lần sai")
-        else:
-            record_event(db.session, "login_failed", f"Đăng nhập thất bại: {username[:64]}")
-        db.session.commit()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    attempt = accounts.authenticate(
+        db.session, form.username.data, form.password.data, throttle=_throttle(), address=request.remote_addr
+    )
+    if attempt.user is None:
+        db.session.commit()  # the failure counts and its audit entry (a locked attempt has neither)
         return _refused(form)
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    sign_in(attempt.user, remember=form.remember.data)
+    db.session.commit()
+    return redirect(safe_next(request.args.get("next")), code=303)
 
 
 @bp.post("/logout")

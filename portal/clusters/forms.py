@@ -1,3 +1,5 @@
+"""Forms of the cluster pages: a cluster, its filter, its members for a year (add, move in the rotation), its term."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional

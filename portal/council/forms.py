@@ -1,3 +1,5 @@
+"""Forms of the council pages: a member, the filter, confirmation buttons."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp

@@ -1,3 +1,5 @@
+"""Forms of the criteria pages: a table and its settings, a criterion, versions, import, delegation."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import partial
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
@@ -19,7 +20,7 @@ from portal.extensions import db
 from portal.formatting import vn_number
 from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
-from portal.models import CriteriaSet, Criterion, Term
+from portal.models import Cluster, CriteriaSet, Criterion, EmulationYear, Term
 from portal.redirects import safe_next
 from portal.routing import arg_int
 from portal.services import DomainError
@@ -106,22 +107,24 @@ def start(cluster_id: int, year: int):
     form = StartForm()
     sources.fill_choices(form, cluster, year)
     if form.validate_on_submit():
-        ok, cset = saved(
-            form,
-            lambda: sets.create_set(
-                db.session,
-                cluster,
-                year,
-                title=form.title.data,
-                target_total=form.target_total.data,
-                score_step=form.score_step.data,
-                source=sources.chosen(form, cluster, year),
-            ),
-        )
+        ok, cset = saved(form, lambda: _create_set(form, cluster, year, source=sources.chosen(form, cluster, year)))
         if ok:
             flash(_("Đã tạo bảng tiêu chí (bản nháp)."), "success")
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     return render("criteria/start.html", status=422, cluster=cluster, year=year, form=form, may_start=True)
+
+
+def _create_set(form: SetForm, cluster: Cluster | None, year: EmulationYear | None, **more) -> CriteriaSet:
+    """A new draft table with the form's title, target and step (a template has no cluster nor year)."""
+    return sets.create_set(
+        db.session,
+        cluster,
+        year,
+        title=form.title.data,
+        target_total=form.target_total.data,
+        score_step=form.score_step.data,
+        **more,
+    )
 
 
 @bp.get("/sets/<int:set_id>")
@@ -349,17 +352,8 @@ def create_template():
     form = SetForm()
     if form.validate_on_submit():
         kind = request.form.get("template_kind")
-        create = partial(
-            sets.create_set,
-            db.session,
-            None,
-            None,
-            title=form.title.data,
-            target_total=form.target_total.data,
-            score_step=form.score_step.data,
-            template_kind=kind if kind in ("cluster", "block") else None,
-        )
-        ok, cset = saved(form, create)
+        template_kind = kind if kind in ("cluster", "block") else None
+        ok, cset = saved(form, lambda: _create_set(form, None, None, template_kind=template_kind))
         if ok:
             return hx_redirect(url_for("criteria.show", set_id=cset.id))
     found = db.session.scalars(select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))).all()
@@ -407,32 +401,34 @@ def import_xlsx(set_id: int):
     if upload is None or not upload.filename:
         return _import_refused(cset, [RowError(None, "", _("Chọn tệp Excel (.xlsx) để nhập."))])
     parsed = parse_workbook(upload.read(), max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"])
-    errors = list(parsed.errors)
-    if not errors:
-        step = cset.score_step
-        try:
-            count = replace_tree(db.session, cset, parsed)
-        except DomainError as error:
-            db.session.rollback()
-            errors = [RowError(None, "", error.message)]
-        else:
-            changed_step = cset.score_step != step
-            db.session.commit()
-            flash(
-                ngettext("Đã nhập %(num)s tiêu chí từ tệp Excel.", "Đã nhập %(num)s tiêu chí từ tệp Excel.", count),
-                "success",
-            )
-            if changed_step:
-                flash(
-                    _(
-                        "Bước điểm khi chấm đổi từ %(old)s thành %(new)s để chấm được đủ điểm chuẩn ghi trong tệp.",
-                        old=vn_number(step),
-                        new=vn_number(cset.score_step),
-                    ),
-                    "info",
-                )
-            return hx_redirect(url_for("criteria.show", set_id=cset.id))
-    return _import_refused(cset, errors, upload.filename)
+    if parsed.errors:
+        return _import_refused(cset, list(parsed.errors), upload.filename)
+    step = cset.score_step
+    try:
+        count = replace_tree(db.session, cset, parsed)
+    except DomainError as error:
+        db.session.rollback()
+        return _import_refused(cset, [RowError(None, "", error.message)], upload.filename)
+    new_step = cset.score_step
+    db.session.commit()
+    _flash_imported(count, step, new_step)
+    return hx_redirect(url_for("criteria.show", set_id=cset.id))
+
+
+def _flash_imported(count: int, step: Decimal, new_step: Decimal) -> None:
+    """How many criteria came in, and the scoring step if the import had to change it."""
+    flash(
+        ngettext("Đã nhập %(num)s tiêu chí từ tệp Excel.", "Đã nhập %(num)s tiêu chí từ tệp Excel.", count), "success"
+    )
+    if new_step != step:
+        flash(
+            _(
+                "Bước điểm khi chấm đổi từ %(old)s thành %(new)s để chấm được đủ điểm chuẩn ghi trong tệp.",
+                old=vn_number(step),
+                new=vn_number(new_step),
+            ),
+            "info",
+        )
 
 
 @bp.post("/sets/<int:set_id>/import-errors.xlsx")

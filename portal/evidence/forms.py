@@ -1,3 +1,5 @@
+"""The evidence upload form."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 

@@ -83,19 +83,8 @@ def upload(assessment_id: int, criterion_id: int):
     form = UploadForm()
     if not form.validate_on_submit():
         return _list(assessment, criterion, status=422, error=next(iter(form.file.errors), _("Chọn tệp để tải lên.")))
-    upload = form.file.data
     try:
-        stored = evidence.store(
-            db.session,
-            assessment,
-            criterion,
-            upload.filename,
-            upload.stream,
-            folder=_folder(),
-            max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
-            max_files=current_app.config["EVIDENCE_MAX_FILES"],
-            user_id=current_user.id,
-        )
+        stored = _store(assessment, criterion, form.file.data)
     except DomainError as error:
         db.session.rollback()
         return _list(assessment, criterion, status=422, error=error.message)
@@ -103,6 +92,22 @@ def upload(assessment_id: int, criterion_id: int):
     if not is_fragment_request():
         return hx_redirect(_back(url_for(".for_criterion", assessment_id=assessment.id, criterion_id=criterion.id)))
     return _list(assessment, criterion, status=201)
+
+
+def _store(assessment: Assessment, criterion: Criterion, upload) -> Evidence:
+    """The uploaded file kept for the criterion, within the portal's limits of size and number."""
+    config = current_app.config
+    return evidence.store(
+        db.session,
+        assessment,
+        criterion,
+        upload.filename,
+        upload.stream,
+        folder=_folder(),
+        max_bytes=config["EVIDENCE_MAX_BYTES"],
+        max_files=config["EVIDENCE_MAX_FILES"],
+        user_id=current_user.id,
+    )
 
 
 def _commit_or_discard(storage_key: str) -> None:

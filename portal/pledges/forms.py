@@ -1,3 +1,5 @@
+"""Forms of the pledge pages: the agreement, a signature, a registered target."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional

@@ -1,3 +1,5 @@
+"""Forms of the scoring pages: deadlines, return, extension, the Excel import."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import TextAreaField

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.access import assessment_allows, current_principal, may
 from portal.extensions import db
-from portal.formatting import vn_datetime, vn_day_of, vn_number
+from portal.formatting import vn_day_of, vn_number
 from portal.models import Assessment, Cluster, Criterion, EmulationYear, Evidence, Score, ScoringRound
 from portal.models.base import utcnow
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
@@ -20,7 +20,7 @@ from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
 from portal.services.criteria import sets
 from portal.services.platform import mail
 from portal.services.pledges import agreements
-from portal.services.scoring import assessments, evidence, rounds, verification
+from portal.services.scoring import assessments, evidence, reminders, rounds, verification
 
 STAGE_ORDER = ("self", "verified", "explanation", "final")
 # what the author's inputs are called at each stage
@@ -227,7 +227,7 @@ def cluster_context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, f
     leaf_count = len(tree.leaves()) if tree else 0
     ids = [a.id for r in rows for a in r.stages.values()]
     sums = rounds.sums(db.session, ids)
-    late = [r for r in rows if not r.submitted]
+    late = reminders.late_units(rows)
     deadline = self_round.deadline if self_round else None
 
     def total_of(assessment):
@@ -252,13 +252,20 @@ def cluster_context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, f
         "leaf_count": leaf_count,
         "late": late if follows else [],
         "submitted_count": len(rows) - len(late),
-        "reminder": rounds.reminder_text(late, cluster.name, year.year, deadline, vn_datetime),
+        "reminder": reminders.reminder_text(late, cluster.name, year.year, deadline),
         "mail_enabled": mail.configured(current_app.config),
         "now": utcnow(),
         "failed_id": failed_id,
+        **_cluster_forms(forms, self_round, verification_round),
+    }
+
+
+def _cluster_forms(forms: dict, self_round: ScoringRound | None, verification_round: ScoringRound | None) -> dict:
+    """The head's forms on the cluster-year page: the one that failed as submitted, the others as stored."""
+    return {
         "open_form": forms.get("open_form") or DeadlineForm(formdata=None),
         "self_deadline_form": forms.get("self_deadline_form")
-        or DeadlineForm(formdata=None, deadline=vn_day_of(deadline)),
+        or DeadlineForm(formdata=None, deadline=vn_day_of(self_round.deadline if self_round else None)),
         "verification_deadline_form": forms.get("verification_deadline_form")
         or DeadlineForm(formdata=None, deadline=vn_day_of(verification_round.deadline if verification_round else None)),
         "return_form": forms.get("return_form") or ReturnForm(formdata=None),

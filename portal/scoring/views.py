@@ -37,10 +37,11 @@ from portal.scoring import pages
 from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnForm
 from portal.services import DomainError
 from portal.services.criteria import sets
-from portal.services.platform import audit, mail
-from portal.services.scoring import assessments, rounds, verification
+from portal.services.platform import mail
+from portal.services.scoring import assessments, reminders, rounds, verification
 from portal.services.scoring.excel.apply import import_workbook
 from portal.services.scoring.excel.export import export_workbook
+from portal.services.scoring.excel.parse import ImportReport
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
@@ -100,40 +101,27 @@ def round_deadline(round_id: int):
 @login_required
 def remind(cluster_id: int, year: int):
     """E-mail the reminder to units that have not submitted (only when the portal has mail configured)."""
-    cluster, record, scope = cluster_year_in_scope(cluster_id, year)
+    cluster, found_year, scope = cluster_year_in_scope(cluster_id, year)
     if not may(scope, "run_rounds"):
         abort(403)
     if not EmptyForm().validate_on_submit() or not mail.configured(current_app.config):
         abort(400)
-    context = pages.cluster_context(cluster, record, scope)
-    late = context["late"]
-    recipients = sorted({email for row in late for email in row.emails})
-    if not recipients:
-        flash(_("Các đơn vị chưa nộp chưa khai báo địa chỉ e-mail."), "warning")
+    back = url_for("scoring.for_cluster", cluster_id=cluster.id, year=found_year.year)
+    try:
+        reminder = reminders.send(db.session, current_app.config, cluster, found_year)
+    except mail.MailError:
+        flash(_("Không gửi được e-mail; hãy sao chép danh sách để nhắc bằng cách khác."), "danger")
+        return hx_redirect(back)
+    if reminder.recipients:
+        db.session.commit()
+        sent = len(reminder.recipients)
+        flash(
+            ngettext("Đã gửi e-mail nhắc tới %(num)s địa chỉ.", "Đã gửi e-mail nhắc tới %(num)s địa chỉ.", sent),
+            "success",
+        )
     else:
-        try:
-            mail.send(
-                current_app.config,
-                recipients,
-                f"Nhắc nộp bản tự chấm điểm thi đua năm {record.year}",
-                context["reminder"],
-            )
-        except mail.MailError:
-            flash(_("Không gửi được e-mail; hãy sao chép danh sách để nhắc bằng cách khác."), "danger")
-        else:
-            summary = f"Nhắc nộp bản tự chấm: {cluster.name} {record.year}"
-            changes = {"recipients": len(recipients), "units": [row.unit.id for row in late]}
-            audit.record_event(db.session, "reminder_sent", summary, cluster, changes)
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Đã gửi e-mail nhắc tới %(num)s địa chỉ.",
-                    "Đã gửi e-mail nhắc tới %(num)s địa chỉ.",
-                    len(recipients),
-                ),
-                "success",
-            )
-    return hx_redirect(url_for("scoring.for_cluster", cluster_id=cluster.id, year=record.year))
+        flash(_("Các đơn vị chưa nộp chưa khai báo địa chỉ e-mail."), "warning")
+    return hx_redirect(back)
 
 
 # ---------------------------------------------------------------- one assessment
@@ -161,13 +149,7 @@ def save_score(assessment_id: int, criterion_id: int):
     """Autosave of one criterion: value and explanation, guarded by the revision the form was made on."""
     current, scope = load_assessment(assessment_id, "edit")
     criterion = criterion_of(current, criterion_id)
-    raw, note = request.form.get("value", ""), request.form.get("note", "")
-    try:
-        revision = int(request.form["revision"]) if request.form.get("revision") else None
-    except ValueError:
-        abort(400)
-    if revision is not None and not 0 <= revision <= MAX_ID:  # no row ever had it; PostgreSQL would refuse it
-        abort(400)
+    raw, note, revision = request.form.get("value", ""), request.form.get("note", ""), _revision()
     try:
         score = assessments.save_score(
             db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id
@@ -187,6 +169,17 @@ def save_score(assessment_id: int, criterion_id: int):
         return render("scoring/_saved.html", status=422, **context)
     db.session.commit()
     return render("scoring/_saved.html", **pages.row_context(current, scope, criterion, score=score, fresh=True))
+
+
+def _revision() -> int | None:
+    """The revision the autosaved form was made on (none for a criterion not scored yet); 400 if not one."""
+    try:
+        revision = int(request.form["revision"]) if request.form.get("revision") else None
+    except ValueError:
+        abort(400)
+    if revision is not None and not 0 <= revision <= MAX_ID:  # no row ever had it; PostgreSQL would refuse it
+        abort(400)
+    return revision
 
 
 @bp.post("/assessments/<int:assessment_id>/submit")
@@ -328,36 +321,33 @@ def export_xlsx(assessment_id: int):
 def import_xlsx(assessment_id: int):
     """Every value of the uploaded form is checked first; if any is wrong, nothing is saved."""
     current, scope = load_assessment(assessment_id, "edit")
-    form = ImportForm()
-    upload = request.files.get("file")
-    if not form.validate_on_submit():
+    if not ImportForm().validate_on_submit():
         abort(400)
+    upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _import_failed(current, scope, [_("Chọn tệp Excel (.xlsx) đã điền.")])
+    errors, report = _import(current, upload.stream)
+    if errors:
+        return _import_failed(current, scope, errors)
+    db.session.commit()
+    message = _(
+        "Đã nhập từ Excel: %(saved)s tiêu chí được lưu, %(same)s không đổi.", saved=report.saved, same=report.unchanged
+    )
+    flash(message, "success")
+    return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+
+
+def _import(current: Assessment, stream) -> tuple[list[str], ImportReport | None]:
+    """Read the workbook into the assessment: (errors, report); after any error nothing stays (rolled back)."""
+    max_rows = current_app.config["CRITERIA_IMPORT_MAX_ROWS"]
     try:
-        report = import_workbook(
-            db.session,
-            current,
-            upload.stream,
-            user_id=current_user.id,
-            max_rows=current_app.config["CRITERIA_IMPORT_MAX_ROWS"],
-        )
+        report = import_workbook(db.session, current, stream, user_id=current_user.id, max_rows=max_rows)
     except DomainError as error:
         db.session.rollback()
-        return _import_failed(current, scope, [error.message])
+        return [error.message], None
     if report.errors:
         db.session.rollback()
-        return _import_failed(current, scope, report.errors)
-    db.session.commit()
-    flash(
-        _(
-            "Đã nhập từ Excel: %(saved)s tiêu chí được lưu, %(same)s không đổi.",
-            saved=report.saved,
-            same=report.unchanged,
-        ),
-        "success",
-    )
-    return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
+    return report.errors, report
 
 
 def _import_failed(current: Assessment, scope: ClusterYear, errors: list[str]):

@@ -1,3 +1,5 @@
+"""The organisation Excel import form."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField

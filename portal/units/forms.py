@@ -1,3 +1,5 @@
+"""Forms of the unit pages: a unit, the filter, rename, merge, retire."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional

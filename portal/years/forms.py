@@ -1,3 +1,5 @@
+"""Forms of the year pages: a year, confirmations, the next year, the overview filter."""
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField

@@ -122,16 +122,22 @@ def start_next(year: int):
             return hx_redirect(url_for("years.show", year=target.year))
     except DomainError as error:
         db.session.rollback()
-        return render(
-            "years/next.html",
-            status=422 if request.method == "POST" else 200,
-            source=source,
-            plan=None,
-            form=form,
-            refusal=error.message,
-            next_year=_find(source.year + 1),
-        )
+        return _next_refused(source, form, error.message)
     return render("years/next.html", source=source, plan=plan, form=form, refusal=None)
+
+
+def _next_refused(source: EmulationYear, form: NextYearForm, refusal: str):
+    """The next-year page without a plan: why the year cannot start (and the next year, if it exists)."""
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "years/next.html",
+        status=status,
+        source=source,
+        plan=None,
+        form=form,
+        refusal=refusal,
+        next_year=_find(source.year + 1),
+    )
 
 
 def _start(source: EmulationYear, plan: next_year.NextYearPlan, make_current: bool) -> EmulationYear:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.formatting import vn_end_of_day, vn_today
-from portal.models import Assessment, Cluster, EmulationYear
+from portal.models import Assessment, Cluster, CriteriaSet, EmulationYear
 from portal.models.criteria import CriterionKind, Method
 from portal.services.criteria import sets as criteria
 from portal.services.pledges import agreements as pledges
@@ -94,6 +94,14 @@ def _add_rows(session: Session, cset, parent, rows) -> None:
 
 
 def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members: list) -> None:
+    """The block's published table, its pledge signed by three members with every member's targets, and scoring."""
+    cset = _table(session, cluster, year)
+    _pledge(session, cluster, year, cset, members)
+    seed_scoring(session, cset, members)
+
+
+def _table(session: Session, cluster: Cluster, year: EmulationYear) -> CriteriaSet:
+    """The year's criteria table with its bonus and deduction sections, published."""
     cset = criteria.create_set(
         session,
         cluster,
@@ -121,6 +129,11 @@ def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members:
                 points_each=each,
             )
     criteria.publish(session, cset)
+    return cset
+
+
+def _pledge(session: Session, cluster: Cluster, year: EmulationYear, cset: CriteriaSet, members: list) -> None:
+    """The pledge on the table, signed by the first three members, with every member's registered targets."""
     pledge = pledges.create(session, cluster, year)
     text = {key: getattr(pledge, key) for key in pledges.TEXT_FIELDS} | {
         "meeting_place": "Hội trường Sở Nội vụ",
@@ -146,7 +159,6 @@ def seed_block(session: Session, cluster: Cluster, year: EmulationYear, members:
             pledges.register_target(
                 session, cset, unit, item, D(95 + i) if item.measure_unit == "%" else D(1200 + 50 * i)
             )
-    seed_scoring(session, cset, members)
 
 
 def seed_scoring(session: Session, cset, members: list) -> None:

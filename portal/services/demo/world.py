@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import Cluster, Unit, User
+from portal.models import Cluster, CouncilMember, EmulationYear, Unit, User
 from portal.models.org import ClusterKind, CouncilRole, Sector
 from portal.models.users import UserKind
 from portal.services.demo import criteria as demo_criteria
@@ -168,6 +168,19 @@ def seed(session: Session) -> None:
     if session.scalar(select(Unit.id).limit(1)) is not None:
         raise RuntimeError("Cơ sở dữ liệu đã có dữ liệu; chỉ nạp dữ liệu mẫu vào cơ sở dữ liệu trống.")
     _user(session, "secretariat", "Phạm Quốc Khánh", UserKind.SECRETARIAT)
+    council = _council(session)
+    y2025 = years.create_year(session, 2025)
+    clusters = _clusters(session, y2025)
+    _merge_2025(session, y2025, clusters)
+    _terms_2025(session, y2025, clusters, council)
+    y2026 = _year_2026(session, y2025, clusters)
+    first = clusters["K01"]
+    members = [session.get(Unit, uid) for uid in cluster_year.member_ids(session, y2026.id, first.id)]
+    demo_criteria.seed_block(session, first, y2026, members)
+
+
+def _council(session: Session) -> list[CouncilMember]:
+    """The council's members, each with a login of their own."""
     council = [
         org.save_council_member(session, None, full_name=n, position=p, organisation=o, council_role=r)
         for n, p, o, r in COUNCIL
@@ -175,7 +188,11 @@ def seed(session: Session) -> None:
     for member in council:
         username = "hd-" + slug(member.full_name)
         _user(session, username, member.full_name, UserKind.COUNCIL, council_member=member)
-    y2025 = years.create_year(session, 2025)
+    return council
+
+
+def _clusters(session: Session, y2025: EmulationYear) -> dict[str, Cluster]:
+    """The clusters and blocks with their units (each with a login) as members in 2025, by code."""
     clusters: dict[str, Cluster] = {}
     for kind, code, name, units in CLUSTERS:
         cluster = org.save_cluster(
@@ -194,11 +211,22 @@ def seed(session: Session) -> None:
             cluster_year.add_membership(session, y2025, cluster, unit)
             username = slug(short) if len(slug(short)) >= 3 else f"{slug(short)}-{code.lower()}"
             _user(session, username, f"Cán bộ thi đua {short}", UserKind.UNIT, unit=unit)
+    return clusters
+
+
+def _merge_2025(session: Session, y2025: EmulationYear, clusters: dict[str, Cluster]) -> None:
+    """The communes that were members in 2025 and merged into a successor in the reform."""
     for old, short, sector, code, successor_name, when in MERGED_2025:
         unit = org.save_unit(session, None, name=old, short_name=short, sector=sector)
         cluster_year.add_membership(session, y2025, clusters[code], unit)
         successor = session.scalar(select(Unit).where(Unit.name == successor_name))
         org.merge_units(session, [unit], successor, when, "Nghị quyết 1663/NQ-UBTVQH15")
+
+
+def _terms_2025(
+    session: Session, y2025: EmulationYear, clusters: dict[str, Cluster], council: list[CouncilMember]
+) -> None:
+    """Every cluster's head, deputies and overseer of 2025, by decision."""
     for i, code in enumerate(clusters):
         order = cluster_year.member_ids(session, y2025.id, clusters[code].id)
         term = cluster_year.ensure_term(session, y2025, clusters[code])
@@ -212,6 +240,10 @@ def seed(session: Session) -> None:
             decision_date=date(2025, 2, 14),
             decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh",
         )
+
+
+def _year_2026(session: Session, y2025: EmulationYear, clusters: dict[str, Cluster]) -> EmulationYear:
+    """2026 started from 2025 by rotation, the current year, with its decisions but for the last cluster."""
     y2026 = next_year.start_next_year(session, y2025)
     years.set_current(session, y2026)
     for i, code in enumerate(list(clusters)[:-1]):  # the last cluster still awaits its decision
@@ -226,6 +258,4 @@ def seed(session: Session) -> None:
             decision_date=date(2026, 1, 20),
             decision_issuer="Hội đồng Thi đua - Khen thưởng tỉnh",
         )
-    first = clusters["K01"]
-    members = [session.get(Unit, uid) for uid in cluster_year.member_ids(session, y2026.id, first.id)]
-    demo_criteria.seed_block(session, first, y2026, members)
+    return y2026

@@ -63,31 +63,42 @@ def cluster_summaries(
     ids = [c.id for c in clusters]
     if not ids:
         return []
-    terms = {
-        t.cluster_id: t
-        for t in session.scalars(
-            select(Term)
-            .where(Term.year_id == year.id, Term.cluster_id.in_(ids))
-            .options(selectinload(Term.positions).selectinload(TermPosition.unit), selectinload(Term.overseer))
-        )
-    }
-    counts = dict(
+    terms, counts = _terms(session, year, ids), _member_counts(session, year, ids)
+    members = _members(session, year, ids) if with_members else {}
+    return [ClusterSummary(c, terms.get(c.id), counts.get(c.id, 0), members.get(c.id, [])) for c in clusters]
+
+
+def _terms(session: Session, year: EmulationYear, cluster_ids: list[int]) -> dict[int, Term]:
+    """The year's term of each cluster (with its positions' units and its overseer), by cluster."""
+    query = (
+        select(Term)
+        .where(Term.year_id == year.id, Term.cluster_id.in_(cluster_ids))
+        .options(selectinload(Term.positions).selectinload(TermPosition.unit), selectinload(Term.overseer))
+    )
+    return {t.cluster_id: t for t in session.scalars(query)}
+
+
+def _member_counts(session: Session, year: EmulationYear, cluster_ids: list[int]) -> dict[int, int]:
+    return dict(
         session.execute(
             select(Membership.cluster_id, func.count())
-            .where(Membership.year_id == year.id, Membership.cluster_id.in_(ids))
+            .where(Membership.year_id == year.id, Membership.cluster_id.in_(cluster_ids))
             .group_by(Membership.cluster_id)
         ).all()
     )
+
+
+def _members(session: Session, year: EmulationYear, cluster_ids: list[int]) -> dict[int, list[Membership]]:
+    """Each cluster's memberships of the year in rotation order (with their units), by cluster."""
     members: dict[int, list[Membership]] = {}
-    if with_members:
-        for m in session.scalars(
-            select(Membership)
-            .where(Membership.year_id == year.id, Membership.cluster_id.in_(ids))
-            .options(selectinload(Membership.unit))
-            .order_by(Membership.rotation_order, Membership.id)
-        ):
-            members.setdefault(m.cluster_id, []).append(m)
-    return [ClusterSummary(c, terms.get(c.id), counts.get(c.id, 0), members.get(c.id, [])) for c in clusters]
+    for m in session.scalars(
+        select(Membership)
+        .where(Membership.year_id == year.id, Membership.cluster_id.in_(cluster_ids))
+        .options(selectinload(Membership.unit))
+        .order_by(Membership.rotation_order, Membership.id)
+    ):
+        members.setdefault(m.cluster_id, []).append(m)
+    return members
 
 
 def unassigned_units(session: Session, year: EmulationYear) -> list[Unit]:

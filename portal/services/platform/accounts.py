@@ -1,4 +1,4 @@
-"""User accounts: who may have one, what a username looks like, temporary passwords.
+"""User accounts: who may have one, what a username looks like, signing in, temporary passwords.
 
 A temporary password is generated here, returned once to the caller to show, and
 kept nowhere but as a hash: the audit log leaves `password_hash` out of every
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from portal.models.users import USER_KINDS, UserKind
 from portal.services import DomainError
 from portal.services.platform import sessions
 from portal.services.platform.audit import record_event
+from portal.services.platform.throttle import SignInThrottle
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -69,13 +71,43 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
+def verify_credentials(session: Session, username: str, password: str) -> User | None:
     """The active user whose password this is, else None, after the same work either way:
     an unknown username is checked against a dummy hash of the same cost, so the time taken
     does not tell which usernames exist."""
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
     return user if user is not None and matches and user.active else None
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """The answer to a sign-in: the user to sign in, else None. An unknown user, a wrong password, an
+    inactive account and a lock get the same answer on the page; `locked` tells the last one apart."""
+
+    user: User | None
+    locked: bool = False
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, throttle: SignInThrottle, address: str | None
+) -> SignInAttempt:
+    """A sign-in attempt from `address`, counted by the throttle and audited when it fails.
+
+    A locked attempt runs no hash and writes no audit entry (the lock itself was logged once);
+    a right password from this address clears its own counter."""
+    username = username.strip().lower()
+    if throttle.is_locked(username, address):
+        return SignInAttempt(None, locked=True)
+    user = verify_credentials(session, username, password)
+    if user is not None:
+        throttle.succeed(username, address)
+        return SignInAttempt(user)
+    if throttle.fail(username, address):
+        record_event(session, "login_failed", f"Tạm khóa đăng nhập “{username[:64]}” sau nhiều lần sai")
+    else:
+        record_event(session, "login_failed", f"Đăng nhập thất bại: {username[:64]}")
+    return SignInAttempt(None)
 
 
 def _username_taken(session: Session, username: str) -> bool:

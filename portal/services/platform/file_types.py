@@ -67,6 +67,14 @@ ZIP_RATIO_FLOOR = 1 << 20  # … once it expands beyond 1 MB (tiny members compr
 ZIP_MAX_MEMBER_READ = 256 * 1024  # [Content_Types].xml, mimetype
 OLE_MAX_DIRECTORY_SECTORS = 4096
 
+# Files told by their first bytes alone.
+_SIGNATURES = (
+    (b"%PDF-", PDF),
+    (b"\x89PNG\r\n\x1a\n", PNG),
+    (b"\xff\xd8\xff", JPEG),
+    (b"GIF87a", GIF),
+    (b"GIF89a", GIF),
+)
 # Recognised only to say plainly why they are refused (the allow-list refuses them anyway).
 _PROGRAMS = (
     (b"MZ", "tệp chương trình Windows (.exe, .dll…)"),
@@ -108,27 +116,27 @@ def sniff(head: bytes, stream: BinaryIO, *, max_expanded: int = ZIP_MAX_UNCOMPRE
     containers (ZIP-based office files, OLE2) whose kind is told by what they hold.
     A ZIP-based file whose members declare more than `max_expanded` bytes in all is refused.
     """
-    if head.startswith(b"%PDF-"):
-        return PDF
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return GIF
+    for magic, kind in _SIGNATURES:
+        if head.startswith(magic):
+            return kind
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(stream, max_expanded)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return _ole_kind(stream)
+    raise _refusal(head)
+
+
+def _refusal(head: bytes) -> Refused:
+    """Why a file of no allowed kind is refused: named when it is a program or a web page."""
     for magic, what in _PROGRAMS:
         if head.startswith(magic):
-            raise Refused(what)
+            return Refused(what)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith(b"<") and any(tag in text for tag in _MARKUP):
-        raise Refused("trang web hoặc ảnh SVG (có thể chứa mã chạy trong trình duyệt)")
-    raise Refused()
+        return Refused("trang web hoặc ảnh SVG (có thể chứa mã chạy trong trình duyệt)")
+    return Refused()
 
 
 def _zip_kind(stream: BinaryIO, max_expanded: int) -> tuple[str, str]:
@@ -226,50 +234,69 @@ def _ole_kind(stream: BinaryIO) -> tuple[str, str]:
 
 def _ole_entries(stream: BinaryIO) -> set[str]:
     """Names of the storages and streams in an OLE2 compound file (MS-CFB), lower-cased."""
-    stream.seek(0, os.SEEK_END)
-    size = stream.tell()
-    stream.seek(0)
-    header = stream.read(512)
-    bad = Refused("tài liệu Office cũ bị hỏng")
-    if len(header) < 512 or struct.unpack_from("<H", header, 30)[0] not in (9, 12):
-        raise bad
-    sector = 1 << struct.unpack_from("<H", header, 30)[0]
-    per_sector = sector // 4
-    n_fat, first_dir, first_difat, n_difat = (struct.unpack_from("<I", header, o)[0] for o in (44, 48, 68, 72))
-    n_sectors = size // sector + 1
+    compound = _CompoundFile(stream)
+    return compound.directory_names(compound.fat())
 
-    def read(index: int) -> bytes:
-        offset = (index + 1) * sector
-        if index >= n_sectors or offset >= size:
-            raise bad
-        stream.seek(offset)
-        return stream.read(sector).ljust(sector, b"\0")
 
-    if n_fat > n_sectors or n_difat > n_sectors:
-        raise bad
-    fat_sectors = list(struct.unpack_from("<109I", header, 76))
-    following = first_difat
-    for _ in range(n_difat):
-        if following >= 0xFFFFFFFA:
-            break
-        ids = struct.unpack(f"<{per_sector}I", read(following))
-        fat_sectors += ids[:-1]
-        following = ids[-1]
-    fat: list[int] = []
-    for index in [s for s in fat_sectors if s < 0xFFFFFFFA][:n_fat]:
-        fat += struct.unpack(f"<{per_sector}I", read(index))
-    names, seen, current = set(), set(), first_dir
-    while current < 0xFFFFFFFA:
-        if current in seen or current >= len(fat) or len(seen) >= OLE_MAX_DIRECTORY_SECTORS:
-            raise bad
-        seen.add(current)
-        block = read(current)
-        for offset in range(0, sector, 128):
-            length, kind = struct.unpack_from("<H", block, offset + 64)[0], block[offset + 66]
-            if kind in (1, 2, 5) and 2 <= length <= 64:
-                names.add(block[offset : offset + length - 2].decode("utf-16-le", "replace").lower())
-        current = fat[current]
-    return names
+def _damaged_ole() -> Refused:
+    return Refused("tài liệu Office cũ bị hỏng")
+
+
+class _CompoundFile:
+    """An OLE2 compound file read sector by sector; every index is checked against the file's size."""
+
+    def __init__(self, stream: BinaryIO):
+        stream.seek(0, os.SEEK_END)
+        self.size = stream.tell()
+        stream.seek(0)
+        self.header = header = stream.read(512)
+        if len(header) < 512 or struct.unpack_from("<H", header, 30)[0] not in (9, 12):
+            raise _damaged_ole()
+        self.stream = stream
+        self.sector = 1 << struct.unpack_from("<H", header, 30)[0]
+        self.per_sector = self.sector // 4
+        self.n_sectors = self.size // self.sector + 1
+
+    def read(self, index: int) -> bytes:
+        offset = (index + 1) * self.sector
+        if index >= self.n_sectors or offset >= self.size:
+            raise _damaged_ole()
+        self.stream.seek(offset)
+        return self.stream.read(self.sector).ljust(self.sector, b"\0")
+
+    def fat(self) -> list[int]:
+        """The file allocation table: the next sector of each sector's chain (its own sectors listed by the
+        header and the DIFAT chain)."""
+        n_fat, first_difat, n_difat = (struct.unpack_from("<I", self.header, o)[0] for o in (44, 68, 72))
+        if n_fat > self.n_sectors or n_difat > self.n_sectors:
+            raise _damaged_ole()
+        fat_sectors = list(struct.unpack_from("<109I", self.header, 76))
+        following = first_difat
+        for _ in range(n_difat):
+            if following >= 0xFFFFFFFA:
+                break
+            ids = struct.unpack(f"<{self.per_sector}I", self.read(following))
+            fat_sectors += ids[:-1]
+            following = ids[-1]
+        fat: list[int] = []
+        for index in [s for s in fat_sectors if s < 0xFFFFFFFA][:n_fat]:
+            fat += struct.unpack(f"<{self.per_sector}I", self.read(index))
+        return fat
+
+    def directory_names(self, fat: list[int]) -> set[str]:
+        """The names in the directory's chain of sectors (128-byte entries: storages, streams, the root)."""
+        names, seen, current = set(), set(), struct.unpack_from("<I", self.header, 48)[0]
+        while current < 0xFFFFFFFA:
+            if current in seen or current >= len(fat) or len(seen) >= OLE_MAX_DIRECTORY_SECTORS:
+                raise _damaged_ole()
+            seen.add(current)
+            block = self.read(current)
+            for offset in range(0, self.sector, 128):
+                length, kind = struct.unpack_from("<H", block, offset + 64)[0], block[offset + 66]
+                if kind in (1, 2, 5) and 2 <= length <= 64:
+                    names.add(block[offset : offset + length - 2].decode("utf-16-le", "replace").lower())
+            current = fat[current]
+        return names
 
 
 # --- names and places ----------------------------------------------------------------------

@@ -246,16 +246,7 @@ def sign(
         raise DomainError("Giao ước chưa gắn bảng tiêu chí đã công bố; chưa ký được.")
     if unit.id not in {u.id for u in member_units(session, pledge)}:
         raise DomainError("Đơn vị không phải thành viên của cụm, khối trong năm này.")
-    name, position = clean(representative_name), clean(representative_position)
-    if not name:
-        raise DomainError("Nhập họ tên người đại diện ký.", "representative_name")
-    if not position:
-        raise DomainError("Nhập chức vụ người ký.", "representative_position")
-    if signed_on is None:
-        raise DomainError("Nhập ngày ký.", "signed_on")
-    if signed_on > vn_today() and signed_on != pledge.meeting_date:
-        # The agreement is dated the day of its signing meeting: a member that signs ahead signs that date.
-        raise DomainError("Ngày ký không được sau hôm nay (trừ ngày hội nghị ký kết).", "signed_on")
+    name, position = _signer(pledge, representative_name, representative_position, signed_on)
     charter = current_charter(session, pledge)
     already = session.scalar(
         select(PledgeSignature.id).where(
@@ -279,6 +270,21 @@ def sign(
     session.add(signature)
     session.flush()
     return signature
+
+
+def _signer(pledge: Pledge, name: str, position: str, signed_on: date | None) -> tuple[str, str]:
+    """The representative's name and position, cleaned, once they and the signing date are valid."""
+    name, position = clean(name), clean(position)
+    if not name:
+        raise DomainError("Nhập họ tên người đại diện ký.", "representative_name")
+    if not position:
+        raise DomainError("Nhập chức vụ người ký.", "representative_position")
+    if signed_on is None:
+        raise DomainError("Nhập ngày ký.", "signed_on")
+    if signed_on > vn_today() and signed_on != pledge.meeting_date:
+        # The agreement is dated the day of its signing meeting: a member that signs ahead signs that date.
+        raise DomainError("Ngày ký không được sau hôm nay (trừ ngày hội nghị ký kết).", "signed_on")
+    return name, position
 
 
 def confirm(session: Session, signature: PledgeSignature, user_id: int | None) -> None:

@@ -153,22 +153,12 @@ def save_score(
     check_open(assessment, now or utcnow())
     if criterion.method == Method.QUANTITATIVE:
         lock_group(session, criterion)
-    if criterion.set_id != assessment.criteria_set_id:
-        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
-    if session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None:
-        raise DomainError("Chỉ chấm điểm các tiêu chí không có tiêu chí con.")
-    try:
-        value = parse_value(criterion, raw, assessment.round.criteria_set.score_step)
-    except ScoreError as error:
-        raise DomainError(str(error), "value") from None
+    value, note = _checked_input(session, assessment, criterion, raw, note)
     score = session.scalar(
         select(Score)
         .where(Score.assessment_id == assessment.id, Score.criterion_id == criterion.id)
         .execution_options(populate_existing=True)  # as committed now, after the lock: its revision is current
     )
-    note = (note or "").strip()[:4000]
-    if has_control_characters(note):
-        raise DomainError(control_chars.MESSAGE, "note")
     if score is None:
         score = Score(assessment_id=assessment.id, criterion=criterion)
         session.add(score)
@@ -185,6 +175,24 @@ def save_score(
         score.points = points_of(criterion, value)
     session.flush()
     return score
+
+
+def _checked_input(
+    session: Session, assessment: Assessment, criterion: Criterion, raw: str | None, note: str | None
+) -> tuple[Decimal | None, str]:
+    """The value and note to save, once the criterion is a leaf of the assessment's table and both are valid."""
+    if criterion.set_id != assessment.criteria_set_id:
+        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
+    if session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None:
+        raise DomainError("Chỉ chấm điểm các tiêu chí không có tiêu chí con.")
+    try:
+        value = parse_value(criterion, raw, assessment.round.criteria_set.score_step)
+    except ScoreError as error:
+        raise DomainError(str(error), "value") from None
+    note = (note or "").strip()[:4000]
+    if has_control_characters(note):
+        raise DomainError(control_chars.MESSAGE, "note")
+    return value, note
 
 
 def recompute_quantitative(session: Session, assessment: Assessment, criterion: Criterion) -> None:

@@ -158,28 +158,10 @@ def store(
 ) -> Evidence:
     """Keep one uploaded file as evidence of `criterion` in `assessment`; returns the flushed row."""
     _open_for_change(session, assessment, now or utcnow())
-    if criterion.set_id != assessment.criteria_set_id:
-        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.", FIELD)
-    count = session.scalar(
-        select(func.count(Evidence.id)).where(
-            Evidence.assessment_id == assessment.id, Evidence.criterion_id == criterion.id
-        )
-    )
-    if count >= max_files:
-        raise DomainError(f"Mỗi tiêu chí có tối đa {max_files} tệp minh chứng; hãy xóa bớt tệp cũ.", FIELD)
+    _check_room(session, assessment, criterion, max_files)
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
-    tmp, size, digest, head = _receive(stream, root, max_bytes)
-    try:
-        with open(tmp, "rb") as received:
-            content_type, extension = sniff(head, received, max_expanded=expanded_limit(max_bytes))
-        key = f"{(name := uuid.uuid4().hex)[:2]}/{name}"
-        (root / key[:2]).mkdir(exist_ok=True)
-        os.replace(tmp, root / key)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    key, size, digest, (content_type, extension) = _keep(stream, root, max_bytes)
     evidence = Evidence(
         assessment_id=assessment.id,
         criterion_id=criterion.id,
@@ -198,6 +180,36 @@ def store(
         discard_file(root, key)
         raise
     return evidence
+
+
+def _check_room(session: Session, assessment: Assessment, criterion: Criterion, max_files: int) -> None:
+    """The criterion belongs to the assessment's table and has room for one more file."""
+    if criterion.set_id != assessment.criteria_set_id:
+        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.", FIELD)
+    count = session.scalar(
+        select(func.count(Evidence.id)).where(
+            Evidence.assessment_id == assessment.id, Evidence.criterion_id == criterion.id
+        )
+    )
+    if count >= max_files:
+        raise DomainError(f"Mỗi tiêu chí có tối đa {max_files} tệp minh chứng; hãy xóa bớt tệp cũ.", FIELD)
+
+
+def _keep(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int, str, tuple[str, str]]:
+    """The upload received, judged by its bytes and moved under a fresh key: (key, size, sha256, its kind).
+    A refused file leaves nothing behind."""
+    tmp, size, digest, head = _receive(stream, root, max_bytes)
+    try:
+        with open(tmp, "rb") as received:
+            kind = sniff(head, received, max_expanded=expanded_limit(max_bytes))
+        key = f"{(name := uuid.uuid4().hex)[:2]}/{name}"
+        (root / key[:2]).mkdir(exist_ok=True)
+        os.replace(tmp, root / key)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return key, size, digest, kind
 
 
 def delete(session: Session, evidence: Evidence, assessment: Assessment, *, now: datetime | None = None) -> str:

@@ -1,4 +1,4 @@
-"""A cluster-year's scoring rounds seen as a whole: who has submitted what, deadlines, reminders.
+"""A cluster-year's scoring rounds seen as a whole: who has submitted what, deadlines.
 
 The progress of every member is read in a fixed number of queries whatever the
 size of the cluster: assessments of the year's rounds, one GROUP BY over their
@@ -134,16 +134,6 @@ def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgre
     for unit_id, row in rows.items():
         row.emails = sorted(emails[unit_id])
     return list(rows.values())
-
-
-def reminder_text(late: list[UnitProgress], cluster_name: str, year: int, deadline: datetime | None, when) -> str:
-    """The reminder the head copies into a message or an e-mail (Vietnamese, as it is sent to units)."""
-    names = "\n".join(f"- {row.unit.name}" for row in late)
-    due = f" trước {when(deadline)}" if deadline else ""
-    return (
-        f"{cluster_name} — năm {year}\n"
-        f"Đề nghị các đơn vị sau hoàn thành và nộp bản tự chấm điểm thi đua trên cổng thông tin{due}:\n{names}"
-    )
 
 
 @dataclass
