@@ -11,7 +11,8 @@ With `detail`, a second query reads each reviewer's points and the reasons given
 The table is one SELECT of its criteria: each leaf's section and depth-1 criterion (its "group",
 where band floors are checked) are worked out in Python from the parent links, once per read.
 Everything else (members, non-applicable marks, withheld reviews, ineligibility, settings and
-bands) is one small query each.
+bands) is one small query each. The column queries run on the session's connection (Core rows, no
+ORM loading: a third of the read's own time on the aggregate's rows).
 """
 
 from __future__ import annotations
@@ -62,27 +63,23 @@ def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: boo
     """The engine's input for one cluster-year (DomainError when it has no criteria table)."""
     where = ClusterYear(year_id, cluster_id)
     rounds = dict(
-        session.execute(
+        session.connection()
+        .execute(
             select(ScoringRound.id, ScoringRound.kind).where(
                 ScoringRound.cluster_id == cluster_id,
                 ScoringRound.year_id == year_id,
                 # a peer round still being assigned has no reviews, nor any withheld
                 (ScoringRound.kind != "peer") | (ScoringRound.status != "draft"),
             )
-        ).all()
+        )
+        .all()
     )
     table = read_table(session, where)
-    members = session.execute(
-        select(Unit.id, Unit.name, Unit.sort_key, EmulationYear.year)
-        .join(Membership, Membership.unit_id == Unit.id)
-        .join(EmulationYear, EmulationYear.id == Membership.year_id)
-        .where(Membership.cluster_id == cluster_id, Membership.year_id == year_id)
-        .order_by(Unit.sort_key, Unit.id)
-    ).all()
+    members = _members(session, where)
     leaf_ids = [leaf.criterion_id for leaf in table.leaves]
     scores = _scores(session, list(rounds), table.criteria_set_id, set(leaf_ids), detail)
     not_applicable = defaultdict(set)
-    for unit_id, criterion_id in session.execute(
+    for unit_id, criterion_id in session.connection().execute(
         select(NotApplicable.unit_id, NotApplicable.criterion_id).where(
             NotApplicable.criteria_set_id == table.criteria_set_id
         )
@@ -90,8 +87,7 @@ def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: boo
         not_applicable[unit_id].add(criterion_id)
     peer_round = next((rid for rid, kind in rounds.items() if kind == "peer"), None)
     withheld = _withheld(session, peer_round) if peer_round is not None else {}
-    unit_ids = [row.id for row in members]
-    ineligible = eligibility.of_year(session, members[0].year, unit_ids) if members else {}
+    ineligible = eligibility.of_year(session, members[0].year, [row.id for row in members]) if members else {}
     units = tuple(
         UnitInput(
             unit_id=row.id,
@@ -107,25 +103,44 @@ def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: boo
     return ClusterInput(cluster_id, year_id, table, units, settings.load(session, where), detail)
 
 
+def _members(session: Session, where: ClusterYear):
+    """The cluster-year's member units (id, name, sort_key, and the year's number), by name."""
+    return (
+        session.connection()
+        .execute(
+            select(Unit.id, Unit.name, Unit.sort_key, EmulationYear.year)
+            .join(Membership, Membership.unit_id == Unit.id)
+            .join(EmulationYear, EmulationYear.id == Membership.year_id)
+            .where(Membership.cluster_id == where.cluster_id, Membership.year_id == where.year_id)
+            .order_by(Unit.sort_key, Unit.id)
+        )
+        .all()
+    )
+
+
 def read_table(session: Session, where: ClusterYear) -> Table:
     """The cluster-year's criteria table (scope.table_set_id) as the engine reads it: one query."""
-    rows = session.execute(
-        select(
-            CriteriaSet.id.label("set_id"),
-            CriteriaSet.target_total,
-            CriteriaSet.deduction_capped,
-            Criterion.id,
-            Criterion.parent_id,
-            Criterion.position,
-            Criterion.code,
-            Criterion.title,
-            Criterion.kind,
-            Criterion.max_points,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                CriteriaSet.id.label("set_id"),
+                CriteriaSet.target_total,
+                CriteriaSet.deduction_capped,
+                Criterion.id,
+                Criterion.parent_id,
+                Criterion.position,
+                Criterion.code,
+                Criterion.title,
+                Criterion.kind,
+                Criterion.max_points,
+            )
+            .select_from(CriteriaSet)
+            .outerjoin(Criterion, Criterion.set_id == CriteriaSet.id)
+            .where(CriteriaSet.id == scope.table_set_id(where))
         )
-        .select_from(CriteriaSet)
-        .outerjoin(Criterion, Criterion.set_id == CriteriaSet.id)
-        .where(CriteriaSet.id == scope.table_set_id(where))
-    ).all()
+        .all()
+    )
     if not rows:
         raise DomainError("Cụm, khối chưa có bảng tiêu chí năm này.")
     first = rows[0]
@@ -153,15 +168,11 @@ def read_table(session: Session, where: ClusterYear) -> Table:
     )
 
 
-def _scores(
-    session: Session, round_ids: list[int], set_id: int, leaf_ids: set[int], detail: bool
-) -> dict[tuple[int, int], LeafScores]:
-    """(unit id, leaf id) → the stages' points and the peer view: the aggregate query (and the detail)."""
-    if not round_ids:
-        return {}
+def aggregate(round_ids: list[int], set_id: int):
+    """The aggregate query: per (unit, criterion) each stage's points and the peer view (bench/ runs it bare)."""
     peer = Assessment.stage == "peer"
     peer_points = case((peer, Score.points))
-    rows = session.execute(
+    return (
         select(
             Assessment.subject_unit_id,
             Score.criterion_id,
@@ -176,7 +187,16 @@ def _scores(
         .join(Score, Score.assessment_id == Assessment.id)
         .where(*_submitted(round_ids, set_id))
         .group_by(Assessment.subject_unit_id, Score.criterion_id)
-    ).all()
+    )
+
+
+def _scores(
+    session: Session, round_ids: list[int], set_id: int, leaf_ids: set[int], detail: bool
+) -> dict[tuple[int, int], LeafScores]:
+    """(unit id, leaf id) → the stages' points and the peer view: the aggregate query (and the detail)."""
+    if not round_ids:
+        return {}
+    rows = session.connection().execute(aggregate(round_ids, set_id)).all()
     reviewers, reasons = _detail(session, round_ids, set_id) if detail else ({}, {})
     found = {}
     for unit_id, leaf_id, own, verified, explained, final, count, total, low, high, squares in rows:
@@ -209,25 +229,29 @@ def _submitted(round_ids: list[int], set_id: int) -> tuple:
 
 def _detail(session: Session, round_ids: list[int], set_id: int):
     """Each reviewer's points per (unit, leaf), and the reasons of the verified and final stages: one query."""
-    rows = session.execute(
-        select(
-            Assessment.subject_unit_id,
-            Score.criterion_id,
-            Assessment.author_unit_id,
-            Assessment.stage,
-            type_coerce(Score.points, POINTS),
-            Score.note,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Assessment.subject_unit_id,
+                Score.criterion_id,
+                Assessment.author_unit_id,
+                Assessment.stage,
+                type_coerce(Score.points, POINTS),
+                Score.note,
+            )
+            .select_from(Assessment)
+            .join(Score, Score.assessment_id == Assessment.id)
+            .where(
+                *_submitted(round_ids, set_id),
+                or_(
+                    and_(Assessment.stage == "peer", Score.points.is_not(None)),
+                    and_(Assessment.stage.in_(REASON_STAGES), Score.note != ""),
+                ),
+            )
         )
-        .select_from(Assessment)
-        .join(Score, Score.assessment_id == Assessment.id)
-        .where(
-            *_submitted(round_ids, set_id),
-            or_(
-                and_(Assessment.stage == "peer", Score.points.is_not(None)),
-                and_(Assessment.stage.in_(REASON_STAGES), Score.note != ""),
-            ),
-        )
-    ).all()
+        .all()
+    )
     reviewers: dict[tuple[int, int], dict[int, Decimal]] = defaultdict(dict)
     reasons: dict[tuple[int, int, str], str] = {}
     for unit_id, leaf_id, author_id, stage, points, note in rows:
@@ -241,11 +265,13 @@ def _detail(session: Session, round_ids: list[int], set_id: int):
 def _withheld(session: Session, peer_round_id: int) -> dict[int, int]:
     """Per reviewer unit, its assigned peer reviews not submitted: one query."""
     return dict(
-        session.execute(
+        session.connection()
+        .execute(
             select(ReviewAssignment.reviewer_unit_id, func.count())
             .select_from(ReviewAssignment)
             .outerjoin(Assessment, and_(REVIEW_OF_ASSIGNMENT, Assessment.status == "submitted"))
             .where(ReviewAssignment.round_id == peer_round_id, Assessment.id.is_(None))
             .group_by(ReviewAssignment.reviewer_unit_id)
-        ).all()
+        )
+        .all()
     )
