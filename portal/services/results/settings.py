@@ -18,6 +18,8 @@ from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.results import bands, scope
 from portal.services.results.inputs import (
+    DEFAULT_BANDS,
+    Band,
     Basis,
     FloorLevel,
     NonParticipation,
@@ -50,9 +52,8 @@ def load(session: Session, where: ClusterYear) -> Settings:
     return as_settings(find(session, where), bands.for_cluster(session, where))
 
 
-def as_settings(row: ResultSettings | None, chosen_bands=None) -> Settings:
-    defaults = Settings()
-    chosen_bands = chosen_bands or defaults.bands
+def as_settings(row: ResultSettings | None, chosen_bands: tuple[Band, ...] = DEFAULT_BANDS) -> Settings:
+    """A stored row (None: the defaults) as the engine's settings, with the given bands."""
     if row is None:
         return Settings(bands=chosen_bands)
     return Settings(
