@@ -178,3 +178,28 @@ def assessment_permission(
     if facts.stage == Stage.PEER and not facts.round_closed:
         return principal.role_in(scope) in FOLLOWERS
     return True
+
+
+# What the results of a cluster-year are computed with, and who decides it.
+RESULTS_ACTIONS = frozenset({"edit_result_settings", "mark_not_applicable", "mark_ineligible", "edit_bands"})
+
+
+def results_permission(
+    principal: Principal, action: str, scope: ClusterYear | None = None, *, deputy_may_lead: bool = False
+) -> bool:
+    """May the user change what a cluster-year's results are computed with?
+
+    The head (its deputies when the head lets them lead) chooses the settings of its cluster-year
+    and marks the criteria that do not apply to a member. A unit not eligible for awards is marked
+    by the secretariat or by the head of the cluster the unit belongs to that year (`scope` is that
+    cluster-year). The bands of a year are the secretariat's (no scope).
+    """
+    if action not in RESULTS_ACTIONS:
+        raise ValueError(f"unknown results action: {action}")
+    if principal.kind == "anonymous":
+        return False
+    if action == "edit_bands":
+        return principal.is_secretariat
+    if action == "mark_ineligible" and principal.is_secretariat:
+        return True
+    return scope is not None and can(principal, "lead_cluster", scope, deputy_may_lead=deputy_may_lead)

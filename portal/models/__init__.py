@@ -5,6 +5,7 @@ from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
+from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
 from portal.models.scoring import Assessment, Evidence, ReviewAssignment, Score, ScoringRound
 from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "Assessment",
     "AuditEntry",
+    "BandRule",
     "Charter",
     "Cluster",
     "CriteriaSet",
@@ -20,12 +22,15 @@ __all__ = [
     "CouncilMember",
     "EmulationYear",
     "Evidence",
+    "Ineligibility",
     "LoginFailure",
     "Membership",
+    "NotApplicable",
     "Pledge",
     "Score",
     "ScoringRound",
     "PledgeSignature",
+    "ResultSettings",
     "ReviewAssignment",
     "TargetRegistration",
     "Term",

@@ -1,0 +1,270 @@
+"""Benchmark of the results read: `results.read.read_cluster` against the bare SQL over the same rows.
+
+    .venv/bin/python -m bench.results_read                 # 40 clusters × 25 units × 60 criteria, all-pairs
+    .venv/bin/python -m bench.results_read --clusters 4 --units 10 --criteria 20 --repeat 3
+
+Creates a new PostgreSQL database (--database-url, or <server of TEST_DATABASE_URL/DATABASE_URL>/results_<pid>),
+runs `flask db upgrade`, and builds a province-scale year: the structure through the portal's services
+(bench/seed_load.py: clusters, units, a locked table of leaves, the self round; then per cluster an
+all-pairs peer round opened and the verification round), every stage's assessment (self, verified,
+final, one peer review per ordered pair; one reviewer per cluster leaves its reviews as drafts) and a
+score on every leaf of every assessment, the scores written with COPY. Then, in one run, after a warm-up:
+
+- one cluster: `read_cluster` (and with `detail=True`) against the bare SQL that sums the same rows
+  (its cluster-year's assessments and their scores, grouped per unit and criterion);
+- every cluster: `read_cluster` for each against the bare SQL over all of the year's rows (one
+  statement) and against the bare SQL run once per cluster;
+- for comparison, `results.totals.cluster_totals` (the previous read) of one cluster's peer stage.
+
+Prints the median of --repeat runs of each and the ratios; drops the database unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+from bench.harness import ThrowawayDatabase, derived_url, migrate, plain_url
+
+BARE = """
+SELECT a.subject_unit_id, s.criterion_id, count(s.points), sum(s.points)
+FROM assessments a JOIN scores s ON s.assessment_id = a.id
+WHERE a.round_id IN (SELECT id FROM scoring_rounds WHERE year_id = %(year)s {cluster})
+GROUP BY a.subject_unit_id, s.criterion_id
+"""
+ONE_CLUSTER = "AND cluster_id = %(cluster)s"
+
+
+@dataclass
+class Options:
+    clusters: int = 40
+    units: int = 25
+    criteria: int = 60
+    repeat: int = 5
+    database_url: str | None = None
+    keep: bool = False
+
+
+def points(assessment_id: int, position: int) -> str:
+    """A leaf's points (0 … 10 by 0,25), spread over units and reviewers."""
+    return f"{((assessment_id * 7 + position * 13) % 41) * 0.25:.2f}"
+
+
+def build(session, options: Options) -> tuple[int, list[int]]:
+    """The province's year; returns its id and the cluster ids."""
+    from sqlalchemy import insert, select, update
+
+    from bench import seed_load
+    from portal.models import Assessment, CriteriaSet, ScoringRound
+    from portal.models.base import utcnow
+    from portal.services.scoring import reviews, verification
+
+    manifest = seed_load.seed(session, options.clusters, options.units, options.criteria, scored=False)
+    cluster_ids = [c["id"] for c in manifest["clusters"]]
+    year_id = session.scalar(select(ScoringRound.year_id).limit(1))
+    withholding = set()
+    for number, cluster_id in enumerate(cluster_ids):
+        cset = session.scalar(select(CriteriaSet).where(CriteriaSet.cluster_id == cluster_id))
+        self_round = session.scalar(
+            select(ScoringRound).where(ScoringRound.criteria_set_id == cset.id, ScoringRound.kind == "self")
+        )
+        peer_round = reviews.create_round(session, cset, "all_pairs", seed=number)
+        reviews.open_round(session, peer_round)
+        check = verification.verification_round(session, self_round)
+        members = [u["unit_id"] for u in manifest["units"] if u["cluster_id"] == cluster_id]
+        withholding.add(members[-1])
+        session.execute(
+            insert(Assessment),
+            [
+                {
+                    "round_id": check.id,
+                    "criteria_set_id": cset.id,
+                    "subject_unit_id": unit_id,
+                    "author_unit_id": members[0],
+                    "stage": stage,
+                    "status": "draft",
+                    "created_at": utcnow(),
+                }
+                for stage in ("verified", "final")
+                for unit_id in members
+            ],
+        )
+    session.execute(
+        update(Assessment)
+        .where((Assessment.stage != "peer") | Assessment.author_unit_id.not_in(withholding))
+        .values(status="submitted", submitted_at=utcnow())
+    )
+    session.commit()
+    return year_id, cluster_ids
+
+
+def copy_scores(url: str) -> int:
+    """A score on every leaf of every assessment, with COPY; returns how many."""
+    import psycopg
+
+    with psycopg.connect(plain_url(url)) as conn:
+        leaves = conn.execute(
+            "SELECT a.id, c.id, c.position FROM assessments a JOIN criteria c ON c.set_id = a.criteria_set_id "
+            "WHERE c.parent_id IS NOT NULL ORDER BY a.id, c.position"
+        ).fetchall()
+        buffer = io.StringIO()
+        for assessment_id, criterion_id, position in leaves:
+            value = points(assessment_id, position)
+            buffer.write(f"{assessment_id}\t{criterion_id}\t{value}\t{value}\t\t1\t2026-11-20 08:00:00\n")
+        buffer.seek(0)
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY scores (assessment_id, criterion_id, value, points, note, revision, updated_at) FROM STDIN"
+            ) as copy,
+        ):
+            while chunk := buffer.read(1 << 20):
+                copy.write(chunk)
+        conn.commit()
+    with psycopg.connect(plain_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return len(leaves)
+
+
+def aggregate_sql(session, year_id: int, cluster_id: int) -> str:
+    """read.py's aggregate statement for one cluster-year, with its values written in: to run it bare."""
+    from sqlalchemy import select
+
+    from portal.models import ScoringRound
+    from portal.policy import ClusterYear
+    from portal.services.results import read, scope
+
+    round_ids = list(
+        session.scalars(
+            select(ScoringRound.id).where(
+                ScoringRound.cluster_id == cluster_id,
+                ScoringRound.year_id == year_id,
+                (ScoringRound.kind != "peer") | (ScoringRound.status != "draft"),
+            )
+        )
+    )
+    set_id = session.scalar(select(scope.table_set_id(ClusterYear(year_id, cluster_id))))
+    statement = read.aggregate(round_ids, set_id)
+    return str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+
+
+def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int) -> dict[str, float]:
+    """Median seconds of each measure, the measures taking turns (the machine's load falls on all alike)."""
+    import psycopg
+
+    from portal.policy import ClusterYear
+    from portal.services.results import read, totals
+
+    one = cluster_ids[len(cluster_ids) // 2]
+    statements = {cluster_id: aggregate_sql(session, year_id, cluster_id) for cluster_id in cluster_ids}
+    session.rollback()
+
+    def read_one(detail: bool = False):
+        read.read_cluster(session, one, year_id, detail=detail)
+        session.rollback()  # each read in its own transaction, as in a request
+
+    def read_all():
+        for cluster_id in cluster_ids:
+            read.read_cluster(session, cluster_id, year_id)
+            session.rollback()
+
+    with psycopg.connect(plain_url(url), autocommit=True) as conn:
+
+        def bare(cluster_id: int | None):
+            statement = BARE.format(cluster=ONE_CLUSTER if cluster_id else "")
+            conn.execute(statement, {"year": year_id, "cluster": cluster_id}).fetchall()
+
+        def same_aggregate(cluster_id: int):
+            conn.execute(statements[cluster_id]).fetchall()
+
+        measures = {
+            "bare_one": lambda: bare(one),
+            "aggregate_one": lambda: same_aggregate(one),
+            "read_one": read_one,
+            "read_one_detail": lambda: read_one(True),
+            "bare_all": lambda: bare(None),
+            "bare_each": lambda: [bare(c) for c in cluster_ids],
+            "aggregate_each": lambda: [same_aggregate(c) for c in cluster_ids],
+            "read_all": read_all,
+        }
+        times: dict[str, list[float]] = {name: [] for name in measures}
+        for turn in range(repeat + 1):  # the first turn warms the caches up and is not counted
+            for name, call in measures.items():
+                began = time.perf_counter()
+                call()
+                if turn:
+                    times[name].append(time.perf_counter() - began)
+    figures = {name: statistics.median(values) for name, values in times.items()}
+    began = time.perf_counter()
+    totals.cluster_totals(session, ClusterYear(year_id, one), "peer")
+    figures["totals_one"] = time.perf_counter() - began
+    session.rollback()
+    return figures
+
+
+def report(figures: dict[str, float], options: Options, scores: int) -> str:
+    def shown(measured: str, baseline: str | None = None) -> str:
+        text = f"{figures[measured] * 1000:,.1f} ms"
+        return text if baseline is None else f"{text} (read ×{figures[against[baseline]] / figures[measured]:.2f})"
+
+    against = {"one": "read_one", "all": "read_all"}
+    return "\n".join(
+        [
+            f"{options.clusters} clusters × {options.units} units × {options.criteria} criteria, all-pairs peer "
+            f"review: {scores:,} scores; median of {options.repeat} runs",
+            f"one cluster:  read_cluster {shown('read_one')}, with detail {shown('read_one_detail')}",
+            f"  bare SQL sum {shown('bare_one', 'one')}; read.aggregate run bare {shown('aggregate_one', 'one')}",
+            f"all clusters: read_cluster × {options.clusters} {shown('read_all')}",
+            f"  bare SQL sum over all rows {shown('bare_all', 'all')}, per cluster {shown('bare_each', 'all')}; "
+            f"read.aggregate run bare per cluster {shown('aggregate_each', 'all')}",
+            f"previous read, totals.cluster_totals of one cluster's peer stage: {shown('totals_one')} "
+            f"(×{figures['totals_one'] / figures['bare_one']:.0f} the bare SQL sum)",
+        ]
+    )
+
+
+def run(options: Options, out=print) -> dict[str, float]:
+    url = options.database_url or derived_url("results")
+    with ThrowawayDatabase(url, keep=options.keep):
+        began = time.perf_counter()
+        migrate(url)
+        os.environ.pop("FLASK_CONFIG", None)
+        from config import normalise_database_url
+        from portal import create_app
+        from portal.extensions import db
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url)})
+        with app.app_context():
+            year_id, cluster_ids = build(db.session, options)
+            scores = copy_scores(url)
+            out(f"database built in {time.perf_counter() - began:.0f} s")
+            figures = measure(db.session, url, year_id, cluster_ids, options.repeat)
+            db.session.remove()
+            db.engine.dispose()
+    out(report(figures, options, scores))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = Options()
+    parser.add_argument("--database-url", help="a database to create (and drop); default <server>/results_<pid>")
+    parser.add_argument("--clusters", type=int, default=defaults.clusters)
+    parser.add_argument("--units", type=int, default=defaults.units, help="member units per cluster")
+    parser.add_argument("--criteria", type=int, default=defaults.criteria, help="leaf criteria per table")
+    parser.add_argument("--repeat", type=int, default=defaults.repeat, help="runs of each measure (median)")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    if min(args.clusters, args.units - 1, args.criteria, args.repeat) < 1:
+        parser.error("at least 1 cluster, 2 units, 1 criterion and 1 run")
+    run(Options(args.clusters, args.units, args.criteria, args.repeat, args.database_url, args.keep))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
