@@ -12,7 +12,7 @@ from portal.models import AuditEntry, Ineligibility
 from portal.models.results import IneligibilityKind
 from portal.policy import ANONYMOUS, ClusterYear, Principal, results_permission
 from portal.services import DomainError
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.results import eligibility as svc
 from tests import factories
 
@@ -93,7 +93,7 @@ def test_a_mark_counts_for_every_year_its_period_overlaps(world):
     assert svc.of_year(db.session, this_year - 1, members) == {}
     assert svc.of_year(db.session, this_year, []) == {}
     following = factories.year(this_year + 1, current=False)
-    years.add_membership(db.session, following, world.cluster, world.member)
+    cluster_year.add_membership(db.session, following, world.cluster, world.member)
     svc.mark(
         db.session,
         following,

@@ -19,7 +19,7 @@ from portal.models import Assessment, NotApplicable, Score
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.results import applicability, eligibility
 from portal.services.results import settings as settings_svc
 from portal.services.results.inputs import Basis, LeafScores, Settings
@@ -303,10 +303,10 @@ def test_scores_of_a_parent_or_of_another_table_count_for_nothing(world, scenari
 def _populate(world, cluster, units: list) -> None:
     """`cluster` with these members, every stage submitted and all-pairs peer review. Rows written
     directly (the services are tested above); one not-applicable mark per unit."""
-    members = set(years.member_ids(db.session, world.year.id, cluster.id))
+    members = set(cluster_year.member_ids(db.session, world.year.id, cluster.id))
     for unit in units:
         if unit.id not in members:
-            years.add_membership(db.session, world.year, cluster, unit)
+            cluster_year.add_membership(db.session, world.year, cluster, unit)
     cset, items, _parents = deep_table(world, cluster)
     self_round = scoring.open_self_round(db.session, cset)
     peer_round = reviews.create_round(db.session, cset, "all_pairs")

@@ -1,16 +1,16 @@
 """What the results of a cluster-year are computed with: settings, non-applicable criteria, bands, eligibility.
 
 The results engine (portal/services/results/) reads the scores and these rows and computes
-ranking, bands and flags; nothing here stores a computed number. The value sets below are
-those of the engine's StrEnums (services/results/inputs.py: a model never imports a service,
-so the sets are spelled here with their labels and a test keeps both the same).
+ranking, bands and flags; nothing here stores a computed number. The stored codes below
+(score basis, scaling, non-participation, tie-breakers, floor level, bands, ineligibility) are
+labelled enums: the CHECK constraints and the Vietnamese labels are built from them, and the
+engine's inputs (services/results/inputs.py) use the same enums.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -29,74 +29,81 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, Timestamped
+from portal.models.base import N_, Audited, LabelledEnum, Timestamped, one_of
 from portal.models.criteria import Criterion
-from portal.models.org import CLUSTER_KINDS, Cluster, Unit
+from portal.models.org import CLUSTER_KINDS, Cluster, ClusterKind, Unit
 from portal.models.years import EmulationYear
 
-BASES = {
-    "agreed": N_("Điểm thống nhất (thẩm định, giải trình, chốt điểm)"),
-    "peer_mean": N_("Trung bình điểm chấm chéo"),
-    "trimmed_mean": N_("Trung bình chấm chéo, bỏ một điểm cao nhất và một điểm thấp nhất"),
-    "median": N_("Trung vị điểm chấm chéo"),
-    "blend": N_("Kết hợp điểm tự chấm và trung bình chấm chéo"),
-}
-SCALE_MODES = {
-    "scale": N_("Quy đổi theo tổng điểm chuẩn các tiêu chí áp dụng"),
-    "raw": N_("So sánh tổng điểm thực tế"),
-}
-NON_PARTICIPATION = {
-    "lowest_basis": N_("Mỗi tiêu chí lấy mức thấp nhất trong điểm tự chấm, điểm thống nhất và điểm chấm chéo"),
-    "fixed_deduction": N_("Trừ một số điểm cố định"),
-}
-TIE_BREAKERS = {
-    "section": N_("Điểm cao hơn ở một phần được chọn"),
-    "fewer_deductions": N_("Ít điểm trừ hơn"),
-    "more_at_maximum": N_("Nhiều tiêu chí đạt điểm tối đa hơn"),
-}
-FLOOR_LEVELS = {
-    "criterion": N_("Từng tiêu chí (1, 2, …) của mỗi phần"),
-    "leaf": N_("Từng tiêu chí được chấm điểm (cấp cuối cùng)"),
-}
-BAND_CODES = {
-    "xuat_sac": N_("Hoàn thành xuất sắc nhiệm vụ"),
-    "tot": N_("Hoàn thành tốt nhiệm vụ"),
-    "hoan_thanh": N_("Hoàn thành nhiệm vụ"),
-}
-SHARE = Numeric(5, 4)  # a share of a total or of a maximum: 0,9 = 90 %
+
+class Basis(LabelledEnum):
+    """How a criterion's final points follow from the stages that scored it."""
+
+    AGREED = "agreed", N_("Điểm thống nhất (thẩm định, giải trình, chốt điểm)")  # final → verified → self
+    PEER_MEAN = "peer_mean", N_("Trung bình điểm chấm chéo")
+    TRIMMED_MEAN = "trimmed_mean", N_("Trung bình chấm chéo, bỏ một điểm cao nhất và một điểm thấp nhất")
+    MEDIAN = "median", N_("Trung vị điểm chấm chéo")
+    BLEND = "blend", N_("Kết hợp điểm tự chấm và trung bình chấm chéo")
 
 
-class IneligibilityKind(StrEnum):
+class ScaleMode(LabelledEnum):
+    SCALE = "scale", N_("Quy đổi theo tổng điểm chuẩn các tiêu chí áp dụng")
+    RAW = "raw", N_("So sánh tổng điểm thực tế")
+
+
+class NonParticipation(LabelledEnum):
+    """What happens to a unit that did not submit the peer reviews assigned to it."""
+
+    LOWEST_BASIS = (
+        "lowest_basis",
+        N_("Mỗi tiêu chí lấy mức thấp nhất trong điểm tự chấm, điểm thống nhất và điểm chấm chéo"),
+    )
+    FIXED_DEDUCTION = "fixed_deduction", N_("Trừ một số điểm cố định")
+
+
+class TieBreaker(LabelledEnum):
+    """Stored inside ResultSettings.tie_rules (JSON), checked by the settings service."""
+
+    SECTION = "section", N_("Điểm cao hơn ở một phần được chọn")
+    FEWER_DEDUCTIONS = "fewer_deductions", N_("Ít điểm trừ hơn")
+    MORE_AT_MAXIMUM = "more_at_maximum", N_("Nhiều tiêu chí đạt điểm tối đa hơn")
+
+
+class FloorLevel(LabelledEnum):
+    """Where a band's floor "every criterion ≥ x % of its maximum" is checked."""
+
+    CRITERION = "criterion", N_("Từng tiêu chí (1, 2, …) của mỗi phần")
+    LEAF = "leaf", N_("Từng tiêu chí được chấm điểm (cấp cuối cùng)")
+
+
+class BandCode(LabelledEnum):
+    """The bands a secretariat sets; below the lowest: không hoàn thành (results.inputs.BELOW_BANDS)."""
+
+    XUAT_SAC = "xuat_sac", N_("Hoàn thành xuất sắc nhiệm vụ")
+    TOT = "tot", N_("Hoàn thành tốt nhiệm vụ")
+    HOAN_THANH = "hoan_thanh", N_("Hoàn thành nhiệm vụ")
+
+
+class IneligibilityKind(LabelledEnum):
     """Why a unit may not be proposed for an award (domain.md, "Deliberation")."""
 
-    DISCIPLINARY_REVIEW = "disciplinary_review"
-    INSPECTION = "inspection"
-    INVESTIGATION = "investigation"
-    COMPLAINT = "complaint"
-    CORRUPTION = "corruption"
-    DISSOLVED = "dissolved"
-    TARGETS_MISSED = "targets_missed"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return INELIGIBILITY_KINDS[self]
+    DISCIPLINARY_REVIEW = "disciplinary_review", N_("Đang xem xét kỷ luật")
+    INSPECTION = "inspection", N_("Đang thanh tra, kiểm tra")
+    INVESTIGATION = "investigation", N_("Đang điều tra")
+    COMPLAINT = "complaint", N_("Đang giải quyết khiếu nại, tố cáo")
+    CORRUPTION = "corruption", N_("Có vụ việc tham nhũng, tiêu cực")
+    DISSOLVED = "dissolved", N_("Giải thể trong sắp xếp tổ chức bộ máy")
+    TARGETS_MISSED = "targets_missed", N_("Không hoàn thành chỉ tiêu đã đăng ký")
+    OTHER = "other", N_("Lý do khác")
 
 
-INELIGIBILITY_KINDS = {
-    IneligibilityKind.DISCIPLINARY_REVIEW: N_("Đang xem xét kỷ luật"),
-    IneligibilityKind.INSPECTION: N_("Đang thanh tra, kiểm tra"),
-    IneligibilityKind.INVESTIGATION: N_("Đang điều tra"),
-    IneligibilityKind.COMPLAINT: N_("Đang giải quyết khiếu nại, tố cáo"),
-    IneligibilityKind.CORRUPTION: N_("Có vụ việc tham nhũng, tiêu cực"),
-    IneligibilityKind.DISSOLVED: N_("Giải thể trong sắp xếp tổ chức bộ máy"),
-    IneligibilityKind.TARGETS_MISSED: N_("Không hoàn thành chỉ tiêu đã đăng ký"),
-    IneligibilityKind.OTHER: N_("Lý do khác"),
-}
-
-
-def _one_of(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+BASES = Basis.labels()
+SCALE_MODES = ScaleMode.labels()
+NON_PARTICIPATION = NonParticipation.labels()
+TIE_BREAKERS = TieBreaker.labels()
+FLOOR_LEVELS = FloorLevel.labels()
+BAND_CODES = BandCode.labels()
+INELIGIBILITY_KINDS = IneligibilityKind.labels()
+SHARE = Numeric(5, 4)  # a share of a total or of a maximum: 0,9 = 90 %
 
 
 def _share(column: str) -> CheckConstraint:
@@ -113,10 +120,10 @@ class ResultSettings(Audited, Timestamped, db.Model):
     __tablename__ = "result_settings"
     __table_args__ = (
         UniqueConstraint("cluster_id", "year_id"),
-        CheckConstraint(_one_of("basis", BASES), name="basis"),
-        CheckConstraint(_one_of("scale_mode", SCALE_MODES), name="scale_mode"),
-        CheckConstraint(_one_of("non_participation", NON_PARTICIPATION), name="non_participation"),
-        CheckConstraint(_one_of("floor_level", FLOOR_LEVELS), name="floor_level"),
+        CheckConstraint(one_of("basis", Basis), name="basis"),
+        CheckConstraint(one_of("scale_mode", ScaleMode), name="scale_mode"),
+        CheckConstraint(one_of("non_participation", NonParticipation), name="non_participation"),
+        CheckConstraint(one_of("floor_level", FloorLevel), name="floor_level"),
         CheckConstraint("trim_min_reviewers BETWEEN 3 AND 100", name="trim_min_reviewers_range"),
         CheckConstraint("self_weight >= 0 AND self_weight <= 1", name="self_weight_share"),
         CheckConstraint("non_participation_points >= 0", name="non_participation_points_not_negative"),
@@ -186,8 +193,8 @@ class BandRule(Audited, Timestamped, db.Model):
 
     __tablename__ = "band_rules"
     __table_args__ = (
-        CheckConstraint(_one_of("code", BAND_CODES), name="code"),
-        CheckConstraint(f"cluster_kind IS NULL OR {_one_of('cluster_kind', CLUSTER_KINDS)}", name="cluster_kind"),
+        CheckConstraint(one_of("code", BandCode), name="code"),
+        CheckConstraint(f"cluster_kind IS NULL OR {one_of('cluster_kind', ClusterKind)}", name="cluster_kind"),
         _share("min_total_share"),
         _share("min_floor_share"),
         Index(
@@ -236,7 +243,7 @@ class Ineligibility(Audited, Timestamped, db.Model):
 
     __tablename__ = "ineligibilities"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", IneligibilityKind), name="kind"),
+        CheckConstraint(one_of("kind", IneligibilityKind), name="kind"),
         CheckConstraint("length(trim(reason)) > 0", name="reason_not_blank"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period_in_order"),
     )

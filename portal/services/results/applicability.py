@@ -18,7 +18,7 @@ from portal.models import CriteriaSet, Criterion, NotApplicable, ScoringRound, U
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
-from portal.services.org import years
+from portal.services.org import cluster_year
 from portal.services.platform import control_chars
 from portal.services.results import scope
 from portal.services.scoring import reviews
@@ -59,7 +59,7 @@ def mark(
         raise DomainError("Chỉ tiêu chí chấm điểm mới đánh dấu không áp dụng; điểm thưởng, điểm trừ thì không.")
     if criteria_svc.has_children(session, criterion):
         raise DomainError("Chỉ đánh dấu tiêu chí không có tiêu chí con.", "criterion_id")
-    if unit.id not in years.member_ids(session, where.year_id, where.cluster_id):
+    if unit.id not in cluster_year.member_ids(session, where.year_id, where.cluster_id):
         raise DomainError("Đơn vị không thuộc cụm, khối năm này.", "unit_id")
     reason = (reason or "").strip()[:2000]
     if len(reason) < 5:

@@ -10,46 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 
 from portal.models.criteria import CriterionKind
+from portal.models.results import BandCode
+
+# the stored codes (labelled enums of the model), named here too for the engine and its callers
+from portal.models.results import Basis as Basis
+from portal.models.results import FloorLevel as FloorLevel
+from portal.models.results import NonParticipation as NonParticipation
+from portal.models.results import ScaleMode as ScaleMode
+from portal.models.results import TieBreaker as TieBreaker
 
 ZERO = Decimal("0")
-
-
-class Basis(StrEnum):
-    """How a criterion's final points follow from the stages that scored it."""
-
-    AGREED = "agreed"  # last stage that exists of final → verified → self (default, domain.md)
-    PEER_MEAN = "peer_mean"
-    TRIMMED_MEAN = "trimmed_mean"  # drop one highest and one lowest when there are ≥ N reviewers
-    MEDIAN = "median"
-    BLEND = "blend"  # self_weight × self + (1 − self_weight) × peer mean
-
-
-class ScaleMode(StrEnum):
-    SCALE = "scale"  # base × table maximum ÷ applicable maximum (units with non-applicable criteria)
-    RAW = "raw"  # compare raw totals
-
-
-class NonParticipation(StrEnum):
-    """What happens to a unit that did not submit the peer reviews assigned to it."""
-
-    LOWEST_BASIS = "lowest_basis"  # each of its criteria takes the lowest of self, agreed and peer view
-    FIXED_DEDUCTION = "fixed_deduction"  # a fixed number of points is deducted (settings.non_participation_points)
-
-
-class TieBreaker(StrEnum):
-    SECTION = "section"  # higher points in a named section (TieRule.section_id)
-    FEWER_DEDUCTIONS = "fewer_deductions"
-    MORE_AT_MAXIMUM = "more_at_maximum"  # more applicable scored leaves at their maximum
-
-
-class FloorLevel(StrEnum):
-    """Where a band's floor "every criterion ≥ x % of its maximum" is checked."""
-
-    CRITERION = "criterion"  # the criteria (1, 2, …) under each section; a leaf section counts as one
-    LEAF = "leaf"  # every scored leaf
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +129,9 @@ class Band:
 BELOW_BANDS = "khong_hoan_thanh"
 
 DEFAULT_BANDS = (
-    Band("xuat_sac", "Hoàn thành xuất sắc nhiệm vụ", Decimal("0.90"), Decimal("0.85")),
-    Band("tot", "Hoàn thành tốt nhiệm vụ", Decimal("0.80"), Decimal("0.80")),
-    Band("hoan_thanh", "Hoàn thành nhiệm vụ", Decimal("0.70"), Decimal("0.70")),
+    Band(BandCode.XUAT_SAC, BandCode.XUAT_SAC.label, Decimal("0.90"), Decimal("0.85")),
+    Band(BandCode.TOT, BandCode.TOT.label, Decimal("0.80"), Decimal("0.80")),
+    Band(BandCode.HOAN_THANH, BandCode.HOAN_THANH.label, Decimal("0.70"), Decimal("0.70")),
 )
 
 
