@@ -1,1 +1,1 @@
-"""Results: totals per assessment today; the results engine (ranking, bands, eligibility) grows here."""
+"""Results: the engine (inputs → points → ranking, bands, flags, stability), its one aggregate read, and what it is computed with (settings, bands, criteria that do not apply, eligibility)."""
