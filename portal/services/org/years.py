@@ -19,10 +19,10 @@ def create_year(session: Session, year: int, note: str = "") -> EmulationYear:
         raise DomainError("Năm phải nằm trong khoảng 2000–2100.", "year")
     if session.scalar(select(EmulationYear.id).where(EmulationYear.year == year)):
         raise DomainError(f"Năm thi đua {year} đã có.", "year")
-    record = EmulationYear(year=year, note=note.strip(), is_current=False)
-    session.add(record)
+    emulation_year = EmulationYear(year=year, note=note.strip(), is_current=False)
+    session.add(emulation_year)
     session.flush()
-    return record
+    return emulation_year
 
 
 def set_current(session: Session, year: EmulationYear) -> None:
