@@ -13,8 +13,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
 from portal.formatting import vn_datetime, vn_number
-from portal.models import Assessment, CriteriaSet, Criterion
+from portal.models import Assessment, CriteriaSet, Criterion, Score
 from portal.models.base import utcnow
+from portal.models.criteria import Method
 from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.excel.layout import BOX, NUMBER_FORMAT
@@ -47,6 +48,7 @@ VALUE_FORMAT = "#,##0.00##"  # a result such as 1.234,5678 keeps its decimals; s
 EDITABLE = PatternFill("solid", fgColor="FFF2CC")
 HEADING = PatternFill("solid", fgColor="D9E1F2")
 SECTION = PatternFill("solid", fgColor="F2F2F2")
+UNREGISTERED = "Chưa đăng ký"
 
 
 def _labels(stage: str) -> tuple[str, str]:
@@ -60,49 +62,63 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
     cset = assessment.round.criteria_set
     tree = criteria_svc.load_tree(session, cset)
     scores = assessments.score_maps(session, [assessment.id])[assessment.id]
-    quantitative = [n for n in tree.leaves() if n.method == "quantitative"]
-    targets = pledges.targets_of(session, [assessment.subject_unit_id], quantitative)
+    quantitative = [n for n in tree.leaves() if n.method == Method.QUANTITATIVE]
+    registered = pledges.targets_of(session, [assessment.subject_unit_id], quantitative)
     book = Workbook()
     ws = book.active
     ws.title = SHEET
     _title_block(ws, assessment, cset, now or utcnow())
+    meta = _meta_sheet(book, assessment, cset)
+    targets = {criterion_id: r.target for (_unit, criterion_id), r in registered.items()}
+    last = _criteria_rows(ws, meta, tree, scores, targets, cset.score_step)
+    _totals_row(ws, last + 2, assessments.totals(session, assessment))
+    _finish(book, ws, meta)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _meta_sheet(book: Workbook, assessment: Assessment, cset: CriteriaSet):
+    """The hidden sheet's head: whose form this is and for which criteria version, then its columns' names."""
     meta = book.create_sheet(META)
     head = [("format", FORMAT), ("assessment_id", assessment.id), ("criteria_set_id", cset.id)]
     head += [("criteria_set_version", cset.version), ("row", "criterion_id", "code", "value", "note")]
     for number, values in enumerate(head, 1):
         put_row(meta, number, values)
+    return meta
+
+
+def _criteria_rows(
+    ws, meta, tree: Tree, scores: dict[int, Score], targets: dict[int, Decimal | None], step: Decimal
+) -> int:
+    """One row per criterion in tree order; each leaf's two cells to fill unlocked, and its row, id, code and
+    values noted on the hidden sheet. Returns the last row written."""
     points = _subtotals(tree, {cid: s.points for cid, s in scores.items()})
     rules: dict[tuple, DataValidation] = {}
     paths = tree.paths()
     row, meta_row = HEADER_ROW, META_FIRST
     for row, (node, depth) in enumerate(tree.walk(), HEADER_ROW + 1):
-        leaf, score = tree.is_leaf(node), scores.get(node.id)
-        registration = targets.get((assessment.subject_unit_id, node.id))
-        target = registration.target if registration and registration.target is not None else "Chưa đăng ký"
+        leaf, score, target = tree.is_leaf(node), scores.get(node.id), targets.get(node.id)
         note = clean_note(score.note) if leaf and score else ""
         cells = [
             paths[node.id],
             node.title,
-            _how(node, tree.maxima[node.id], cset.score_step) if leaf else None,
+            _how(node, tree.maxima[node.id], step) if leaf else None,
             tree.maxima[node.id],
-            target if leaf and node.method == "quantitative" else None,
+            (UNREGISTERED if target is None else target) if leaf and node.method == Method.QUANTITATIVE else None,
             shown_value(node, score.value) if leaf and score else None,
             note,
             points.get(node.id),
         ]
         _write_row(ws, row, cells, leaf, depth)
         if leaf:
-            _unlock(ws, row, node, tree.maxima[node.id], cset.score_step, rules)
+            _unlock(ws, row, node, tree.maxima[node.id], step, rules)
             raw = "" if score is None or score.value is None else str(score.value)
             put_row(meta, meta_row, (row, node.id, paths[node.id], raw, note))
             meta_row += 1
     for rule in rules.values():
         ws.add_data_validation(rule)
-    _totals_row(ws, row + 2, assessments.totals(session, assessment))
-    _finish(book, ws, meta)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return row
 
 
 def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -> None:
