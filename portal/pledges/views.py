@@ -16,6 +16,7 @@ from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
 from portal.models.base import utcnow
+from portal.models.criteria import SetStatus
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, sees
 from portal.services.criteria import sets
@@ -98,7 +99,7 @@ def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
         .where(
             CriteriaSet.cluster_id == pledge.cluster_id,
             CriteriaSet.year_id == pledge.year_id,
-            CriteriaSet.status.in_(("published", "locked")),
+            CriteriaSet.status.in_((SetStatus.PUBLISHED, SetStatus.LOCKED)),
         )
         .order_by(CriteriaSet.version.desc())
     ).all()
@@ -231,7 +232,7 @@ def targets(cluster_id: int, year: int):
 
 def _targets_context(cluster, year, scope: ClusterYear, failed: dict | None = None) -> dict:
     cset = sets.in_force(db.session, cluster.id, year.id)
-    visible = cset is not None and cset.status in ("published", "locked")
+    visible = cset is not None and cset.status in (SetStatus.PUBLISHED, SetStatus.LOCKED)
     items = agreements.quantitative_items(db.session, cset) if visible else []
     pledge = agreements.find(db.session, cluster.id, year.id)
     units = agreements.member_units(db.session, pledge) if pledge else _members(year.id, cluster.id)
@@ -244,7 +245,7 @@ def _targets_context(cluster, year, scope: ClusterYear, failed: dict | None = No
         "registered": agreements.targets_of(db.session, [u.id for u in units], items),
         "scope": scope,
         "own_unit_id": current_principal().unit_id,
-        "may_register": may(scope, "register_targets") and cset is not None and cset.status == "published",
+        "may_register": may(scope, "register_targets") and cset is not None and cset.status == SetStatus.PUBLISHED,
         "failed": failed or {},
     }
 
@@ -271,7 +272,7 @@ def register_target(criterion_id: int):
     if cset.is_template:
         abort(404)
     scope = ClusterYear(cset.year_id, cset.cluster_id)
-    if not sees(current_principal(), scope) or cset.status == "draft":
+    if not sees(current_principal(), scope) or cset.status == SetStatus.DRAFT:
         abort(404)
     if not may(scope, "register_targets"):
         abort(403)

@@ -21,7 +21,8 @@ from portal.extensions import db
 from portal.forms import EmptyForm, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, ReviewAssignment, ScoringRound
-from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES
+from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES, RoundStatus
+from portal.models.users import UserKind
 from portal.policy import ClusterYear
 from portal.reviews.forms import DeadlineForm, PairForm, PlanForm, RoundForm
 from portal.services.criteria import sets
@@ -50,9 +51,9 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
     follow = manage or may(scope, "view_progress")
     progress = reviews.progress(db.session, scoring_round) if scoring_round and follow else None
     units = progress.members if progress else (reviews.members(db.session, cluster.id, year.id) if manage else [])
-    own_unit = principal.unit_id if principal.kind == "unit" and scope in principal.memberships else None
+    own_unit = principal.unit_id if principal.kind == UserKind.UNIT and scope in principal.memberships else None
     mine = None
-    if scoring_round and scoring_round.status != "draft" and own_unit:
+    if scoring_round and scoring_round.status != RoundStatus.DRAFT and own_unit:
         mine = reviews.reviews_of(db.session, own_unit, cluster.id, year.id)
     plan_form = forms.get("plan_form") or (RoundForm if scoring_round is None else PlanForm)(
         formdata=None, **_plan_defaults(scoring_round)
@@ -70,7 +71,7 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
         "progress": progress,
         "mine": mine,
         "not_submitted": reviews.self_not_submitted(db.session, cluster.id, year.id, units)
-        if scoring_round is not None and scoring_round.status == "draft" and manage
+        if scoring_round is not None and scoring_round.status == RoundStatus.DRAFT and manage
         else [],
         "own_unit": own_unit,
         "plan_form": plan_form,

@@ -121,7 +121,7 @@ def assign_term(
         raise DomainError(f"Quyết định phân công phải có {term.cluster.head_title}.", "head_id")
     if decision_number and decision_date is None:
         raise DomainError("Nhập ngày ban hành quyết định.", "decision_date")
-    _place_offices(session, term, head_id, deputy_ids)
+    place_offices(session, term, head_id, deputy_ids)
     term.overseer_id = overseer_id
     term.decision_number, term.decision_date = decision_number, decision_date
     term.decision_issuer, term.note = clean(decision_issuer), (note or "").strip()
@@ -148,7 +148,7 @@ def _check_offices(session: Session, term: Term, head_id: int | None, deputy_ids
         raise DomainError(f"Chọn {title.head_title} trước khi chọn {title.deputy_title}.", "head_id")
 
 
-def _place_offices(session: Session, term: Term, head_id: int | None, deputy_ids: list[int]) -> None:
+def place_offices(session: Session, term: Term, head_id: int | None, deputy_ids: list[int]) -> None:
     """The term's positions made to be exactly this head and these deputies; unchanged positions stay as they are."""
     wanted = ([(head_id, PositionRole.HEAD)] if head_id is not None else []) + [
         (d, PositionRole.DEPUTY) for d in deputy_ids

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.services import DomainError
+from portal.services.org.cluster_year import place_offices
 from portal.services.org.structure import current_successor
 from portal.services.org.years import create_year
 
@@ -56,14 +57,8 @@ def apply_plan(session: Session, plan: NextYearPlan) -> EmulationYear:
         )
         session.add(term)
         session.flush()
-        if cluster_plan.head is not None:
-            term.positions.append(
-                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=cluster_plan.head.id, role="head")
-            )
-        for unit in cluster_plan.deputies:
-            term.positions.append(
-                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=unit.id, role="deputy")
-            )
+        head_id = cluster_plan.head.id if cluster_plan.head else None
+        place_offices(session, term, head_id, [unit.id for unit in cluster_plan.deputies])
     session.flush()
     return target
 

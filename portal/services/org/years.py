@@ -11,6 +11,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.models.years import PositionRole
 from portal.services import DomainError
 
 
@@ -100,7 +101,7 @@ def head_rotation(session: Session) -> dict[tuple[int, int], HeadCell]:
     rows = session.execute(
         select(Term.cluster_id, EmulationYear.year, Unit.name, Unit.short_name, Term.decision_number)
         .join(EmulationYear, EmulationYear.id == Term.year_id)
-        .join(TermPosition, (TermPosition.term_id == Term.id) & (TermPosition.role == "head"))
+        .join(TermPosition, (TermPosition.term_id == Term.id) & (TermPosition.role == PositionRole.HEAD))
         .join(Unit, Unit.id == TermPosition.unit_id)
     ).all()
     return {(c, y): HeadCell(name, short or "", bool(decision)) for c, y, name, short, decision in rows}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from portal.formatting import vn_number
-from portal.models.criteria import CRITERION_KINDS
+from portal.models.criteria import CRITERION_KINDS, CriterionKind, Method
 from portal.services.criteria.excel.layout import ParsedRow, ParsedTable, fold
 from portal.services.criteria.excel.rows import RowReader
 from portal.services.criteria.tree import MAX_DEPTH
@@ -128,27 +128,27 @@ class _TreeCheck:
             if index in self.unsure:  # whether it has children is a guess
                 continue
             if row.has_children:
-                if row.method not in ("", "direct") or row.points_each is not None or row.measure_unit:
+                if row.method not in ("", Method.DIRECT) or row.points_each is not None or row.measure_unit:
                     self.error(
                         number,
                         "method",
                         "Mục có tiêu chí con được tính bằng tổng các tiêu chí con; để trống "
                         "“Phương pháp chấm”, “Điểm mỗi lần” và “Đơn vị tính”.",
                     )
-                row.method, row.points_each, row.measure_unit = "direct", None, ""
+                row.method, row.points_each, row.measure_unit = Method.DIRECT, None, ""
                 continue
-            row.method = row.method or ("per_occurrence" if row.points_each is not None else "direct")
-            if row.kind != "scored" and row.method == "quantitative":
+            row.method = row.method or (Method.PER_OCCURRENCE if row.points_each is not None else Method.DIRECT)
+            if row.kind != CriterionKind.SCORED and row.method == Method.QUANTITATIVE:
                 self.error(number, "method", "Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng.")
-            if row.method == "per_occurrence" and not row.points_each:
+            if row.method == Method.PER_OCCURRENCE and not row.points_each:
                 self.error(
                     number,
                     "points_each",
                     "Nhập số điểm cho mỗi lần (lớn hơn 0) với phương pháp chấm thẳng theo số lần.",
                 )
-            elif row.method != "per_occurrence" and row.points_each is not None:
+            elif row.method != Method.PER_OCCURRENCE and row.points_each is not None:
                 self.error(number, "points_each", "Điểm mỗi lần chỉ dùng với phương pháp chấm thẳng theo số lần.")
-            if row.method != "quantitative" and row.measure_unit:
+            if row.method != Method.QUANTITATIVE and row.measure_unit:
                 self.error(number, "measure_unit", "Đơn vị tính chỉ dùng với phương pháp định lượng.")
             if row.max_points is None and (number, "max_points") not in self.unreadable:
                 self.error(
@@ -180,4 +180,6 @@ class _TreeCheck:
 
 def _kind_from_title(title: str) -> str:
     words = fold(title)
-    return "bonus" if "diem thuong" in words else "deduction" if "diem tru" in words else "scored"
+    if "diem thuong" in words:
+        return CriterionKind.BONUS
+    return CriterionKind.DEDUCTION if "diem tru" in words else CriterionKind.SCORED

@@ -16,7 +16,7 @@ from portal.formatting import vn_datetime, vn_number
 from portal.models import Assessment, CriteriaSet, Criterion, Score
 from portal.models.base import utcnow
 from portal.models.criteria import Method
-from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
+from portal.models.scoring import ASSESSMENT_STATUSES, STAGES, Stage
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.excel.layout import BOX, NUMBER_FORMAT
 from portal.services.criteria.tree import Tree
@@ -53,8 +53,8 @@ UNREGISTERED = "Chưa đăng ký"
 
 def _labels(stage: str) -> tuple[str, str]:
     """The headers of the two editable columns at this stage."""
-    value = "Giá trị tự chấm" if stage == "self" else "Giá trị chấm"
-    return value, {"peer": "Nhận xét", "verified": "Lý do", "final": "Lý do"}.get(stage, "Giải trình")
+    value = "Giá trị tự chấm" if stage == Stage.SELF else "Giá trị chấm"
+    return value, {Stage.PEER: "Nhận xét", Stage.VERIFIED: "Lý do", Stage.FINAL: "Lý do"}.get(stage, "Giải trình")
 
 
 def export_workbook(session: Session, assessment: Assessment, *, now: datetime | None = None) -> bytes:
@@ -124,7 +124,7 @@ def _criteria_rows(
 def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -> None:
     year = cset.year.year if cset.year else ""
     stage = STAGES[assessment.stage]
-    title = f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {year}" if assessment.stage == "self" else f"BẢNG CHẤM ĐIỂM NĂM {year}"
+    title = f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {year}" if assessment.stage == Stage.SELF else f"BẢNG CHẤM ĐIỂM NĂM {year}"
     unit = f"Đơn vị: {assessment.subject.name}"
     if assessment.author_unit_id != assessment.subject_unit_id:
         unit += f" – Đơn vị chấm: {assessment.author.name}"
@@ -162,11 +162,11 @@ def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -
 
 def _how(node: Criterion, maximum: Decimal, step: Decimal) -> str:
     """How this criterion is filled in, in words."""
-    if node.method == "pass_fail":
+    if node.method == Method.PASS_FAIL:
         how = f"{PASS}/{FAIL} ({PASS}: {vn_number(maximum)} điểm; {FAIL}: 0)"
-    elif node.method == "per_occurrence":
+    elif node.method == Method.PER_OCCURRENCE:
         how = f"Số lần × {vn_number(node.points_each)} điểm mỗi lần (tối đa {vn_number(maximum)})"
-    elif node.method == "quantitative":
+    elif node.method == Method.QUANTITATIVE:
         unit = f" ({node.measure_unit})" if node.measure_unit else ""
         how = f"Kết quả thực hiện{unit} so với chỉ tiêu đăng ký; điểm tính theo kết quả cả cụm, khối"
     else:
@@ -193,14 +193,14 @@ def _unlock(ws, row: int, node: Criterion, maximum: Decimal, step: Decimal, rule
         cell = ws.cell(row, column)
         cell.protection, cell.fill = Protection(locked=False), EDITABLE
     value = ws.cell(row, VALUE)
-    if node.method == "pass_fail":
+    if node.method == Method.PASS_FAIL:
         key = ("list",)
         rule = {"type": "list", "formula1": f'"{PASS},{FAIL}"', "error": f"Chọn {PASS} hoặc {FAIL}."}
-    elif node.method == "per_occurrence":
+    elif node.method == Method.PER_OCCURRENCE:
         value.number_format, key = "0", ("whole",)
         rule = {"type": "whole", "operator": "greaterThanOrEqual", "formula1": "0"}
         rule["error"] = "Số lần là số nguyên không âm."
-    elif node.method == "quantitative":
+    elif node.method == Method.QUANTITATIVE:
         value.number_format, key = VALUE_FORMAT, ("decimal",)
         rule = {"type": "decimal", "operator": "greaterThanOrEqual", "formula1": "0"}
         rule["error"] = "Kết quả thực hiện không được âm."

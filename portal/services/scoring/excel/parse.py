@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_number
 from portal.models import Assessment, CriteriaSet, Criterion, Score
+from portal.models.criteria import Method
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.excel.parse import MAX_UNPACKED_BYTES, NOT_XLSX
@@ -253,17 +254,17 @@ def _raw(criterion: Criterion, value) -> str | Decimal | None:
     if isinstance(value, (datetime, date, time)):
         raise ScoreError("Excel đã tự đổi giá trị thành ngày tháng; hãy gõ lại dạng số (ví dụ 12,5).")
     if isinstance(value, bool):
-        if criterion.method != "pass_fail":
+        if criterion.method != Method.PASS_FAIL:
             raise ScoreError("Giá trị phải là một số (ví dụ 12,5).")
         return "1" if value else "0"
     if isinstance(value, int):
-        return Decimal(value) if criterion.method != "pass_fail" else str(value)
+        return Decimal(value) if criterion.method != Method.PASS_FAIL else str(value)
     if isinstance(value, float):
         number = Decimal(repr(value))
         if number.is_finite() and abs(number.adjusted()) <= 12:  # drop what binary floating point left behind
             close = number.quantize(Decimal("0.0001"))
             number = close if abs(number - close) < Decimal("1e-9") else number
-        if criterion.method == "pass_fail":
+        if criterion.method == Method.PASS_FAIL:
             return str(int(number)) if number == number.to_integral_value() else str(number)
         return number
     return None if value is None else str(value)
