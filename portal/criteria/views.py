@@ -18,7 +18,7 @@ from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.formatting import vn_number
-from portal.forms import EmptyForm, done, saved
+from portal.forms import EmptyForm, done, form_status, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CriteriaSet, Criterion, EmulationYear, Term
 from portal.models.criteria import CriterionKind, SetStatus
@@ -185,7 +185,7 @@ def add_item(set_id: int):
         and saved(form, lambda: sets.add_criterion(db.session, cset, parent, **_item_values(form))).ok
     ):
         return _tree_response(cset)
-    return _item_form(cset, form, parent=parent, status=422 if form.errors or form.form_errors else 200)
+    return _item_form(cset, form, parent=parent, status=form_status(form))
 
 
 def _item_form(cset, form, *, parent=None, criterion=None, status=200):
@@ -221,7 +221,7 @@ def edit_item(item_id: int):
         and saved(form, lambda: sets.update_criterion(db.session, criterion, **_item_values(form))).ok
     ):
         return _tree_response(cset)
-    return _item_form(cset, form, criterion=criterion, status=422 if form.errors or form.form_errors else 200)
+    return _item_form(cset, form, criterion=criterion, status=form_status(form))
 
 
 @bp.post("/items/<int:item_id>/delete")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_pledge, may, pledge_visible
 from portal.extensions import db
 from portal.formatting import vn_number, vn_today
-from portal.forms import EmptyForm, done, saved
+from portal.forms import EmptyForm, done, form_status, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
 from portal.models.base import utcnow
@@ -139,8 +139,7 @@ def edit(pledge_id: int):
         if saved(form, update).ok:
             flash(_("Đã lưu giao ước."), "success")
             return hx_redirect(url_for("pledges.for_cluster", cluster_id=pledge.cluster_id, year=pledge.year.year))
-    status = 422 if form.errors or form.form_errors else 200
-    return render("pledges/edit.html", block="form", status=status, pledge=pledge, form=form)
+    return render("pledges/edit.html", block="form", status=form_status(form), pledge=pledge, form=form)
 
 
 @bp.post("/<int:pledge_id>/sign")
