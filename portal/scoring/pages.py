@@ -74,11 +74,7 @@ class Row:
 
 def _references(current: Assessment) -> list[Assessment]:
     """The same unit's other stages this user may read: the self score beside a review; every step beside a step."""
-    round_ids = select(ScoringRound.id).where(
-        ScoringRound.cluster_id == current.round.cluster_id,
-        ScoringRound.year_id == current.round.year_id,
-        ScoringRound.kind.in_((RoundKind.SELF, RoundKind.VERIFICATION)),
-    )
+    round_ids = rounds.self_and_verification_rounds(current.round.cluster_id, current.round.year_id)
     related = db.session.scalars(
         select(Assessment).where(
             Assessment.subject_unit_id == current.subject_unit_id,
