@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, Cluster, CriteriaSet, Criterion, EmulationYear, Pledge, ScoringRound, Term
+from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus
 from portal.policy import (
     HEAD_ACTIONS,
     AssessmentFacts,
@@ -182,7 +183,7 @@ def load_pledge(pledge_id: int, action: str | None = None) -> tuple[Pledge, Clus
 def load_round(round_id: int, action: str = "run_rounds") -> tuple[ScoringRound, ClusterYear]:
     """A peer round the user may `action`: outside the scope 404, inside but not allowed 403."""
     scoring_round = get_or_404(ScoringRound, round_id)
-    if scoring_round.kind != "peer":
+    if scoring_round.kind != RoundKind.PEER:
         abort(404)
     scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
     authorize_scope(scope, action)
@@ -197,8 +198,8 @@ def facts_of(assessment: Assessment) -> AssessmentFacts:
         stage=assessment.stage,
         author_unit_id=assessment.author_unit_id,
         subject_unit_id=assessment.subject_unit_id,
-        submitted=assessment.status == "submitted",
-        round_closed=scoring_round.status == "closed",
+        submitted=assessment.status == AssessmentStatus.SUBMITTED,
+        round_closed=scoring_round.status == RoundStatus.CLOSED,
     )
 
 

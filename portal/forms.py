@@ -1,5 +1,6 @@
 """Form pieces shared by every area: the base form, translatable messages (Vietnamese msgids), dd/mm/yyyy dates,
-Vietnamese decimals, the POST-only button form, and `saved()`/`done()` (one transaction per request)."""
+Vietnamese decimals, the POST-only button form, `saved()`/`done()` (one transaction per request) and the
+in-place edit of a list row."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import flash, has_request_context, request
+from flask import Response, flash, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from wtforms.widgets import TextInput
 
 from portal.extensions import db
+from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.routing import MAX_ID
 from portal.services import DomainError
 from portal.services.criteria.methods import normalise_number
@@ -262,3 +264,30 @@ def done(call: Callable[[], Any], *, flash_category: str | None = "danger") -> O
         return Outcome(False, error.message)
     db.session.commit()
     return Outcome(True, result)
+
+
+def form_status(form) -> int:
+    """422 when the form comes back with errors (htmx swaps it in place of the one sent), else 200."""
+    return 422 if form.errors or form.form_errors else 200
+
+
+def edit_in_place(
+    form,
+    call: Callable[[], Any],
+    *,
+    row: Callable[[], Response],
+    message: str,
+    card_url: str,
+    fragment: str,
+    page: str,
+    **context,
+) -> Response:
+    """A list row edited in place. A POST that saves gives the row back (`row()`), or without htmx flashes
+    `message` and goes to the object's card; GET, or a POST that does not save, gives the row's form
+    (`fragment`; its `page` without htmx), with 422 when it has errors."""
+    if form.validate_on_submit() and saved(form, call).ok:
+        if is_fragment_request():
+            return row()
+        flash(message, "success")
+        return hx_redirect(card_url)
+    return render(fragment if is_fragment_request() else page, status=form_status(form), form=form, **context)

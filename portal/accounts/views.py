@@ -17,8 +17,8 @@ from portal import vntext
 from portal.access import get_or_404, require
 from portal.accounts.forms import AccountEditForm, AccountFilterForm, AccountForm
 from portal.extensions import db
-from portal.forms import done, saved
-from portal.htmx import hx_redirect, hx_trigger, is_fragment_request, render
+from portal.forms import done, edit_in_place, saved
+from portal.htmx import hx_redirect, hx_trigger, render
 from portal.models import CouncilMember, Unit, User
 from portal.models.users import USER_KINDS
 from portal.routing import paginate
@@ -114,24 +114,25 @@ def edit(user_id: int):
     """Edit in place: GET gives the row form (or a page), POST saves and gives the row back."""
     user = get_or_404(User, user_id)
     form = AccountEditForm(obj=user) if request.method == "GET" else AccountEditForm()
-    if request.method == "POST" and form.validate_on_submit():
-        update = partial(
-            accounts.update_user,
-            db.session,
-            user,
-            full_name=form.full_name.data,
-            email=form.email.data,
-            active=form.active.data,
-            acting_user_id=current_user.id,
-        )
-        if saved(form, update).ok:
-            if is_fragment_request():
-                return render("accounts/_row.html", user=user)
-            flash(_("Đã lưu tài khoản."), "success")
-            return hx_redirect(url_for("accounts.show", user_id=user.id))
-    status = 422 if form.errors or form.form_errors else 200
-    template = "accounts/_row_form.html" if is_fragment_request() else "accounts/edit.html"
-    return render(template, status=status, user=user, form=form)
+    update = partial(
+        accounts.update_user,
+        db.session,
+        user,
+        full_name=form.full_name.data,
+        email=form.email.data,
+        active=form.active.data,
+        acting_user_id=current_user.id,
+    )
+    return edit_in_place(
+        form,
+        update,
+        row=lambda: render("accounts/_row.html", user=user),
+        message=_("Đã lưu tài khoản."),
+        card_url=url_for("accounts.show", user_id=user.id),
+        fragment="accounts/_row_form.html",
+        page="accounts/edit.html",
+        user=user,
+    )
 
 
 @bp.get("/<int:user_id>/row")

@@ -29,7 +29,7 @@ from portal.api.problems import CONFLICT, MALFORMED, ApiProblem, invalid
 from portal.api.views import bp
 from portal.extensions import db
 from portal.models import Assessment, Criterion, Score, ScoringRound
-from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
+from portal.models.scoring import ASSESSMENT_STATUSES, STAGES, Stage
 from portal.policy import ClusterYear
 from portal.routing import MAX_JSON_DEPTH, json_depth
 from portal.services import DomainError
@@ -224,7 +224,7 @@ def submit(assessment_id: int):
 def cluster_results(cluster_id: int, year: int):
     """Totals per assessment of a stage (default self), best first: base, bonus, deduction, total, submitted."""
     errors: dict = {}
-    stage = params.choice("stage", STAGES, errors) or "self"
+    stage = params.choice("stage", STAGES, errors) or Stage.SELF
     page, per_page = params.paging(errors)
     params.check(errors)
     _cluster, _year, scope = cluster_year_in_scope(cluster_id, year)

@@ -14,6 +14,7 @@ from portal.api.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from portal.models.criteria import CRITERION_KINDS, METHODS, SET_STATUSES
 from portal.models.org import CLUSTER_KINDS, SECTORS
 from portal.models.scoring import ASSESSMENT_STATUSES, ROUND_KINDS, STAGES
+from portal.models.users import USER_KINDS
 from portal.models.years import POSITION_ROLES
 
 JSON = "application/json"
@@ -133,7 +134,7 @@ SCHEMAS = {
                     "id": ID,
                     "username": STRING,
                     "full_name": STRING,
-                    "kind": enum(("secretariat", "council", "unit")),
+                    "kind": enum(USER_KINDS),
                     "unit_id": nullable(ID),
                     "council_member_id": nullable(ID),
                 }

@@ -18,7 +18,10 @@ from portal.api import params, problems, serialize
 from portal.api.problems import ApiProblem
 from portal.extensions import csrf, db
 from portal.models import Cluster, EmulationYear, Membership, Term, Unit
+from portal.models.criteria import CriterionKind
 from portal.models.org import CLUSTER_KINDS
+from portal.models.users import UserKind
+from portal.models.years import PositionRole
 from portal.policy import ANONYMOUS, ClusterYear, Principal
 from portal.services.criteria import sets
 from portal.services.platform import api_tokens
@@ -84,7 +87,7 @@ def _membership_in_scope(principal: Principal, year_id: int | None):
     conditions = []
     if year_id is not None:
         conditions.append(Membership.year_id == year_id)
-    if principal.kind == "unit":
+    if principal.kind == UserKind.UNIT:
         pairs = [tuple(scope) for scope in principal.memberships]
         conditions.append(tuple_(Membership.year_id, Membership.cluster_id).in_(pairs) if pairs else false())
     return conditions
@@ -128,7 +131,7 @@ def unit(unit_id: int):
 
 def _visible_clusters(principal: Principal):
     query = select(Cluster)
-    if principal.kind == "unit":
+    if principal.kind == UserKind.UNIT:
         ids = sorted({scope.cluster_id for scope in principal.memberships})
         query = query.where(Cluster.id.in_(ids) if ids else false())
     return query
@@ -205,8 +208,8 @@ def _term(term: Term | None, roles: dict) -> dict | None:
         "decision_issuer": term.decision_issuer,
         "proposed_by_rotation": term.proposed_by_rotation,
         "deputy_may_lead": term.deputy_may_lead,
-        "head_unit_id": next((u for u, role in roles.items() if role == "head"), None),
-        "deputy_unit_ids": sorted(u for u, role in roles.items() if role == "deputy"),
+        "head_unit_id": next((u for u, role in roles.items() if role == PositionRole.HEAD), None),
+        "deputy_unit_ids": sorted(u for u, role in roles.items() if role == PositionRole.DEPUTY),
         "overseer": serialize.overseer(term.overseer),
     }
 
@@ -233,8 +236,8 @@ def criteria_set(set_id: int):
     body = serialize.criteria_set(cset, cset.year.year if cset.year_id else None)
     body |= {
         "base_total": serialize.points(tree.base_total),
-        "bonus_cap": serialize.points(tree.total("bonus")),
-        "deduction_cap": serialize.points(tree.total("deduction")),
+        "bonus_cap": serialize.points(tree.total(CriterionKind.BONUS)),
+        "deduction_cap": serialize.points(tree.total(CriterionKind.DEDUCTION)),
         "criteria": serialize.criteria_tree(tree),
     }
     return jsonify(body)

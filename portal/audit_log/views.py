@@ -19,7 +19,9 @@ from portal.htmx import render
 from portal.models import Assessment, AuditEntry, Evidence, Score
 from portal.models.base import N_
 from portal.models.org import CLUSTER_KINDS, COUNCIL_ROLES, SECTORS, UNIT_CHANGE_KINDS
+from portal.models.scoring import AssessmentStatus
 from portal.models.users import USER_KINDS
+from portal.models.years import PositionRole
 from portal.routing import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit-log")
@@ -88,7 +90,7 @@ VALUE_LABELS = {
     ("CouncilMember", "council_role"): COUNCIL_ROLES,
     ("UnitChange", "kind"): UNIT_CHANGE_KINDS,
     ("User", "kind"): USER_KINDS,
-    ("TermPosition", "role"): {"head": N_("Trưởng"), "deputy": N_("Phó")},
+    ("TermPosition", "role"): PositionRole.labels(),
 }
 COMPACT_CHANGES = 6  # a row shows this many changes; the entry's page shows them all
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -162,7 +164,9 @@ def hide_drafts(entries: list[AuditEntry]) -> list[AuditEntry | DraftEntry]:
     assessment_of = _assessment_ids(about)
     ids = {a for a in assessment_of.values() if isinstance(a, int)}
     submitted = set(
-        db.session.scalars(select(Assessment.id).where(Assessment.id.in_(ids), Assessment.status == "submitted"))
+        db.session.scalars(
+            select(Assessment.id).where(Assessment.id.in_(ids), Assessment.status == AssessmentStatus.SUBMITTED)
+        )
         if ids
         else ()
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, require, year_from_args
 from portal.clusters.forms import AddMemberForm, ClusterFilterForm, ClusterForm, MoveForm, TermForm
 from portal.extensions import db
-from portal.forms import done, saved
+from portal.forms import done, form_status, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.policy import ClusterYear, can
@@ -77,8 +77,7 @@ def edit(cluster_id: int):
     ):
         flash(_("Đã lưu."), "success")
         return hx_redirect(url_for("clusters.show", cluster_id=cluster.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render("clusters/edit.html", block="form", status=status, cluster=cluster, form=form)
+    return render("clusters/edit.html", block="form", status=form_status(form), cluster=cluster, form=form)
 
 
 @bp.get("/<int:cluster_id>")
@@ -205,8 +204,7 @@ def edit_term(cluster_id: int):
         if saved(form, assign).ok:
             flash(_("Đã lưu phân công năm %(year)s.", year=year.year), "success")
             return hx_redirect(url_for("clusters.show", cluster_id=cluster.id, year=year.year))
-    status = 422 if form.errors or form.form_errors else 200
-    return render("clusters/term.html", block="form", status=status, cluster=cluster, year=year, form=form)
+    return render("clusters/term.html", block="form", status=form_status(form), cluster=cluster, year=year, form=form)
 
 
 def _term_data(term: Term):

@@ -8,8 +8,8 @@ from portal import vntext
 from portal.access import current_year, get_or_404, require
 from portal.council.forms import ConfirmForm, CouncilFilterForm, CouncilMemberForm
 from portal.extensions import db
-from portal.forms import saved
-from portal.htmx import hx_redirect, is_fragment_request, render
+from portal.forms import edit_in_place, saved
+from portal.htmx import hx_redirect, render
 from portal.models import Cluster, CouncilMember, EmulationYear, Term, User
 from portal.models.org import COUNCIL_ROLES
 from portal.routing import paginate
@@ -119,18 +119,16 @@ def edit(member_id: int):
     """Edit in place: GET gives the row form (or a page), POST saves and gives the row back."""
     member = get_or_404(CouncilMember, member_id)
     form = CouncilMemberForm(obj=member) if request.method == "GET" else CouncilMemberForm()
-    if (
-        request.method == "POST"
-        and form.validate_on_submit()
-        and saved(form, lambda: org.save_council_member(db.session, member, active=member.active, **_fields(form))).ok
-    ):
-        if is_fragment_request():
-            return _row(member)
-        flash(_("Đã lưu thành viên Hội đồng."), "success")
-        return hx_redirect(url_for("council.show", member_id=member.id))
-    status = 422 if form.errors or form.form_errors else 200
-    template = "council/_row_form.html" if is_fragment_request() else "council/edit.html"
-    return render(template, status=status, member=member, form=form)
+    return edit_in_place(
+        form,
+        lambda: org.save_council_member(db.session, member, active=member.active, **_fields(form)),
+        row=lambda: _row(member),
+        message=_("Đã lưu thành viên Hội đồng."),
+        card_url=url_for("council.show", member_id=member.id),
+        fragment="council/_row_form.html",
+        page="council/edit.html",
+        member=member,
+    )
 
 
 def _row(member: CouncilMember):

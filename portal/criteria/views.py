@@ -18,9 +18,12 @@ from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.formatting import vn_number
-from portal.forms import EmptyForm, done, saved
+from portal.forms import EmptyForm, done, form_status, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CriteriaSet, Criterion, EmulationYear, Term
+from portal.models.criteria import CriterionKind, SetStatus
+from portal.models.org import CLUSTER_KINDS
+from portal.models.years import PositionRole
 from portal.redirects import safe_next
 from portal.routing import arg_int
 from portal.services import DomainError
@@ -171,14 +174,18 @@ def add_item(set_id: int):
         parent = db.session.get(Criterion, parent_id)
         if parent is None or parent.set_id != cset.id:
             abort(404)
-    form = ItemForm(formdata=None, kind=parent.kind if parent else "scored") if request.method == "GET" else ItemForm()
+    form = (
+        ItemForm(formdata=None, kind=parent.kind if parent else CriterionKind.SCORED)
+        if request.method == "GET"
+        else ItemForm()
+    )
     if (
         request.method == "POST"
         and form.validate_on_submit()
         and saved(form, lambda: sets.add_criterion(db.session, cset, parent, **_item_values(form))).ok
     ):
         return _tree_response(cset)
-    return _item_form(cset, form, parent=parent, status=422 if form.errors or form.form_errors else 200)
+    return _item_form(cset, form, parent=parent, status=form_status(form))
 
 
 def _item_form(cset, form, *, parent=None, criterion=None, status=200):
@@ -214,7 +221,7 @@ def edit_item(item_id: int):
         and saved(form, lambda: sets.update_criterion(db.session, criterion, **_item_values(form))).ok
     ):
         return _tree_response(cset)
-    return _item_form(cset, form, criterion=criterion, status=422 if form.errors or form.form_errors else 200)
+    return _item_form(cset, form, criterion=criterion, status=form_status(form))
 
 
 @bp.post("/items/<int:item_id>/delete")
@@ -260,7 +267,7 @@ def _change(cset: CriteriaSet, action, message: str | None):
 def confirm_lock(set_id: int):
     """Before locking: which members have no target on a quantitative criterion (their targets freeze as none)."""
     cset = load_set(set_id, "edit")
-    if cset.status != "published" or cset.is_template:
+    if cset.status != SetStatus.PUBLISHED or cset.is_template:
         return hx_redirect(url_for("criteria.show", set_id=cset.id))
     members, gaps = agreements.target_gaps(db.session, cset)
     return render("criteria/lock.html", cset=cset, members=members, gaps=gaps, form=EmptyForm(formdata=None))
@@ -316,7 +323,7 @@ def delete_set(set_id: int):
 def delegation(cluster_id: int, year: int):
     """The head lets its deputies build and run the cluster's year with it (or not)."""
     cluster, year, scope = cluster_year_in_scope(cluster_id, year)
-    if current_principal().role_in(scope) != "head":
+    if current_principal().role_in(scope) != PositionRole.HEAD:
         abort(403)
     term = ensure_term(db.session, year, cluster)
     form = DelegationForm()
@@ -339,7 +346,7 @@ def templates():
     """The province's criteria templates (the secretariat builds and publishes them)."""
     query = select(CriteriaSet).where(CriteriaSet.cluster_id.is_(None))
     if not current_principal().is_secretariat:
-        query = query.where(CriteriaSet.status != "draft")
+        query = query.where(CriteriaSet.status != SetStatus.DRAFT)
     form = StartForm(formdata=None, title="Mẫu bảng tiêu chí")
     found = sorted(db.session.scalars(query), key=lambda s: vntext.sort_key(s.title))  # a few templates
     return render("criteria/templates.html", sets=found, form=form)
@@ -352,7 +359,7 @@ def create_template():
     form = SetForm()
     if form.validate_on_submit():
         kind = request.form.get("template_kind")
-        template_kind = kind if kind in ("cluster", "block") else None
+        template_kind = kind if kind in CLUSTER_KINDS else None
         ok, cset = saved(form, lambda: _create_set(form, None, None, template_kind=template_kind))
         if ok:
             return hx_redirect(url_for("criteria.show", set_id=cset.id))

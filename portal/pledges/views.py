@@ -12,10 +12,11 @@ from sqlalchemy import select
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_pledge, may, pledge_visible
 from portal.extensions import db
 from portal.formatting import vn_number, vn_today
-from portal.forms import EmptyForm, done, saved
+from portal.forms import EmptyForm, done, form_status, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Charter, CriteriaSet, Criterion, Pledge, PledgeSignature, Unit
 from portal.models.base import utcnow
+from portal.models.criteria import SetStatus
 from portal.pledges.forms import PledgeForm, SignForm, TargetForm
 from portal.policy import ClusterYear, sees
 from portal.services.criteria import sets
@@ -98,7 +99,7 @@ def _set_choices(form: PledgeForm, pledge: Pledge) -> None:
         .where(
             CriteriaSet.cluster_id == pledge.cluster_id,
             CriteriaSet.year_id == pledge.year_id,
-            CriteriaSet.status.in_(("published", "locked")),
+            CriteriaSet.status.in_((SetStatus.PUBLISHED, SetStatus.LOCKED)),
         )
         .order_by(CriteriaSet.version.desc())
     ).all()
@@ -138,8 +139,7 @@ def edit(pledge_id: int):
         if saved(form, update).ok:
             flash(_("Đã lưu giao ước."), "success")
             return hx_redirect(url_for("pledges.for_cluster", cluster_id=pledge.cluster_id, year=pledge.year.year))
-    status = 422 if form.errors or form.form_errors else 200
-    return render("pledges/edit.html", block="form", status=status, pledge=pledge, form=form)
+    return render("pledges/edit.html", block="form", status=form_status(form), pledge=pledge, form=form)
 
 
 @bp.post("/<int:pledge_id>/sign")
@@ -231,7 +231,7 @@ def targets(cluster_id: int, year: int):
 
 def _targets_context(cluster, year, scope: ClusterYear, failed: dict | None = None) -> dict:
     cset = sets.in_force(db.session, cluster.id, year.id)
-    visible = cset is not None and cset.status in ("published", "locked")
+    visible = cset is not None and cset.status in (SetStatus.PUBLISHED, SetStatus.LOCKED)
     items = agreements.quantitative_items(db.session, cset) if visible else []
     pledge = agreements.find(db.session, cluster.id, year.id)
     units = agreements.member_units(db.session, pledge) if pledge else _members(year.id, cluster.id)
@@ -244,7 +244,7 @@ def _targets_context(cluster, year, scope: ClusterYear, failed: dict | None = No
         "registered": agreements.targets_of(db.session, [u.id for u in units], items),
         "scope": scope,
         "own_unit_id": current_principal().unit_id,
-        "may_register": may(scope, "register_targets") and cset is not None and cset.status == "published",
+        "may_register": may(scope, "register_targets") and cset is not None and cset.status == SetStatus.PUBLISHED,
         "failed": failed or {},
     }
 
@@ -271,7 +271,7 @@ def register_target(criterion_id: int):
     if cset.is_template:
         abort(404)
     scope = ClusterYear(cset.year_id, cset.cluster_id)
-    if not sees(current_principal(), scope) or cset.status == "draft":
+    if not sees(current_principal(), scope) or cset.status == SetStatus.DRAFT:
         abort(404)
     if not may(scope, "register_targets"):
         abort(403)

@@ -21,7 +21,8 @@ from portal.extensions import db
 from portal.forms import EmptyForm, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, EmulationYear, ReviewAssignment, ScoringRound
-from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES
+from portal.models.scoring import ASSESSMENT_STATUSES, ASSIGNMENT_MODES, ROUND_STATUSES, RoundStatus
+from portal.models.users import UserKind
 from portal.policy import ClusterYear
 from portal.reviews.forms import DeadlineForm, PairForm, PlanForm, RoundForm
 from portal.services.criteria import sets
@@ -50,9 +51,9 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
     follow = manage or may(scope, "view_progress")
     progress = reviews.progress(db.session, scoring_round) if scoring_round and follow else None
     units = progress.members if progress else (reviews.members(db.session, cluster.id, year.id) if manage else [])
-    own_unit = principal.unit_id if principal.kind == "unit" and scope in principal.memberships else None
+    own_unit = principal.unit_id if principal.kind == UserKind.UNIT and scope in principal.memberships else None
     mine = None
-    if scoring_round and scoring_round.status != "draft" and own_unit:
+    if scoring_round and scoring_round.status != RoundStatus.DRAFT and own_unit:
         mine = reviews.reviews_of(db.session, own_unit, cluster.id, year.id)
     plan_form = forms.get("plan_form") or (RoundForm if scoring_round is None else PlanForm)(
         formdata=None, **_plan_defaults(scoring_round)
@@ -70,7 +71,7 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
         "progress": progress,
         "mine": mine,
         "not_submitted": reviews.self_not_submitted(db.session, cluster.id, year.id, units)
-        if scoring_round is not None and scoring_round.status == "draft" and manage
+        if scoring_round is not None and scoring_round.status == RoundStatus.DRAFT and manage
         else [],
         "own_unit": own_unit,
         "plan_form": plan_form,
@@ -99,6 +100,15 @@ def _page(scoring_round: ScoringRound, scope: ClusterYear, status: int = 200, **
     cluster, year = db.session.get(Cluster, scope.cluster_id), db.session.get(EmulationYear, scope.year_id)
     context = _context(cluster, year, scope, scoring_round, **forms)
     return render("reviews/show.html", block="round", status=status, **context)
+
+
+def _change(scoring_round: ScoringRound, scope: ClusterYear, form, call, message: str, form_name: str):
+    """A change to the round from a form: its message and the round again, or the form again (422) under
+    `form_name`, the name the round's page gives it."""
+    if form.validate_on_submit() and saved(form, call).ok:
+        flash(message, "success")
+        return _page(scoring_round, scope)
+    return _page(scoring_round, scope, 422, **{form_name: form})
 
 
 @bp.get("/<int:cluster_id>/<int:year>")
@@ -142,10 +152,7 @@ def reassign(round_id: int):
     scoring_round, scope = load_round(round_id)
     form = PlanForm()
     call = partial(reviews.reassign, db.session, scoring_round, form.mode.data, form.k.data, form.team.data)
-    if form.validate_on_submit() and saved(form, call).ok:
-        flash(_("Đã lập lại phân công chấm chéo."), "success")
-        return _page(scoring_round, scope)
-    return _page(scoring_round, scope, 422, plan_form=form)
+    return _change(scoring_round, scope, form, call, _("Đã lập lại phân công chấm chéo."), "plan_form")
 
 
 @bp.post("/rounds/<int:round_id>/assignments")
@@ -157,10 +164,7 @@ def add_assignment(round_id: int):
     call = partial(
         reviews.add_assignment, db.session, scoring_round, form.reviewer_unit_id.data, form.subject_unit_id.data
     )
-    if form.validate_on_submit() and saved(form, call).ok:
-        flash(_("Đã thêm phân công."), "success")
-        return _page(scoring_round, scope)
-    return _page(scoring_round, scope, 422, pair_form=form)
+    return _change(scoring_round, scope, form, call, _("Đã thêm phân công."), "pair_form")
 
 
 @bp.post("/assignments/<int:assignment_id>/delete")
@@ -171,10 +175,7 @@ def remove_assignment(assignment_id: int):
     scoring_round, scope = load_round(assignment.round_id)
     form = EmptyForm()
     call = partial(reviews.remove_assignment, db.session, scoring_round, assignment)
-    if form.validate_on_submit() and saved(form, call).ok:
-        flash(_("Đã bỏ phân công."), "success")
-        return _page(scoring_round, scope)
-    return _page(scoring_round, scope, 422, action_form=form)
+    return _change(scoring_round, scope, form, call, _("Đã bỏ phân công."), "action_form")
 
 
 @bp.post("/rounds/<int:round_id>/open")
@@ -197,10 +198,7 @@ def deadline(round_id: int):
     scoring_round, scope = load_round(round_id)
     form = DeadlineForm()
     call = partial(reviews.set_deadline, db.session, scoring_round, form.deadline.data)
-    if form.validate_on_submit() and saved(form, call).ok:
-        flash(_("Đã lưu hạn chấm chéo."), "success")
-        return _page(scoring_round, scope)
-    return _page(scoring_round, scope, 422, deadline_form=form)
+    return _change(scoring_round, scope, form, call, _("Đã lưu hạn chấm chéo."), "deadline_form")
 
 
 @bp.post("/rounds/<int:round_id>/close")
@@ -208,8 +206,5 @@ def deadline(round_id: int):
 def close_round(round_id: int):
     """Close the round: reviews become readable in the cluster; unsubmitted ones are listed as missing."""
     scoring_round, scope = load_round(round_id)
-    form = EmptyForm()
-    if form.validate_on_submit() and saved(form, partial(reviews.close_round, db.session, scoring_round)).ok:
-        flash(_("Đã đóng vòng chấm chéo."), "success")
-        return _page(scoring_round, scope)
-    return _page(scoring_round, scope, 422, action_form=form)
+    call = partial(reviews.close_round, db.session, scoring_round)
+    return _change(scoring_round, scope, EmptyForm(), call, _("Đã đóng vòng chấm chéo."), "action_form")

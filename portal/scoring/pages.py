@@ -14,7 +14,8 @@ from portal.extensions import db
 from portal.formatting import vn_day_of, vn_number
 from portal.models import Assessment, Cluster, Criterion, EmulationYear, Evidence, Score, ScoringRound
 from portal.models.base import utcnow
-from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
+from portal.models.criteria import Method
+from portal.models.scoring import ASSESSMENT_STATUSES, STAGES, RoundKind, Stage
 from portal.policy import ClusterYear
 from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
 from portal.services.criteria import sets
@@ -22,25 +23,25 @@ from portal.services.platform import mail
 from portal.services.pledges import agreements
 from portal.services.scoring import assessments, evidence, reminders, rounds, verification
 
-STAGE_ORDER = ("self", "verified", "explanation", "final")
+STAGE_ORDER = (Stage.SELF, Stage.VERIFIED, Stage.EXPLANATION, Stage.FINAL)
 # what the author's inputs are called at each stage
 INPUT_LABELS = {
-    "self": ("Tự chấm", "Giải trình, căn cứ"),
-    "peer": ("Điểm chấm chéo", "Nhận xét"),
-    "verified": ("Điểm thẩm định", "Lý do (khi khác điểm tự chấm)"),
-    "explanation": ("Điểm đề nghị", "Giải trình"),
-    "final": ("Điểm thống nhất", "Lý do (khi khác điểm tự chấm)"),
+    Stage.SELF: ("Tự chấm", "Giải trình, căn cứ"),
+    Stage.PEER: ("Điểm chấm chéo", "Nhận xét"),
+    Stage.VERIFIED: ("Điểm thẩm định", "Lý do (khi khác điểm tự chấm)"),
+    Stage.EXPLANATION: ("Điểm đề nghị", "Giải trình"),
+    Stage.FINAL: ("Điểm thống nhất", "Lý do (khi khác điểm tự chấm)"),
 }
 
 
 def method_hint(criterion: Criterion, maximum: Decimal, step: Decimal) -> str:
-    if criterion.method == "pass_fail":
+    if criterion.method == Method.PASS_FAIL:
         return _("Đạt: %(max)s điểm; không đạt: 0", max=vn_number(maximum))
-    if criterion.method == "per_occurrence":
+    if criterion.method == Method.PER_OCCURRENCE:
         return _(
             "Số lần × %(each)s điểm, tối đa %(max)s", each=vn_number(criterion.points_each), max=vn_number(maximum)
         )
-    if criterion.method == "quantitative":
+    if criterion.method == Method.QUANTITATIVE:
         return _(
             "Nhập kết quả thực hiện%(unit)s; điểm tính theo chỉ tiêu đăng ký và kết quả tốt nhất của cụm",
             unit=f" ({criterion.measure_unit})" if criterion.measure_unit else "",
@@ -60,24 +61,20 @@ class Row:
     refs: list[tuple[Assessment, Score | None, list[Evidence]]] = field(default_factory=list)
     files: list[Evidence] = field(default_factory=list)
     target: Decimal | None = None
-    stage: str = "self"  # of the assessment the row belongs to
+    stage: str = Stage.SELF  # of the assessment the row belongs to
 
     @property
     def differs(self) -> bool:
         """Scored differently from the unit's self-score (shown beside it on a later stage or a peer review)."""
-        if self.stage == "self" or self.score is None:
+        if self.stage == Stage.SELF or self.score is None:
             return False
-        own = [s for a, s, _files in self.refs if a.stage == "self"]
+        own = [s for a, s, _files in self.refs if a.stage == Stage.SELF]
         return bool(own) and verification.differs(self.score.points, own[0].points if own[0] else None)
 
 
 def _references(current: Assessment) -> list[Assessment]:
     """The same unit's other stages this user may read: the self score beside a review; every step beside a step."""
-    round_ids = select(ScoringRound.id).where(
-        ScoringRound.cluster_id == current.round.cluster_id,
-        ScoringRound.year_id == current.round.year_id,
-        ScoringRound.kind.in_(("self", "verification")),
-    )
+    round_ids = rounds.self_and_verification_rounds(current.round.cluster_id, current.round.year_id)
     related = db.session.scalars(
         select(Assessment).where(
             Assessment.subject_unit_id == current.subject_unit_id,
@@ -85,8 +82,8 @@ def _references(current: Assessment) -> list[Assessment]:
             Assessment.id != current.id,
         )
     ).all()
-    if current.stage == "peer":
-        related = [a for a in related if a.stage == "self"]
+    if current.stage == Stage.PEER:
+        related = [a for a in related if a.stage == Stage.SELF]
     related = [a for a in related if assessment_allows(a, "view")]
     return sorted(related, key=lambda a: STAGE_ORDER.index(a.stage))
 
@@ -97,7 +94,7 @@ def _rows(current: Assessment, references: list[Assessment], only: Criterion | N
     ids = [current.id] + [a.id for a in references]
     scores = assessments.score_maps(db.session, ids)
     files = evidence.by_criterion(db.session, ids)
-    quantitative = [n for n in tree.leaves() if n.method == "quantitative"]
+    quantitative = [n for n in tree.leaves() if n.method == Method.QUANTITATIVE]
     targets = agreements.targets_of(db.session, [current.subject_unit_id], quantitative)
     rows, paths = [], tree.paths()
     for node, depth in tree.walk():
@@ -163,7 +160,7 @@ def assessment_context(
 
 def _next_stages(current: Assessment, references: list[Assessment]) -> dict[str, Assessment | None]:
     """The other stages of the same unit that exist and that the user may read (for links), by stage."""
-    if current.stage == "peer":
+    if current.stage == Stage.PEER:
         return {}
     later = {a.stage: a for a in references}
     return {stage: later.get(stage) for stage in STAGE_ORDER}
@@ -204,11 +201,11 @@ def row_context(
 
 def submitted_message(current: Assessment) -> str:
     return {
-        "self": _("Đã nộp bản tự chấm điểm. Bản chấm đã khóa; Trưởng cụm, khối sẽ thẩm định."),
-        "peer": _("Đã nộp bản chấm chéo."),
-        "verified": _("Đã gửi kết quả thẩm định cho đơn vị."),
-        "explanation": _("Đã gửi giải trình cho Trưởng cụm, khối."),
-        "final": _("Đã chốt điểm thống nhất."),
+        Stage.SELF: _("Đã nộp bản tự chấm điểm. Bản chấm đã khóa; Trưởng cụm, khối sẽ thẩm định."),
+        Stage.PEER: _("Đã nộp bản chấm chéo."),
+        Stage.VERIFIED: _("Đã gửi kết quả thẩm định cho đơn vị."),
+        Stage.EXPLANATION: _("Đã gửi giải trình cho Trưởng cụm, khối."),
+        Stage.FINAL: _("Đã chốt điểm thống nhất."),
     }[current.stage]
 
 
@@ -217,8 +214,8 @@ def submitted_message(current: Assessment) -> str:
 
 def cluster_context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, failed_id=None, **forms) -> dict:
     principal = current_principal()
-    self_round = rounds.find_round(db.session, cluster.id, year.id, "self")
-    verification_round = rounds.find_round(db.session, cluster.id, year.id, "verification")
+    self_round = rounds.find_round(db.session, cluster.id, year.id, RoundKind.SELF)
+    verification_round = rounds.find_round(db.session, cluster.id, year.id, RoundKind.VERIFICATION)
     cset = sets.in_force(db.session, cluster.id, year.id)
     follows = may(scope, "view_progress")
     rows = rounds.progress(db.session, cluster.id, year.id) if self_round else []

@@ -31,6 +31,7 @@ from portal.formatting import vn_datetime, vn_end_of_day
 from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, render
 from portal.models import Assessment, EmulationYear, ScoringRound
+from portal.models.scoring import Stage
 from portal.policy import ClusterYear
 from portal.routing import MAX_ID
 from portal.scoring import pages
@@ -234,7 +235,7 @@ def extend(assessment_id: int):
 def verify(assessment_id: int):
     """Start (or continue) verifying a submitted self-assessment."""
     current, scope = load_assessment(assessment_id, "lead")
-    if current.stage != "self":
+    if current.stage != Stage.SELF:
         abort(404)
     return _start_stage(
         current,
@@ -248,7 +249,7 @@ def verify(assessment_id: int):
 def finalize(assessment_id: int):
     """Fix the final score of a unit, from its verification (and explanation)."""
     current, scope = load_assessment(assessment_id, "lead")
-    if current.stage != "verified":
+    if current.stage != Stage.VERIFIED:
         abort(404)
     return _start_stage(
         current, scope, lambda: verification.start_final(db.session, current, _acting_unit_id(), current_user.id)
@@ -261,7 +262,7 @@ def explain(assessment_id: int):
     """The assessed unit answers the verification it received."""
     current, scope = load_assessment(assessment_id)
     principal = current_principal()
-    if current.stage != "verified":
+    if current.stage != Stage.VERIFIED:
         abort(404)
     if principal.unit_id != current.subject_unit_id or not may(scope, "self_assess"):
         abort(403)

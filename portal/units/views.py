@@ -8,8 +8,8 @@ from sqlalchemy.orm import selectinload
 from portal import vntext
 from portal.access import get_or_404, require
 from portal.extensions import db
-from portal.forms import saved
-from portal.htmx import hx_redirect, is_fragment_request, render
+from portal.forms import edit_in_place, saved
+from portal.htmx import hx_redirect, render
 from portal.models import Cluster, EmulationYear, Membership, Unit, UnitChange, User
 from portal.routing import paginate
 from portal.services.org import structure as org
@@ -110,18 +110,16 @@ def edit(unit_id: int):
     """Edit in place: GET gives the row form (or a page), POST saves and gives the row back."""
     unit = get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit) if request.method == "GET" else UnitForm()
-    if (
-        request.method == "POST"
-        and form.validate_on_submit()
-        and saved(form, lambda: org.save_unit(db.session, unit, active=unit.active, **_unit_fields(form))).ok
-    ):
-        if is_fragment_request():
-            return render("units/_row.html", unit=unit)
-        flash(_("Đã lưu đơn vị."), "success")
-        return hx_redirect(url_for("units.show", unit_id=unit.id))
-    status = 422 if form.errors or form.form_errors else 200
-    template = "units/_row_form.html" if is_fragment_request() else "units/edit.html"
-    return render(template, status=status, unit=unit, form=form)
+    return edit_in_place(
+        form,
+        lambda: org.save_unit(db.session, unit, active=unit.active, **_unit_fields(form)),
+        row=lambda: render("units/_row.html", unit=unit),
+        message=_("Đã lưu đơn vị."),
+        card_url=url_for("units.show", unit_id=unit.id),
+        fragment="units/_row_form.html",
+        page="units/edit.html",
+        unit=unit,
+    )
 
 
 @bp.get("/<int:unit_id>/row")

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.models.years import PositionRole
 from portal.services import DomainError
 from portal.services.org.structure import clean
 
@@ -49,7 +50,7 @@ def remove_membership(session: Session, membership: Membership) -> None:
         )
     )
     if held:
-        title = membership.cluster.head_title if held == "head" else membership.cluster.deputy_title
+        title = membership.cluster.head_title if held == PositionRole.HEAD else membership.cluster.deputy_title
         raise DomainError(
             f"“{membership.unit.name}” đang là {title} năm {membership.year.year}; hãy phân công đơn vị khác trước.",
             "unit_id",
@@ -109,8 +110,29 @@ def assign_term(
     note: str = "",
 ) -> Term:
     """Set head, deputies, overseer and the decision. Head and deputies are distinct members."""
-    members = set(member_ids(session, term.year_id, term.cluster_id))
     deputy_ids = list(dict.fromkeys(deputy_ids))  # keep order, drop repeats
+    _check_offices(session, term, head_id, deputy_ids)
+    if overseer_id is not None:
+        overseer = session.get(CouncilMember, overseer_id)
+        if overseer is None or not overseer.active:
+            raise DomainError("Thành viên Hội đồng phụ trách không hợp lệ.", "overseer_id")
+    decision_number = clean(decision_number)
+    if decision_number and head_id is None:
+        raise DomainError(f"Quyết định phân công phải có {term.cluster.head_title}.", "head_id")
+    if decision_number and decision_date is None:
+        raise DomainError("Nhập ngày ban hành quyết định.", "decision_date")
+    place_offices(session, term, head_id, deputy_ids)
+    term.overseer_id = overseer_id
+    term.decision_number, term.decision_date = decision_number, decision_date
+    term.decision_issuer, term.note = clean(decision_issuer), (note or "").strip()
+    term.proposed_by_rotation = False
+    session.flush()
+    return term
+
+
+def _check_offices(session: Session, term: Term, head_id: int | None, deputy_ids: list[int]) -> None:
+    """Head and deputies are members of the cluster in the term's year, distinct, and no deputy without a head."""
+    members = set(member_ids(session, term.year_id, term.cluster_id))
     title = term.cluster
     if head_id is not None and head_id not in members:
         raise DomainError(
@@ -124,17 +146,13 @@ def assign_term(
         raise DomainError(f"{title.head_title} và {title.deputy_title} phải là hai đơn vị khác nhau.", "deputy_ids")
     if deputy_ids and head_id is None:
         raise DomainError(f"Chọn {title.head_title} trước khi chọn {title.deputy_title}.", "head_id")
-    if overseer_id is not None:
-        overseer = session.get(CouncilMember, overseer_id)
-        if overseer is None or not overseer.active:
-            raise DomainError("Thành viên Hội đồng phụ trách không hợp lệ.", "overseer_id")
-    decision_number = clean(decision_number)
-    if decision_number and head_id is None:
-        raise DomainError(f"Quyết định phân công phải có {title.head_title}.", "head_id")
-    if decision_number and decision_date is None:
-        raise DomainError("Nhập ngày ban hành quyết định.", "decision_date")
 
-    wanted = ([(head_id, "head")] if head_id is not None else []) + [(d, "deputy") for d in deputy_ids]
+
+def place_offices(session: Session, term: Term, head_id: int | None, deputy_ids: list[int]) -> None:
+    """The term's positions made to be exactly this head and these deputies; unchanged positions stay as they are."""
+    wanted = ([(head_id, PositionRole.HEAD)] if head_id is not None else []) + [
+        (d, PositionRole.DEPUTY) for d in deputy_ids
+    ]
     current = {(p.unit_id, p.role): p for p in term.positions}
     for key, position in current.items():
         if key not in wanted:
@@ -145,12 +163,6 @@ def assign_term(
             term.positions.append(
                 TermPosition(year_id=term.year_id, cluster_id=term.cluster_id, unit_id=unit_id, role=role)
             )
-    term.overseer_id = overseer_id
-    term.decision_number, term.decision_date = decision_number, decision_date
-    term.decision_issuer, term.note = clean(decision_issuer), (note or "").strip()
-    term.proposed_by_rotation = False
-    session.flush()
-    return term
 
 
 def set_council_member_active(

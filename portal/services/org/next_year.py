@@ -4,6 +4,7 @@ carry-over and `apply_plan` applies that same plan: the rules are written once, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
 from portal.services import DomainError
+from portal.services.org.cluster_year import place_offices
 from portal.services.org.structure import current_successor
 from portal.services.org.years import create_year
 
@@ -55,14 +57,8 @@ def apply_plan(session: Session, plan: NextYearPlan) -> EmulationYear:
         )
         session.add(term)
         session.flush()
-        if cluster_plan.head is not None:
-            term.positions.append(
-                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=cluster_plan.head.id, role="head")
-            )
-        for unit in cluster_plan.deputies:
-            term.positions.append(
-                TermPosition(year_id=target.id, cluster_id=cluster_id, unit_id=unit.id, role="deputy")
-            )
+        head_id = cluster_plan.head.id if cluster_plan.head else None
+        place_offices(session, term, head_id, [unit.id for unit in cluster_plan.deputies])
     session.flush()
     return target
 
@@ -142,26 +138,12 @@ def _carry_over(session: Session, source: EmulationYear) -> NextYearPlan:
     """The rules of the carry-over, written once: members of active clusters in rotation
     order, a merged unit replaced by its successor (placed once, in the first cluster met),
     a retired unit dropped, and head and deputies proposed by rotation after this year's head."""
-    number = source.year + 1
-    terms = {
-        t.cluster_id: t
-        for t in session.scalars(
-            select(Term)
-            .where(Term.year_id == source.id)
-            .options(selectinload(Term.positions).selectinload(TermPosition.unit), selectinload(Term.overseer))
-        )
-    }
-    members = session.scalars(
-        select(Membership)
-        .where(Membership.year_id == source.id)
-        .options(selectinload(Membership.unit).selectinload(Unit.merged_into), selectinload(Membership.cluster))
-        .order_by(Membership.cluster_id, Membership.rotation_order, Membership.id)
-    ).all()
     plans: dict[int, ClusterPlan] = {}
     inactive: dict[int, Cluster] = {}
     placed: dict[int, Cluster] = {}
     stands_for: dict[int, int] = {}
-    for m in members:
+    terms = _terms_of(session, source)
+    for m in _members_of(session, source):
         if not m.cluster.active:
             inactive[m.cluster_id] = m.cluster
             continue
@@ -178,10 +160,37 @@ def _carry_over(session: Session, source: EmulationYear) -> NextYearPlan:
         plan.members.append(unit)
         plan.carried.append(CarriedMember(m.unit, unit, "kept" if unit.id == m.unit_id else "merged"))
     for plan in plans.values():
-        old = plan.previous_term
-        by_id = {u.id: u for u in plan.members}
-        old_head = old.head.unit_id if old and old.head else None
-        head, deputies = propose_rotation(list(by_id), stands_for.get(old_head), len(old.deputies) if old else 1)
-        plan.head, plan.deputies = by_id.get(head), [by_id[d] for d in deputies]
+        _propose_leaders(plan, stands_for)
     ordered = sorted(plans.values(), key=lambda p: (p.cluster.kind, p.cluster.code))
-    return NextYearPlan(source, number, ordered, sorted(inactive.values(), key=lambda c: (c.kind, c.code)))
+    return NextYearPlan(source, source.year + 1, ordered, sorted(inactive.values(), key=lambda c: (c.kind, c.code)))
+
+
+def _terms_of(session: Session, source: EmulationYear) -> dict[int, Term]:
+    """The source year's terms by cluster id, with their positions and overseer."""
+    return {
+        t.cluster_id: t
+        for t in session.scalars(
+            select(Term)
+            .where(Term.year_id == source.id)
+            .options(selectinload(Term.positions).selectinload(TermPosition.unit), selectinload(Term.overseer))
+        )
+    }
+
+
+def _members_of(session: Session, source: EmulationYear) -> Sequence[Membership]:
+    """The source year's memberships, cluster by cluster in rotation order."""
+    return session.scalars(
+        select(Membership)
+        .where(Membership.year_id == source.id)
+        .options(selectinload(Membership.unit).selectinload(Unit.merged_into), selectinload(Membership.cluster))
+        .order_by(Membership.cluster_id, Membership.rotation_order, Membership.id)
+    ).all()
+
+
+def _propose_leaders(plan: ClusterPlan, stands_for: dict[int, int]) -> None:
+    """Head and deputies by rotation after the unit that stands for this year's head (as many deputies as now)."""
+    old = plan.previous_term
+    by_id = {u.id: u for u in plan.members}
+    old_head = old.head.unit_id if old and old.head else None
+    head, deputies = propose_rotation(list(by_id), stands_for.get(old_head), len(old.deputies) if old else 1)
+    plan.head, plan.deputies = by_id.get(head), [by_id[d] for d in deputies]

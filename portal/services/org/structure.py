@@ -121,6 +121,23 @@ def save_council_member(session: Session, member: CouncilMember | None, **fields
 # --- reorganisation: history is kept as UnitChange rows, never rewritten ---------------
 
 
+def _unit_change(
+    session: Session, unit: Unit, kind: str, effective_on: date, decision_ref: str, note: str, **more
+) -> UnitChange:
+    """A reorganisation written into the unit's history, with the name it had until then."""
+    change = UnitChange(
+        unit=unit,
+        kind=kind,
+        effective_on=effective_on,
+        decision_ref=clean(decision_ref),
+        old_name=unit.name,
+        note=(note or "").strip(),
+        **more,
+    )
+    session.add(change)
+    return change
+
+
 def rename_unit(
     session: Session, unit: Unit, new_name: str, effective_on: date, decision_ref: str = "", note: str = ""
 ) -> UnitChange:
@@ -132,16 +149,7 @@ def rename_unit(
     taken = f"Đã có đơn vị tên “{new_name}”."
     if _taken(session, Unit.name_key, vntext.name_key(new_name), unit.id):
         raise DomainError(taken, "new_name")
-    change = UnitChange(
-        unit=unit,
-        kind=UnitChangeKind.RENAME,
-        effective_on=effective_on,
-        decision_ref=clean(decision_ref),
-        old_name=unit.name,
-        new_name=new_name,
-        note=(note or "").strip(),
-    )
-    session.add(change)
+    change = _unit_change(session, unit, UnitChangeKind.RENAME, effective_on, decision_ref, note, new_name=new_name)
     unit.name = new_name
     _flush_unique(session, taken, "new_name")
     return change
@@ -166,17 +174,16 @@ def merge_units(
     for unit in predecessors:
         if not unit.active:
             raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "predecessors")
-        change = UnitChange(
-            unit=unit,
-            kind=UnitChangeKind.MERGE,
-            effective_on=effective_on,
-            decision_ref=clean(decision_ref),
-            old_name=unit.name,
+        change = _unit_change(
+            session,
+            unit,
+            UnitChangeKind.MERGE,
+            effective_on,
+            decision_ref,
+            note,
             new_name=successor.name,
             successor=successor,
-            note=(note or "").strip(),
         )
-        session.add(change)
         unit.active, unit.retired_on, unit.merged_into = False, effective_on, successor
         changes.append(change)
     session.flush()
@@ -186,15 +193,7 @@ def merge_units(
 def retire_unit(session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = "") -> UnitChange:
     if not unit.active:
         raise DomainError("Đơn vị đã ngừng hoạt động.", "unit")
-    change = UnitChange(
-        unit=unit,
-        kind=UnitChangeKind.RETIRE,
-        effective_on=effective_on,
-        decision_ref=clean(decision_ref),
-        old_name=unit.name,
-        note=(note or "").strip(),
-    )
-    session.add(change)
+    change = _unit_change(session, unit, UnitChangeKind.RETIRE, effective_on, decision_ref, note)
     unit.active, unit.retired_on = False, effective_on
     session.flush()
     return change
@@ -205,15 +204,7 @@ def reactivate_unit(
 ) -> UnitChange:
     if unit.active:
         raise DomainError("Đơn vị đang hoạt động.", "unit")
-    change = UnitChange(
-        unit=unit,
-        kind=UnitChangeKind.REACTIVATE,
-        effective_on=effective_on,
-        decision_ref=clean(decision_ref),
-        old_name=unit.name,
-        note=(note or "").strip(),
-    )
-    session.add(change)
+    change = _unit_change(session, unit, UnitChangeKind.REACTIVATE, effective_on, decision_ref, note)
     unit.active, unit.retired_on, unit.merged_into = True, None, None
     session.flush()
     return change

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.models.years import PositionRole
 from portal.services import DomainError
 
 
@@ -19,10 +20,10 @@ def create_year(session: Session, year: int, note: str = "") -> EmulationYear:
         raise DomainError("Năm phải nằm trong khoảng 2000–2100.", "year")
     if session.scalar(select(EmulationYear.id).where(EmulationYear.year == year)):
         raise DomainError(f"Năm thi đua {year} đã có.", "year")
-    record = EmulationYear(year=year, note=note.strip(), is_current=False)
-    session.add(record)
+    emulation_year = EmulationYear(year=year, note=note.strip(), is_current=False)
+    session.add(emulation_year)
     session.flush()
-    return record
+    return emulation_year
 
 
 def set_current(session: Session, year: EmulationYear) -> None:
@@ -100,7 +101,7 @@ def head_rotation(session: Session) -> dict[tuple[int, int], HeadCell]:
     rows = session.execute(
         select(Term.cluster_id, EmulationYear.year, Unit.name, Unit.short_name, Term.decision_number)
         .join(EmulationYear, EmulationYear.id == Term.year_id)
-        .join(TermPosition, (TermPosition.term_id == Term.id) & (TermPosition.role == "head"))
+        .join(TermPosition, (TermPosition.term_id == Term.id) & (TermPosition.role == PositionRole.HEAD))
         .join(Unit, Unit.id == TermPosition.unit_id)
     ).all()
     return {(c, y): HeadCell(name, short or "", bool(decision)) for c, y, name, short, decision in rows}

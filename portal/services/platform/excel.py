@@ -8,7 +8,8 @@ layout the exports share.
 
 Reading: `open_uploaded_workbook` checks the container before openpyxl sees it (empty, too large,
 an Excel 97-2003 file, not a zip, a zip that unpacks beyond the limit, damaged) and refuses with
-the caller's own words, so every import keeps its message.
+the caller's own words, so every import keeps its message; `located` says where in the file a
+problem is, the same way for every import.
 """
 
 from __future__ import annotations
@@ -117,3 +118,15 @@ def open_uploaded_workbook(
     except Exception:  # openpyxl, zipfile, zlib and the XML parser each raise their own kind for a damaged file
         log.info("unreadable uploaded workbook", exc_info=True)  # kept, so that a bug is not mistaken for a bad file
         raise WorkbookRefused(messages.damaged or messages.not_xlsx) from None
+
+
+def located(message: str, *, sheet: str = "", row: int | None = None, column: str = "") -> str:
+    """A problem found in an uploaded workbook, said with its place first: “Trang “Đơn vị”, dòng 12,
+    cột “Tên”: …”, “Dòng 12: …”, or the message alone for the file as a whole."""
+    where = [f"Trang “{sheet}”"] if sheet else []
+    where += [f"dòng {row}"] if row else []
+    where += [f"cột “{column}”"] if column else []
+    if not where:
+        return message
+    place = ", ".join(where)
+    return f"{place[0].upper()}{place[1:]}: {message}"

@@ -28,7 +28,7 @@ from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.methods import ScoreError
 from portal.services.platform import control_chars
 from portal.services.platform.control_chars import has_control_characters
-from portal.services.scoring import verification
+from portal.services.scoring import rounds, verification
 
 ZERO = Decimal("0")
 YES = {"1", "dat", "co", "x", "true", "yes"}
@@ -47,14 +47,7 @@ def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | No
     """Scoring opens on a locked table: one draft self-assessment per member unit."""
     if cset.status != SetStatus.LOCKED:
         raise DomainError("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi mở vòng tự chấm.")
-    exists = session.scalar(
-        select(ScoringRound.id).where(
-            ScoringRound.cluster_id == cset.cluster_id,
-            ScoringRound.year_id == cset.year_id,
-            ScoringRound.kind == RoundKind.SELF,
-        )
-    )
-    if exists:
+    if rounds.find_round(session, cset.cluster_id, cset.year_id, RoundKind.SELF) is not None:
         raise DomainError("Vòng tự chấm điểm năm này đã được mở.")
     scoring_round = ScoringRound(
         cluster_id=cset.cluster_id, year_id=cset.year_id, criteria_set=cset, kind=RoundKind.SELF, deadline=deadline
@@ -64,16 +57,7 @@ def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | No
     unit_ids = session.scalars(
         select(Membership.unit_id).where(Membership.year_id == cset.year_id, Membership.cluster_id == cset.cluster_id)
     )
-    session.add_all(
-        Assessment(
-            round_id=scoring_round.id,
-            criteria_set_id=cset.id,
-            subject_unit_id=unit_id,
-            author_unit_id=unit_id,
-            stage=Stage.SELF,
-        )
-        for unit_id in unit_ids
-    )
+    rounds.add_drafts(session, scoring_round, cset, Stage.SELF, ((unit_id, unit_id) for unit_id in unit_ids))
     session.flush()
     return scoring_round
 
@@ -273,17 +257,13 @@ def _recompute_later(session: Session, assessment: Assessment, criterion: Criter
     with the others' standing results, never with their proposals.
     """
     stage = assessment.stage
-    rounds = select(ScoringRound.id).where(
-        ScoringRound.cluster_id == assessment.round.cluster_id,
-        ScoringRound.year_id == assessment.round.year_id,
-        ScoringRound.kind.in_((RoundKind.SELF, RoundKind.VERIFICATION)),
-    )
+    round_ids = rounds.self_and_verification_rounds(assessment.round.cluster_id, assessment.round.year_id)
     rows = session.execute(
         select(Score, Assessment.subject_unit_id, Assessment.stage)
         .join(Assessment, Assessment.id == Score.assessment_id)
         .where(
             Score.criterion_id == criterion.id,
-            Assessment.round_id.in_(rounds),
+            Assessment.round_id.in_(round_ids),
             Assessment.stage.in_({Stage.SELF, Stage.VERIFIED, stage}),
         )
     ).all()

@@ -207,17 +207,7 @@ def open_round(session: Session, scoring_round: ScoringRound, now: datetime | No
     if not pairs:
         raise DomainError("Chưa có phân công nào; hãy phân công đơn vị chấm trước khi mở vòng.")
     scoring_round.criteria_set = cset  # a newer version locked meanwhile is the one to score against
-    session.add_all(
-        Assessment(
-            round_id=scoring_round.id,
-            criteria_set_id=cset.id,
-            author_unit_id=reviewer,
-            subject_unit_id=subject,
-            stage=Stage.PEER,
-            status=AssessmentStatus.DRAFT,
-        )
-        for reviewer, subject in pairs
-    )
+    rounds.add_drafts(session, scoring_round, cset, Stage.PEER, pairs)
     scoring_round.status = RoundStatus.OPEN
     session.flush()
     return len(pairs)

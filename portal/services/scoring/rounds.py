@@ -1,4 +1,5 @@
-"""A cluster-year's scoring rounds seen as a whole: who has submitted what, deadlines.
+"""A cluster-year's scoring rounds seen as a whole: which rounds hold the units' own scores, the drafts a
+round opens with, who has submitted what, deadlines.
 
 The progress of every member is read in a fixed number of queries whatever the
 size of the cluster: assessments of the year's rounds, one GROUP BY over their
@@ -9,14 +10,15 @@ that still have work to hand in.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Assessment, Criterion, Membership, Score, ScoringRound, Unit, User
+from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, Unit, User
 from portal.models.base import utcnow
 from portal.models.criteria import CriterionKind
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
@@ -32,6 +34,33 @@ def find_round(session: Session, cluster_id: int, year_id: int, kind: str) -> Sc
         select(ScoringRound).where(
             ScoringRound.cluster_id == cluster_id, ScoringRound.year_id == year_id, ScoringRound.kind == kind
         )
+    )
+
+
+def self_and_verification_rounds(cluster_id: int, year_id: int) -> Select:
+    """The ids of the cluster-year's self and verification rounds (a subquery): where each unit's own
+    scores and the stages that follow them are kept, peer reviews aside."""
+    return select(ScoringRound.id).where(
+        ScoringRound.cluster_id == cluster_id,
+        ScoringRound.year_id == year_id,
+        ScoringRound.kind.in_((RoundKind.SELF, RoundKind.VERIFICATION)),
+    )
+
+
+def add_drafts(
+    session: Session, scoring_round: ScoringRound, cset: CriteriaSet, stage: str, pairs: Iterable[tuple[int, int]]
+) -> None:
+    """One draft assessment on `cset` in the round for each (author unit, subject unit) pair."""
+    session.add_all(
+        Assessment(
+            round_id=scoring_round.id,
+            criteria_set_id=cset.id,
+            author_unit_id=author,
+            subject_unit_id=subject,
+            stage=stage,
+            status=AssessmentStatus.DRAFT,
+        )
+        for author, subject in pairs
     )
 
 
@@ -115,13 +144,7 @@ def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgre
     ).all()
     rows = {u.id: UnitProgress(u) for u in units}
     assessments = session.scalars(
-        select(Assessment)
-        .join(ScoringRound, ScoringRound.id == Assessment.round_id)
-        .where(
-            ScoringRound.cluster_id == cluster_id,
-            ScoringRound.year_id == year_id,
-            ScoringRound.kind.in_((RoundKind.SELF, RoundKind.VERIFICATION)),
-        )
+        select(Assessment).where(Assessment.round_id.in_(self_and_verification_rounds(cluster_id, year_id)))
     ).all()
     for assessment in assessments:
         if assessment.subject_unit_id in rows:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_number
 from portal.models import CriteriaSet, Criterion, TargetRegistration
+from portal.models.criteria import Method
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
 from portal.services.criteria.excel.layout import ParsedTable
@@ -52,7 +53,9 @@ def replace_tree(session: Session, cset: CriteriaSet, parsed: ParsedTable) -> in
             )
         except DomainError as error:
             raise DomainError(f"Dòng {row.excel_row}: {error.message}", error.field) from error
-    step = step_for([r.max_points for r in parsed.rows if not r.has_children and r.method == "direct"], cset.score_step)
+    step = step_for(
+        [r.max_points for r in parsed.rows if not r.has_children and r.method == Method.DIRECT], cset.score_step
+    )
     summary = f"Nhập bảng tiêu chí từ Excel: {len(parsed.rows)} tiêu chí."
     if step != cset.score_step:
         summary += f" Bước điểm đổi từ {vn_number(cset.score_step)} thành {vn_number(step)} theo điểm chuẩn trong tệp."

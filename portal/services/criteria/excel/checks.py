@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from portal.formatting import vn_number
-from portal.models.criteria import CRITERION_KINDS
-from portal.services.criteria.excel.layout import ParsedTable, fold
+from portal.models.criteria import CRITERION_KINDS, CriterionKind, Method
+from portal.services.criteria.excel.layout import ParsedRow, ParsedTable, fold
 from portal.services.criteria.excel.rows import RowReader
 from portal.services.criteria.tree import MAX_DEPTH
 
@@ -56,47 +56,71 @@ class _TreeCheck:
         after_guess = False
         for index, row in enumerate(self.rows):
             stated = row.depth
-            if stated > MAX_DEPTH:
-                self.error(
-                    row.excel_row, depth_key, f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp; dòng này ở cấp {stated}."
-                )
-            elif stated > stated_before + 1 and stated > len(stack) + 1 and not after_guess:
-                self.error(
-                    row.excel_row,
-                    depth_key,
-                    f"Cấp {stated} ngay sau cấp {stated_before}: thiếu cấp ở giữa."
-                    if stated_before
-                    else "Dòng đầu tiên của bảng phải là một mục cấp 1 (I, II, …).",
-                )
+            self._check_depth(row, depth_key, stated_before, len(stack), after_guess)
             row.depth, stated_before = min(stated, MAX_DEPTH, len(stack) + 1), stated
             after_guess = row.excel_row in self.guessed  # its own depth is a guess: the next row's jump is not news
-            if after_guess or row.depth != stated:
-                self.unsure.update(stack)  # it may belong under any of these, or deeper
-                region = row.depth if region is None else min(region, row.depth)
-            elif region is not None and row.depth <= region:
-                region = None
-            if region is not None:
-                self.unsure.add(index)
+            region = self._follow_guess(index, row, stated, stack, region, after_guess)
             del stack[row.depth - 1 :]
-            parent = self.rows[stack[-1]] if stack else None
             parents.append(stack[-1] if stack else None)
-            if parent is not None:
-                parent.has_children = True
-            if not row.kind:
-                row.kind = parent.kind if parent else _kind_from_title(row.title)
-            elif parent is not None and row.kind != parent.kind and region is None:
-                self.error(
-                    row.excel_row,
-                    "kind",
-                    f"Tiêu chí con phải cùng loại với mục cha "
-                    f"({CRITERION_KINDS[parent.kind].lower()}, dòng {parent.excel_row}).",
-                )
-            key = (parents[-1], row.code.casefold())
-            if row.code and key in seen and region is None:
-                self.error(row.excel_row, "code", f"Mã “{row.code}” trùng với dòng {seen[key]} trong cùng một mục.")
-            seen.setdefault(key, row.excel_row)
+            self._settle_kind(row, self.rows[stack[-1]] if stack else None, sure=region is None)
+            self._check_code(row, parents[-1], seen, sure=region is None)
             stack.append(index)
         return parents
+
+    def _check_depth(
+        self, row: ParsedRow, depth_key: str, stated_before: int, open_levels: int, after_guess: bool
+    ) -> None:
+        """A row deeper than the table allows, or a level skipped (unless the row before was itself a guess)."""
+        stated = row.depth
+        if stated > MAX_DEPTH:
+            self.error(row.excel_row, depth_key, f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp; dòng này ở cấp {stated}.")
+        elif stated > stated_before + 1 and stated > open_levels + 1 and not after_guess:
+            self.error(
+                row.excel_row,
+                depth_key,
+                f"Cấp {stated} ngay sau cấp {stated_before}: thiếu cấp ở giữa."
+                if stated_before
+                else "Dòng đầu tiên của bảng phải là một mục cấp 1 (I, II, …).",
+            )
+
+    def _follow_guess(
+        self, index: int, row: ParsedRow, stated: int, stack: list[int], region: int | None, after_guess: bool
+    ) -> int | None:
+        """The depth of the guessed region the row is in, None once rows are placed surely again.
+
+        A row placed by a guess makes its possible parents unsure, and every row in its region."""
+        if after_guess or row.depth != stated:
+            self.unsure.update(stack)  # it may belong under any of these, or deeper
+            region = row.depth if region is None else min(region, row.depth)
+        elif region is not None and row.depth <= region:
+            region = None
+        if region is not None:
+            self.unsure.add(index)
+        return region
+
+    def _settle_kind(self, row: ParsedRow, parent: ParsedRow | None, *, sure: bool) -> None:
+        """A row without a kind takes its parent's (or its title's); a sure row of another kind than its parent's
+        is an error."""
+        if parent is not None:
+            parent.has_children = True
+        if not row.kind:
+            row.kind = parent.kind if parent else _kind_from_title(row.title)
+        elif parent is not None and row.kind != parent.kind and sure:
+            self.error(
+                row.excel_row,
+                "kind",
+                f"Tiêu chí con phải cùng loại với mục cha "
+                f"({CRITERION_KINDS[parent.kind].lower()}, dòng {parent.excel_row}).",
+            )
+
+    def _check_code(
+        self, row: ParsedRow, parent: int | None, seen: dict[tuple[int | None, str], int], *, sure: bool
+    ) -> None:
+        """Two rows under the same parent may not share a code; `seen` keeps the first row of each."""
+        key = (parent, row.code.casefold())
+        if row.code and key in seen and sure:
+            self.error(row.excel_row, "code", f"Mã “{row.code}” trùng với dòng {seen[key]} trong cùng một mục.")
+        seen.setdefault(key, row.excel_row)
 
     def _check_leaves(self) -> None:
         for index, row in enumerate(self.rows):
@@ -104,27 +128,27 @@ class _TreeCheck:
             if index in self.unsure:  # whether it has children is a guess
                 continue
             if row.has_children:
-                if row.method not in ("", "direct") or row.points_each is not None or row.measure_unit:
+                if row.method not in ("", Method.DIRECT) or row.points_each is not None or row.measure_unit:
                     self.error(
                         number,
                         "method",
                         "Mục có tiêu chí con được tính bằng tổng các tiêu chí con; để trống "
                         "“Phương pháp chấm”, “Điểm mỗi lần” và “Đơn vị tính”.",
                     )
-                row.method, row.points_each, row.measure_unit = "direct", None, ""
+                row.method, row.points_each, row.measure_unit = Method.DIRECT, None, ""
                 continue
-            row.method = row.method or ("per_occurrence" if row.points_each is not None else "direct")
-            if row.kind != "scored" and row.method == "quantitative":
+            row.method = row.method or (Method.PER_OCCURRENCE if row.points_each is not None else Method.DIRECT)
+            if row.kind != CriterionKind.SCORED and row.method == Method.QUANTITATIVE:
                 self.error(number, "method", "Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng.")
-            if row.method == "per_occurrence" and not row.points_each:
+            if row.method == Method.PER_OCCURRENCE and not row.points_each:
                 self.error(
                     number,
                     "points_each",
                     "Nhập số điểm cho mỗi lần (lớn hơn 0) với phương pháp chấm thẳng theo số lần.",
                 )
-            elif row.method != "per_occurrence" and row.points_each is not None:
+            elif row.method != Method.PER_OCCURRENCE and row.points_each is not None:
                 self.error(number, "points_each", "Điểm mỗi lần chỉ dùng với phương pháp chấm thẳng theo số lần.")
-            if row.method != "quantitative" and row.measure_unit:
+            if row.method != Method.QUANTITATIVE and row.measure_unit:
                 self.error(number, "measure_unit", "Đơn vị tính chỉ dùng với phương pháp định lượng.")
             if row.max_points is None and (number, "max_points") not in self.unreadable:
                 self.error(
@@ -156,4 +180,6 @@ class _TreeCheck:
 
 def _kind_from_title(title: str) -> str:
     words = fold(title)
-    return "bonus" if "diem thuong" in words else "deduction" if "diem tru" in words else "scored"
+    if "diem thuong" in words:
+        return CriterionKind.BONUS
+    return CriterionKind.DEDUCTION if "diem tru" in words else CriterionKind.SCORED

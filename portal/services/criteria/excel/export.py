@@ -10,7 +10,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from portal.formatting import vn_number
 from portal.models import CriteriaSet, Criterion
-from portal.models.criteria import CRITERION_KINDS, METHODS
+from portal.models.criteria import CRITERION_KINDS, METHODS, Method
 from portal.services.criteria.excel.layout import BOX, COLUMNS, GUIDE, HEADER_ROW, NUMBER_FORMAT, SHEET
 from portal.services.criteria.tree import MAX_DEPTH, Tree
 from portal.services.platform.excel import print_setup, put
@@ -66,8 +66,8 @@ def _values(node: Criterion, depth: int, tree: Tree) -> list:
         depth,
         CRITERION_KINDS[node.kind],
         METHODS[node.method] if leaf else None,
-        node.points_each if leaf and node.method == "per_occurrence" else None,
-        node.measure_unit if leaf and node.method == "quantitative" else None,
+        node.points_each if leaf and node.method == Method.PER_OCCURRENCE else None,
+        node.measure_unit if leaf and node.method == Method.QUANTITATIVE else None,
         node.guidance,
         "Có" if node.evidence_required else None,
     ]

@@ -12,6 +12,7 @@ from openpyxl.styles import Border, Side
 
 from portal.models.criteria import METHODS
 from portal.services.criteria.tree import MAX_DEPTH
+from portal.services.platform.excel import located
 
 SHEET, GUIDE = "Tiêu chí", "Hướng dẫn"
 HEADER_ROW = 5  # of an exported file; an imported one may have its header anywhere in the first rows
@@ -131,9 +132,7 @@ class RowError(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        where = [f"Dòng {self.excel_row}"] if self.excel_row else []
-        where += [f"cột “{self.column}”"] if self.column else []
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return located(self.message, row=self.excel_row, column=self.column)
 
 
 @dataclass

@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 HEADER_SEARCH = 15
 # A zip can expand a hundredfold; nothing near a real table of 2,000 rows needs more.
-# A zip can expand a hundredfold; nothing near a real table of 2,000 rows needs more.
 MAX_UNPACKED_BYTES = 40 * 1024 * 1024
 NOT_XLSX = (
     "Tệp không phải là bảng tính Excel (.xlsx) hoặc đã bị hỏng (có thể là tệp .xls, .csv hay tệp khác "
@@ -69,38 +68,55 @@ def _scan(data: bytes, max_rows: int) -> Layout:
     except WorkbookRefused as refusal:
         raise _Refused(None, refusal.message) from None
     try:
-        names = {fold(name): name for name in book.sheetnames}
-        sheet = names.get(fold(SHEET)) or next((n for n in book.sheetnames if fold(n) != fold(GUIDE)), None)
-        if sheet is None:
-            raise _Refused(None, "Tệp không có trang tính nào ngoài trang “Hướng dẫn”.")
+        sheet = _sheet(book.sheetnames)
         ws = book[sheet]
         ws.reset_dimensions()  # some writers record a wrong size; read what is really there
         rows = enumerate(ws.iter_rows(values_only=True), 1)
-        header_row, columns = _header(rows)
-        if header_row is None:
-            raise _Refused(
-                None,
-                f"Không tìm thấy dòng tiêu đề cột (có “STT” và “Nội dung tiêu chí”) trong "
-                f"{HEADER_SEARCH} dòng đầu của trang “{sheet}”.",
-            )
-        missing = [col.header for col in COLUMNS if col.required and col.key not in columns]
-        if missing:
-            raise _Refused(header_row, "Thiếu cột " + ", ".join(f"“{m}”" for m in missing) + " ở dòng tiêu đề.")
-        last_row, count = header_row, 0
-        for number, values in rows:
-            if not blank(values):
-                count, last_row = count + 1, number
-                if count > max_rows:
-                    raise _Refused(
-                        number,
-                        f"Bảng có hơn {vn_number(max_rows)} dòng tiêu chí (tối đa "
-                        f"{vn_number(max_rows)}); hãy kiểm tra lại tệp.",
-                    )
-        if count == 0:
-            raise _Refused(header_row, "Không có dòng tiêu chí nào dưới dòng tiêu đề cột.")
-        return Layout(sheet, header_row, columns, last_row)
+        header_row, columns = _header_or_refuse(rows, sheet)
+        return Layout(sheet, header_row, columns, _last_row(rows, header_row, max_rows))
     finally:
         book.close()
+
+
+def _sheet(names: list[str]) -> str:
+    """The table's sheet: the one named so, or else the first that is not the guide."""
+    by_folded = {fold(name): name for name in names}
+    sheet = by_folded.get(fold(SHEET)) or next((n for n in names if fold(n) != fold(GUIDE)), None)
+    if sheet is None:
+        raise _Refused(None, "Tệp không có trang tính nào ngoài trang “Hướng dẫn”.")
+    return sheet
+
+
+def _header_or_refuse(rows, sheet: str) -> tuple[int, dict[str, int]]:
+    """The header row and its columns; refused when there is none or it lacks a required column."""
+    header_row, columns = _header(rows)
+    if header_row is None:
+        raise _Refused(
+            None,
+            f"Không tìm thấy dòng tiêu đề cột (có “STT” và “Nội dung tiêu chí”) trong "
+            f"{HEADER_SEARCH} dòng đầu của trang “{sheet}”.",
+        )
+    missing = [col.header for col in COLUMNS if col.required and col.key not in columns]
+    if missing:
+        raise _Refused(header_row, "Thiếu cột " + ", ".join(f"“{m}”" for m in missing) + " ở dòng tiêu đề.")
+    return header_row, columns
+
+
+def _last_row(rows, header_row: int, max_rows: int) -> int:
+    """The last row that is not blank, below the header; refused when there is none or more than `max_rows`."""
+    last_row, count = header_row, 0
+    for number, values in rows:
+        if not blank(values):
+            count, last_row = count + 1, number
+            if count > max_rows:
+                raise _Refused(
+                    number,
+                    f"Bảng có hơn {vn_number(max_rows)} dòng tiêu chí (tối đa "
+                    f"{vn_number(max_rows)}); hãy kiểm tra lại tệp.",
+                )
+    if count == 0:
+        raise _Refused(header_row, "Không có dòng tiêu chí nào dưới dòng tiêu đề cột.")
+    return last_row
 
 
 def _header(rows) -> tuple[int | None, dict[str, int]]:

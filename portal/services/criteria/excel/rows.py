@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from portal.formatting import vn_number
-from portal.models.criteria import CRITERION_KINDS, METHODS
+from portal.models.criteria import CRITERION_KINDS, METHODS, CriterionKind, Method
 from portal.services.criteria.excel.layout import HEADERS, Layout, ParsedRow, RowError, fold
 from portal.services.criteria.methods import ScoreError, parse_decimal
 from portal.services.criteria.sets import MAX_POINTS
@@ -18,12 +18,12 @@ from portal.services.org.structure import clean
 MAX_CODE, MAX_UNIT = 16, 64
 CENT = Decimal("0.01")
 METHOD_SHORT = {
-    "direct": ("truc tiep",),
-    "quantitative": ("dinh luong",),
-    "pass_fail": ("dinh tinh", "dat khong dat"),
-    "per_occurrence": ("theo so lan", "cham thang"),
+    Method.DIRECT: ("truc tiep",),
+    Method.QUANTITATIVE: ("dinh luong",),
+    Method.PASS_FAIL: ("dinh tinh", "dat khong dat"),
+    Method.PER_OCCURRENCE: ("theo so lan", "cham thang"),
 }
-KIND_SHORT = {"scored": (), "bonus": ("thuong", "diem cong"), "deduction": ("tru",)}
+KIND_SHORT = {CriterionKind.SCORED: (), CriterionKind.BONUS: ("thuong", "diem cong"), CriterionKind.DEDUCTION: ("tru",)}
 YES, NO = {"co", "x", "yes", "1", "true"}, {"khong", "no", "0", "false", ""}
 TOTAL_ROWS = ("tong cong", "tong diem", "tong so diem")
 ROMAN = re.compile(r"(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})", re.I)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, EmulationYear, Membership, Unit
-from portal.models.org import CLUSTER_KINDS, SECTORS
+from portal.models.org import CLUSTER_KINDS, SECTORS, Sector
 from portal.services import DomainError
 from portal.services.org import cluster_year
 from portal.services.org import structure as org
@@ -122,7 +122,7 @@ class _Planner:
         if unit is None:
             if cells["active"] is False:
                 return self._error(UNITS, number, "active", "Đơn vị mới phải ở tình trạng Hoạt động.")
-            values = {"short_name": "", "sector": "other", "address": "", **given}
+            values = {"short_name": "", "sector": Sector.OTHER, "address": "", **given}
 
             def create(session: Session) -> None:
                 self.units[key] = org.save_unit(session, None, name=cells["name"], **values)

@@ -16,7 +16,7 @@ from io import BytesIO
 
 from openpyxl.xml.functions import iterparse
 
-from portal.models.org import CLUSTER_KINDS, SECTORS
+from portal.models.org import CLUSTER_KINDS, SECTORS, ClusterKind
 from portal.services import DomainError
 from portal.services.org import structure as org
 from portal.services.org.transfer.layout import SHEETS, STATUS_LABELS, Column, fold, thousands
@@ -148,8 +148,8 @@ SECTOR_CHOICES = {**{fold(code): code for code in SECTORS}, **{fold(label): code
 KIND_CHOICES = {
     **{fold(code): code for code in CLUSTER_KINDS},
     **{fold(label): code for code, label in CLUSTER_KINDS.items()},
-    "cum": "cluster",
-    "khoi": "block",
+    "cum": ClusterKind.CLUSTER,
+    "khoi": ClusterKind.BLOCK,
 }
 STATUS_CHOICES = {"hoat dong": True, "dang hoat dong": True, "ngung hoat dong": False, "da ngung hoat dong": False}
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from portal.services.platform.excel import located
+
 ACTION_LABELS = {"create": "thêm mới", "update": "cập nhật", "unchanged": "không đổi"}
 
 
@@ -19,10 +21,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = [f"Trang “{self.sheet}”"] if self.sheet else []
-        where += [f"dòng {self.row}"] if self.row else []
-        where += [f"cột “{self.column}”"] if self.column else []
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return located(self.message, sheet=self.sheet, row=self.row, column=self.column)
 
 
 @dataclass

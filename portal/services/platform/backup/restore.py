@@ -44,27 +44,17 @@ def restore(
             summary = Summary(manifest.get("created_at", ""), manifest.get("alembic_revision"))
             with engine.begin() as conn:
                 check_revision(conn, summary.revision)
-                filled = _filled_tables(conn, metadata)
-                if filled and not force:
-                    raise BackupError(
-                        f"Cơ sở dữ liệu đang có dữ liệu (bảng {', '.join(filled[:5])}"
-                        f"{', …' if len(filled) > 5 else ''}). Dùng --force để xóa hết rồi khôi phục."
-                    )
+                filled = _filled_tables(conn, metadata, force)
                 verify_tables(archive, plan)  # before the first deletion: a bad file changes nothing
                 files = verify_files(archive, manifest) if files_folder else []
                 if conn.dialect.name == "postgresql":  # replacing the database replaces its audit log too
                     conn.execute(text("SET LOCAL portal.audit_rewrite = 'on'"))
                 if filled:
                     _delete_all(conn, metadata, progress)
-                for table, entry in plan:
-                    summary.tables.append((table.name, _load(conn, archive, table, entry)))
-                    if progress:
-                        progress("restore", table.name, summary.tables[-1][1])
-                if conn.dialect.name == "postgresql":
-                    _reset_sequences(conn, metadata)
-                for entry in files:  # before the commit: if it fails, the database stays as it was
-                    _restore_file(archive, entry, Path(files_folder))
-                summary.files = len(files)
+                summary.tables = _load_all(conn, archive, plan, progress)
+                _reset_sequences(conn, metadata)
+                # before the commit: if writing a file fails, the database stays as it was
+                summary.files = _restore_files(archive, files, files_folder)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise BackupError(f"Tệp sao lưu bị hỏng hoặc không phải tệp ZIP ({error}). Không khôi phục gì.") from error
     except FileNotFoundError as error:
@@ -76,8 +66,27 @@ def restore(
     return summary
 
 
-def _filled_tables(conn: Connection, metadata: MetaData) -> list[str]:
-    return [t.name for t in metadata.sorted_tables if conn.scalar(select(literal(1)).select_from(t).limit(1))]
+def _filled_tables(conn: Connection, metadata: MetaData, force: bool) -> list[str]:
+    """The tables that hold rows; refused unless `force` says they may be emptied."""
+    filled = [t.name for t in metadata.sorted_tables if conn.scalar(select(literal(1)).select_from(t).limit(1))]
+    if filled and not force:
+        raise BackupError(
+            f"Cơ sở dữ liệu đang có dữ liệu (bảng {', '.join(filled[:5])}"
+            f"{', …' if len(filled) > 5 else ''}). Dùng --force để xóa hết rồi khôi phục."
+        )
+    return filled
+
+
+def _load_all(
+    conn: Connection, archive: zipfile.ZipFile, plan: list[tuple[Table, dict]], progress: Progress | None
+) -> list[tuple[str, int]]:
+    """Every table of the backup loaded, parents before children; the rows loaded into each."""
+    loaded = []
+    for table, entry in plan:
+        loaded.append((table.name, _load(conn, archive, table, entry)))
+        if progress:
+            progress("restore", table.name, loaded[-1][1])
+    return loaded
 
 
 def _delete_all(conn: Connection, metadata: MetaData, progress: Progress | None) -> None:
@@ -86,6 +95,13 @@ def _delete_all(conn: Connection, metadata: MetaData, progress: Progress | None)
         deleted = conn.execute(table.delete()).rowcount
         if progress:
             progress("delete", table.name, deleted)
+
+
+def _restore_files(archive: zipfile.ZipFile, files: list[dict], folder: str | Path | None) -> int:
+    """The backup's files written back into `folder`; how many."""
+    for entry in files:
+        _restore_file(archive, entry, Path(folder))
+    return len(files)
 
 
 def _restore_file(archive: zipfile.ZipFile, entry: dict, folder: Path) -> None:
@@ -198,7 +214,9 @@ class _ParentsFirst:
 
 
 def _reset_sequences(conn: Connection, metadata: MetaData) -> None:
-    """Rows came with their ids; new rows must continue after the highest."""
+    """PostgreSQL: rows came with their ids; new rows must continue after the highest."""
+    if conn.dialect.name != "postgresql":
+        return
     for table in metadata.sorted_tables:
         key = list(table.primary_key.columns)
         if len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, Integer):

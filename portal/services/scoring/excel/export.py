@@ -13,9 +13,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
 from portal.formatting import vn_datetime, vn_number
-from portal.models import Assessment, CriteriaSet, Criterion
+from portal.models import Assessment, CriteriaSet, Criterion, Score
 from portal.models.base import utcnow
-from portal.models.scoring import ASSESSMENT_STATUSES, STAGES
+from portal.models.criteria import Method
+from portal.models.scoring import ASSESSMENT_STATUSES, STAGES, Stage
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.excel.layout import BOX, NUMBER_FORMAT
 from portal.services.criteria.tree import Tree
@@ -47,12 +48,13 @@ VALUE_FORMAT = "#,##0.00##"  # a result such as 1.234,5678 keeps its decimals; s
 EDITABLE = PatternFill("solid", fgColor="FFF2CC")
 HEADING = PatternFill("solid", fgColor="D9E1F2")
 SECTION = PatternFill("solid", fgColor="F2F2F2")
+UNREGISTERED = "Chưa đăng ký"
 
 
 def _labels(stage: str) -> tuple[str, str]:
     """The headers of the two editable columns at this stage."""
-    value = "Giá trị tự chấm" if stage == "self" else "Giá trị chấm"
-    return value, {"peer": "Nhận xét", "verified": "Lý do", "final": "Lý do"}.get(stage, "Giải trình")
+    value = "Giá trị tự chấm" if stage == Stage.SELF else "Giá trị chấm"
+    return value, {Stage.PEER: "Nhận xét", Stage.VERIFIED: "Lý do", Stage.FINAL: "Lý do"}.get(stage, "Giải trình")
 
 
 def export_workbook(session: Session, assessment: Assessment, *, now: datetime | None = None) -> bytes:
@@ -60,55 +62,69 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
     cset = assessment.round.criteria_set
     tree = criteria_svc.load_tree(session, cset)
     scores = assessments.score_maps(session, [assessment.id])[assessment.id]
-    quantitative = [n for n in tree.leaves() if n.method == "quantitative"]
-    targets = pledges.targets_of(session, [assessment.subject_unit_id], quantitative)
+    quantitative = [n for n in tree.leaves() if n.method == Method.QUANTITATIVE]
+    registered = pledges.targets_of(session, [assessment.subject_unit_id], quantitative)
     book = Workbook()
     ws = book.active
     ws.title = SHEET
     _title_block(ws, assessment, cset, now or utcnow())
-    meta = book.create_sheet(META)
-    head = [("format", FORMAT), ("assessment_id", assessment.id), ("criteria_set_id", cset.id)]
-    head += [("criteria_set_version", cset.version), ("row", "criterion_id", "code", "value", "note")]
-    for number, values in enumerate(head, 1):
-        put_row(meta, number, values)
-    points = _subtotals(tree, {cid: s.points for cid, s in scores.items()})
-    rules: dict[tuple, DataValidation] = {}
-    paths = tree.paths()
-    row, meta_row = HEADER_ROW, META_FIRST
-    for row, (node, depth) in enumerate(tree.walk(), HEADER_ROW + 1):
-        leaf, score = tree.is_leaf(node), scores.get(node.id)
-        registration = targets.get((assessment.subject_unit_id, node.id))
-        target = registration.target if registration and registration.target is not None else "Chưa đăng ký"
-        note = clean_note(score.note) if leaf and score else ""
-        cells = [
-            paths[node.id],
-            node.title,
-            _how(node, tree.maxima[node.id], cset.score_step) if leaf else None,
-            tree.maxima[node.id],
-            target if leaf and node.method == "quantitative" else None,
-            shown_value(node, score.value) if leaf and score else None,
-            note,
-            points.get(node.id),
-        ]
-        _write_row(ws, row, cells, leaf, depth)
-        if leaf:
-            _unlock(ws, row, node, tree.maxima[node.id], cset.score_step, rules)
-            raw = "" if score is None or score.value is None else str(score.value)
-            put_row(meta, meta_row, (row, node.id, paths[node.id], raw, note))
-            meta_row += 1
-    for rule in rules.values():
-        ws.add_data_validation(rule)
-    _totals_row(ws, row + 2, assessments.totals(session, assessment))
+    meta = _meta_sheet(book, assessment, cset)
+    targets = {criterion_id: r.target for (_unit, criterion_id), r in registered.items()}
+    last = _criteria_rows(ws, meta, tree, scores, targets, cset.score_step)
+    _totals_row(ws, last + 2, assessments.totals(session, assessment))
     _finish(book, ws, meta)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
 
 
+def _meta_sheet(book: Workbook, assessment: Assessment, cset: CriteriaSet):
+    """The hidden sheet's head: whose form this is and for which criteria version, then its columns' names."""
+    meta = book.create_sheet(META)
+    head = [("format", FORMAT), ("assessment_id", assessment.id), ("criteria_set_id", cset.id)]
+    head += [("criteria_set_version", cset.version), ("row", "criterion_id", "code", "value", "note")]
+    for number, values in enumerate(head, 1):
+        put_row(meta, number, values)
+    return meta
+
+
+def _criteria_rows(
+    ws, meta, tree: Tree, scores: dict[int, Score], targets: dict[int, Decimal | None], step: Decimal
+) -> int:
+    """One row per criterion in tree order; each leaf's two cells to fill unlocked, and its row, id, code and
+    values noted on the hidden sheet. Returns the last row written."""
+    points = _subtotals(tree, {cid: s.points for cid, s in scores.items()})
+    rules: dict[tuple, DataValidation] = {}
+    paths = tree.paths()
+    row, meta_row = HEADER_ROW, META_FIRST
+    for row, (node, depth) in enumerate(tree.walk(), HEADER_ROW + 1):
+        leaf, score, target = tree.is_leaf(node), scores.get(node.id), targets.get(node.id)
+        note = clean_note(score.note) if leaf and score else ""
+        cells = [
+            paths[node.id],
+            node.title,
+            _how(node, tree.maxima[node.id], step) if leaf else None,
+            tree.maxima[node.id],
+            (UNREGISTERED if target is None else target) if leaf and node.method == Method.QUANTITATIVE else None,
+            shown_value(node, score.value) if leaf and score else None,
+            note,
+            points.get(node.id),
+        ]
+        _write_row(ws, row, cells, leaf, depth)
+        if leaf:
+            _unlock(ws, row, node, tree.maxima[node.id], step, rules)
+            raw = "" if score is None or score.value is None else str(score.value)
+            put_row(meta, meta_row, (row, node.id, paths[node.id], raw, note))
+            meta_row += 1
+    for rule in rules.values():
+        ws.add_data_validation(rule)
+    return row
+
+
 def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -> None:
     year = cset.year.year if cset.year else ""
     stage = STAGES[assessment.stage]
-    title = f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {year}" if assessment.stage == "self" else f"BẢNG CHẤM ĐIỂM NĂM {year}"
+    title = f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {year}" if assessment.stage == Stage.SELF else f"BẢNG CHẤM ĐIỂM NĂM {year}"
     unit = f"Đơn vị: {assessment.subject.name}"
     if assessment.author_unit_id != assessment.subject_unit_id:
         unit += f" – Đơn vị chấm: {assessment.author.name}"
@@ -146,11 +162,11 @@ def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -
 
 def _how(node: Criterion, maximum: Decimal, step: Decimal) -> str:
     """How this criterion is filled in, in words."""
-    if node.method == "pass_fail":
+    if node.method == Method.PASS_FAIL:
         how = f"{PASS}/{FAIL} ({PASS}: {vn_number(maximum)} điểm; {FAIL}: 0)"
-    elif node.method == "per_occurrence":
+    elif node.method == Method.PER_OCCURRENCE:
         how = f"Số lần × {vn_number(node.points_each)} điểm mỗi lần (tối đa {vn_number(maximum)})"
-    elif node.method == "quantitative":
+    elif node.method == Method.QUANTITATIVE:
         unit = f" ({node.measure_unit})" if node.measure_unit else ""
         how = f"Kết quả thực hiện{unit} so với chỉ tiêu đăng ký; điểm tính theo kết quả cả cụm, khối"
     else:
@@ -177,14 +193,14 @@ def _unlock(ws, row: int, node: Criterion, maximum: Decimal, step: Decimal, rule
         cell = ws.cell(row, column)
         cell.protection, cell.fill = Protection(locked=False), EDITABLE
     value = ws.cell(row, VALUE)
-    if node.method == "pass_fail":
+    if node.method == Method.PASS_FAIL:
         key = ("list",)
         rule = {"type": "list", "formula1": f'"{PASS},{FAIL}"', "error": f"Chọn {PASS} hoặc {FAIL}."}
-    elif node.method == "per_occurrence":
+    elif node.method == Method.PER_OCCURRENCE:
         value.number_format, key = "0", ("whole",)
         rule = {"type": "whole", "operator": "greaterThanOrEqual", "formula1": "0"}
         rule["error"] = "Số lần là số nguyên không âm."
-    elif node.method == "quantitative":
+    elif node.method == Method.QUANTITATIVE:
         value.number_format, key = VALUE_FORMAT, ("decimal",)
         rule = {"type": "decimal", "operator": "greaterThanOrEqual", "formula1": "0"}
         rule["error"] = "Kết quả thực hiện không được âm."

@@ -7,6 +7,7 @@ from decimal import Decimal
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from portal.models import Criterion
+from portal.models.criteria import Method
 
 SHEET, META = "Tự chấm điểm", "_meta"
 FORMAT = "cong-thi-dua/cham-diem/1"
@@ -21,9 +22,9 @@ def shown_value(node: Criterion, value: Decimal | None):
     """A stored value as the form shows it: Đạt/Không đạt, a whole count, or the number."""
     if value is None:
         return None
-    if node.method == "pass_fail":
+    if node.method == Method.PASS_FAIL:
         return PASS if value == 1 else FAIL
-    if node.method == "per_occurrence":
+    if node.method == Method.PER_OCCURRENCE:
         return int(value)
     return int(value) if value == value.to_integral_value() else value.normalize()
 

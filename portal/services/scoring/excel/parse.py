@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_number
 from portal.models import Assessment, CriteriaSet, Criterion, Score
+from portal.models.criteria import Method
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.excel.parse import MAX_UNPACKED_BYTES, NOT_XLSX
@@ -112,17 +113,28 @@ def _meta(book, assessment: Assessment, cset: CriteriaSet, max_rows: int) -> lis
         values = (tuple(found) + (None,) * 5)[:5]
         if number < META_FIRST:
             head[str(values[0])] = values[1]
-            continue
-        if all(v is None for v in values):
-            continue
-        if len(rows) >= max_rows:
-            raise DomainError(f"Tệp có hơn {vn_number(max_rows)} dòng tiêu chí; đây không phải mẫu chấm điểm của cổng.")
-        try:
-            row, criterion_id, code, value, note = values
-            downloaded = Decimal(str(value)) if value not in (None, "") else None
-            rows.append(FormRow(_int(row), _int(criterion_id), str(code or ""), downloaded, clean_note(note)))
-        except (ValueError, InvalidOperation):
-            raise DomainError(NOT_OURS) from None
+        elif any(v is not None for v in values):
+            if len(rows) >= max_rows:
+                raise DomainError(
+                    f"Tệp có hơn {vn_number(max_rows)} dòng tiêu chí; đây không phải mẫu chấm điểm của cổng."
+                )
+            rows.append(_form_row(values))
+    _check_head(head, assessment, cset)
+    return rows
+
+
+def _form_row(values: tuple) -> FormRow:
+    """One criterion row of the hidden sheet, as it was written; a value it could not have written refuses the file."""
+    try:
+        row, criterion_id, code, value, note = values
+        downloaded = Decimal(str(value)) if value not in (None, "") else None
+        return FormRow(_int(row), _int(criterion_id), str(code or ""), downloaded, clean_note(note))
+    except (ValueError, InvalidOperation):
+        raise DomainError(NOT_OURS) from None
+
+
+def _check_head(head: dict[str, object], assessment: Assessment, cset: CriteriaSet) -> None:
+    """The file is a form of this portal, for this assessment, at the criteria version it is scored by."""
     if head.get("format") != FORMAT:
         raise DomainError(NOT_OURS)
     try:
@@ -140,7 +152,6 @@ def _meta(book, assessment: Assessment, cset: CriteriaSet, max_rows: int) -> lis
             f"Tệp Excel được tải theo phiên bản {version} của bảng tiêu chí; bản chấm này đang chấm theo phiên "
             f"bản {cset.version}. Hãy tải lại mẫu Excel mới rồi điền lại."
         )
-    return rows
 
 
 def _int(value) -> int:
@@ -173,47 +184,64 @@ def _check(
     session: Session, assessment: Assessment, cset: CriteriaSet, rows: list[FormRow], cells: dict[int, tuple]
 ) -> tuple[ImportReport, list[Change]]:
     """Every row read and checked; nothing written. Returns the report (its errors) and the changes to save."""
-    tree = criteria_svc.load_tree(session, cset)
-    leaves = {n.id: n for n in tree.leaves()}
-    scores: dict[int, Score] = assessments.score_maps(session, [assessment.id])[assessment.id]
-    report, changes, seen = ImportReport(), [], set()
+    check = _RowCheck(session, assessment, cset)
     for row in rows:
+        check.row(row, *cells.get(row.number, (None, None, None)))
+    return check.report, check.changes
+
+
+class _RowCheck:
+    """Checks the form's rows one by one against the criteria and the portal's scores; collects the report
+    (its errors and the rows left unchanged) and the changes to save."""
+
+    def __init__(self, session: Session, assessment: Assessment, cset: CriteriaSet):
+        self.leaves = {n.id: n for n in criteria_svc.load_tree(session, cset).leaves()}
+        self.scores: dict[int, Score] = assessments.score_maps(session, [assessment.id])[assessment.id]
+        self.step = cset.score_step
+        self.report, self.changes, self.seen = ImportReport(), [], set()
+
+    def row(self, row: FormRow, code, value, note) -> None:
+        """One row: in its place, readable, then compared with the portal."""
         where = f"Dòng {row.number} ({row.code})"
-        criterion = leaves.get(row.criterion_id)
-        code, value, note = cells.get(row.number, (None, None, None))
-        if criterion is None or row.criterion_id in seen:
-            report.errors.append(f"{where}: không khớp với bảng tiêu chí của bản chấm này; hãy tải lại mẫu Excel.")
-            continue
-        seen.add(row.criterion_id)
+        criterion = self.leaves.get(row.criterion_id)
+        if criterion is None or row.criterion_id in self.seen:
+            self.report.errors.append(f"{where}: không khớp với bảng tiêu chí của bản chấm này; hãy tải lại mẫu Excel.")
+            return
+        self.seen.add(row.criterion_id)
         if str(code or "").strip() != row.code:
-            report.errors.append(
+            self.report.errors.append(
                 f"{where}: ô mã ghi “{code or ''}”, khác mẫu đã tải; đừng chèn, xóa hay sắp xếp lại các dòng."
             )
-            continue
+            return
         note = clean_note(note)
         try:
             raw = _raw(criterion, value)
-            parsed = assessments.parse_value(criterion, raw, cset.score_step)
+            parsed = assessments.parse_value(criterion, raw, self.step)
             if len(note) > MAX_NOTE:
                 raise ScoreError(f"Giải trình tối đa {vn_number(MAX_NOTE)} ký tự (đang có {vn_number(len(note))}).")
         except ScoreError as error:
-            report.errors.append(f"{where}: {error}")
-            continue
-        score = scores.get(criterion.id)
+            self.report.errors.append(f"{where}: {error}")
+            return
+        self._compare(where, Change(row, criterion, raw, note), parsed)
+
+    def _compare(self, where: str, change: Change, parsed: Decimal | None) -> None:
+        """A row is saved only where the portal still holds what was downloaded; one changed on both sides is an
+        error, one changed on neither (or only on the portal) is left as it is."""
+        score = self.scores.get(change.criterion.id)
         now_value, now_note = (score.value, clean_note(score.note)) if score else (None, "")
-        mine, theirs, before = (_q(parsed), note), (_q(now_value), now_note), (_q(row.value), row.note)
+        mine, theirs = (_q(parsed), change.note), (_q(now_value), now_note)
+        before = (_q(change.row.value), change.row.note)
         if mine in (theirs, before):  # nothing new, or untouched here while changed on the portal
-            report.unchanged += 1
+            self.report.unchanged += 1
         elif theirs != before:
-            shown = shown_value(criterion, now_value)
-            report.errors.append(
+            shown = shown_value(change.criterion, now_value)
+            self.report.errors.append(
                 f"{where}: đã được sửa trên cổng sau khi tải tệp (giá trị hiện tại: "
                 f"{vn_number(shown) if isinstance(shown, Decimal | int) else shown or 'trống'}); hãy tải lại mẫu "
                 f"Excel hoặc sửa dòng này trên cổng."
             )
         else:
-            changes.append(Change(row, criterion, raw, note))
-    return report, changes
+            self.changes.append(change)
 
 
 def _q(value: Decimal | None) -> Decimal | None:
@@ -226,17 +254,17 @@ def _raw(criterion: Criterion, value) -> str | Decimal | None:
     if isinstance(value, (datetime, date, time)):
         raise ScoreError("Excel đã tự đổi giá trị thành ngày tháng; hãy gõ lại dạng số (ví dụ 12,5).")
     if isinstance(value, bool):
-        if criterion.method != "pass_fail":
+        if criterion.method != Method.PASS_FAIL:
             raise ScoreError("Giá trị phải là một số (ví dụ 12,5).")
         return "1" if value else "0"
     if isinstance(value, int):
-        return Decimal(value) if criterion.method != "pass_fail" else str(value)
+        return Decimal(value) if criterion.method != Method.PASS_FAIL else str(value)
     if isinstance(value, float):
         number = Decimal(repr(value))
         if number.is_finite() and abs(number.adjusted()) <= 12:  # drop what binary floating point left behind
             close = number.quantize(Decimal("0.0001"))
             number = close if abs(number - close) < Decimal("1e-9") else number
-        if criterion.method == "pass_fail":
+        if criterion.method == Method.PASS_FAIL:
             return str(int(number)) if number == number.to_integral_value() else str(number)
         return number
     return None if value is None else str(value)
