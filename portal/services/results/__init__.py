@@ -1,1 +1,4 @@
-"""Results: the engine (inputs → points → ranking, bands, flags, stability), its one aggregate read, and what it is computed with (settings, bands, criteria that do not apply, eligibility)."""
+"""Results: the engine (inputs → points → ranking, bands, flags, stability) and its one aggregate read.
+
+Also what the results are computed with: settings, bands, criteria that do not apply, eligibility.
+"""
