@@ -12,11 +12,11 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.charts import Bar, profile_chart
 from portal.extensions import db
-from portal.models import ScoringRound, Unit
+from portal.models import ScoringRound, Unit, User
 from portal.policy import ClusterYear, Principal, sees_results
 from portal.services.results import settings as settings_svc
 from portal.services.results.inputs import Basis, Settings
@@ -211,3 +211,17 @@ def test_the_chart_is_accessible_svg():
     assert svg.startswith("<svg") and 'role="img"' in svg and "<title" in svg
     assert "&lt;Kinh tế&gt;" in svg and "Hồ sơ &lt;A&gt;" in svg  # text is escaped
     assert svg.count('class="chart-bar"') == 2
+
+
+def test_the_demo_province_shows_a_ranking(app, runner, client):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    scoring_round = db.session.scalar(select(ScoringRound))
+    secretariat = db.session.scalar(select(User).where(User.kind == "secretariat"))
+    secretariat.must_change_password = False
+    db.session.commit()
+    sign_in(client, secretariat.id)
+    page = client.get(f"/results/{scoring_round.cluster_id}/{scoring_round.criteria_set.year.year}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert body.count('data-label="Hạng"><strong>1</strong>') == 1  # the two units that handed in lead apart
+    assert body.count("<tr") > 3
