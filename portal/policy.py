@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from portal.models.criteria import SetStatus
-from portal.models.scoring import Stage
+from portal.models.results import Basis
+from portal.models.scoring import RoundKind, RoundStatus, Stage
 from portal.models.users import UserKind
 from portal.models.years import PositionRole
 
@@ -203,3 +204,28 @@ def results_permission(
     if action == "mark_ineligible" and principal.is_secretariat:
         return True
     return scope is not None and can(principal, "lead_cluster", scope, deputy_may_lead=deputy_may_lead)
+
+
+# Who reads a cluster-year's results whatever the stage: its leaders, every council member, the secretariat.
+RESULTS_READERS = frozenset({*FOLLOWERS, "council"})
+PEER_BASES = frozenset({Basis.PEER_MEAN, Basis.TRIMMED_MEAN, Basis.MEDIAN, Basis.BLEND})
+
+
+def sees_results(principal: Principal, scope: ClusterYear, *, basis: str, rounds: dict[str, str]) -> bool:
+    """May the user read the cluster-year's results (ranking, explanations, Excel)? False: 404.
+
+    `rounds` maps each round kind that exists in the cluster-year to its status. The head, the
+    deputies, the overseer, every council member and the secretariat always read them; a member
+    unit once every round feeding the basis is closed: the self round, the verification round when
+    there is one, and the peer round for a basis made of peer scores (never peer scores before the
+    peer round closes).
+    """
+    role = principal.role_in(scope)
+    if role in RESULTS_READERS:
+        return True
+    if role != "member":
+        return False
+    feeding = [RoundKind.SELF, RoundKind.PEER] if basis in PEER_BASES else [RoundKind.SELF]
+    if RoundKind.VERIFICATION in rounds:
+        feeding.append(RoundKind.VERIFICATION)
+    return all(rounds.get(kind) == RoundStatus.CLOSED for kind in feeding)

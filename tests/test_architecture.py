@@ -27,7 +27,7 @@ ROOMS = {
     "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "documents"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
-DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py"]
+DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]
 WEB_MODULES = {"access", "htmx", "forms", "errors", "routing", "navigation", "redirects", "cli"}
 BLUEPRINTS = {p.name for p in PORTAL.iterdir() if (p / "views.py").exists()} | {"api"}
 

@@ -44,6 +44,8 @@ OWN_DRAFT = {role: 404 for role in ROLES} | {"anonymous": LOGIN, "member": OK}
 API_SIGNED_IN = SIGNED_IN | {"anonymous": 401}
 API_SCOPED_READ = SCOPED_READ | {"anonymous": 401}
 API_OWN_DRAFT = OWN_DRAFT | {"anonymous": 401}
+# results: a member reads them once the rounds feeding the basis are closed (here the self round is open)
+RESULTS_READ = expect(ok=("deputy", "head", "overseer", "council", "secretariat"), outsider=404, member=404)
 
 # (endpoint, method): (url template, expectations). Templates use the ids of the `ids` fixture.
 MATRIX = {
@@ -159,6 +161,10 @@ MATRIX = {
     ("reviews.close_round", "POST"): ("/reviews/rounds/{peer_round}/close", LEAD),
     # scoring: {assessment} is the member's self-assessment, still a draft: nobody else may know it exists
     ("scoring.for_cluster", "GET"): ("/scoring/{cluster}/2026", SCOPED_READ),
+    ("results.show", "GET"): ("/results/{cluster}/2026", RESULTS_READ),
+    ("results.print_view", "GET"): ("/results/{cluster}/2026/print", RESULTS_READ),
+    ("results.unit", "GET"): ("/results/{cluster}/2026/units/{member_unit}", RESULTS_READ),
+    ("results.excel", "GET"): ("/results/{cluster}/2026.xlsx", RESULTS_READ),
     ("scoring.open_round", "POST"): ("/scoring/{cluster}/2026/open", LEAD),
     ("scoring.round_deadline", "POST"): ("/scoring/rounds/{scoring_round}/deadline", LEAD),
     ("scoring.remind", "POST"): ("/scoring/{cluster}/2026/remind", LEAD),  # the head: 400 without mail set up
@@ -259,6 +265,7 @@ def ids(world, app, tmp_path):
     evidence = _evidence(app, tmp_path, assessment, quantitative)
     return {
         "unit": world.outsider.id,
+        "member_unit": world.member.id,
         "cluster": world.cluster.id,
         "membership": db.session.scalar(select(Membership.id).where(Membership.unit_id == world.member.id)),
         "council_member": world.other_council.id,

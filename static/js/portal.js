@@ -90,3 +90,8 @@ document.addEventListener("htmx:sendError", function () {
     }
   });
 })();
+
+// A [data-print] button prints the page (the results' print page): inline handlers are refused by the CSP.
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});

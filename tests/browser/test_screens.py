@@ -100,6 +100,9 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/scoring/assessments/{ids['self']}",
         f"/scoring/assessments/{ids['verified']}",
         f"/reviews/{c}/{year}",
+        f"/results/{c}/{year}",
+        f"/results/{c}/{year}/units/{ids['unit']}",
+        f"/results/{c}/{year}/print",
         f"/audit-log/{ids['audit']}",
     ]
     return plain + objects

@@ -1,0 +1,3 @@
+from portal.results.views import bp
+
+__all__ = ["bp"]

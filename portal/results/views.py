@@ -1,0 +1,155 @@
+"""The results of a cluster-year: the ranked table, a unit's explanation, the Excel file and the print page.
+
+Who reads them is `policy.sees_results` (else 404): the cluster's leaders, the council and the
+secretariat always; a member unit once every round feeding the score basis is closed. The pages
+only read; the settings they are computed with are changed elsewhere.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, abort, current_app, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from portal.access import cluster_year_in_scope, current_principal, deputy_may_lead
+from portal.charts import Bar, profile_chart
+from portal.extensions import db
+from portal.htmx import render
+from portal.models import Cluster, EmulationYear
+from portal.models.results import BASES
+from portal.policy import ClusterYear, results_permission, sees_results
+from portal.services.results import report as report_svc
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.app_template_global()
+def results_visible(cluster_id: int, year_id: int) -> bool:
+    """May the signed-in user read this cluster-year's results? For the links to them (two queries)."""
+    scope = ClusterYear(year_id, cluster_id)
+    principal = current_principal()
+    if principal.role_in(scope) is None:
+        return False
+    basis = report_svc.basis_of(db.session, scope)
+    return sees_results(principal, scope, basis=basis, rounds=report_svc.rounds_of(db.session, scope))
+
+
+def _readable(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
+    """The cluster-year, for a user who may read its results (else 404)."""
+    cluster, found, scope = cluster_year_in_scope(cluster_id, year)
+    if not results_visible(cluster.id, found.id):
+        abort(404)
+    return cluster, found, scope
+
+
+def _settings_link(cluster: Cluster, year: EmulationYear, scope: ClusterYear) -> str | None:
+    """The settings page, for the head (its deputies when let lead), once that page exists."""
+    if "results.settings" not in current_app.view_functions:
+        return None
+    lead = deputy_may_lead(scope)
+    if not results_permission(current_principal(), "edit_result_settings", scope, deputy_may_lead=lead):
+        return None
+    return url_for("results.settings", cluster_id=cluster.id, year=year.year)
+
+
+def _sort_args() -> tuple[str, bool]:
+    sort = request.args.get("sort", "rank")
+    valid = sort in report_svc.SORTS or (sort.startswith("s") and sort[1:].isdigit() and len(sort) < 12)
+    return (sort if valid else "rank"), request.args.get("dir") == "desc"
+
+
+@bp.get("/<int:cluster_id>/<int:year>")
+@login_required
+def show(cluster_id: int, year: int):
+    """The ranked table of a cluster-year, sortable by any column (the sort lives in the URL)."""
+    cluster, found, scope = _readable(cluster_id, year)
+    report = report_svc.cluster_report(db.session, scope, detail=True)
+    sort, descending = _sort_args()
+    units = report_svc.sorted_units(report, sort, descending) if report else []
+    return render(
+        "results/show.html",
+        block="table",
+        cluster=cluster,
+        year=found,
+        report=report,
+        units=units,
+        flag_counts=report.flag_counts() if report else {},
+        sort=sort,
+        descending=descending,
+        bases=BASES,
+        band_label=report_svc.band_label,
+        settings_link=_settings_link(cluster, found, scope),
+        printing=False,
+    )
+
+
+@bp.get("/<int:cluster_id>/<int:year>/print")
+@login_required
+def print_view(cluster_id: int, year: int):
+    """The ranked table on A4, with a button to print it."""
+    cluster, found, scope = _readable(cluster_id, year)
+    report = report_svc.cluster_report(db.session, scope, detail=True)
+    return render(
+        "results/print.html",
+        cluster=cluster,
+        year=found,
+        report=report,
+        units=list(report.result.units) if report else [],
+        bases=BASES,
+        band_label=report_svc.band_label,
+    )
+
+
+@bp.get("/<int:cluster_id>/<int:year>/units/<int:unit_id>")
+@login_required
+def unit(cluster_id: int, year: int, unit_id: int):
+    """One unit's explanation: its sections against their maximum and the cluster's average, each criterion."""
+    cluster, found, scope = _readable(cluster_id, year)
+    report = report_svc.cluster_report(db.session, scope, detail=True)
+    shown = report.unit(unit_id) if report else None
+    if shown is None:
+        abort(404)
+    bars = [
+        Bar(f"{s.code}. {report.titles.get(s.section_id, '')}", s.points, s.maximum, s.average)
+        for s in shown.sections
+        if s.kind == "scored"
+    ]
+    chart = profile_chart(
+        bars,
+        title=_("Điểm từng phần của %(unit)s", unit=shown.name),
+        description=_("Thanh đậm: điểm của đơn vị; nền nhạt: điểm tối đa; vạch: điểm trung bình của cụm, khối."),
+    )
+    flags = report.flags_of(shown.unit_id)
+    names = {u.unit_id: u.name for u in report.result.units}
+    return render(
+        "results/unit.html",
+        block="explanation",
+        cluster=cluster,
+        year=found,
+        report=report,
+        shown=shown,
+        chart=chart,
+        flags=flags,
+        names=names,
+        band_label=report_svc.band_label,
+    )
+
+
+@bp.get("/<int:cluster_id>/<int:year>.xlsx")
+@login_required
+def excel(cluster_id: int, year: int):
+    """The ranked table as .xlsx with every input column."""
+    cluster, found, scope = _readable(cluster_id, year)
+    report = report_svc.cluster_report(db.session, scope, detail=True)
+    if report is None:
+        abort(404)
+    content = report_svc.workbook(
+        report, _("Kết quả thi đua năm %(year)s — %(cluster)s", year=found.year, cluster=cluster.name)
+    )
+    return send_file(
+        BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=f"ket-qua-{cluster.id}-{found.year}.xlsx"
+    )
