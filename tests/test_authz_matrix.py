@@ -167,6 +167,7 @@ MATRIX = {
     ("results.excel", "GET"): ("/results/{cluster}/2026.xlsx", RESULTS_READ),
     ("scoring.open_round", "POST"): ("/scoring/{cluster}/2026/open", LEAD),
     ("scoring.round_deadline", "POST"): ("/scoring/rounds/{scoring_round}/deadline", LEAD),
+    ("scoring.close_round", "POST"): ("/scoring/rounds/{scoring_round}/close", LEAD),
     ("scoring.remind", "POST"): ("/scoring/{cluster}/2026/remind", LEAD),  # the head: 400 without mail set up
     ("scoring.assessment", "GET"): ("/scoring/assessments/{assessment}", OWN_DRAFT),
     ("scoring.score_row", "GET"): ("/scoring/assessments/{assessment}/scores/{leaf}", OWN_DRAFT),

@@ -461,3 +461,29 @@ def test_the_verification_marks_in_words_the_scores_that_differ_and_signs_deduct
     assert "−3" in page  # the deduction's cap in the maximum column
     section = re.search(rf'id="section-{verified.id}-(\d+)">\u22121<', page)
     assert section is not None  # section III's subtotal
+
+
+
+def test_the_head_closes_the_self_round_and_members_then_read_the_results(world, opened, auth, client, hx):
+    """Closing the self round (no verification round yet) opens the results to the cluster's members."""
+    from portal.models.scoring import RoundStatus
+
+    scoring_round = own(world.member).round
+    results_url = f"/results/{world.cluster.id}/{world.year.year}"
+    auth.login("member")
+    assert client.get(results_url).status_code == 404
+    assert client.post(f"/scoring/rounds/{scoring_round.id}/close").status_code == 403
+    auth.logout()
+    auth.login("head")
+    page = client.get(f"/scoring/{world.cluster.id}/{world.year.year}")
+    assert "Đóng vòng tự chấm điểm" in page.text
+    response = hx.post(f"/scoring/rounds/{scoring_round.id}/close")
+    assert response.status_code == 204 and "HX-Redirect" in response.headers
+    closed = db.session.get(ScoringRound, scoring_round.id)
+    assert closed.status == RoundStatus.CLOSED and closed.closed_at is not None
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "update")) >= 1
+    again = client.post(f"/scoring/rounds/{scoring_round.id}/close")  # refused: flashed on the page it returns to
+    assert again.status_code == 303 and closed.status == RoundStatus.CLOSED
+    auth.logout()
+    auth.login("member")
+    assert client.get(results_url).status_code == 200

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.access import assessment_allows, current_principal, may
 from portal.extensions import db
 from portal.formatting import vn_day_of, vn_number
+from portal.forms import EmptyForm
 from portal.models import Assessment, Cluster, Criterion, EmulationYear, Evidence, Score, ScoringRound
 from portal.models.base import utcnow
 from portal.models.criteria import Method
@@ -269,4 +270,5 @@ def _cluster_forms(forms: dict, self_round: ScoringRound | None, verification_ro
         "extend_form": forms.get("extend_form") or ExtendForm(formdata=None),
         "blank_return_form": ReturnForm(formdata=None),
         "blank_extend_form": ExtendForm(formdata=None),
+        "close_form": EmptyForm(formdata=None),
     }

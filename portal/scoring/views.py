@@ -98,6 +98,20 @@ def round_deadline(round_id: int):
     return render("scoring/cluster.html", status=422, **pages.cluster_context(cluster, year, scope, **forms))
 
 
+@bp.post("/rounds/<int:round_id>/close")
+@login_required
+def close_round(round_id: int):
+    """Close the self or the verification round (the head): nothing more is handed in; members read the results."""
+    scoring_round = get_or_404(ScoringRound, round_id)
+    scope = ClusterYear(scoring_round.year_id, scoring_round.cluster_id)
+    authorize_scope(scope, "run_rounds")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if done(lambda: rounds.close_round(db.session, scoring_round)).ok:
+        flash(_("Đã đóng vòng; các đơn vị thành viên xem được kết quả khi mọi vòng tính điểm đã đóng."), "success")
+    return hx_redirect(_cluster_url(scoring_round.cluster_id, scope))
+
+
 @bp.post("/<int:cluster_id>/<int:year>/remind")
 @login_required
 def remind(cluster_id: int, year: int):

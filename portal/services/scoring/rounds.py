@@ -74,6 +74,20 @@ def set_deadline(session: Session, scoring_round: ScoringRound, deadline: dateti
     session.flush()
 
 
+def close_round(session: Session, scoring_round: ScoringRound, now: datetime | None = None) -> None:
+    """Open → closed, for the self or verification round: no more submitting, verifying or explaining.
+
+    Members then read the cluster's results (policy.sees_results). Peer rounds close through
+    `reviews.close_round`, which says what happens to the reviews not handed in.
+    """
+    if scoring_round.kind == RoundKind.PEER:
+        raise DomainError("Vòng chấm chéo được đóng ở trang chấm chéo.")
+    if scoring_round.status != RoundStatus.OPEN:
+        raise DomainError("Chỉ đóng được vòng đang mở.")
+    scoring_round.status, scoring_round.closed_at = RoundStatus.CLOSED, now or utcnow()
+    session.flush()
+
+
 def deadline_of(assessment: Assessment) -> datetime | None:
     return assessment.extended_until or assessment.round.deadline
 
