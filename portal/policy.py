@@ -13,11 +13,13 @@ the scope but not allowed: 403).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from portal.models.criteria import SetStatus
-from portal.models.scoring import Stage
+from portal.models.results import Basis
+from portal.models.scoring import RoundKind, RoundStatus, Stage
 from portal.models.users import UserKind
 from portal.models.years import PositionRole
 
@@ -203,3 +205,24 @@ def results_permission(
     if action == "mark_ineligible" and principal.is_secretariat:
         return True
     return scope is not None and can(principal, "lead_cluster", scope, deputy_may_lead=deputy_may_lead)
+
+
+def results_visible(
+    principal: Principal, scope: ClusterYear, rounds: Mapping[str, str], basis: str = Basis.AGREED
+) -> bool:
+    """May the user read the cluster-year's results (ranking, bands, flags)?
+
+    `rounds` maps each round kind of the cluster-year to its status. Those who follow the cluster
+    (head, deputies, overseer, council members, secretariat) always may; a member unit once every
+    round feeding the `basis` is closed: the self round, the verification round if there is one,
+    and under a peer basis the peer round too (no peer score is seen before the peer round closes).
+    """
+    role = principal.role_in(scope)
+    if role is None:
+        return False
+    if role in FOLLOWERS or role == "council":
+        return True
+    feeding = {RoundKind.SELF} | ({RoundKind.VERIFICATION} & set(rounds))
+    if basis != Basis.AGREED:
+        feeding.add(RoundKind.PEER)
+    return all(rounds.get(kind) == RoundStatus.CLOSED for kind in feeding)
