@@ -197,6 +197,8 @@ MATRIX = {
     ("api.criteria_set", "GET"): ("/api/v1/criteria-sets/{criteria_set}", API_SCOPED_READ),
     ("api.assessments", "GET"): ("/api/v1/clusters/{cluster}/years/2026/assessments", API_SCOPED_READ),
     ("api.cluster_results", "GET"): ("/api/v1/clusters/{cluster}/years/2026/results", API_SCOPED_READ),
+    # the self round is open: a member reads the ranking only once the rounds feeding it are closed
+    ("api.ranking", "GET"): ("/api/v1/clusters/{cluster}/years/2026/ranking", API_SCOPED_READ | {"member": 403}),
     ("api.assessment", "GET"): ("/api/v1/assessments/{assessment}", API_OWN_DRAFT),
     ("api.save_score", "PUT"): ("/api/v1/assessments/{assessment}/scores/{leaf}", API_OWN_DRAFT),
     ("api.submit", "POST"): ("/api/v1/assessments/{assessment}/submit", API_OWN_DRAFT),

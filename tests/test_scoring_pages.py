@@ -463,7 +463,6 @@ def test_the_verification_marks_in_words_the_scores_that_differ_and_signs_deduct
     assert section is not None  # section III's subtotal
 
 
-
 def test_the_head_closes_the_self_round_and_members_then_read_the_results(world, opened, auth, client, hx):
     """Closing the self round (no verification round yet) opens the results to the cluster's members."""
     from portal.models.scoring import RoundStatus

@@ -13,9 +13,11 @@ from copy import deepcopy
 from portal.api.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from portal.models.criteria import CRITERION_KINDS, METHODS, SET_STATUSES
 from portal.models.org import CLUSTER_KINDS, SECTORS
+from portal.models.results import BAND_CODES, BASES, FLOOR_LEVELS, NON_PARTICIPATION, SCALE_MODES, TIE_BREAKERS
 from portal.models.scoring import ASSESSMENT_STATUSES, ROUND_KINDS, STAGES
 from portal.models.users import USER_KINDS
 from portal.models.years import POSITION_ROLES
+from portal.services.results.inputs import BELOW_BANDS
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -79,6 +81,151 @@ def page_of(item: str) -> dict:
         },
         f"One page of {item} items.",
     )
+
+
+def ranking_schemas() -> dict:
+    """The engine's result (services/results/output.py: ClusterResult.to_dict()), field for field."""
+    share = {**DECIMAL, "description": "A share (0.9 = 90 %), to 1/10,000, rounded down."}
+    figure = nullable(DECIMAL)
+    spread = obj(
+        {"count": INTEGER, "mean": DECIMAL, "low": DECIMAL, "high": DECIMAL, "std_dev": DECIMAL},
+        "Points given by several reviewers: number, mean, lowest, highest, population standard deviation.",
+    )
+    bands = enum((*BAND_CODES, BELOW_BANDS))
+    sources = ("final", "verified", "self", "none", *BASES, "lowest_basis", "not_applicable")
+    return {
+        "RankingSettings": obj(
+            {
+                "basis": enum(BASES),
+                "trim_min_reviewers": {"type": "integer", "minimum": 3},
+                "self_weight": share,
+                "scale_mode": enum(SCALE_MODES),
+                "tie_rules": {
+                    "type": "array",
+                    "items": obj({"breaker": enum(TIE_BREAKERS), "section_id": nullable(ID)}),
+                },
+                "non_participation": enum(NON_PARTICIPATION),
+                "non_participation_points": DECIMAL,
+                "floor_level": enum(FLOOR_LEVELS),
+                "bands": {
+                    "type": "array",
+                    "items": obj(
+                        {"code": enum(BAND_CODES), "label": STRING, "min_total_share": share, "min_floor_share": share}
+                    ),
+                    "description": "Highest first.",
+                },
+                "reviewer_bias_share": share,
+                "self_excess_share": share,
+                "mutual_share": share,
+            },
+            "The settings the results were computed with (the head's choices and the year's bands).",
+        ),
+        "Spread": spread,
+        "LeafResult": obj(
+            {
+                "criterion_id": ID,
+                "code": STRING,
+                "kind": enum(CRITERION_KINDS),
+                "max_points": DECIMAL,
+                "applicable": BOOLEAN,
+                "points": DECIMAL,
+                "source": enum(sources),
+                "self_points": figure,
+                "verified": figure,
+                "explanation": figure,
+                "final": figure,
+                "agreed": figure,
+                "verified_reason": STRING,
+                "final_reason": STRING,
+                "peer": nullable(ref("Spread")),
+            },
+            "One leaf of one unit: the points that count, where they came from (source), every stage's points.",
+        ),
+        "SectionResult": obj(
+            {
+                "section_id": ID,
+                "code": STRING,
+                "kind": enum(CRITERION_KINDS),
+                "points": DECIMAL,
+                "maximum": DECIMAL,
+                "average": DECIMAL,
+            },
+            "A section's points (before caps) against its applicable maximum and the cluster's average.",
+        ),
+        "BandGap": obj(
+            {
+                "band": enum(BAND_CODES),
+                "total_share": share,
+                "min_total_share": share,
+                "total_short": BOOLEAN,
+                "criterion_id": nullable(ID),
+                "criterion_code": STRING,
+                "criterion_share": nullable(share),
+                "min_floor_share": share,
+            },
+            "What kept the unit out of the band just above its own.",
+        ),
+        "Stability": obj(
+            {"best": ID, "worst": ID, "decided_by_one_reviewer": BOOLEAN},
+            "The best and worst rank when any one reviewer's scores are left out.",
+        ),
+        "Flag": obj(
+            {
+                "kind": enum(("mutual_high", "reviewer_harsh", "reviewer_lenient", "self_excess")),
+                "unit_id": ID,
+                "other_unit_id": nullable(ID),
+                "figures": {
+                    "type": "array",
+                    "items": obj({"name": STRING, "value": {"oneOf": [DECIMAL, INTEGER]}}),
+                },
+            },
+            "Something the meeting should look at, with the figures that raised it.",
+        ),
+        "UnitResult": obj(
+            {
+                "unit_id": ID,
+                "name": STRING,
+                "rank": ID,
+                "tie_unresolved": BOOLEAN,
+                "eligible": BOOLEAN,
+                "ineligible_reason": STRING,
+                "base": DECIMAL,
+                "bonus": DECIMAL,
+                "deduction": DECIMAL,
+                "penalty": DECIMAL,
+                "raw_total": DECIMAL,
+                "applicable_maximum": DECIMAL,
+                "compared_base": DECIMAL,
+                "compared_total": DECIMAL,
+                "total_share": share,
+                "band": bands,
+                "band_gap": nullable(ref("BandGap")),
+                "non_participation": {"type": "string", "enum": ["", *NON_PARTICIPATION]},
+                "withheld_reviews": {"type": "integer", "minimum": 0},
+                "sections": {"type": "array", "items": ref("SectionResult")},
+                "leaves": {"type": "array", "items": ref("LeafResult")},
+                "reviewers": nullable(ref("Spread")),
+                "stability": nullable(ref("Stability")),
+            },
+            "One unit's place: rank (1, 2, 2, 4), totals raw and compared, band, eligibility, explanations.",
+        ),
+        "Ranking": obj(
+            {
+                "cluster_id": ID,
+                "year_id": ID,
+                "criteria_set_id": ID,
+                "settings": ref("RankingSettings"),
+                "detail": {"type": "boolean", "description": "Reviewers' spread, bias and mutual flags computed"},
+                "stability": {"type": "boolean", "description": "Rank stability computed (detail and a peer basis)"},
+                "target_total": DECIMAL,
+                "scored_maximum": DECIMAL,
+                "leaders": {"type": "array", "items": ID, "description": "Units ranked 1 (several: a shared first)"},
+                "units": {"type": "array", "items": ref("UnitResult")},
+                "flags": {"type": "array", "items": ref("Flag")},
+            },
+            "The cluster-year's results (docs/reference/results.md): units in rank, then name order.",
+        ),
+    }
 
 
 SCHEMAS = {
@@ -325,6 +472,7 @@ SCHEMAS["Assessment"]["properties"] |= {
     "scores": {"type": "array", "items": ref("Score")},
 }
 SCHEMAS["Assessment"]["required"] = list(SCHEMAS["Assessment"]["properties"])
+SCHEMAS |= ranking_schemas()
 for _item in ("Year", "Unit", "Cluster", "CriteriaSetSummary", "AssessmentSummary", "Result"):
     SCHEMAS[f"{_item}Page"] = page_of(_item)
 
@@ -629,6 +777,20 @@ def _result_paths() -> dict:
                 parameters=(*CLUSTER_YEAR, {**STAGE_FILTER, "description": "The stage; self by default."}),
                 tag="scoring",
                 links={"GetAssessment": _link("getAssessment", assessment_id="$response.body#/items/0/assessment_id")},
+            )
+        },
+        "/clusters/{cluster_id}/years/{year}/ranking": {
+            "get": operation(
+                "getRanking",
+                "The results: ranking, compared totals, bands with gaps, flags, explanations; ?detail=1 adds the "
+                "reviewers' spread, bias and mutual flags and rank stability (slower: about 1 s under a peer basis)",
+                "Ranking",
+                errors=(403, 404, 422),
+                parameters=(
+                    *CLUSTER_YEAR,
+                    _query("detail", enum(("0", "1")), "1: read each reviewer's points (0 by default)."),
+                ),
+                tag="scoring",
             )
         },
     }
