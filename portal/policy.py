@@ -13,7 +13,6 @@ the scope but not allowed: 403).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
