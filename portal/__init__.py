@@ -164,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
         evidence,
         home,
         pledges,
+        results,
         reviews,
         scoring,
         transfer,
@@ -172,7 +173,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, api, api_tokens):
+    for module in (*modules, scoring, evidence, reviews, results, api, api_tokens):
         app.register_blueprint(module.bp)
 
 

@@ -1,0 +1,102 @@
+"""Pages that set how results are computed: the secretariat's classification bands of a year.
+
+The services (portal/services/results/) check every value and refuse changes once published
+results depend on them; the views load, authorise, call one service and commit once.
+"""
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from portal.access import current_principal, year_or_404
+from portal.extensions import db
+from portal.forms import done, saved
+from portal.htmx import hx_redirect, render
+from portal.models import EmulationYear
+from portal.policy import results_permission
+from portal.results import bp
+from portal.results.forms import KIND_CHOICES, BandsForm, BandsResetForm
+from portal.services.results import bands
+
+KINDS = [code for code, _label in KIND_CHOICES]
+
+
+def _bands_year(number: int) -> EmulationYear:
+    """The year whose bands are set: the secretariat's alone (403 for everyone else)."""
+    if not results_permission(current_principal(), "edit_bands"):
+        abort(403)
+    return year_or_404(number)
+
+
+def _kind_rows(year: EmulationYear) -> list[dict]:
+    """Each kind (every kind, then cụm, khối) with the bands in force and where they come from: four queries."""
+    stored = {rule.cluster_kind for rule in bands.rules(db.session, year.id)}
+    rows = []
+    for code, label in KIND_CHOICES:
+        kind = code or None
+        if kind in stored:
+            source = _("Đặt riêng")
+        elif kind is not None and None in stored:
+            source = _("Theo mức của mọi cụm, khối")
+        else:
+            source = _("Mặc định")
+        in_force = bands.for_kind(db.session, year.id, kind)
+        rows.append({"code": code, "label": label, "bands": in_force, "source": source, "own": kind in stored})
+    return rows
+
+
+def _bands_page(year: EmulationYear, form: BandsForm, status: int = 200):
+    rows = _kind_rows(year)
+    chosen = next((row for row in rows if row["code"] == form.cluster_kind.data), rows[0])  # a bad kind: every kind
+    if status == 200:
+        form.fill(chosen["bands"])
+    return render(
+        "results/settings/bands.html",
+        block="bands",
+        status=status,
+        year=year,
+        form=form,
+        rows=rows,
+        chosen=chosen,
+        reset_form=BandsResetForm(formdata=None),
+    )
+
+
+@bp.get("/results/bands/<int:year>")
+@login_required
+def bands_page(year: int):
+    """The three bands of a year for every kind of cluster, and the form for the chosen kind (?kind=)."""
+    year = _bands_year(year)
+    kind = request.args.get("kind", "")
+    if kind not in KINDS:
+        abort(404)
+    return _bands_page(year, BandsForm(formdata=None, cluster_kind=kind))
+
+
+@bp.post("/results/bands/<int:year>")
+@login_required
+def save_bands(year: int):
+    """Store the three bands of the chosen kind; a bad value comes back next to its field (422)."""
+    year = _bands_year(year)
+    form = BandsForm()
+    if form.validate_on_submit():
+        ok, _rows = saved(form, lambda: bands.save(db.session, year.id, form.kind(), form.shares()))
+        if ok:
+            flash(_("Đã lưu các mức xếp loại năm %(year)s.", year=year.year), "success")
+            return hx_redirect(url_for("results.bands_page", year=year.year, kind=form.cluster_kind.data))
+    return _bands_page(year, form, status=422)
+
+
+@bp.post("/results/bands/<int:year>/reset")
+@login_required
+def reset_bands(year: int):
+    """Drop the chosen kind's own bands: it follows the bands for every kind (or the defaults) again."""
+    year = _bands_year(year)
+    form = BandsResetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    kind = form.cluster_kind.data or None
+    ok, _result = done(lambda: bands.reset(db.session, year.id, kind))
+    if ok:
+        flash(_("Đã trả các mức xếp loại về mặc định."), "success")
+    return hx_redirect(url_for("results.bands_page", year=year.year, kind=form.cluster_kind.data))
