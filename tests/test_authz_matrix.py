@@ -84,6 +84,8 @@ MATRIX = {
     ("years.make_current", "POST"): ("/years/2026/current", SECRETARIAT),
     ("years.start_next", "GET"): ("/years/2026/next", SECRETARIAT),
     ("years.start_next", "POST"): ("/years/2026/next", SECRETARIAT),
+    ("results.settings_page", "GET"): ("/results/{cluster}/settings?year=2026", LEAD),
+    ("results.save_settings", "POST"): ("/results/{cluster}/settings?year=2026", LEAD),
     ("results.bands_page", "GET"): ("/results/bands/2026", SECRETARIAT),
     ("results.save_bands", "POST"): ("/results/bands/2026", SECRETARIAT),
     ("results.reset_bands", "POST"): ("/results/bands/2026/reset", SECRETARIAT),

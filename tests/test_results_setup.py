@@ -1,16 +1,18 @@
-"""The pages that set how results are computed: the secretariat's classification bands of a year."""
+"""The pages that set how results are computed: the head's settings, the secretariat's classification bands."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEntry, BandRule, ResultSettings
+from portal.models import AuditEntry, BandRule, ResultSettings, Term
 from portal.models.base import utcnow
-from portal.services.results import bands
+from portal.policy import ClusterYear
+from portal.services.results import bands, settings
 from tests import factories
 
 URL = f"/results/bands/{factories.YEAR}"
@@ -133,3 +135,149 @@ def test_bands_page_unknown_year_or_kind_is_404(world, auth, client):
 def test_year_page_links_the_bands(world, auth, client):
     auth.login("secretariat")
     assert URL in client.get(f"/years/{factories.YEAR}").text
+
+
+# --- the head's settings of a cluster-year -------------------------------------------
+
+SETTINGS = {
+    "basis": "trimmed_mean",
+    "trim_min_reviewers": "4",
+    "self_weight": "30",
+    "scale_mode": "raw",
+    "tie_rules-0": "more_at_maximum",
+    "tie_rules-1": "fewer_deductions",
+    "tie_rules-2": "",
+    "non_participation": "fixed_deduction",
+    "non_participation_points": "7,5",
+    "floor_level": "leaf",
+    "reviewer_bias_share": "6",
+    "self_excess_share": "12,5",
+    "mutual_share": "5",
+}
+
+
+def _settings_url(w) -> str:
+    return f"/results/{w.cluster.id}/settings?year={factories.YEAR}"
+
+
+def _settings_row(w) -> ResultSettings | None:
+    return settings.find(db.session, ClusterYear(w.year.id, w.cluster.id))
+
+
+def test_settings_page_three_ways(world, auth, client, hx):
+    auth.login("head")
+    url = _settings_url(world)
+    page = client.get(url)
+    assert page.status_code == 200 and "<html" in page.text and "HX-Request" in page.headers["Vary"]
+    assert f"Cách tính kết quả năm {factories.YEAR}" in page.text and "Trung vị điểm chấm chéo" in page.text
+    assert re.search(r'<input checked[^>]*value="agreed"', page.text) and 'value="50"' in page.text  # the defaults
+    fragment = hx.get(url)
+    assert fragment.status_code == 200 and "<html" not in fragment.text and 'name="tie_rules-0"' in fragment.text
+    for full in (hx.history_restore(url), hx.boosted(url)):
+        assert full.status_code == 200 and "<html" in full.text
+
+
+def test_save_settings_and_audit(world, auth, client):
+    factories.criteria_set(world)
+    section = settings.sections(db.session, ClusterYear(world.year.id, world.cluster.id))[0]
+    auth.login("head")
+    response = client.post(_settings_url(world), data=SETTINGS | {"tie_rules-2": f"section:{section.id}"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(_settings_url(world))
+    row = _settings_row(world)
+    assert (row.basis, row.trim_min_reviewers, row.self_weight, row.scale_mode) == (
+        "trimmed_mean",
+        4,
+        Decimal("0.3"),
+        "raw",
+    )
+    assert row.tie_rules == [
+        {"breaker": "more_at_maximum"},
+        {"breaker": "fewer_deductions"},
+        {"breaker": "section", "section_id": section.id},
+    ]
+    assert (row.non_participation, row.non_participation_points, row.floor_level) == (
+        "fixed_deduction",
+        Decimal("7.5"),
+        "leaf",
+    )
+    assert (row.reviewer_bias_share, row.self_excess_share, row.mutual_share) == (
+        Decimal("0.06"),
+        Decimal("0.125"),
+        Decimal("0.05"),
+    )
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "ResultSettings"))
+    assert entry.action == "create" and entry.username == "head" and "Cách tính kết quả" in entry.object_label
+    page = client.get(_settings_url(world))
+    assert re.search(r'<input checked[^>]*value="trimmed_mean"', page.text) and 'value="12,5"' in page.text
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"basis": "average"}, "Lựa chọn không hợp lệ."),
+        ({"trim_min_reviewers": "2"}, "phải từ 3 đến 100"),
+        ({"trim_min_reviewers": "ba"}, "Nhập một số nguyên, ví dụ 3."),
+        ({"self_weight": "120"}, "Nhập một tỷ lệ từ 0 đến 100 %."),
+        ({"non_participation_points": "-1"}, "Số điểm trừ khi không chấm chéo phải từ 0 đến 10000."),
+        ({"mutual_share": "0"}, "Nhập một tỷ lệ lớn hơn 0 và không quá 100 %."),
+        ({"tie_rules-1": "more_at_maximum"}, "Mỗi cách phân định chỉ chọn một lần."),
+        ({"tie_rules-0": "section:999999"}, "Lựa chọn không hợp lệ."),
+    ],
+)
+def test_bad_settings_are_explained_and_nothing_saved(world, auth, client, hx, changes, message):
+    auth.login("head")
+    before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    for response in (
+        client.post(_settings_url(world), data=SETTINGS | changes),
+        hx.post(_settings_url(world), data=SETTINGS | changes),
+    ):
+        assert response.status_code == 422 and message in response.text
+    assert "<html" not in response.text and 'name="basis"' in response.text
+    assert _settings_row(world) is None
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_published_settings_are_locked(world, auth, client):
+    db.session.add(ResultSettings(cluster=world.cluster, year=world.year, locked_at=utcnow()))
+    db.session.commit()
+    auth.login("head")
+    page = client.get(_settings_url(world))
+    assert "cách tính đã khóa" in page.text and "<fieldset disabled>" in page.text
+    response = client.post(_settings_url(world), data=SETTINGS)
+    assert response.status_code == 422 and "không thay đổi được cách tính" in response.text
+    assert _settings_row(world).basis == "agreed"
+
+
+@pytest.mark.parametrize(
+    "role, status",
+    [("deputy", 403), ("member", 403), ("overseer", 403), ("council", 403), ("secretariat", 403), ("outsider", 404)],
+)
+def test_only_the_head_sets_the_settings(world, auth, client, role, status):
+    auth.login(role)
+    assert client.get(_settings_url(world)).status_code == status
+    assert client.post(_settings_url(world), data=SETTINGS).status_code == status
+    assert _settings_row(world) is None
+
+
+def test_a_unit_of_another_cluster_gets_404(world, auth, client):
+    auth.login("outsider")  # a member (not the head) of the other cluster
+    assert client.get(f"/results/{world.other_cluster.id}/settings?year={factories.YEAR}").status_code == 403
+    assert client.get(_settings_url(world)).status_code == 404
+
+
+def test_a_deputy_sets_them_when_the_head_lets_deputies_lead(world, auth, client):
+    term = db.session.scalar(select(Term).where(Term.year_id == world.year.id, Term.cluster_id == world.cluster.id))
+    term.deputy_may_lead = True
+    db.session.commit()
+    auth.login("deputy")
+    assert client.post(_settings_url(world), data=SETTINGS).status_code == 303
+    assert _settings_row(world).basis == "trimmed_mean"
+
+
+def test_cluster_page_links_the_settings_for_its_head(world, auth, client):
+    url = f"/clusters/{world.cluster.id}?year={factories.YEAR}"
+    auth.login("head")
+    assert f"/results/{world.cluster.id}/settings" in client.get(url).text
+    auth.logout()
+    auth.login("member")
+    assert f"/results/{world.cluster.id}/settings" not in client.get(url).text

@@ -1,14 +1,16 @@
-"""Forms of the pages that set how results are computed: the classification bands of a year."""
+"""Forms of the pages that set how results are computed: a cluster-year's settings, the bands of a year."""
 
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import FieldList, IntegerField, RadioField, SelectField
 from wtforms.validators import InputRequired, StopValidation
 
 from portal.forms import REQUIRED, PortalForm, VNDecimalField
 from portal.models.org import CLUSTER_KINDS
+from portal.models.results import BASES, FLOOR_LEVELS, NON_PARTICIPATION, SCALE_MODES, TieBreaker
 from portal.services.results.bands import CODES
+from portal.services.results.inputs import Settings, TieRule
 
 EVERY_KIND = ""
 KIND_CHOICES = [(EVERY_KIND, _l("Mọi cụm, khối")), *((code, _l(label)) for code, label in CLUSTER_KINDS.items())]
@@ -26,8 +28,108 @@ def percent(_form, field):
         raise StopValidation(_l("Tối đa 2 chữ số thập phân."))
 
 
-def _percent_field(label):
-    return VNDecimalField(label, validators=[InputRequired(REQUIRED), percent], render_kw={"inputmode": "decimal"})
+def weight(_form, field):
+    """A percentage from 0 to 100 with at most two decimals."""
+    value = field.data
+    if value is None:
+        return
+    if not Decimal(0) <= value <= Decimal(100):
+        raise StopValidation(_l("Nhập một tỷ lệ từ 0 đến 100 %."))
+    if value != value.quantize(HUNDREDTH):
+        raise StopValidation(_l("Tối đa 2 chữ số thập phân."))
+
+
+def _percent_field(label, check=percent):
+    return VNDecimalField(label, validators=[InputRequired(REQUIRED), check], render_kw={"inputmode": "decimal"})
+
+
+def _as_percent(share: Decimal) -> Decimal:
+    return (share * 100).normalize()
+
+
+def _choices(labels: dict) -> list[tuple[str, str]]:
+    return [(code, _l(label)) for code, label in labels.items()]
+
+
+NO_TIE_RULE = ""
+SECTION_PREFIX = "section:"
+TIE_SLOTS = 3  # every tie-breaker there is: fewer deductions, more at maximum, one section (or more)
+
+
+class SettingsForm(PortalForm):
+    """How a cluster-year's results are computed; shares are typed as percentages."""
+
+    basis = RadioField(_l("Cách tính điểm"), choices=_choices(BASES))
+    trim_min_reviewers = IntegerField(
+        _l("Số đơn vị chấm tối thiểu để bỏ một điểm cao nhất và một điểm thấp nhất"),
+        validators=[InputRequired(REQUIRED)],
+        render_kw={"inputmode": "numeric"},
+    )
+    self_weight = _percent_field(_l("Trọng số điểm tự chấm khi kết hợp (%)"), weight)
+    scale_mode = RadioField(_l("So sánh tổng điểm"), choices=_choices(SCALE_MODES))
+    tie_rules = FieldList(
+        SelectField(_l("Tiêu chí phân định"), choices=[]), min_entries=TIE_SLOTS, max_entries=TIE_SLOTS
+    )
+    non_participation = RadioField(_l("Đơn vị không chấm chéo"), choices=_choices(NON_PARTICIPATION))
+    non_participation_points = VNDecimalField(
+        _l("Số điểm trừ khi không chấm chéo"), validators=[InputRequired(REQUIRED)]
+    )
+    floor_level = RadioField(_l("Xét tỷ lệ tối thiểu của xếp loại ở"), choices=_choices(FLOOR_LEVELS))
+    reviewer_bias_share = _percent_field(_l("Cảnh báo người chấm lệch quá (% tổng điểm chuẩn)"))
+    self_excess_share = _percent_field(_l("Cảnh báo tự chấm cao hơn chấm chéo quá (% tổng điểm chuẩn)"))
+    mutual_share = _percent_field(_l("Cảnh báo cặp chấm cao cho nhau quá (% tổng điểm chuẩn)"))
+
+    def offer_sections(self, sections) -> None:
+        """The tie-breakers to choose from: none, the two counts, the table's scored sections."""
+        choices = [
+            (NO_TIE_RULE, _l("— Không —")),
+            *((str(b), _l(b.label)) for b in TieBreaker if b is not TieBreaker.SECTION),
+            *(
+                (f"{SECTION_PREFIX}{s.id}", _l("Điểm cao hơn ở phần %(code)s. %(title)s", code=s.code, title=s.title))
+                for s in sections
+            ),
+        ]
+        for entry in self.tie_rules:
+            entry.choices = choices
+
+    def fill(self, chosen: Settings) -> None:
+        self.basis.data = str(chosen.basis)
+        self.trim_min_reviewers.data = chosen.trim_min_reviewers
+        self.self_weight.data = _as_percent(chosen.self_weight)
+        self.scale_mode.data = str(chosen.scale_mode)
+        rules = [
+            f"{SECTION_PREFIX}{r.section_id}" if r.breaker is TieBreaker.SECTION else str(r.breaker)
+            for r in chosen.tie_rules
+        ]
+        for entry, value in zip(self.tie_rules, [*rules, *[NO_TIE_RULE] * TIE_SLOTS], strict=False):
+            entry.data = value
+        self.non_participation.data = str(chosen.non_participation)
+        self.non_participation_points.data = chosen.non_participation_points
+        self.floor_level.data = str(chosen.floor_level)
+        for name in ("reviewer_bias_share", "self_excess_share", "mutual_share"):
+            getattr(self, name).data = _as_percent(getattr(chosen, name))
+
+    def settings(self) -> Settings:
+        """The choices as the engine's settings (the bands are the secretariat's, not part of them)."""
+        rules = []
+        for value in (entry.data for entry in self.tie_rules):
+            if value.startswith(SECTION_PREFIX):
+                rules.append(TieRule(TieBreaker.SECTION, int(value.removeprefix(SECTION_PREFIX))))
+            elif value:
+                rules.append(TieRule(TieBreaker(value)))
+        return Settings(
+            basis=self.basis.data,
+            trim_min_reviewers=self.trim_min_reviewers.data,
+            self_weight=self.self_weight.data / 100,
+            scale_mode=self.scale_mode.data,
+            tie_rules=tuple(rules),
+            non_participation=self.non_participation.data,
+            non_participation_points=self.non_participation_points.data,
+            floor_level=self.floor_level.data,
+            reviewer_bias_share=self.reviewer_bias_share.data / 100,
+            self_excess_share=self.self_excess_share.data / 100,
+            mutual_share=self.mutual_share.data / 100,
+        )
 
 
 class BandsForm(PortalForm):
@@ -44,8 +146,8 @@ class BandsForm(PortalForm):
     def fill(self, bands) -> None:
         """Show the bands in force (shares) as percentages."""
         for band in bands:
-            getattr(self, f"{band.code}_total").data = (band.min_total_share * 100).normalize()
-            getattr(self, f"{band.code}_floor").data = (band.min_floor_share * 100).normalize()
+            getattr(self, f"{band.code}_total").data = _as_percent(band.min_total_share)
+            getattr(self, f"{band.code}_floor").data = _as_percent(band.min_floor_share)
 
     def shares(self) -> dict[str, tuple[Decimal, Decimal]]:
         """Band code → (share of the declared total, floor share), as the bands service takes them."""

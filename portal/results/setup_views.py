@@ -1,4 +1,4 @@
-"""Pages that set how results are computed: the secretariat's classification bands of a year.
+"""Pages that set how results are computed: the head's settings of a cluster-year, the secretariat's bands.
 
 The services (portal/services/results/) check every value and refuse changes once published
 results depend on them; the views load, authorise, call one service and commit once.
@@ -8,22 +8,64 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from portal.access import current_principal, year_or_404
+from portal.access import may_set_results, results_scope, year_or_404
 from portal.extensions import db
 from portal.forms import done, saved
 from portal.htmx import hx_redirect, render
-from portal.models import EmulationYear
-from portal.policy import results_permission
+from portal.models import Cluster, EmulationYear
+from portal.policy import ClusterYear
 from portal.results import bp
-from portal.results.forms import KIND_CHOICES, BandsForm, BandsResetForm
-from portal.services.results import bands
+from portal.results.forms import KIND_CHOICES, BandsForm, BandsResetForm, SettingsForm
+from portal.services.results import bands, scope, settings
 
 KINDS = [code for code, _label in KIND_CHOICES]
 
 
+def _settings_page(cluster: Cluster, year: EmulationYear, where: ClusterYear, form: SettingsForm, status: int = 200):
+    if status == 200:
+        form.fill(settings.as_settings(settings.find(db.session, where)))
+    return render(
+        "results/settings/settings.html",
+        block="settings_form",
+        status=status,
+        cluster=cluster,
+        year=year,
+        form=form,
+        locked=scope.is_locked(db.session, where),
+    )
+
+
+def _settings_form(where: ClusterYear, **kwargs) -> SettingsForm:
+    form = SettingsForm(**kwargs)
+    form.offer_sections(settings.sections(db.session, where))
+    return form
+
+
+@bp.get("/results/<int:cluster_id>/settings")
+@login_required
+def settings_page(cluster_id: int):
+    """How the cluster-year's results are computed, for its head (and deputies the head lets lead)."""
+    cluster, year, where = results_scope(cluster_id, request.args.get("year"), "edit_result_settings")
+    return _settings_page(cluster, year, where, _settings_form(where, formdata=None))
+
+
+@bp.post("/results/<int:cluster_id>/settings")
+@login_required
+def save_settings(cluster_id: int):
+    """Store the settings; a bad value comes back next to its field (422), nothing saved."""
+    cluster, year, where = results_scope(cluster_id, request.args.get("year"), "edit_result_settings")
+    form = _settings_form(where)
+    if form.validate_on_submit():
+        ok, _row = saved(form, lambda: settings.save(db.session, where, form.settings()))
+        if ok:
+            flash(_("Đã lưu cách tính kết quả năm %(year)s.", year=year.year), "success")
+            return hx_redirect(url_for("results.settings_page", cluster_id=cluster.id, year=year.year))
+    return _settings_page(cluster, year, where, form, status=422)
+
+
 def _bands_year(number: int) -> EmulationYear:
     """The year whose bands are set: the secretariat's alone (403 for everyone else)."""
-    if not results_permission(current_principal(), "edit_bands"):
+    if not may_set_results(None, "edit_bands"):
         abort(403)
     return year_or_404(number)
 
