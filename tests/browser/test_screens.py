@@ -101,6 +101,9 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/scoring/assessments/{ids['verified']}",
         f"/reviews/{c}/{year}",
         f"/audit-log/{ids['audit']}",
+        f"/results/{c}/settings?year={year}",
+        f"/results/bands/{year}",
+        f"/results/bands/{year}?kind=block",
     ]
     return plain + objects
 
