@@ -1,4 +1,4 @@
-"""The pages that set how results are computed: the head's settings, the secretariat's classification bands."""
+"""The pages that set how results are computed: the head's settings, the secretariat's bands, eligibility."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEntry, BandRule, ResultSettings, Term
+from portal.models import AuditEntry, BandRule, Ineligibility, ResultSettings, Term
 from portal.models.base import utcnow
 from portal.policy import ClusterYear
 from portal.services.results import bands, settings
@@ -281,3 +281,103 @@ def test_cluster_page_links_the_settings_for_its_head(world, auth, client):
     auth.logout()
     auth.login("member")
     assert f"/results/{world.cluster.id}/settings" not in client.get(url).text
+
+
+# --- units not eligible for awards -----------------------------------------------------
+
+ELIGIBILITY = f"/results/eligibility/{factories.YEAR}"
+
+
+def _case(w, **changes) -> dict:
+    return {
+        "unit_id": str(w.member.id),
+        "kind": "inspection",
+        "reason": "Đang thanh tra theo Quyết định 15/QĐ-TTr",
+        "starts_on": f"01/03/{factories.YEAR}",
+        "ends_on": "",
+    } | changes
+
+
+def _cases() -> list[Ineligibility]:
+    return list(db.session.scalars(select(Ineligibility)))
+
+
+def test_eligibility_page_three_ways(world, auth, client, hx):
+    auth.login("secretariat")
+    page = client.get(ELIGIBILITY)
+    assert page.status_code == 200 and "<html" in page.text and "HX-Request" in page.headers["Vary"]
+    assert world.outsider.name in page.text and world.member.name in page.text  # every member unit of the year
+    fragment = hx.get(ELIGIBILITY)
+    assert fragment.status_code == 200 and "<html" not in fragment.text and 'id="ineligibility-form"' in fragment.text
+    for full in (hx.history_restore(ELIGIBILITY), hx.boosted(ELIGIBILITY)):
+        assert full.status_code == 200 and "<html" in full.text
+
+
+def test_head_marks_its_member_and_ends_it(world, auth, client):
+    auth.login("head")
+    page = client.get(ELIGIBILITY)
+    assert world.member.name in page.text and world.outsider.name not in page.text  # only its members
+    response = client.post(ELIGIBILITY, data=_case(world))
+    assert response.status_code == 303
+    (case,) = _cases()
+    assert (case.unit_id, case.kind, case.ends_on) == (world.member.id, "inspection", None)
+    assert "Đang thanh tra theo Quyết định 15/QĐ-TTr" in client.get(ELIGIBILITY).text
+    ended = client.post(f"/results/eligibility/cases/{case.id}/end", data={"ends_on": f"30/06/{factories.YEAR}"})
+    assert ended.status_code == 303
+    assert _cases()[0].ends_on.month == 6
+    again = client.post(f"/results/eligibility/cases/{case.id}/end", data={"ends_on": f"30/07/{factories.YEAR}"})
+    assert again.status_code == 303 and _cases()[0].ends_on.month == 6  # "Trường hợp này đã kết thúc." flashed
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_type == "Ineligibility").order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["create", "update"]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"reason": "x"}, "Nêu rõ lý do"),
+        ({"kind": "rumour"}, "Lựa chọn không hợp lệ."),
+        ({"starts_on": "32/01/2026"}, "Ngày không hợp lệ"),
+        (
+            {"starts_on": f"01/03/{factories.YEAR}", "ends_on": f"01/02/{factories.YEAR}"},
+            "không được trước ngày bắt đầu",
+        ),
+        ({"starts_on": f"01/03/{factories.YEAR + 1}"}, f"nằm (một phần) trong năm {factories.YEAR}"),
+        ({"unit_id": "0"}, "Vui lòng nhập trường này."),
+        ({"starts_on": ""}, "Nhập ngày bắt đầu."),
+    ],
+)
+def test_bad_marks_are_explained_and_nothing_saved(world, auth, client, hx, changes, message):
+    auth.login("secretariat")
+    for response in (
+        client.post(ELIGIBILITY, data=_case(world, **changes)),
+        hx.post(ELIGIBILITY, data=_case(world, **changes)),
+    ):
+        assert response.status_code == 422 and message in response.text
+    assert "<html" not in response.text and 'id="ineligibility-form"' in response.text
+    assert _cases() == []
+
+
+def test_a_head_cannot_mark_or_end_another_clusters_unit(world, auth, client):
+    auth.login("secretariat")
+    client.post(ELIGIBILITY, data=_case(world, unit_id=str(world.outsider.id)))
+    (case,) = _cases()
+    auth.logout()
+    auth.login("head")
+    assert client.post(ELIGIBILITY, data=_case(world, unit_id=str(world.outsider.id))).status_code == 422
+    assert (
+        client.post(
+            f"/results/eligibility/cases/{case.id}/end", data={"ends_on": f"30/06/{factories.YEAR}"}
+        ).status_code
+        == 404
+    )
+    assert len(_cases()) == 1 and _cases()[0].ends_on is None
+
+
+@pytest.mark.parametrize("role", ["deputy", "member", "overseer", "council", "outsider"])
+def test_only_the_secretariat_and_heads_mark_units(world, auth, client, role):
+    auth.login(role)
+    assert client.get(ELIGIBILITY).status_code == 403
+    assert client.post(ELIGIBILITY, data=_case(world)).status_code == 403
+    assert _cases() == []

@@ -3,12 +3,12 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, IntegerField, RadioField, SelectField
+from wtforms import FieldList, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, StopValidation
 
-from portal.forms import REQUIRED, PortalForm, VNDecimalField
+from portal.forms import REQUIRED, PortalForm, VNDateField, VNDecimalField, max_length, required
 from portal.models.org import CLUSTER_KINDS
-from portal.models.results import BASES, FLOOR_LEVELS, NON_PARTICIPATION, SCALE_MODES, TieBreaker
+from portal.models.results import BASES, FLOOR_LEVELS, INELIGIBILITY_KINDS, NON_PARTICIPATION, SCALE_MODES, TieBreaker
 from portal.services.results.bands import CODES
 from portal.services.results.inputs import Settings, TieRule
 
@@ -164,3 +164,19 @@ class BandsResetForm(PortalForm):
     """Back to the bands for every kind (or the defaults) for the chosen kind."""
 
     cluster_kind = SelectField(choices=KIND_CHOICES, default=EVERY_KIND)
+
+
+class IneligibilityForm(PortalForm):
+    """Mark a member unit not eligible for awards, with a reason and a period."""
+
+    unit_id = SelectField(_l("Đơn vị"), coerce=int, validators=[required()])
+    kind = SelectField(_l("Trường hợp"), choices=_choices(INELIGIBILITY_KINDS))
+    reason = TextAreaField(
+        _l("Lý do (căn cứ, số văn bản nếu có)"), validators=[required(), max_length(4000)], render_kw={"rows": 2}
+    )
+    starts_on = VNDateField(_l("Từ ngày"))  # empty: the service asks for it; a bad date: its own message
+    ends_on = VNDateField(_l("Đến ngày (không bắt buộc)"))
+
+
+class EndIneligibilityForm(PortalForm):
+    ends_on = VNDateField(_l("Ngày kết thúc"))

@@ -1,4 +1,5 @@
-"""Pages that set how results are computed: the head's settings of a cluster-year, the secretariat's bands.
+"""Pages that set how results are computed: the head's settings of a cluster-year, the secretariat's bands,
+units not eligible for awards.
 
 The services (portal/services/results/) check every value and refuse changes once published
 results depend on them; the views load, authorise, call one service and commit once.
@@ -8,15 +9,22 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from portal.access import may_set_results, results_scope, year_or_404
+from portal.access import current_principal, get_or_404, may_set_results, results_scope, year_or_404
 from portal.extensions import db
 from portal.forms import done, saved
 from portal.htmx import hx_redirect, render
-from portal.models import Cluster, EmulationYear
+from portal.models import Cluster, EmulationYear, Ineligibility, Unit
 from portal.policy import ClusterYear
 from portal.results import bp
-from portal.results.forms import KIND_CHOICES, BandsForm, BandsResetForm, SettingsForm
-from portal.services.results import bands, scope, settings
+from portal.results.forms import (
+    KIND_CHOICES,
+    BandsForm,
+    BandsResetForm,
+    EndIneligibilityForm,
+    IneligibilityForm,
+    SettingsForm,
+)
+from portal.services.results import bands, eligibility, scope, settings
 
 KINDS = [code for code, _label in KIND_CHOICES]
 
@@ -142,3 +150,89 @@ def reset_bands(year: int):
     if ok:
         flash(_("Đã trả các mức xếp loại về mặc định."), "success")
     return hx_redirect(url_for("results.bands_page", year=year.year, kind=form.cluster_kind.data))
+
+
+def _eligibility_year(number: int) -> tuple[EmulationYear, list[int] | None]:
+    """The year, and the clusters whose members the user marks (None: every unit, for the secretariat); else 403."""
+    year = year_or_404(number)
+    if may_set_results(None, "mark_ineligible"):
+        return year, None
+    led = [
+        where.cluster_id
+        for where in current_principal().memberships
+        if where.year_id == year.id and may_set_results(where, "mark_ineligible")
+    ]
+    if not led:
+        abort(403)
+    return year, led
+
+
+def _eligibility_page(year: EmulationYear, clusters: list[int] | None, form: IneligibilityForm, status: int = 200):
+    units = eligibility.member_units(db.session, year.id, clusters)
+    form.unit_id.choices = [(0, _("— Chọn đơn vị —"))] + [(u.id, u.name) for u in units]
+    marked = eligibility.of_year(db.session, year.year, [u.id for u in units])
+    return render(
+        "results/settings/eligibility.html",
+        block="eligibility",
+        status=status,
+        year=year,
+        form=form,
+        rows=[(unit, row) for unit in units for row in marked.get(unit.id, ())],
+        end_form=EndIneligibilityForm(formdata=None),
+    )
+
+
+@bp.get("/results/eligibility/<int:year>")
+@login_required
+def eligibility_page(year: int):
+    """Units not eligible for awards in the year: every unit for the secretariat, its members for a head."""
+    year, clusters = _eligibility_year(year)
+    return _eligibility_page(year, clusters, IneligibilityForm(formdata=None))
+
+
+@bp.post("/results/eligibility/<int:year>")
+@login_required
+def mark_ineligible(year: int):
+    """Mark a unit not eligible; a bad value comes back next to its field (422), nothing saved."""
+    year, clusters = _eligibility_year(year)
+    form = IneligibilityForm()
+    form.unit_id.choices = [(u.id, u.name) for u in eligibility.member_units(db.session, year.id, clusters)]
+    if form.validate_on_submit():
+        unit = db.session.get(Unit, form.unit_id.data)
+        ok, _row = saved(
+            form,
+            lambda: eligibility.mark(
+                db.session,
+                year,
+                unit,
+                kind=form.kind.data,
+                reason=form.reason.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                user_id=current_principal().user_id,
+            ),
+        )
+        if ok:
+            flash(_("Đã ghi nhận %(unit)s không đủ điều kiện khen thưởng.", unit=unit.name), "success")
+            return hx_redirect(url_for("results.eligibility_page", year=year.year))
+    return _eligibility_page(year, clusters, form, status=422)
+
+
+@bp.post("/results/eligibility/cases/<int:case_id>/end")
+@login_required
+def end_ineligibility(case_id: int):
+    """The reason is over: the case ends on the date given (the row stays)."""
+    case = get_or_404(Ineligibility, case_id)
+    year, clusters = _eligibility_year(case.year.year)
+    if clusters is not None and case.unit_id not in {
+        u.id for u in eligibility.member_units(db.session, year.id, clusters)
+    }:
+        abort(404)
+    form = EndIneligibilityForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.ends_on.errors), "danger")
+    else:
+        ok, _result = done(lambda: eligibility.end(db.session, case, form.ends_on.data))
+        if ok:
+            flash(_("Đã kết thúc trường hợp của %(unit)s.", unit=case.unit.name), "success")
+    return hx_redirect(url_for("results.eligibility_page", year=year.year))

@@ -104,6 +104,7 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/results/{c}/settings?year={year}",
         f"/results/bands/{year}",
         f"/results/bands/{year}?kind=block",
+        f"/results/eligibility/{year}",
     ]
     return plain + objects
 
