@@ -230,7 +230,7 @@ def end_ineligibility(case_id: int):
         abort(404)
     form = EndIneligibilityForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.ends_on.errors), "danger")
+        flash(" ".join(str(error) for error in form.ends_on.errors), "danger")
     else:
         ok, _result = done(lambda: eligibility.end(db.session, case, form.ends_on.data))
         if ok:
