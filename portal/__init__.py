@@ -203,12 +203,13 @@ def register_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_policy():
-        from portal.access import current_principal
+        from portal.access import current_principal, may_set_results
 
         principal = current_principal()
         return {
             "can": lambda action, scope=None, **kw: principal is not None and can(principal, action, scope, **kw),
             "sees": lambda scope: principal is not None and sees(principal, scope),
+            "may_set_results": may_set_results,
             "principal": principal,
             "menu_for": menu_for,
             "is_fragment_request": is_fragment_request,

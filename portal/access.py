@@ -24,6 +24,7 @@ from portal.policy import (
     assessment_permission,
     can,
     criteria_permission,
+    results_permission,
     sees,
 )
 from portal.routing import YEAR_MAX, YEAR_MIN
@@ -122,6 +123,20 @@ def year_from_args(value) -> EmulationYear:
     except (TypeError, ValueError):
         abort(404)
     return year_or_404(number)
+
+
+def may_set_results(scope: ClusterYear | None, action: str) -> bool:
+    """`results_permission()` for the signed-in user, with the head's delegation to deputies."""
+    lead = scope is not None and deputy_may_lead(scope)
+    return results_permission(current_principal(), action, scope, deputy_may_lead=lead)
+
+
+def results_scope(cluster_id: int, year, action: str) -> tuple[Cluster, EmulationYear, ClusterYear]:
+    """A cluster-year whose results inputs the user changes: outside their scope 404, not allowed 403."""
+    cluster, found, scope = cluster_year_in_scope(cluster_id, year)
+    if not may_set_results(scope, action):
+        abort(403)
+    return cluster, found, scope
 
 
 def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:

@@ -7,12 +7,15 @@ object does not exist for them), 403 inside it. "ok" means none of those.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from portal import create_app
 from portal.models import Assessment, AuditEntry, Criterion, Membership, PledgeSignature, ScoringRound, UserSession
 from portal.services.pledges import agreements as pledges
+from portal.services.results import eligibility
 from tests import factories
 from tests.conftest import IsolatedClient
 from tests.signin import put_in_cookie, session_token
@@ -36,6 +39,7 @@ SECRETARIAT = expect(ok=("secretariat",))
 SIGNED_IN = expect(ok=ROLES[1:])
 SCOPED_READ = expect(ok=IN_SCOPE, outsider=404)
 LEAD = expect(ok=("head",), outsider=404)
+HEAD_OR_SECRETARIAT = expect(ok=("head", "secretariat"))
 MEMBER_ACTION = expect(ok=UNIT_ROLES, outsider=404)
 EVERYONE = {role: PUBLIC for role in ROLES}
 OWN_DRAFT = {role: 404 for role in ROLES} | {"anonymous": LOGIN, "member": OK}
@@ -86,6 +90,14 @@ MATRIX = {
     ("years.make_current", "POST"): ("/years/2026/current", SECRETARIAT),
     ("years.start_next", "GET"): ("/years/2026/next", SECRETARIAT),
     ("years.start_next", "POST"): ("/years/2026/next", SECRETARIAT),
+    ("results.settings_page", "GET"): ("/results/{cluster}/settings?year=2026", LEAD),
+    ("results.save_settings", "POST"): ("/results/{cluster}/settings?year=2026", LEAD),
+    ("results.eligibility_page", "GET"): ("/results/eligibility/2026", HEAD_OR_SECRETARIAT),
+    ("results.mark_ineligible", "POST"): ("/results/eligibility/2026", HEAD_OR_SECRETARIAT),
+    ("results.end_ineligibility", "POST"): ("/results/eligibility/cases/{ineligibility}/end", HEAD_OR_SECRETARIAT),
+    ("results.bands_page", "GET"): ("/results/bands/2026", SECRETARIAT),
+    ("results.save_bands", "POST"): ("/results/bands/2026", SECRETARIAT),
+    ("results.reset_bands", "POST"): ("/results/bands/2026/reset", SECRETARIAT),
     ("years.delete", "POST"): ("/years/2026/delete", SECRETARIAT),
     ("council.index", "GET"): ("/council/", SECRETARIAT),
     ("council.create", "POST"): ("/council/", SECRETARIAT),
@@ -266,7 +278,18 @@ def ids(world, app, tmp_path):
     db.session.add(review_assignment)
     db.session.commit()
     evidence = _evidence(app, tmp_path, assessment, quantitative)
+    ineligibility = eligibility.mark(
+        db.session,
+        world.year,
+        world.member,
+        kind="inspection",
+        reason="Đang thanh tra",
+        starts_on=date(world.year.year, 1, 1),
+        user_id=None,
+    )
+    db.session.commit()
     return {
+        "ineligibility": ineligibility.id,
         "unit": world.outsider.id,
         "member_unit": world.member.id,
         "cluster": world.cluster.id,

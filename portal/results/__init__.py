@@ -1,3 +1,8 @@
-from portal.results.views import bp
+"""Results of a cluster-year: the ranked table, explanations, Excel and print (views), and the pages that set
+how they are computed — settings, bands, eligibility (setup_views)."""
 
-__all__ = ["bp"]
+from flask import Blueprint
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+from portal.results import setup_views, views  # noqa: E402,F401  (register the routes on bp)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, request, send_file, url_for
+from flask import abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -20,9 +20,8 @@ from portal.htmx import render
 from portal.models import Cluster, EmulationYear
 from portal.models.results import BASES
 from portal.policy import ClusterYear, results_permission, sees_results
+from portal.results import bp
 from portal.services.results import report as report_svc
-
-bp = Blueprint("results", __name__, url_prefix="/results")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -104,6 +104,10 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/results/{c}/{year}/units/{ids['unit']}",
         f"/results/{c}/{year}/print",
         f"/audit-log/{ids['audit']}",
+        f"/results/{c}/settings?year={year}",
+        f"/results/bands/{year}",
+        f"/results/bands/{year}?kind=block",
+        f"/results/eligibility/{year}",
     ]
     return plain + objects
 

@@ -30,6 +30,18 @@ def cluster_year_of(session: Session, year: EmulationYear, unit: Unit) -> Cluste
     return None if cluster_id is None else ClusterYear(year.id, cluster_id)
 
 
+def member_units(session: Session, year_id: int, cluster_ids: list[int] | None = None) -> list[Unit]:
+    """The units that are members of a cluster that year (of these clusters; None: any), by name: one query."""
+    where = Membership.year_id == year_id
+    if cluster_ids is not None:
+        where = where & Membership.cluster_id.in_(cluster_ids)
+    return list(
+        session.scalars(
+            select(Unit).join(Membership, Membership.unit_id == Unit.id).where(where).order_by(Unit.sort_key)
+        )
+    )
+
+
 def overlaps(year: int):
     """An SQL condition: the ineligibility's period overlaps the emulation year `year`."""
     return (Ineligibility.starts_on <= date(year, 12, 31)) & (

@@ -126,22 +126,29 @@ def _trim(value) -> int:
     return value
 
 
-def _tie_rules(session: Session, where: ClusterYear, rules) -> list[dict]:
-    """Tie-breakers in order, each once; a section rule names a scored section of the table."""
-    sections = set(
+def sections(session: Session, where: ClusterYear) -> list[Criterion]:
+    """The scored sections of the cluster-year's table, in table order: what a section tie-breaker may name."""
+    return list(
         session.scalars(
-            select(Criterion.id).where(
+            select(Criterion)
+            .where(
                 Criterion.set_id == scope.table_set_id(where),
                 Criterion.parent_id.is_(None),
                 Criterion.kind == "scored",
             )
+            .order_by(Criterion.position, Criterion.id)
         )
     )
+
+
+def _tie_rules(session: Session, where: ClusterYear, rules) -> list[dict]:
+    """Tie-breakers in order, each once; a section rule names a scored section of the table."""
+    section_ids = {section.id for section in sections(session, where)}
     stored, seen = [], set()
     for rule in rules:
         breaker = TieBreaker(_choice(TieBreaker, rule.breaker, "tie_rules", "Chọn tiêu chí phân định bằng điểm."))
         section_id = rule.section_id if breaker is TieBreaker.SECTION else None
-        if breaker is TieBreaker.SECTION and section_id not in sections:
+        if breaker is TieBreaker.SECTION and section_id not in section_ids:
             raise DomainError("Chọn một phần chấm điểm của bảng tiêu chí năm này.", "tie_rules")
         if (breaker, section_id) in seen:
             raise DomainError("Mỗi cách phân định chỉ chọn một lần.", "tie_rules")
