@@ -338,7 +338,7 @@ def test_head_marks_its_member_and_ends_it(world, auth, client):
     [
         ({"reason": "x"}, "Nêu rõ lý do"),
         ({"kind": "rumour"}, "Lựa chọn không hợp lệ."),
-        ({"starts_on": "32/01/2026"}, "Ngày không hợp lệ"),
+        ({"starts_on": f"32/01/{factories.YEAR}"}, "Ngày không hợp lệ"),
         (
             {"starts_on": f"01/03/{factories.YEAR}", "ends_on": f"01/02/{factories.YEAR}"},
             "không được trước ngày bắt đầu",
