@@ -1,4 +1,4 @@
-"""Command-line tasks: create-admin, seed-demo, demo-logins, audit verify, backup, restore."""
+"""Command-line tasks: create-admin, seed-demo, demo-logins, audit verify, backup, restore, notices."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     register_accounts(app)
     register_demo(app)
     register_backup(app)
+    register_notices(app)
 
 
 def register_accounts(app: Flask) -> None:
@@ -156,3 +157,19 @@ def register_backup(app: Flask) -> None:
             f"Đã khôi phục {len(summary.tables)} bảng, {summary.rows} dòng, {summary.files} tệp minh chứng "
             f"từ bản sao lưu tạo lúc {created} UTC."
         )
+
+
+def register_notices(app: Flask) -> None:
+    @app.cli.group("notices")
+    def notices_group():
+        """Notices: deadlines near (daily) and the e-mail digest (daily)."""
+
+    @notices_group.command("deadlines")
+    @click.option("--days", default=3, show_default=True, type=click.IntRange(1, 60), help="How near is near.")
+    def deadlines_command(days: int):
+        """Tell whoever still has work in an open round whose deadline is within DAYS days (once per round)."""
+        from portal.services.notices import deadlines
+
+        sent = deadlines.send(db.session, days=days)
+        db.session.commit()
+        click.echo(f"Hạn chót trong {days} ngày tới: {sent.rounds} vòng chấm; đã tạo {sent.notices} thông báo mới.")

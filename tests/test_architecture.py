@@ -19,12 +19,13 @@ SERVICES = PORTAL / "services"
 ROOMS = {
     "platform": set(),
     "org": {"platform"},
-    "criteria": {"platform", "org"},
-    "pledges": {"platform", "org", "criteria"},
-    "scoring": {"platform", "org", "criteria", "pledges"},
-    "results": {"platform", "org", "criteria", "pledges", "scoring"},
-    "documents": {"platform", "org", "criteria", "pledges", "scoring", "results"},
-    "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "documents"},
+    "notices": {"platform", "org"},
+    "criteria": {"platform", "org", "notices"},
+    "pledges": {"platform", "org", "notices", "criteria"},
+    "scoring": {"platform", "org", "notices", "criteria", "pledges"},
+    "results": {"platform", "org", "notices", "criteria", "pledges", "scoring"},
+    "documents": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results"},
+    "demo": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "documents"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
 DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]

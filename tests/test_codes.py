@@ -9,6 +9,7 @@ import portal.models  # noqa: F401  (every table in the metadata)
 from portal.extensions import db
 from portal.models.base import LabelledEnum, one_of
 from portal.models.criteria import CriterionKind, Method, SetStatus
+from portal.models.notices import NoticeKind
 from portal.models.org import SECTORS, ClusterKind, CouncilRole, Sector, UnitChangeKind
 from portal.models.results import (
     BandCode,
@@ -46,6 +47,7 @@ CONSTRAINED = {
     ("band_rules", "code"): BandCode,
     ("band_rules", "cluster_kind"): ClusterKind,
     ("ineligibilities", "kind"): IneligibilityKind,
+    ("notifications", "kind"): NoticeKind,
 }
 # stored inside a JSON column, checked by its service (results/settings.py) rather than by a constraint
 UNCONSTRAINED = {TieBreaker}

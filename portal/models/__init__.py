@@ -3,6 +3,7 @@
 from portal.models.api_tokens import ApiToken
 from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
+from portal.models.notices import NoticePreference, Notification
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
 from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
@@ -25,6 +26,8 @@ __all__ = [
     "Ineligibility",
     "LoginFailure",
     "Membership",
+    "NoticePreference",
+    "Notification",
     "NotApplicable",
     "Pledge",
     "Score",

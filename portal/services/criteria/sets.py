@@ -23,9 +23,11 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.models.criteria import CriterionKind, Method, SetStatus
+from portal.models.notices import NoticeKind
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
 from portal.services.criteria.tree import MAX_DEPTH, Tree
+from portal.services.notices import events as notices
 from portal.services.org.structure import clean
 
 MAX_POINTS = Decimal(10000)
@@ -149,7 +151,25 @@ def publish(session: Session, cset: CriteriaSet) -> list[str]:
         raise DomainError("Bảng tiêu chí chưa có tiêu chí nào.")
     cset.status, cset.published_at = SetStatus.PUBLISHED, utcnow()
     session.flush()
+    if not cset.is_template:
+        _notify_published(session, cset)
     return warnings(cset, tree)
+
+
+def _notify_published(session: Session, cset: CriteriaSet) -> None:
+    """The members (and the overseer) may read the table now: each gets a notice."""
+    cluster_id, year_id = cset.cluster_id, cset.year_id
+    recipients = notices.unit_users(session, cluster_id, year_id) + notices.overseer_users(session, cluster_id, year_id)
+    notices.notify(
+        session,
+        recipients,
+        NoticeKind.CRITERIA_PUBLISHED,
+        cluster_id=cluster_id,
+        year_id=year_id,
+        text=f"{cset.cluster.name}: bảng tiêu chí năm {cset.year.year} (phiên bản {cset.version}) đã được công bố.",
+        endpoint="criteria.show",
+        args={"set_id": cset.id},
+    )
 
 
 def unpublish(session: Session, cset: CriteriaSet) -> None:

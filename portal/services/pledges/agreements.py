@@ -32,8 +32,10 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.models.criteria import Method, SetStatus
+from portal.models.notices import NoticeKind
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
+from portal.services.notices import events as notices
 from portal.services.org.structure import clean
 
 TARGET_LIMIT = Decimal(10) ** 14  # targets are Numeric(18, 4): 14 digits before the decimal point
@@ -88,12 +90,15 @@ def create(session: Session, cluster: Cluster, year: EmulationYear) -> Pledge:
     )
     session.add(pledge)
     session.flush()
+    if pledge.criteria_set is not None:
+        ask_to_sign(session, pledge)
     return pledge
 
 
 def update(
     session: Session, pledge: Pledge, *, criteria_set_id: int | None, meeting_date: date | None, **fields
 ) -> Pledge:
+    before = current_hash(session, pledge)
     values = {key: (fields.get(key) or "").strip() for key in TEXT_FIELDS}
     values["title"] = clean(values["title"])
     if not values["title"]:
@@ -113,7 +118,29 @@ def update(
         setattr(pledge, key, value)
     pledge.meeting_date = meeting_date
     session.flush()
+    if pledge.criteria_set is not None and current_hash(session, pledge) != before:
+        ask_to_sign(session, pledge)
     return pledge
+
+
+def ask_to_sign(session: Session, pledge: Pledge) -> None:
+    """Every member unit whose latest signature is not for the charter as it stands is asked to (re)sign."""
+    waiting = [row for row in statuses(session, pledge, current_hash(session, pledge)) if not row.current]
+    for kind, verb, rows in (
+        (NoticeKind.PLEDGE_TO_SIGN, "cần được ký", [row for row in waiting if row.signature is None]),
+        (NoticeKind.PLEDGE_TO_RESIGN, "đã thay đổi, cần ký xác nhận lại", [row for row in waiting if row.signature]),
+    ):
+        if rows:
+            notices.notify(
+                session,
+                notices.unit_users(session, pledge.cluster_id, pledge.year_id, [row.unit.id for row in rows]),
+                kind,
+                cluster_id=pledge.cluster_id,
+                year_id=pledge.year_id,
+                text=f"{pledge.cluster.name}: giao ước thi đua năm {pledge.year.year} {verb}.",
+                endpoint="pledges.for_cluster",
+                args={"cluster_id": pledge.cluster_id, "year": pledge.year.year},
+            )
 
 
 # --- the charter ------------------------------------------------------------------------

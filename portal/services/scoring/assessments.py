@@ -21,11 +21,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
 from portal.models.base import utcnow
 from portal.models.criteria import CriterionKind, Method, SetStatus
+from portal.models.notices import NoticeKind
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
 from portal.services import DomainError
 from portal.services.criteria import methods
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.methods import ScoreError
+from portal.services.notices import events as notices
 from portal.services.platform import control_chars
 from portal.services.platform.control_chars import has_control_characters
 from portal.services.scoring import rounds, verification
@@ -59,6 +61,16 @@ def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | No
     )
     rounds.add_drafts(session, scoring_round, cset, Stage.SELF, ((unit_id, unit_id) for unit_id in unit_ids))
     session.flush()
+    notices.notify(
+        session,
+        notices.unit_users(session, cset.cluster_id, cset.year_id),
+        NoticeKind.ROUND_OPENED,
+        cluster_id=cset.cluster_id,
+        year_id=cset.year_id,
+        text=f"{cset.cluster.name}: vòng tự chấm điểm năm {cset.year.year} đã mở.",
+        endpoint="scoring.for_cluster",
+        args={"cluster_id": cset.cluster_id, "year": cset.year.year},
+    )
     return scoring_round
 
 
@@ -348,6 +360,33 @@ def submit(session: Session, assessment: Assessment, user_id: int | None, now: d
         user_id,
     )
     session.flush()
+    if assessment.stage in (Stage.VERIFIED, Stage.EXPLANATION):
+        _notify_handed_over(session, assessment)
+
+
+def _notify_handed_over(session: Session, assessment: Assessment) -> None:
+    """A sent verification waits on the unit (its explanation); a sent explanation waits on the head."""
+    scoring_round = assessment.round
+    cluster_id, year_id = scoring_round.cluster_id, scoring_round.year_id
+    if assessment.stage == Stage.VERIFIED:
+        kind, recipients = (
+            NoticeKind.VERIFICATION_SENT,
+            notices.unit_users(session, cluster_id, year_id, [assessment.subject_unit_id]),
+        )
+        text = f"Trưởng cụm, khối đã gửi kết quả thẩm định điểm của {assessment.subject.name}."
+    else:
+        kind, recipients = NoticeKind.EXPLANATION_RECEIVED, notices.head_users(session, cluster_id, year_id)
+        text = f"{assessment.subject.name} đã nộp giải trình kết quả thẩm định."
+    notices.notify(
+        session,
+        recipients,
+        kind,
+        cluster_id=cluster_id,
+        year_id=year_id,
+        text=text,
+        endpoint="scoring.assessment",
+        args={"assessment_id": assessment.id},
+    )
 
 
 def _codes(codes: list[str]) -> str:

@@ -22,9 +22,11 @@ from portal import vntext
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
 from portal.models.base import utcnow
 from portal.models.criteria import SetStatus
+from portal.models.notices import NoticeKind
 from portal.models.scoring import AssessmentStatus, AssignmentMode, RoundKind, RoundStatus, Stage
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
+from portal.services.notices import events as notices
 from portal.services.scoring import review_assignment as algo
 from portal.services.scoring import rounds
 
@@ -210,6 +212,17 @@ def open_round(session: Session, scoring_round: ScoringRound, now: datetime | No
     rounds.add_drafts(session, scoring_round, cset, Stage.PEER, pairs)
     scoring_round.status = RoundStatus.OPEN
     session.flush()
+    cluster_id, year_id = scoring_round.cluster_id, scoring_round.year_id
+    notices.notify(
+        session,
+        notices.unit_users(session, cluster_id, year_id, {reviewer for reviewer, _subject in pairs}),
+        NoticeKind.REVIEW_ASSIGNED,
+        cluster_id=cluster_id,
+        year_id=year_id,
+        text=f"{cset.cluster.name}: đơn vị được phân công chấm chéo năm {cset.year.year}.",
+        endpoint="reviews.for_cluster",
+        args={"cluster_id": cluster_id, "year": cset.year.year},
+    )
     return len(pairs)
 
 
