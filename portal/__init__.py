@@ -163,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
         criteria,
         evidence,
         home,
+        notices,
         pledges,
         results,
         reviews,
@@ -173,7 +174,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, results, api, api_tokens):
+    for module in (*modules, scoring, evidence, reviews, results, api, api_tokens, notices):
         app.register_blueprint(module.bp)
 
 
@@ -214,7 +215,15 @@ def register_templates(app: Flask) -> None:
             "menu_for": menu_for,
             "is_fragment_request": is_fragment_request,
             "province_name": app.config["PROVINCE_NAME"],
+            "unread_notices": _unread_notices,
         }
+
+
+def _unread_notices() -> int:
+    """The bell's count for the signed-in user: one COUNT, asked only where the header shows the bell."""
+    from portal.services.notices import inbox
+
+    return inbox.unread_count(ext.db.session, current_user.id) if current_user.is_authenticated else 0
 
 
 def register_cli(app: Flask) -> None:

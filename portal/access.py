@@ -14,7 +14,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Assessment, Cluster, CriteriaSet, Criterion, EmulationYear, Pledge, ScoringRound, Term
+from portal.models import (
+    Assessment,
+    Cluster,
+    CriteriaSet,
+    Criterion,
+    EmulationYear,
+    Notification,
+    Pledge,
+    ScoringRound,
+    Term,
+)
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus
 from portal.policy import (
     HEAD_ACTIONS,
@@ -254,3 +264,11 @@ def criterion_of(assessment: Assessment, criterion_id: int | None) -> Criterion:
     if criterion is None or criterion.set_id != assessment.criteria_set_id:
         abort(404)
     return criterion
+
+
+def own_notice(notice_id: int) -> Notification:
+    """One of the signed-in user's own notices; anyone else's does not exist for them (404)."""
+    notice = db.session.get(Notification, notice_id)
+    if notice is None or notice.user_id != current_user.id:
+        abort(404)
+    return notice

@@ -218,6 +218,14 @@ MATRIX = {
     ("api_tokens.index", "GET"): ("/account/tokens/", SIGNED_IN),
     ("api_tokens.create", "POST"): ("/account/tokens/", SIGNED_IN),
     ("api_tokens.revoke", "POST"): ("/account/tokens/{api_token}/revoke", OWN_DRAFT),
+    # each user's own notices; {notice} is the member's; the unsubscribe link works without signing in
+    ("notices.index", "GET"): ("/notices/", SIGNED_IN),
+    ("notices.bell", "GET"): ("/notices/bell", SIGNED_IN),
+    ("notices.open_notice", "POST"): ("/notices/{notice}/open", OWN_DRAFT),
+    ("notices.read_all", "POST"): ("/notices/read-all", SIGNED_IN),
+    ("notices.preferences", "POST"): ("/notices/preferences", SIGNED_IN),
+    ("notices.unsubscribe", "GET"): ("/notices/unsubscribe/{unsubscribe_token}", EVERYONE),
+    ("notices.unsubscribe", "POST"): ("/notices/unsubscribe/{unsubscribe_token}", EVERYONE),
 }
 
 
@@ -315,6 +323,7 @@ def ids(world, app, tmp_path):
             select(UserSession.id).where(UserSession.user_id == world.users["member"].id)
         ),
         **_api_tokens(world),
+        **_notices(world, app),
     }
 
 
@@ -350,6 +359,17 @@ def _api_tokens(world) -> dict:
     created = {role: api_tokens.create(db.session, user, "Ma trận quyền") for role, user in world.users.items()}
     db.session.commit()
     return {"tokens": {role: secret for role, (_, secret) in created.items()}, "api_token": created["member"][0].id}
+
+
+def _notices(world, app) -> dict:
+    """A notice of the member's (the criteria table published made it) and the member's unsubscribe token."""
+    from portal.extensions import db
+    from portal.models import Notification
+    from portal.services.notices import digest
+
+    member = world.users["member"]
+    notice = db.session.scalar(select(Notification.id).where(Notification.user_id == member.id).limit(1))
+    return {"notice": notice, "unsubscribe_token": digest.unsubscribe_token(app.config["SECRET_KEY"], member.id)}
 
 
 def _api_request(app, role: str, ids: dict, method: str, url: str):

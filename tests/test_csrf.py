@@ -93,3 +93,33 @@ def test_every_state_changing_route_needs_the_token(csrf_app, world, client):
             assert response.status_code == 400, f"POST {url} {headers}: {response.status_code}"
         checked += 1
     assert checked > 60
+
+
+def test_marking_notices_read_needs_the_token(csrf_app, world, client):
+    from sqlalchemy import select
+
+    from portal.models import Notification
+    from portal.models.notices import NoticeKind
+    from portal.services.notices import events
+
+    member = world.users["member"]
+    events.notify(
+        db.session,
+        [member.id],
+        NoticeKind.ROUND_OPENED,
+        cluster_id=world.cluster.id,
+        year_id=world.year.id,
+        text="Vòng tự chấm đã mở",
+        endpoint="scoring.for_cluster",
+        args={"cluster_id": world.cluster.id, "year": world.year.year},
+    )
+    db.session.commit()
+    notice_id = db.session.scalar(select(Notification.id))
+    sign_in(client, member.id)
+    page = client.get("/notices/")
+    refused = client.post(f"/notices/{notice_id}/open")
+    assert refused.status_code == 400
+    assert client.post("/notices/read-all", headers={"HX-Request": "true"}).status_code == 400
+    assert db.session.get(Notification, notice_id).read_at is None
+    opened = client.post(f"/notices/{notice_id}/open", data={"csrf_token": _header_token(page.text)})
+    assert opened.status_code == 303 and db.session.get(Notification, notice_id).read_at is not None

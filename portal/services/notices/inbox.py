@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.models import Notification
@@ -21,27 +20,13 @@ def unread_count(session: Session, user_id: int) -> int:
     )
 
 
-@dataclass(frozen=True)
-class Page:
-    notices: list[Notification]
-    number: int
-    pages: int
-    total: int
-
-
-def page(session: Session, user_id: int, number: int, size: int) -> Page:
-    """One page of the user's notices, newest first (two queries whatever the page size)."""
-    total = session.scalar(select(func.count()).select_from(Notification).where(Notification.user_id == user_id))
-    pages = max(1, -(-total // size))
-    number = min(max(1, number), pages)
-    rows = session.scalars(
+def newest_first(user_id: int) -> Select:
+    """The user's notices, newest first: the list page paginates it (a COUNT and one page of rows)."""
+    return (
         select(Notification)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(size)
-        .offset((number - 1) * size)
-    ).all()
-    return Page(list(rows), number, pages, total)
+    )
 
 
 def mark_read(session: Session, notice: Notification, now: datetime | None = None) -> None:
