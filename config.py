@@ -67,6 +67,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "")
+    # The portal's public address, for the links of e-mails sent from the command line (the notice digest).
+    PORTAL_URL = os.environ.get("PORTAL_URL", "")
 
 
 class DevelopmentConfig(Config):

@@ -173,3 +173,50 @@ def register_notices(app: Flask) -> None:
         sent = deadlines.send(db.session, days=days)
         db.session.commit()
         click.echo(f"Hạn chót trong {days} ngày tới: {sent.rounds} vòng chấm; đã tạo {sent.notices} thông báo mới.")
+
+    @notices_group.command("digest")
+    def digest_command():
+        """E-mail each user who asked for it the notices not yet read: at most one message a Vietnam day."""
+        from portal.services.platform import mail
+
+        if not mail.configured(app.config):
+            click.echo("Chưa cấu hình MAIL_SERVER và MAIL_SENDER: không gửi thư tổng hợp.")
+            return
+        if not app.config.get("PORTAL_URL"):
+            raise click.ClickException("Đặt PORTAL_URL (địa chỉ của cổng, ví dụ https://thidua.example.gov.vn).")
+        sent, failed = _send_digests(app)
+        click.echo(f"Đã gửi {sent} thư tổng hợp thông báo; {failed} thư không gửi được.")
+        if failed:
+            raise click.exceptions.Exit(1)
+
+
+def _send_digests(app: Flask) -> tuple[int, int]:
+    """Each due digest in its own transaction: one that the mail server refuses is tried again on the next run."""
+    from flask import url_for
+
+    from portal.models.base import utcnow
+    from portal.notices.links import link_of
+    from portal.services.notices import digest
+    from portal.services.platform import mail
+    from portal.services.platform.audit import record_event
+
+    now, sent, failed = utcnow(), 0, 0
+    with app.test_request_context(base_url=app.config["PORTAL_URL"]):
+        for pending in digest.due(db.session, now):
+            token = digest.unsubscribe_token(app.config["SECRET_KEY"], pending.user.id)
+            unsubscribe = url_for("notices.unsubscribe", token=token, _external=True)
+            subject, body = digest.compose(pending, lambda notice: link_of(notice, external=True), unsubscribe, now)
+            try:
+                digest.send(db.session, app.config, pending, subject, body, now)
+            except mail.MailError as error:
+                db.session.rollback()
+                failed += 1
+                click.echo(f"Không gửi được thư cho {pending.user.username}: {error}", err=True)
+                continue
+            db.session.commit()
+            sent += 1
+    if sent or failed:
+        summary = f"Gửi thư tổng hợp thông báo: {sent} người nhận"
+        record_event(db.session, "notice_digests_sent", summary, changes={"sent": sent, "failed": failed})
+        db.session.commit()
+    return sent, failed
