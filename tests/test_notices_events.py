@@ -215,3 +215,35 @@ def test_the_deadlines_command_is_idempotent(world, table, runner):
     again = runner.invoke(args=["notices", "deadlines", "--days", "3"])
     assert "đã tạo 0 thông báo mới" in again.output
     assert len(_notices()) == 3
+
+
+@pytest.mark.parametrize("event", ["publish", "pledge", "self_round", "peer_round"])
+def test_every_event_takes_its_notices_with_it_when_rolled_back(world, event):
+    if event == "publish":
+        cset = factories.criteria_set(world, publish=False)
+        run = lambda: criteria_svc.publish(db.session, cset)  # noqa: E731
+    elif event == "pledge":
+        factories.criteria_set(world)
+        run = lambda: pledges.create(db.session, world.cluster, world.year)  # noqa: E731
+    else:
+        cset, _items = factories.scoring_table(world)
+        if event == "self_round":
+            run = lambda: assessments.open_self_round(db.session, cset)  # noqa: E731
+        else:
+            peer = reviews.create_round(db.session, cset, "all_pairs")
+            run = lambda: reviews.open_round(db.session, peer)  # noqa: E731
+    db.session.execute(Notification.__table__.delete())
+    db.session.commit()
+    run()
+    assert len(_notices()) == (4 if event == "publish" else 3)  # the three units' users (and the overseer)
+    db.session.rollback()
+    assert _notices() == []
+
+
+def test_an_event_refused_makes_no_notice(world, table):
+    assessments.open_self_round(db.session, table[0])
+    db.session.commit()
+    before = len(_notices())
+    with pytest.raises(DomainError):
+        assessments.open_self_round(db.session, table[0])  # the year's self round is already open
+    assert len(_notices()) == before
