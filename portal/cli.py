@@ -217,6 +217,6 @@ def _send_digests(app: Flask) -> tuple[int, int]:
             sent += 1
     if sent or failed:
         summary = f"Gửi thư tổng hợp thông báo: {sent} người nhận"
-        record_event(db.session, "notice_digests_sent", summary, changes={"sent": sent, "failed": failed})
+        record_event(db.session, "digest_sent", summary, changes={"sent": sent, "failed": failed})
         db.session.commit()
     return sent, failed

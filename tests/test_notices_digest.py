@@ -80,7 +80,7 @@ def test_one_digest_to_the_subscriber_with_links_and_an_unsubscribe_link(world, 
     assert url.startswith(f"{PORTAL}/notices/unsubscribe/")
     assert client.post(urlsplit(url).path).status_code == 200
     assert db.session.get(NoticePreference, world.users["member"].id).digest is False
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "notice_digests_sent")).changes == {
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "digest_sent")).changes == {
         "sent": 1,
         "failed": 0,
     }
