@@ -173,3 +173,17 @@ def test_a_long_digest_lists_the_newest_and_counts_the_rest(world):
     assert subject.endswith(f"({digest.MOST + 3})")
     assert f"Thông báo {digest.MOST + 2}" in body and "Thông báo 2 (" not in body
     assert "… và 3 thông báo khác trên cổng." in body
+
+
+def test_finding_the_due_digests_takes_two_queries_whatever_the_number_of_users(world, count_queries):
+    _subscribe(world.users["member"], "vanthu@tanhong.gov.vn")
+    _notice(world, "member", "Một thông báo")
+    with count_queries() as few:
+        assert len(digest.due(db.session, utcnow())) == 1
+    for name in ("head", "deputy", "overseer", "council"):
+        _subscribe(world.users[name], f"{name}@example.gov.vn")
+        _notice(world, name, "Một thông báo")
+    db.session.expire_all()
+    with count_queries() as many:
+        assert len(digest.due(db.session, utcnow())) == 5
+    assert many() == few() == 2

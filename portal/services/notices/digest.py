@@ -66,7 +66,7 @@ class Pending:
 
 def due(session: Session, now: datetime) -> list[Pending]:
     """Users to mail today: digest on, active, with an address, none sent yet this Vietnam day, something unread
-    since the last one. Three queries whatever the number of users."""
+    since the last one. Two queries whatever the number of users."""
     today = vn_day_of(now)
     rows = session.execute(
         select(User, NoticePreference)
