@@ -18,7 +18,7 @@ from portal.services.results import applicability
 from portal.services.results import settings as settings_svc
 from portal.services.results.inputs import Settings
 from portal.services.scoring import assessments as scoring
-from portal.services.scoring import verification
+from portal.services.scoring import rounds, verification
 from portal.services.scoring.excel.apply import import_workbook
 from portal.services.scoring.excel.export import export_workbook
 from tests import factories
@@ -297,3 +297,15 @@ def test_the_excel_workbook_shows_the_mark_and_an_import_skips_it(world, table):
         f"Dòng {old_rows['I.2']} (I.2): tiêu chí không áp dụng cho đơn vị (lý do: {REASON}); bỏ qua."
     ]
     assert scoring.score_maps(db.session, [own.id])[own.id].keys() == {items["quant"].id}
+
+
+def test_the_progress_page_sums_leave_it_out(world, table):
+    cset, items = table
+    scoring.open_self_round(db.session, cset)
+    own = _own(world.member)
+    _fill(own, items)
+    db.session.commit()
+    before = rounds.sums(db.session, [own.id])[own.id]
+    _insert_mark(cset, items["direct"], world.member)  # marked on verification, after the unit scored it
+    after = rounds.sums(db.session, [own.id])[own.id]
+    assert before.base - after.base == Decimal(20) and before.scored - after.scored == 1
