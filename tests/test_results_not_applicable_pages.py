@@ -130,7 +130,8 @@ def test_a_member_reads_only_its_own_marks(world, table, auth, client, url):
 
 
 def test_a_deputy_marks_when_the_head_lets_it_lead(world, table, auth, client, url):
-    db.session.scalar(select(Term)).deputy_may_lead = True
+    term = db.session.scalar(select(Term).where(Term.year_id == world.year.id, Term.cluster_id == world.cluster.id))
+    term.deputy_may_lead = True
     db.session.commit()
     auth.login("deputy")
     data = {"unit_id": world.member.id, "criterion_id": table[1]["direct"].id, "reason": REASON}
