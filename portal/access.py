@@ -20,6 +20,7 @@ from portal.models import (
     CriteriaSet,
     Criterion,
     EmulationYear,
+    NotApplicable,
     Notification,
     Pledge,
     ScoringRound,
@@ -147,6 +148,18 @@ def results_scope(cluster_id: int, year, action: str) -> tuple[Cluster, Emulatio
     if not may_set_results(scope, action):
         abort(403)
     return cluster, found, scope
+
+
+def load_not_applicable(mark_id: int) -> tuple[NotApplicable, ClusterYear]:
+    """A "không áp dụng" mark to change: outside the user's scope 404, not its cluster-year's head 403."""
+    mark = get_or_404(NotApplicable, mark_id)
+    cset = db.session.get(CriteriaSet, mark.criteria_set_id)
+    scope = ClusterYear(cset.year_id, cset.cluster_id)
+    if cset.cluster_id is None or not sees(current_principal(), scope):
+        abort(404)
+    if not may_set_results(scope, "mark_not_applicable"):
+        abort(403)
+    return mark, scope
 
 
 def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:

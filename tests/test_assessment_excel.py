@@ -401,4 +401,4 @@ def test_the_export_takes_the_same_queries_whatever_the_size(world, table, count
         with count_queries() as queries:
             export_workbook(db.session, assessment, now=NOW)
         counts.append(queries())
-    assert counts[0] == counts[1] <= 12
+    assert counts[0] == counts[1] <= 13  # one of them reads the criteria that do not apply to the unit

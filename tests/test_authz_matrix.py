@@ -13,7 +13,16 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.models import Assessment, AuditEntry, Criterion, Membership, PledgeSignature, ScoringRound, UserSession
+from portal.models import (
+    Assessment,
+    AuditEntry,
+    Criterion,
+    Membership,
+    NotApplicable,
+    PledgeSignature,
+    ScoringRound,
+    UserSession,
+)
 from portal.services.pledges import agreements as pledges
 from portal.services.results import eligibility
 from tests import factories
@@ -95,6 +104,10 @@ MATRIX = {
     ("results.eligibility_page", "GET"): ("/results/eligibility/2026", HEAD_OR_SECRETARIAT),
     ("results.mark_ineligible", "POST"): ("/results/eligibility/2026", HEAD_OR_SECRETARIAT),
     ("results.end_ineligibility", "POST"): ("/results/eligibility/cases/{ineligibility}/end", HEAD_OR_SECRETARIAT),
+    ("results.not_applicable", "GET"): ("/results/{cluster}/not-applicable?year=2026", SCOPED_READ),
+    ("results.mark_not_applicable", "POST"): ("/results/{cluster}/not-applicable?year=2026", LEAD),
+    ("results.edit_not_applicable", "POST"): ("/results/not-applicable/{not_applicable}", LEAD),
+    ("results.unmark_not_applicable", "POST"): ("/results/not-applicable/{not_applicable}/delete", LEAD),
     ("results.bands_page", "GET"): ("/results/bands/2026", SECRETARIAT),
     ("results.save_bands", "POST"): ("/results/bands/2026", SECRETARIAT),
     ("results.reset_bands", "POST"): ("/results/bands/2026/reset", SECRETARIAT),
@@ -295,8 +308,13 @@ def ids(world, app, tmp_path):
         starts_on=date(world.year.year, 1, 1),
         user_id=None,
     )
+    not_applicable = NotApplicable(
+        criteria_set_id=cset.id, criterion_id=quantitative.id, unit_id=world.member.id, reason="Không giao chỉ tiêu"
+    )
+    db.session.add(not_applicable)
     db.session.commit()
     return {
+        "not_applicable": not_applicable.id,
         "ineligibility": ineligibility.id,
         "unit": world.outsider.id,
         "member_unit": world.member.id,

@@ -139,7 +139,10 @@ def scenario(world):
     reviews.open_round(db.session, peer_round)
     for (reviewer, subject), points in PEER.items():
         review = _of(peer_round, units[subject], units[reviewer])
-        _fill(review, items, {**SELF["head"], **points})
+        values = {**SELF["head"], **points}
+        if subject == "member":
+            del values["b"]  # "b" does not apply to the member: its peers' forms refuse a score for it
+        _fill(review, items, values)
         scoring.submit(db.session, review, None)
     inspection = eligibility.mark(
         db.session,

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
-from portal.results import setup_views, views  # noqa: E402,F401  (register the routes on bp)
+from portal.results import applicability_views, setup_views, views  # noqa: E402,F401  (register the routes on bp)

@@ -180,3 +180,20 @@ class IneligibilityForm(PortalForm):
 
 class EndIneligibilityForm(PortalForm):
     ends_on = VNDateField(_l("Ngày kết thúc"))
+
+
+NO_REASON = _l("Nêu lý do tiêu chí không áp dụng cho đơn vị.")
+
+
+class NotApplicableForm(PortalForm):
+    """Mark a scored leaf "không áp dụng" for a member unit, with the reason (the same pair again: a new reason)."""
+
+    unit_id = SelectField(_l("Đơn vị"), coerce=int, validators=[required()])
+    criterion_id = SelectField(_l("Tiêu chí"), coerce=int, validators=[required()])
+    reason = TextAreaField(_l("Lý do"), validators=[required(NO_REASON), max_length(2000)], render_kw={"rows": 2})
+
+
+class NotApplicableReasonForm(PortalForm):
+    """A new reason for a mark."""
+
+    reason = TextAreaField(_l("Lý do"), validators=[required(NO_REASON), max_length(2000)], render_kw={"rows": 2})

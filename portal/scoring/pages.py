@@ -22,7 +22,7 @@ from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
 from portal.services.criteria import sets
 from portal.services.platform import mail
 from portal.services.pledges import agreements
-from portal.services.scoring import assessments, evidence, reminders, rounds, verification
+from portal.services.scoring import assessments, evidence, not_applicable, reminders, rounds, verification
 
 STAGE_ORDER = (Stage.SELF, Stage.VERIFIED, Stage.EXPLANATION, Stage.FINAL)
 # what the author's inputs are called at each stage
@@ -63,6 +63,7 @@ class Row:
     files: list[Evidence] = field(default_factory=list)
     target: Decimal | None = None
     stage: str = Stage.SELF  # of the assessment the row belongs to
+    not_applicable: str | None = None  # the head's reason when the leaf does not apply to the unit
 
     @property
     def differs(self) -> bool:
@@ -97,12 +98,15 @@ def _rows(current: Assessment, references: list[Assessment], only: Criterion | N
     files = evidence.by_criterion(db.session, ids)
     quantitative = [n for n in tree.leaves() if n.method == Method.QUANTITATIVE]
     targets = agreements.targets_of(db.session, [current.subject_unit_id], quantitative)
+    excluded = not_applicable.reasons(db.session, current)
+    maxima = not_applicable.applicable_maxima(tree, excluded)
     rows, paths = [], tree.paths()
     for node, depth in tree.walk():
         if only is not None and node.id != only.id:
             continue
         leaf = tree.is_leaf(node)
-        row = Row(node, depth, paths[node.id], leaf, tree.maxima[node.id], stage=current.stage)
+        row = Row(node, depth, paths[node.id], leaf, maxima[node.id], stage=current.stage)
+        row.not_applicable = excluded.get(node.id) if leaf else None
         if leaf:
             row.hint = method_hint(node, row.maximum, cset.score_step)
             row.score = scores[current.id].get(node.id)
@@ -147,8 +151,8 @@ def assessment_context(
         "references": references,
         "rows": rows,
         "totals": totals,
-        "scored": sum(1 for r in leaves if r.score is not None and r.score.value is not None),
-        "leaf_count": len(leaves),
+        "scored": sum(1 for r in leaves if r.score is not None and r.score.value is not None and not r.not_applicable),
+        "leaf_count": sum(1 for r in leaves if not r.not_applicable),
         "submit_error": submit_error,
         "import_errors": import_errors or [],
         "may_lead": may(scope, "run_rounds"),

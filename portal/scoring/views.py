@@ -349,6 +349,8 @@ def import_xlsx(assessment_id: int):
         "Đã nhập từ Excel: %(saved)s tiêu chí được lưu, %(same)s không đổi.", saved=report.saved, same=report.unchanged
     )
     flash(message, "success")
+    for note in report.skipped:
+        flash(note, "warning")
     return hx_redirect(url_for("scoring.assessment", assessment_id=current.id))
 
 

@@ -30,7 +30,7 @@ from portal.services.criteria.methods import ScoreError
 from portal.services.notices import events as notices
 from portal.services.platform import control_chars
 from portal.services.platform.control_chars import has_control_characters
-from portal.services.scoring import rounds, verification
+from portal.services.scoring import not_applicable, rounds, verification
 
 ZERO = Decimal("0")
 YES = {"1", "dat", "co", "x", "true", "yes"}
@@ -181,6 +181,7 @@ def _checked_input(
         raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
     if session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None:
         raise DomainError("Chỉ chấm điểm các tiêu chí không có tiêu chí con.")
+    not_applicable.check_applies(session, assessment, criterion)
     try:
         value = parse_value(criterion, raw, assessment.round.criteria_set.score_step)
     except ScoreError as error:
@@ -308,24 +309,30 @@ class Totals:
     sections: dict[int, Decimal] = field(default_factory=dict)  # root with children (a section) id → points
     kinds: dict[int, str] = field(default_factory=dict)  # section id → kind (scored, bonus, deduction)
     missing: list[str] = field(default_factory=list)  # codes of leaves not scored yet
+    maximum: Decimal = ZERO  # of the scored sections, without the leaves that do not apply to the unit
+    not_applicable: dict[int, str] = field(default_factory=dict)  # leaf id → reason ("không áp dụng")
 
     @property
     def total(self) -> Decimal:
         return self.base + self.bonus - self.deduction
 
 
-def totals(session: Session, assessment: Assessment) -> Totals:
-    """Section and grand totals: bonus on top, deductions (capped when the table says so) off."""
+def totals(session: Session, assessment: Assessment, excluded: dict[int, str] | None = None) -> Totals:
+    """Section and grand totals: bonus on top, deductions (capped when the table says so) off; the leaves that
+    do not apply to the unit count for nothing and are not missing."""
     cset = assessment.round.criteria_set
     tree = criteria_svc.load_tree(session, cset)
     points = dict(
         session.execute(select(Score.criterion_id, Score.points).where(Score.assessment_id == assessment.id)).all()
     )
-    result = Totals()
+    if excluded is None:
+        excluded = not_applicable.reasons(session, assessment)
+    result = Totals(not_applicable=excluded)
+    result.maximum = not_applicable.applicable_total(tree, not_applicable.applicable_maxima(tree, excluded))
     by_kind = dict.fromkeys(CriterionKind, ZERO)
     paths = tree.paths()
     for root in tree.roots:
-        leaves = [n for n, _ in tree.walk([root]) if tree.is_leaf(n)]
+        leaves = [n for n, _ in tree.walk([root]) if tree.is_leaf(n) and n.id not in excluded]
         result.missing += [paths[n.id] for n in leaves if points.get(n.id) is None]
         subtotal = sum((points.get(n.id) or ZERO for n in leaves), ZERO)
         by_kind[root.kind] += subtotal

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, Unit, User
+from portal.models import Assessment, CriteriaSet, Criterion, Membership, NotApplicable, Score, ScoringRound, Unit, User
 from portal.models.base import utcnow
 from portal.models.criteria import CriterionKind
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
@@ -124,7 +124,12 @@ def sums(session: Session, assessment_ids: list[int]) -> dict[int, Sums]:
             func.sum(case((Criterion.kind == CriterionKind.DEDUCTION, points), else_=0)),
         )
         .join(Criterion, Criterion.id == Score.criterion_id)
-        .where(Score.assessment_id.in_(assessment_ids))
+        .join(Assessment, Assessment.id == Score.assessment_id)
+        .outerjoin(  # a leaf that does not apply to the unit counts for nothing, as on its form
+            NotApplicable,
+            and_(NotApplicable.criterion_id == Score.criterion_id, NotApplicable.unit_id == Assessment.subject_unit_id),
+        )
+        .where(Score.assessment_id.in_(assessment_ids), NotApplicable.id.is_(None))
         .group_by(Score.assessment_id)
     ).all()
     return {

@@ -22,7 +22,7 @@ from portal.services.criteria.excel.layout import BOX, NUMBER_FORMAT
 from portal.services.criteria.tree import Tree
 from portal.services.platform.excel import print_setup, put, put_row
 from portal.services.pledges import agreements as pledges
-from portal.services.scoring import assessments
+from portal.services.scoring import assessments, not_applicable
 from portal.services.scoring.excel.form import (
     CODE,
     FAIL,
@@ -49,6 +49,7 @@ EDITABLE = PatternFill("solid", fgColor="FFF2CC")
 HEADING = PatternFill("solid", fgColor="D9E1F2")
 SECTION = PatternFill("solid", fgColor="F2F2F2")
 UNREGISTERED = "Chưa đăng ký"
+NOT_APPLICABLE = "Không áp dụng"
 
 
 def _labels(stage: str) -> tuple[str, str]:
@@ -70,8 +71,9 @@ def export_workbook(session: Session, assessment: Assessment, *, now: datetime |
     _title_block(ws, assessment, cset, now or utcnow())
     meta = _meta_sheet(book, assessment, cset)
     targets = {criterion_id: r.target for (_unit, criterion_id), r in registered.items()}
-    last = _criteria_rows(ws, meta, tree, scores, targets, cset.score_step)
-    _totals_row(ws, last + 2, assessments.totals(session, assessment))
+    excluded = not_applicable.reasons(session, assessment)
+    last = _criteria_rows(ws, meta, tree, scores, targets, cset.score_step, excluded)
+    _totals_row(ws, last + 2, assessments.totals(session, assessment, excluded))
     _finish(book, ws, meta)
     out = BytesIO()
     book.save(out)
@@ -89,22 +91,34 @@ def _meta_sheet(book: Workbook, assessment: Assessment, cset: CriteriaSet):
 
 
 def _criteria_rows(
-    ws, meta, tree: Tree, scores: dict[int, Score], targets: dict[int, Decimal | None], step: Decimal
+    ws,
+    meta,
+    tree: Tree,
+    scores: dict[int, Score],
+    targets: dict[int, Decimal | None],
+    step: Decimal,
+    excluded: dict[int, str],
 ) -> int:
     """One row per criterion in tree order; each leaf's two cells to fill unlocked, and its row, id, code and
-    values noted on the hidden sheet. Returns the last row written."""
-    points = _subtotals(tree, {cid: s.points for cid, s in scores.items()})
+    values noted on the hidden sheet. A leaf that does not apply to the unit says so, with the head's reason,
+    stays locked and is left out of the hidden sheet and of its parents' maxima. Returns the last row written."""
+    points = _subtotals(tree, {cid: s.points for cid, s in scores.items() if cid not in excluded})
+    maxima = not_applicable.applicable_maxima(tree, excluded)
     rules: dict[tuple, DataValidation] = {}
     paths = tree.paths()
     row, meta_row = HEADER_ROW, META_FIRST
     for row, (node, depth) in enumerate(tree.walk(), HEADER_ROW + 1):
         leaf, score, target = tree.is_leaf(node), scores.get(node.id), targets.get(node.id)
+        if leaf and node.id in excluded:
+            cells = [paths[node.id], node.title, NOT_APPLICABLE, None, None, NOT_APPLICABLE, excluded[node.id], None]
+            _write_row(ws, row, cells, leaf, depth)
+            continue
         note = clean_note(score.note) if leaf and score else ""
         cells = [
             paths[node.id],
             node.title,
             _how(node, tree.maxima[node.id], step) if leaf else None,
-            tree.maxima[node.id],
+            maxima[node.id],
             (UNREGISTERED if target is None else target) if leaf and node.method == Method.QUANTITATIVE else None,
             shown_value(node, score.value) if leaf and score else None,
             note,

@@ -22,7 +22,7 @@ from portal.services.criteria.excel.parse import MAX_UNPACKED_BYTES, NOT_XLSX
 from portal.services.criteria.methods import ScoreError
 from portal.services.criteria.tree import MAX_DEPTH
 from portal.services.platform.excel import XLS, UploadMessages, open_uploaded_workbook
-from portal.services.scoring import assessments
+from portal.services.scoring import assessments, not_applicable
 from portal.services.scoring.excel.form import (
     CODE,
     FORMAT,
@@ -56,6 +56,8 @@ class ImportReport:
     saved: int = 0  # rows saved
     unchanged: int = 0  # rows left as they are: the same as on the portal, or untouched since the download
     errors: list[str] = field(default_factory=list)  # "Dòng 14 (I.2.1): …"; when there are any, nothing was saved
+    # rows of criteria that do not apply to the unit (marked after the download) whose value was changed: not saved
+    skipped: list[str] = field(default_factory=list)
 
 
 class FormRow(NamedTuple):
@@ -197,6 +199,7 @@ class _RowCheck:
     def __init__(self, session: Session, assessment: Assessment, cset: CriteriaSet):
         self.leaves = {n.id: n for n in criteria_svc.load_tree(session, cset).leaves()}
         self.scores: dict[int, Score] = assessments.score_maps(session, [assessment.id])[assessment.id]
+        self.excluded = not_applicable.reasons(session, assessment)
         self.step = cset.score_step
         self.report, self.changes, self.seen = ImportReport(), [], set()
 
@@ -233,6 +236,9 @@ class _RowCheck:
         before = (_q(change.row.value), change.row.note)
         if mine in (theirs, before):  # nothing new, or untouched here while changed on the portal
             self.report.unchanged += 1
+        elif change.criterion.id in self.excluded:  # marked "không áp dụng" after the download: left out, said so
+            reason = self.excluded[change.criterion.id]
+            self.report.skipped.append(f"{where}: tiêu chí không áp dụng cho đơn vị (lý do: {reason}); bỏ qua.")
         elif theirs != before:
             shown = shown_value(change.criterion, now_value)
             self.report.errors.append(
