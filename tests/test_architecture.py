@@ -23,8 +23,9 @@ ROOMS = {
     "pledges": {"platform", "org", "criteria"},
     "scoring": {"platform", "org", "criteria", "pledges"},
     "results": {"platform", "org", "criteria", "pledges", "scoring"},
-    "documents": {"platform", "org", "criteria", "pledges", "scoring", "results"},
-    "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "documents"},
+    "meetings": {"platform", "org", "criteria", "pledges", "scoring", "results"},
+    "documents": {"platform", "org", "criteria", "pledges", "scoring", "results", "meetings"},
+    "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "meetings", "documents"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
 DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]
