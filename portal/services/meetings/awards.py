@@ -30,14 +30,19 @@ DEFAULT_AWARDS = (
 MAX_QUOTA = 100
 
 
+def ensure_award_types(session: Session) -> bool:
+    """Create the default list when the province has none yet; True when it did (the caller commits)."""
+    if session.scalar(select(AwardType.id).limit(1)) is not None:
+        return False
+    for position, (code, name, leader_only, quota) in enumerate(DEFAULT_AWARDS, 1):
+        session.add(AwardType(code=code, name=name, leader_only=leader_only, default_quota=quota, position=position))
+    session.flush()
+    return True
+
+
 def award_types(session: Session) -> list[AwardType]:
     """The province's active award types in their order; the default list on first use."""
-    if session.scalar(select(AwardType.id).limit(1)) is None:
-        for position, (code, name, leader_only, quota) in enumerate(DEFAULT_AWARDS, 1):
-            session.add(
-                AwardType(code=code, name=name, leader_only=leader_only, default_quota=quota, position=position)
-            )
-        session.flush()
+    ensure_award_types(session)
     return list(
         session.scalars(select(AwardType).where(AwardType.active.is_(True)).order_by(AwardType.position, AwardType.id))
     )

@@ -64,7 +64,7 @@ def tallies(session: Session, meeting: ReviewMeeting) -> list[Tally]:
         session.scalars(
             select(Tally)
             .where(Tally.meeting_id == meeting.id)
-            .options(selectinload(Tally.counts))
+            .options(selectinload(Tally.counts).selectinload(TallyCount.unit), selectinload(Tally.award_type))
             .order_by(Tally.award_type_id, Tally.round)
         )
     )
@@ -75,6 +75,7 @@ def nominations(session: Session, meeting: ReviewMeeting) -> list[Nomination]:
         session.scalars(
             select(Nomination)
             .where(Nomination.meeting_id == meeting.id)
+            .options(selectinload(Nomination.unit), selectinload(Nomination.award_type))
             .order_by(Nomination.award_type_id, Nomination.votes.desc(), Nomination.rank, Nomination.unit_id)
         )
     )
