@@ -204,3 +204,19 @@ def test_the_secretariat_sets_the_vote_rules(hx, world):
     assert answer.status_code == 204
     rules = db.session.scalar(select(VoteRules))
     assert (rules.threshold, rules.threshold_base) == ("two_thirds", "members")
+
+
+def test_starting_the_next_year_copies_the_quotas_and_vote_rules_in_force(client, world):
+    from portal.models import EmulationYear
+    from portal.services.meetings.rules import Rules
+
+    flag, certificate, _theme = awards.award_types(db.session)
+    awards.save_quotas(db.session, world.year, world.cluster, {certificate.id: 4})
+    awards.save_vote_rules(db.session, world.year, Rules(threshold="two_thirds"))
+    db.session.commit()
+    sign_in(client, world.users["secretariat"].id)
+    assert client.post(f"/years/{world.year.year}/next", data={}).status_code == 303
+    after = db.session.scalar(select(EmulationYear).where(EmulationYear.year == world.year.year + 1))
+    mine = select(Quota).where(Quota.year_id == after.id, Quota.cluster_id == world.cluster.id)
+    assert {q.award_type_id: q.count for q in db.session.scalars(mine)}[certificate.id] == 4
+    assert db.session.scalar(select(VoteRules.threshold).where(VoteRules.year_id == after.id)) == "two_thirds"
