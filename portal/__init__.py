@@ -163,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
         criteria,
         evidence,
         home,
+        meetings,
         notices,
         pledges,
         results,
@@ -174,7 +175,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, results, api, api_tokens, notices):
+    for module in (*modules, scoring, evidence, reviews, results, meetings, api, api_tokens, notices):
         app.register_blueprint(module.bp)
 
 

@@ -35,10 +35,13 @@ SECRETARIAT_ACTIONS = frozenset(
         "view_audit",
         "view_directory",
         "manage_templates",
+        "manage_quotas",  # award quotas of every cluster and the year's vote rules
     }
 )
 # What the head of a cluster does for its year, and what its deputy may do in its stead.
-HEAD_ACTIONS = frozenset({"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature", "run_rounds"})
+HEAD_ACTIONS = frozenset(
+    {"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature", "run_rounds", "run_meeting"}
+)
 # What every member unit (head and deputies included) does for itself in its cluster's year.
 MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets", "self_assess"})
 # Who follows a cluster's progress (who has submitted what): its leaders, its overseer, the secretariat.

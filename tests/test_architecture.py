@@ -24,8 +24,9 @@ ROOMS = {
     "pledges": {"platform", "org", "notices", "criteria"},
     "scoring": {"platform", "org", "notices", "criteria", "pledges"},
     "results": {"platform", "org", "notices", "criteria", "pledges", "scoring"},
-    "documents": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results"},
-    "demo": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "documents"},
+    "meetings": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results"},
+    "documents": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings"},
+    "demo": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings", "documents"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
 DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]

@@ -23,6 +23,8 @@ from portal.models import (
     ScoringRound,
     UserSession,
 )
+from portal.policy import ClusterYear
+from portal.services.meetings import awards, record
 from portal.services.pledges import agreements as pledges
 from portal.services.results import eligibility
 from tests import factories
@@ -186,6 +188,23 @@ MATRIX = {
     ("reviews.close_round", "POST"): ("/reviews/rounds/{peer_round}/close", LEAD),
     # scoring: {assessment} is the member's self-assessment, still a draft: nobody else may know it exists
     ("scoring.for_cluster", "GET"): ("/scoring/{cluster}/2026", SCOPED_READ),
+    # the year-end meeting: everyone in scope reads it, the head runs it; quotas and vote rules: the secretariat
+    ("meetings.show", "GET"): ("/meetings/{cluster}/2026", SCOPED_READ),
+    ("meetings.open_meeting", "POST"): ("/meetings/{cluster}/2026/open", LEAD),
+    ("meetings.save_record", "POST"): ("/meetings/{cluster}/2026/record", LEAD),
+    ("meetings.mark_attendance", "POST"): ("/meetings/{cluster}/2026/attendance/{member_unit}", LEAD),
+    ("meetings.add_guest", "POST"): ("/meetings/{cluster}/2026/guests", LEAD),
+    ("meetings.remove_guest", "POST"): ("/meetings/{cluster}/2026/guests/{guest}/remove", LEAD),
+    ("meetings.adjust", "POST"): ("/meetings/{cluster}/2026/adjustments", LEAD),
+    ("meetings.settle_tie", "POST"): ("/meetings/{cluster}/2026/ties/1", LEAD),
+    ("meetings.save_tally", "POST"): ("/meetings/{cluster}/2026/tallies/{award_type}", LEAD),
+    ("meetings.undo_tally", "POST"): ("/meetings/{cluster}/2026/tallies/{award_type}/undo", LEAD),
+    ("meetings.close", "POST"): ("/meetings/{cluster}/2026/close", LEAD),
+    ("meetings.quotas_page", "GET"): ("/meetings/quotas/2026", SECRETARIAT),
+    ("meetings.save_rules", "POST"): ("/meetings/quotas/2026/rules", SECRETARIAT),
+    ("meetings.quota_row", "GET"): ("/meetings/quotas/2026/{cluster}/row", SECRETARIAT),
+    ("meetings.edit_quotas", "GET"): ("/meetings/quotas/2026/{cluster}/edit", SECRETARIAT),
+    ("meetings.edit_quotas", "POST"): ("/meetings/quotas/2026/{cluster}/edit", SECRETARIAT),
     ("results.show", "GET"): ("/results/{cluster}/2026", RESULTS_READ),
     ("results.print_view", "GET"): ("/results/{cluster}/2026/print", RESULTS_READ),
     ("results.unit", "GET"): ("/results/{cluster}/2026/units/{member_unit}", RESULTS_READ),
@@ -313,8 +332,19 @@ def ids(world, app, tmp_path):
     )
     db.session.add(not_applicable)
     db.session.commit()
+    meeting = record.open_meeting(
+        db.session,
+        ClusterYear(world.year.id, world.cluster.id),
+        record.RecordFields(factories.past_date(1), "Hội trường", "Nguyễn Văn An", "Lê Thị Bình"),
+        user_id=None,
+    )
+    guest = record.add_guest(db.session, meeting, "Khách mời", "Sở Nội vụ")
+    award_type = awards.award_types(db.session)[0]
+    db.session.commit()
     return {
         "not_applicable": not_applicable.id,
+        "guest": guest.id,
+        "award_type": award_type.id,
         "ineligibility": ineligibility.id,
         "unit": world.outsider.id,
         "member_unit": world.member.id,

@@ -9,6 +9,15 @@ import portal.models  # noqa: F401  (every table in the metadata)
 from portal.extensions import db
 from portal.models.base import LabelledEnum, one_of
 from portal.models.criteria import CriterionKind, Method, SetStatus
+from portal.models.meetings import (
+    MeetingKind,
+    MeetingStatus,
+    Outcome,
+    QuorumRule,
+    Threshold,
+    ThresholdBase,
+    VoteSource,
+)
 from portal.models.notices import NoticeKind
 from portal.models.org import SECTORS, ClusterKind, CouncilRole, Sector, UnitChangeKind
 from portal.models.results import (
@@ -48,6 +57,16 @@ CONSTRAINED = {
     ("band_rules", "cluster_kind"): ClusterKind,
     ("ineligibilities", "kind"): IneligibilityKind,
     ("notifications", "kind"): NoticeKind,
+    ("vote_rules", "quorum"): QuorumRule,
+    ("vote_rules", "threshold"): Threshold,
+    ("vote_rules", "threshold_base"): ThresholdBase,
+    ("review_meetings", "kind"): MeetingKind,
+    ("review_meetings", "status"): MeetingStatus,
+    ("tallies", "source"): VoteSource,
+    ("tallies", "threshold"): Threshold,
+    ("tallies", "threshold_base"): ThresholdBase,
+    ("nominations", "outcome"): Outcome,
+    ("nominations", "source"): VoteSource,
 }
 # stored inside a JSON column, checked by its service (results/settings.py) rather than by a constraint
 UNCONSTRAINED = {TieBreaker}

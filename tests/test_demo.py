@@ -114,3 +114,18 @@ def test_the_demo_self_round_closes_two_weeks_after_the_vietnam_day(app, runner)
         result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(ScoringRound.deadline)) == vn_end_of_day(early.date() + timedelta(days=14))
+
+
+def test_seed_demo_gives_the_first_cluster_its_quotas_carried_into_the_current_year(app, runner):
+    from portal.models import Quota
+    from portal.services.meetings import awards
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    current = db.session.scalar(select(EmulationYear).where(EmulationYear.is_current.is_(True)))
+    first = db.session.scalar(select(Cluster).where(Cluster.code == "K01"))
+    kinds = {a.code: a for a in awards.award_types(db.session)}
+    rows = {
+        q.award_type_id: q.count
+        for q in db.session.scalars(select(Quota).where(Quota.year_id == current.id, Quota.cluster_id == first.id))
+    }
+    assert rows[kinds["bang_khen_toan_dien"].id] == 3 and rows[kinds["co_thi_dua"].id] == 1

@@ -40,6 +40,7 @@ EXPECTED = {
     "edit_pledge": {"head"},  # deputies only when the head allows it (below)
     "confirm_signature": {"head"},  # deputies only when the head allows it (below)
     "run_rounds": {"head"},  # deputies only when the head allows it (below)
+    "run_meeting": {"head"},  # deputies only when the head allows it (below)
     "self_assess": {"head", "deputy", "member"},
     "view_progress": {"secretariat", "overseer", "head", "deputy"},
     "sign_pledge": {"head", "deputy", "member"},

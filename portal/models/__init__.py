@@ -3,6 +3,19 @@
 from portal.models.api_tokens import ApiToken
 from portal.models.audit import AuditEntry
 from portal.models.criteria import CriteriaSet, Criterion
+from portal.models.meetings import (
+    Attendance,
+    AwardType,
+    MeetingGuest,
+    Nomination,
+    Quota,
+    ReviewMeeting,
+    ScoreAdjustment,
+    Tally,
+    TallyCount,
+    TieDecision,
+    VoteRules,
+)
 from portal.models.notices import NoticePreference, Notification
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
@@ -12,6 +25,17 @@ from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
+    "Attendance",
+    "AwardType",
+    "MeetingGuest",
+    "Nomination",
+    "Quota",
+    "ReviewMeeting",
+    "ScoreAdjustment",
+    "Tally",
+    "TallyCount",
+    "TieDecision",
+    "VoteRules",
     "ApiToken",
     "Assessment",
     "AuditEntry",

@@ -10,6 +10,7 @@ from portal.forms import done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import EmulationYear
 from portal.services import DomainError
+from portal.services.meetings import awards
 from portal.services.org import next_year, years
 from portal.services.org.overview import cluster_summaries, unassigned_units
 from portal.services.platform.audit import record_event
@@ -142,6 +143,7 @@ def _next_refused(source: EmulationYear, form: NextYearForm, refusal: str):
 
 def _start(source: EmulationYear, plan: next_year.NextYearPlan, make_current: bool) -> EmulationYear:
     target = next_year.apply_plan(db.session, plan)  # the carry-over the preview showed
+    awards.carry_over(db.session, source, target)  # quotas and vote rules in force, as rows of the new year
     if make_current:
         years.set_current(db.session, target)
     summary = (

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assessment, AuditEntry, Pledge, User
+from portal.policy import ClusterYear
+from portal.services.meetings import record
 from portal.services.pledges import agreements as pledges
 from portal.services.scoring import assessments, reviews
 from portal.services.scoring import verification as verification_svc
@@ -48,6 +50,14 @@ def province(seed):
         verified = verification_svc.start_verification(db.session, own, world.head.id)
         peer = reviews.create_round(db.session, cset, "all_pairs")
         reviews.open_round(db.session, peer)
+        fields = record.RecordFields(
+            factories.past_date(1), "Hội trường UBND phường An Bình", "Nguyễn Văn An", "Lê Bình"
+        )
+        meeting = record.open_meeting(db.session, ClusterYear(world.year.id, world.cluster.id), fields, user_id=None)
+        for unit in (world.head, world.deputy):
+            record.mark(
+                db.session, meeting, unit.id, present=True, representative="Nguyễn Thị Thanh", position="Chủ tịch"
+            )
         db.session.flush()
         member_user = db.session.scalar(select(User).where(User.username == "member"))
         return {
@@ -108,6 +118,9 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/results/bands/{year}",
         f"/results/bands/{year}?kind=block",
         f"/results/eligibility/{year}",
+        f"/meetings/{c}/{year}",
+        f"/meetings/{ids['block']}/{year}",
+        f"/meetings/quotas/{year}",
     ]
     return plain + objects
 

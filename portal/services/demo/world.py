@@ -12,6 +12,7 @@ from portal.models import Cluster, CouncilMember, EmulationYear, Unit, User
 from portal.models.org import ClusterKind, CouncilRole, Sector
 from portal.models.users import UserKind
 from portal.services.demo import criteria as demo_criteria
+from portal.services.meetings import awards
 from portal.services.org import cluster_year, next_year, years
 from portal.services.org import structure as org
 
@@ -173,10 +174,20 @@ def seed(session: Session) -> None:
     clusters = _clusters(session, y2025)
     _merge_2025(session, y2025, clusters)
     _terms_2025(session, y2025, clusters, council)
+    _quotas_2025(session, y2025, clusters["K01"])
     y2026 = _year_2026(session, y2025, clusters)
+    awards.carry_over(session, y2025, y2026)  # as the years page does when the secretariat starts a year
     first = clusters["K01"]
     members = [session.get(Unit, uid) for uid in cluster_year.member_ids(session, y2026.id, first.id)]
     demo_criteria.seed_block(session, first, y2026, members)
+
+
+def _quotas_2025(session: Session, y2025: EmulationYear, cluster: Cluster) -> None:
+    """The first cluster's 2025 quotas, set by the secretariat: 1 flag, 3 certificates for overall results,
+    1 for a theme (the other clusters keep the defaults); 2026 starts from them."""
+    kinds = {a.code: a.id for a in awards.award_types(session)}
+    counts = {"co_thi_dua": 1, "bang_khen_toan_dien": 3, "bang_khen_chuyen_de": 1}
+    awards.save_quotas(session, y2025, cluster, {kinds[code]: n for code, n in counts.items()})
 
 
 def _council(session: Session) -> list[CouncilMember]:

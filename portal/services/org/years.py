@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import Cluster, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.models import Cluster, EmulationYear, Membership, Quota, Term, TermPosition, Unit, VoteRules
 from portal.models.years import PositionRole
 from portal.services import DomainError
 
@@ -122,7 +122,8 @@ def previous_clusters(session: Session, year: EmulationYear, unit_ids: list[int]
 
 # Tables that belong to the year's organisation itself; anything else pointing at a
 # year (criteria, pledges, scores…) is real work, and its year must not be deleted.
-_ORGANISATION_TABLES = frozenset({"emulation_years", "memberships", "terms", "term_positions"})
+# the year's organisation, carried over when a year starts: deleted with a year started by mistake
+_ORGANISATION_TABLES = frozenset({"emulation_years", "memberships", "terms", "term_positions", "quotas", "vote_rules"})
 
 
 def _work_referencing_year(session: Session, year: EmulationYear) -> bool:
@@ -168,6 +169,9 @@ def delete_year(session: Session, year: EmulationYear) -> None:
         )
     for term in terms:  # positions go with their term, before the memberships they point at
         session.delete(term)
+    for carried in (Quota, VoteRules):  # the quotas and vote rules carried over (services/meetings/awards)
+        for row in session.scalars(select(carried).where(carried.year_id == year.id)):
+            session.delete(row)
     session.flush()
     for membership in session.scalars(
         select(Membership)
