@@ -239,3 +239,19 @@ def signatures(document, blocks: Sequence[Sequence[str]], recipients: Sequence[s
         for _ in range(3):
             para(cell)
         para(cell, name or DOTS, bold=True, align=CENTER)
+
+
+WRITE_IN = "." * 150  # a dotted line the unit writes on
+
+
+def write_in(document, guidance: str = "", count: int = 3) -> None:
+    """A blank to complete by hand or in Word: the form's guidance in italics, then dotted lines."""
+    if guidance:
+        para(document, guidance, size=12, italic=True, align=JUSTIFY, after=3)
+    for _ in range(count):
+        para(document, WRITE_IN, size=11, after=3)
+
+
+def form_mark(document, text: str) -> None:
+    """The form's reference above the header ("Mẫu số 01, Phụ lục I, …"), small italics on the right."""
+    para(document, text, size=11, italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT, after=6)
