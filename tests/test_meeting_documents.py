@@ -3,15 +3,20 @@ proposal (Form 01), each nominee's achievement report (Form 02) and the cluster'
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from portal.extensions import db
-from portal.services.documents import minutes
+from portal.services import DomainError
+from portal.services.documents import forms, minutes, proposal
 from portal.services.documents.layout import TEXT_WIDTH_MM
 from portal.services.meetings import approved, record
 from tests.document_helpers import (
     NUMBERS,
     POINTS,
+    TODAY,
     assert_state_format,
     facts,
     long_date,
@@ -118,3 +123,62 @@ def test_minutes_with_the_meetings_changes(world):
     table = rows(document.tables[2])
     assert table[3][1:4] == [world.member.name, "80", "75"]
     assert f"- {world.member.name}, tiêu chí 1: từ 45 thành 40 điểm. Lý do: Thiếu minh chứng" in texts(document)
+
+
+# ---------------------------------------------------------------- proposal (Form 01)
+
+
+def test_proposal_follows_form_01_with_the_list_ranked_table_and_minutes(world):
+    meeting = voted(world)
+    document = read(proposal.proposal_docx(facts(meeting)))
+    found = texts(document)
+    assert found[0] == "Mẫu số 01, Phụ lục I, Nghị định số 98/2023/NĐ-CP"
+    assert_state_format(document, [world.cluster.name], NUMBERS["proposal"], f"Đồng Tháp, {long_date(TODAY)}")
+    title_of(document, "TỜ TRÌNH")
+    assert f"Về việc đề nghị khen thưởng thành tích thi đua năm {world.year.year}" in found
+    assert "Kính gửi: Hội đồng Thi đua - Khen thưởng tỉnh Đồng Tháp." in found
+    assert "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;" in found
+    assert any("khen thưởng cho 2 tập thể" in t for t in found)
+    assert "- Cờ thi đua của Ủy ban nhân dân tỉnh: 1 tập thể." in found
+    assert "- Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh (toàn diện): 2 tập thể." in found
+    listed = rows(document.tables[1])
+    assert listed[0] == ["STT", "Tên tập thể", "Hình thức khen thưởng", "Hạng", "Điểm", "Số phiếu"]
+    assert [r[1:] for r in listed[1:]] == [
+        [world.head.name, "Cờ thi đua của Ủy ban nhân dân tỉnh", "1/3", "90", "3/3"],
+        [world.head.name, "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh (toàn diện)", "1/3", "90", "3/3"],
+        [world.deputy.name, "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh (toàn diện)", "3/3", "78", "2/3"],
+    ]
+    recipients, signature = (cell for cell in document.tables[2].rows[0].cells)
+    assert [p.text for p in recipients.paragraphs][:2] == ["Nơi nhận:", "- Như trên;"]
+    assert [p.text for p in signature.paragraphs if p.text] == ["TRƯỞNG CỤM", world.head.name.upper(), "Nguyễn Văn An"]
+    ranked = rows(document.tables[3])
+    assert [r[:3] for r in ranked] == [
+        ["Hạng", "Đơn vị", "Điểm thống nhất"],
+        ["1", world.head.name, "90"],
+        ["2", world.member.name, "80"],
+        ["3", world.deputy.name, "78"],
+    ]
+    assert "PHỤ LỤC I" in found and proposal.PART_TWO in found
+    assert found.index(proposal.PART_TWO) < found.index("BIÊN BẢN")  # the minutes follow as part II
+    assert rows(document.tables[4])[0][0].strip() == world.cluster.name.upper()  # the minutes' own header
+
+
+def test_no_proposal_without_anyone_proposed(world):
+    scored(world, POINTS)
+    meeting = opened(world)
+    with pytest.raises(DomainError, match="chưa suy tôn"):
+        proposal.proposal_docx(facts(meeting))
+
+
+def test_the_form_version_is_a_setting(world):
+    meeting = voted(world)
+    later = replace(forms.ND98_2023, key="later", proposal_form="Mẫu số 01 (nghị định sau)", grounds=("Căn cứ X;",))
+    forms.VERSIONS["later"] = later
+    try:
+        found = texts(read(proposal.proposal_docx(facts(meeting, forms="later"))))
+    finally:
+        del forms.VERSIONS["later"]
+    assert found[0] == "Mẫu số 01 (nghị định sau)" and "Căn cứ X;" in found
+    assert "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;" not in found
+    with pytest.raises(ValueError, match="AWARD_FORMS='nd00'"):
+        forms.version("nd00")
