@@ -10,8 +10,8 @@ import pytest
 
 from portal.extensions import db
 from portal.services import DomainError
-from portal.services.documents import forms, minutes, proposal
-from portal.services.documents.layout import TEXT_WIDTH_MM
+from portal.services.documents import achievement, forms, minutes, proposal
+from portal.services.documents.layout import TEXT_WIDTH_MM, WRITE_IN
 from portal.services.meetings import approved, record
 from tests.document_helpers import (
     NUMBERS,
@@ -182,3 +182,55 @@ def test_the_form_version_is_a_setting(world):
     assert "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;" not in found
     with pytest.raises(ValueError, match="AWARD_FORMS='nd00'"):
         forms.version("nd00")
+
+
+# ---------------------------------------------------------------- achievement report (Form 02)
+
+
+def test_achievement_report_is_prefilled_with_the_nominees_figures(world):
+    meeting = voted(world)
+    document = read(achievement.achievement_docx(facts(meeting), world.deputy.id))
+    found = texts(document)
+    assert found[0] == "Mẫu số 02, Phụ lục I, Nghị định số 98/2023/NĐ-CP"
+    assert_state_format(document, [world.cluster.name, world.deputy.name], "", f"Đồng Tháp, {long_date(TODAY)}")
+    title_of(document, "BÁO CÁO THÀNH TÍCH")
+    assert "ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH (TOÀN DIỆN)" in found
+    assert f"Tên tập thể đề nghị: {world.deputy.name}." in found
+    assert rows(document.tables[1]) == [
+        ["Nội dung", "Kết quả"],
+        ["Phần I. Nhiệm vụ", "78/100 điểm"],
+        ["Tổng điểm thống nhất tại hội nghị", "78 điểm"],
+        ["Xếp hạng trong cụm, khối", "3/3"],
+        ["Xếp loại", "Hoàn thành nhiệm vụ"],
+        ["Số phiếu suy tôn Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh (toàn diện)", "2/3 phiếu (66,67 %)"],
+    ]
+
+
+def test_achievement_report_leaves_the_units_sections_as_headed_blanks(world):
+    meeting = voted(world)
+    document = read(achievement.achievement_docx(facts(meeting), world.head.id))
+    found = texts(document)
+    headings = ["I. SƠ LƯỢC ĐẶC ĐIỂM, TÌNH HÌNH", "1. Đặc điểm, tình hình", "2. Chức năng, nhiệm vụ"]
+    headings += ["II. THÀNH TÍCH ĐẠT ĐƯỢC", "1. Kết quả thực hiện nhiệm vụ"]
+    headings += ["2. Những biện pháp hoặc nguyên nhân đạt được thành tích", "III. CÁC HÌNH THỨC ĐÃ ĐƯỢC KHEN THƯỞNG"]
+    positions = [found.index(h) for h in headings]
+    assert positions == sorted(positions)
+    for h in ("1. Đặc điểm, tình hình", "2. Chức năng, nhiệm vụ"):
+        assert found[found.index(h) + 2] == WRITE_IN  # the guidance, then the lines to write on
+    assert found.count(WRITE_IN) >= 15
+    earlier = [rows(t) for t in document.tables[2:4]]
+    assert all(t[0] == list(achievement.EARLIER_HEADER) and t[1:] == [["", "", ""]] * 3 for t in earlier)
+    proposed_for = [r[0] for r in rows(document.tables[1]) if r[0].startswith("Số phiếu")]
+    assert len(proposed_for) == 2  # the head was proposed for the flag and a certificate
+    assert (
+        "ĐỀ NGHỊ TẶNG CỜ THI ĐUA CỦA ỦY BAN NHÂN DÂN TỈNH; BẰNG KHEN CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH (TOÀN DIỆN)"
+        in found
+    )
+    signature_titles = [c.paragraphs[0].text for c in document.tables[-1].rows[0].cells]
+    assert signature_titles == ["XÁC NHẬN CỦA CẤP TRÌNH KHEN THƯỞNG", "THỦ TRƯỞNG ĐƠN VỊ"]
+
+
+def test_no_achievement_report_for_a_unit_not_proposed(world):
+    meeting = voted(world)
+    with pytest.raises(DomainError, match="không được hội nghị suy tôn"):
+        achievement.achievement_docx(facts(meeting), world.member.id)
