@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.services import DomainError
-from portal.services.documents import achievement, forms, minutes, proposal
+from portal.services.documents import achievement, annual, forms, minutes, proposal
 from portal.services.documents.layout import TEXT_WIDTH_MM, WRITE_IN
 from portal.services.meetings import approved, record
 from tests.document_helpers import (
@@ -234,3 +234,57 @@ def test_no_achievement_report_for_a_unit_not_proposed(world):
     meeting = voted(world)
     with pytest.raises(DomainError, match="không được hội nghị suy tôn"):
         achievement.achievement_docx(facts(meeting), world.member.id)
+
+
+# ---------------------------------------------------------------- annual report
+
+
+def test_annual_report_follows_the_outline_with_the_years_figures(world):
+    meeting = voted(world)
+    document = read(annual.annual_docx(facts(meeting)))
+    year = world.year.year
+    assert_state_format(document, [world.cluster.name], NUMBERS["annual"], f"Đồng Tháp, {long_date(TODAY)}")
+    title_of(document, "BÁO CÁO")
+    found = texts(document)
+    outline = [
+        f"I. KẾT QUẢ THỰC HIỆN NHIỆM VỤ CÔNG TÁC THI ĐUA, KHEN THƯỞNG NĂM {year}",
+        *annual.BLANK_BEFORE,
+        f"4. Tình hình hoạt động của {world.cluster.name}",
+        annual.ROLE_MODELS,
+        "6. Công tác khen thưởng",
+        annual.APPARATUS,
+        "II. ĐÁNH GIÁ CHUNG",
+        *annual.ASSESSMENT,
+        f"III. PHƯƠNG HƯỚNG, NHIỆM VỤ CÔNG TÁC THI ĐUA, KHEN THƯỞNG NĂM {year + 1}",
+    ]
+    positions = [found.index(h) for h in outline]
+    assert positions == sorted(positions)
+    assert f"Năm {year}, {world.cluster.name} có 3 đơn vị thành viên (Trưởng cụm: {world.head.name})." in found
+    assert any(t.startswith("Hội nghị tổng kết, bình xét thi đua") and "có mặt 3/3" in t for t in found)
+    assert (
+        f"Kết quả chấm điểm thống nhất: cao nhất 90 điểm ({world.head.name}), thấp nhất 78 điểm "
+        f"({world.deputy.name}), bình quân 82,67 điểm." in found
+    )
+    assert "Xếp loại: Hoàn thành xuất sắc nhiệm vụ: 1 đơn vị; Hoàn thành nhiệm vụ: 2 đơn vị." in found
+    assert [r[1] for r in rows(document.tables[1])[1:]] == [world.head.name, world.member.name, world.deputy.name]
+    assert rows(document.tables[2]) == [
+        ["Hình thức", "Chỉ tiêu", "Cụm, khối đề nghị", "Được khen thưởng"],
+        ["Cờ thi đua của Ủy ban nhân dân tỉnh", "1", f"1: {world.head.name}", f"{world.head.name}: chưa có quyết định"],
+        [
+            "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh (toàn diện)",
+            "2",
+            f"2: {world.head.name}; {world.deputy.name}",
+            f"{world.head.name}: chưa có quyết định; {world.deputy.name}: chưa có quyết định",
+        ],
+    ]
+    signature = document.tables[-1].rows[0].cells[1]
+    assert [p.text for p in signature.paragraphs if p.text][0] == "TRƯỞNG CỤM"
+
+
+def test_annual_report_of_a_year_without_scores_or_votes(world):
+    meeting = opened(world)
+    document = read(annual.annual_docx(facts(meeting)))
+    found = texts(document)
+    assert "Cụm, khối chưa có kết quả chấm điểm thi đua." in found
+    awards_table = rows(document.tables[1])
+    assert awards_table[1] == ["Cờ thi đua của Ủy ban nhân dân tỉnh", "1", "0: không", "—"]
