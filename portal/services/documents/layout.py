@@ -200,7 +200,7 @@ def state_header(document, issuer: Sequence[str], number: str, dateline: str) ->
     found = table(document, 2, HEADER_MM, borders=False)
     (left, motto), (number_cell, date_cell) = found.rows[0].cells, found.rows[1].cells
     for position, line in enumerate(issuer):
-        para(left, line.upper(), size=BODY_PT if position else 12, bold=position == len(issuer) - 1, align=CENTER)
+        para(left, line.upper(), bold=position == len(issuer) - 1, align=CENTER)
     rule(left, 25, HEADER_MM[0])
     para(motto, MOTTO[0], size=12, bold=True, align=CENTER)
     para(motto, MOTTO[1], size=TITLE_PT, bold=True, align=CENTER)
