@@ -56,6 +56,14 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "tỉnh Đồng Tháp")
+    # The year-end documents (services/documents): the number and symbol each one carries, left blank
+    # for the office to number; the decree's forms the proposal and achievement reports follow.
+    DOCUMENT_NUMBERS = {
+        "minutes": "Số:       /BB-CTĐ",
+        "proposal": "Số:       /TTr-CTĐ",
+        "annual": "Số:       /BC-CTĐ",
+    }
+    AWARD_FORMS = os.environ.get("AWARD_FORMS", "nd98-2023")
     # Evidence files (minh chứng): kept outside static/, served only through the portal's checks.
     EVIDENCE_FOLDER = os.environ.get("EVIDENCE_FOLDER", str(BASE_DIR / "instance" / "evidence"))
     EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))

@@ -119,6 +119,29 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
     raise ValueError(f"unknown action: {action}")
 
 
+MEETING_DOCUMENTS = frozenset({"minutes", "proposal", "annual", "achievement"})
+
+
+def meeting_document_permission(
+    principal: Principal, document: str, scope: ClusterYear, *, unit_id: int | None = None, closed: bool = False
+) -> bool:
+    """May the user download a year-end document of the cluster-year's meeting?
+
+    Its followers (head, deputies, overseer, secretariat) every one; a member unit the minutes once the
+    meeting has ended, and its own achievement report.
+    """
+    if document not in MEETING_DOCUMENTS:
+        raise ValueError(f"unknown document: {document}")
+    role = principal.role_in(scope)
+    if role in FOLLOWERS:
+        return True
+    if role is None or principal.kind != UserKind.UNIT:
+        return False
+    if document == "minutes":
+        return closed
+    return document == "achievement" and unit_id is not None and unit_id == principal.unit_id
+
+
 def criteria_permission(
     principal: Principal, action: str, *, scope: ClusterYear | None, status: str, deputy_may_lead: bool = False
 ) -> bool:

@@ -50,6 +50,7 @@ SECRETARIAT = expect(ok=("secretariat",))
 SIGNED_IN = expect(ok=ROLES[1:])
 SCOPED_READ = expect(ok=IN_SCOPE, outsider=404)
 LEAD = expect(ok=("head",), outsider=404)
+FOLLOW = expect(ok=("head", "deputy", "overseer", "secretariat"), outsider=404)
 HEAD_OR_SECRETARIAT = expect(ok=("head", "secretariat"))
 MEMBER_ACTION = expect(ok=UNIT_ROLES, outsider=404)
 EVERYONE = {role: PUBLIC for role in ROLES}
@@ -200,6 +201,15 @@ MATRIX = {
     ("meetings.save_tally", "POST"): ("/meetings/{cluster}/2026/tallies/{award_type}", LEAD),
     ("meetings.undo_tally", "POST"): ("/meetings/{cluster}/2026/tallies/{award_type}/undo", LEAD),
     ("meetings.close", "POST"): ("/meetings/{cluster}/2026/close", LEAD),
+    # the meeting's documents (open meeting, nobody proposed): its followers; a member the minutes once the
+    # meeting has ended and its own achievement report (here refused with a message: it was not proposed)
+    ("meetings.minutes_docx", "GET"): ("/meetings/{cluster}/2026/documents/minutes.docx", FOLLOW),
+    ("meetings.proposal_docx", "GET"): ("/meetings/{cluster}/2026/documents/proposal.docx", FOLLOW),
+    ("meetings.annual_docx", "GET"): ("/meetings/{cluster}/2026/documents/annual-report.docx", FOLLOW),
+    ("meetings.achievement_docx", "GET"): (
+        "/meetings/{cluster}/2026/documents/achievements/{member_unit}.docx",
+        FOLLOW | {"member": OK},
+    ),
     ("meetings.quotas_page", "GET"): ("/meetings/quotas/2026", SECRETARIAT),
     ("meetings.save_rules", "POST"): ("/meetings/quotas/2026/rules", SECRETARIAT),
     ("meetings.quota_row", "GET"): ("/meetings/quotas/2026/{cluster}/row", SECRETARIAT),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from portal.access import may
 from portal.extensions import db
+from portal.meetings import document_views
 from portal.meetings.forms import AdjustmentForm, AttendanceForm, GuestForm, RecordForm, tally_form, tie_form
 from portal.models import AwardType, Cluster, EmulationYear, Nomination, ReviewMeeting, Tally
 from portal.models.meetings import MeetingStatus
@@ -83,6 +84,7 @@ def context(
         nominations=ballot.nominations(db.session, meeting),
         tallies=ballot.tallies(db.session, meeting),
     )
+    found["documents"] = document_views.links(cluster, year, scope, meeting, found["nominations"])
     return found
 
 
