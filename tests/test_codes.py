@@ -18,6 +18,7 @@ from portal.models.meetings import (
     ThresholdBase,
     VoteSource,
 )
+from portal.models.online_votes import WindowStatus
 from portal.models.org import SECTORS, ClusterKind, CouncilRole, Sector, UnitChangeKind
 from portal.models.results import (
     BandCode,
@@ -63,6 +64,7 @@ CONSTRAINED = {
     ("tallies", "source"): VoteSource,
     ("tallies", "threshold"): Threshold,
     ("tallies", "threshold_base"): ThresholdBase,
+    ("vote_windows", "status"): WindowStatus,
     ("nominations", "outcome"): Outcome,
     ("nominations", "source"): VoteSource,
 }

@@ -16,6 +16,7 @@ from portal.models.meetings import (
     TieDecision,
     VoteRules,
 )
+from portal.models.online_votes import Ballot, VoterMark, VoteWindow
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
 from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
@@ -24,6 +25,9 @@ from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
+    "Ballot",
+    "VoteWindow",
+    "VoterMark",
     "Attendance",
     "AwardType",
     "MeetingGuest",
