@@ -1,5 +1,5 @@
 """The year-end meeting of a cluster-year (views: record, attendance, approved table, votes, nominations) and
-the secretariat's award quotas and vote rules (quota_views)."""
+the secretariat's award quotas and vote rules (quota_views); the online secret ballot (ballot_views)."""
 
 from flask import Blueprint
 
@@ -17,4 +17,4 @@ def default_award_types() -> None:
         db.session.commit()
 
 
-from portal.meetings import quota_views, views  # noqa: E402,F401  (register the routes on bp)
+from portal.meetings import ballot_views, quota_views, views  # noqa: E402,F401  (register the routes on bp)

@@ -259,3 +259,29 @@ def check_receipt(session: Session, meeting: ReviewMeeting, code: str) -> Receip
             if found:
                 return Receipt(window, found)
     return None
+
+
+def close_current(session: Session, meeting: ReviewMeeting) -> list[Tally]:
+    """Close the meeting's open window (the head's button), and count it."""
+    window = latest(session, meeting)
+    if window is None or not window.is_open:
+        raise DomainError("Không có cuộc bỏ phiếu trực tuyến nào đang mở.")
+    return close_window(session, meeting, window)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What the meeting page shows of the online vote: the latest window and its turnout, never a count."""
+
+    window: VoteWindow | None
+    turnout: Turnout | None
+    counted: bool  # a window was closed and counted: receipts can be checked
+
+
+def panel(session: Session, meeting: ReviewMeeting) -> Panel:
+    found = windows(session, meeting)
+    window = found[-1] if found else None
+    if window is None:
+        return Panel(None, None, False)
+    counted = any(w.status == WindowStatus.CLOSED for w in found)
+    return Panel(window, turnout(session, meeting, window) if window.is_open else None, counted)
