@@ -173,3 +173,31 @@ def test_the_audit_says_who_voted_never_what(voting, world):
     assert [e.object_type for e in entries] == ["VoterMark"]
     assert world.member.name in entries[0].object_label
     assert "choices" not in str(entries[0].changes) and "receipt" not in str(entries[0].changes)
+
+
+def test_a_level_boundary_is_undecided_and_the_next_window_is_the_run_off(world):
+    level = ("50", "30")
+    scored(world, {"head": level, "deputy": level, "member": level})
+    meeting = opened(world)
+    certificate = _award("bang_khen_toan_dien")
+    window = online.open_window(db.session, meeting)
+    h, d, m = world.head.id, world.deputy.id, world.member.id
+    for voter, chosen in ((world.head, [h, d]), (world.deputy, [d, m]), (world.member, [m, h])):
+        online.cast(db.session, meeting, window, voter.id, {certificate.id: chosen})
+    online.close_window(db.session, meeting, window)
+    db.session.commit()
+    found = {n.unit_id: n.outcome for n in ballot.nominations(db.session, meeting) if n.award_type_id == certificate.id}
+    assert found == {h: Outcome.UNDECIDED, d: Outcome.UNDECIDED, m: Outcome.UNDECIDED}
+    second = online.open_window(db.session, meeting)
+    run_off = {p.award_id: p for p in online.papers(second)}[certificate.id]
+    assert (second.number, run_off.round, sorted(run_off.unit_ids), run_off.seats) == (2, 2, sorted([h, d, m]), 2)
+    for voter in (world.head, world.deputy, world.member):
+        online.cast(db.session, meeting, second, voter.id, {certificate.id: [h, d]})
+    online.close_window(db.session, meeting, second)
+    db.session.commit()
+    found = {
+        n.unit_id: (n.outcome, n.round)
+        for n in ballot.nominations(db.session, meeting)
+        if n.award_type_id == certificate.id
+    }
+    assert found[h] == (Outcome.ELECTED, 2) and found[d] == (Outcome.ELECTED, 2)

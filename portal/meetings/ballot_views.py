@@ -23,7 +23,7 @@ from portal.meetings.vote_forms import ReceiptForm, ballot_form
 from portal.models import Unit
 from portal.services.meetings import awards, online, record
 
-RECEIPTS = "vote_receipts"  # session: window id (text) → the receipt code cast from this browser
+RECEIPTS = "vote_receipts"  # session: "window id:unit id" → the receipt code cast from this browser
 NEW_RECEIPT = "vote_receipt_new"  # session: the window whose code is still to be shown (once)
 
 
@@ -39,8 +39,13 @@ def _voter(cluster_id: int, year: int):
     return cluster, found, meeting, unit_id
 
 
-def _saved_code(window) -> str:
-    return (session.get(RECEIPTS) or {}).get(str(window.id), "") if window else ""
+def _key(window, unit_id: int) -> str:
+    """Keyed by unit too: sign-in and sign-out clear the session, and a code never serves another unit."""
+    return f"{window.id}:{unit_id}"
+
+
+def _saved_code(window, unit_id: int) -> str:
+    return (session.get(RECEIPTS) or {}).get(_key(window, unit_id), "") if window else ""
 
 
 def _ballot_page(loaded, form=None, status=200, notice=None):
@@ -49,7 +54,7 @@ def _ballot_page(loaded, form=None, status=200, notice=None):
     context = {"cluster": cluster, "year": year, "meeting": meeting, "window": window, "notice": notice}
     context["unit"] = db.session.get(Unit, unit_id)
     context["voted"] = window is not None and online.has_voted(db.session, window, unit_id)
-    context["code"] = _saved_code(window)
+    context["code"] = _saved_code(window, unit_id)
     context["new_code"] = window is not None and session.pop(NEW_RECEIPT, None) == window.id
     if window is not None and window.is_open:
         chosen = online.choices_of(db.session, window, context["code"]) if context["voted"] else {}
@@ -101,7 +106,7 @@ def cast(cluster_id: int, year: int):
     call = lambda: online.cast(db.session, loaded[2], window, loaded[3], form.choices())  # noqa: E731
     outcome = saved(form, call) if form.validate_on_submit() else None
     if outcome and outcome.ok:
-        session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {str(window.id): outcome.result}
+        session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {_key(window, loaded[3]): outcome.result}
         session[NEW_RECEIPT] = window.id
     return _answer(loaded, bool(outcome and outcome.ok), form, _("Đã ghi phiếu bầu của đơn vị."))
 
@@ -115,11 +120,11 @@ def change(cluster_id: int, year: int):
         return loaded
     window = _open_window(loaded[2])
     form = _form(window)
-    code = (form.code.data or "").strip() or _saved_code(window)
+    code = (form.code.data or "").strip() or _saved_code(window, loaded[3])
     call = lambda: online.change(db.session, loaded[2], window, loaded[3], code, form.choices())  # noqa: E731
     ok = form.validate_on_submit() and saved(form, call).ok
     if ok:
-        session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {str(window.id): online.normalise(code)}
+        session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {_key(window, loaded[3]): online.normalise(code)}
     return _answer(loaded, ok, form, _("Đã thay đổi phiếu bầu của đơn vị."))
 
 
