@@ -202,3 +202,15 @@ def test_the_vote_page_queries_stay_flat_in_units(app, world, count_queries):
         db.session.query(Nomination).delete()
         db.session.commit()
     assert counts["small"] == counts["large"], counts
+
+
+def test_the_vote_page_answers_a_page_a_fragment_or_a_history_restore(app, world):
+    _open(world)
+    voter = _client(app, world.users["member"])
+    full = voter.get(_url(world, "/vote"))
+    fragment = voter.get(_url(world, "/vote"), headers={"HX-Request": "true"})
+    restore = voter.get(_url(world, "/vote"), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in full.get_data(as_text=True) and "<html" in restore.get_data(as_text=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="ballot"' in body
+    assert all("HX-Request" in r.headers.get("Vary", "") for r in (full, fragment, restore))
