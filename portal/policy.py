@@ -42,8 +42,9 @@ SECRETARIAT_ACTIONS = frozenset(
 HEAD_ACTIONS = frozenset(
     {"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature", "run_rounds", "run_meeting"}
 )
-# What every member unit (head and deputies included) does for itself in its cluster's year.
-MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets", "self_assess"})
+# What every member unit (head and deputies included) does for itself in its cluster's year (vote_online: the
+# meeting's online ballot, for the units marked present there, services.meetings.online.attends).
+MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets", "self_assess", "vote_online"})
 # Who follows a cluster's progress (who has submitted what): its leaders, its overseer, the secretariat.
 FOLLOWERS = frozenset({"secretariat", "overseer", PositionRole.HEAD, PositionRole.DEPUTY})
 

@@ -54,6 +54,7 @@ FOLLOW = expect(ok=("head", "deputy", "overseer", "secretariat"), outsider=404)
 HEAD_OR_SECRETARIAT = expect(ok=("head", "secretariat"))
 MEMBER_ACTION = expect(ok=UNIT_ROLES, outsider=404)
 EVERYONE = {role: PUBLIC for role in ROLES}
+VOTER = expect(ok=("member",), outsider=404)  # a member unit marked present at the meeting
 OWN_DRAFT = {role: 404 for role in ROLES} | {"anonymous": LOGIN, "member": OK}
 # The JSON API (/api/v1) is called with each role's bearer token (see _api_request), never a session:
 # anonymous gets 401 problem+json there, not a redirect to the sign-in page.
@@ -210,6 +211,15 @@ MATRIX = {
         "/meetings/{cluster}/2026/documents/achievements/{member_unit}.docx",
         FOLLOW | {"member": OK},
     ),
+    # the online ballot: the head opens and closes it (no quorum here: 422, still "ok"); the member is marked
+    # present, so only it votes (422: no vote open); the head and deputy are absent (403)
+    ("meetings.open_vote", "POST"): ("/meetings/{cluster}/2026/online/open", LEAD),
+    ("meetings.close_vote", "POST"): ("/meetings/{cluster}/2026/online/close", LEAD),
+    ("meetings.vote", "GET"): ("/meetings/{cluster}/2026/vote", VOTER),
+    ("meetings.cast", "POST"): ("/meetings/{cluster}/2026/vote", VOTER | {"member": 404}),
+    ("meetings.change", "POST"): ("/meetings/{cluster}/2026/vote/change", VOTER | {"member": 404}),
+    ("meetings.receipt", "GET"): ("/meetings/{cluster}/2026/receipt", SCOPED_READ),
+    ("meetings.receipt", "POST"): ("/meetings/{cluster}/2026/receipt", SCOPED_READ),
     ("meetings.quotas_page", "GET"): ("/meetings/quotas/2026", SECRETARIAT),
     ("meetings.save_rules", "POST"): ("/meetings/quotas/2026/rules", SECRETARIAT),
     ("meetings.quota_row", "GET"): ("/meetings/quotas/2026/{cluster}/row", SECRETARIAT),
@@ -349,6 +359,7 @@ def ids(world, app, tmp_path):
         user_id=None,
     )
     guest = record.add_guest(db.session, meeting, "Khách mời", "Sở Nội vụ")
+    record.mark(db.session, meeting, world.member.id, present=True, representative="Nguyễn Văn An", position="")
     award_type = awards.award_types(db.session)[0]
     db.session.commit()
     return {

@@ -19,6 +19,7 @@ from portal.models.meetings import (
     VoteSource,
 )
 from portal.models.notices import NoticeKind
+from portal.models.online_votes import WindowStatus
 from portal.models.org import SECTORS, ClusterKind, CouncilRole, Sector, UnitChangeKind
 from portal.models.results import (
     BandCode,
@@ -65,6 +66,7 @@ CONSTRAINED = {
     ("tallies", "source"): VoteSource,
     ("tallies", "threshold"): Threshold,
     ("tallies", "threshold_base"): ThresholdBase,
+    ("vote_windows", "status"): WindowStatus,
     ("nominations", "outcome"): Outcome,
     ("nominations", "source"): VoteSource,
 }

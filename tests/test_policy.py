@@ -45,6 +45,7 @@ EXPECTED = {
     "view_progress": {"secretariat", "overseer", "head", "deputy"},
     "sign_pledge": {"head", "deputy", "member"},
     "register_targets": {"head", "deputy", "member"},
+    "vote_online": {"head", "deputy", "member"},  # and only when marked present (services.meetings.online)
     "view_drafts": {"secretariat", "overseer", "head", "deputy"},
     "view_templates": {"secretariat", "overseer", "council", "head", "deputy", "member", "outsider"},
 }

@@ -1,5 +1,6 @@
 """The year-end meeting of a cluster-year (views: record, attendance, approved table, votes, nominations) and
-the secretariat's award quotas and vote rules (quota_views), the meeting's Word documents (document_views)."""
+the secretariat's award quotas and vote rules (quota_views), the online secret ballot (ballot_views),
+the meeting's Word documents (document_views)."""
 
 from flask import Blueprint
 
@@ -17,4 +18,4 @@ def default_award_types() -> None:
         db.session.commit()
 
 
-from portal.meetings import document_views, quota_views, views  # noqa: E402,F401  (register the routes on bp)
+from portal.meetings import ballot_views, document_views, quota_views, views  # noqa: E402,F401  (register the routes on bp)

@@ -18,7 +18,7 @@ from portal.models.meetings import MeetingStatus
 from portal.policy import ClusterYear
 from portal.results.views import results_visible
 from portal.services.meetings import approved as approved_svc
-from portal.services.meetings import awards, ballot, record
+from portal.services.meetings import awards, ballot, online, record
 from portal.services.meetings.approved import Approved
 from portal.services.results import report as report_svc
 
@@ -83,6 +83,7 @@ def context(
         votes=_votes(meeting, table, kinds, found["quotas"], forms) if table else [],
         nominations=ballot.nominations(db.session, meeting),
         tallies=ballot.tallies(db.session, meeting),
+        online=online.panel(db.session, meeting),
     )
     found["documents"] = document_views.links(cluster, year, scope, meeting, found["nominations"])
     return found

@@ -17,6 +17,7 @@ from portal.models.meetings import (
     VoteRules,
 )
 from portal.models.notices import NoticePreference, Notification
+from portal.models.online_votes import Ballot, VoterMark, VoteWindow
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
 from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
@@ -25,6 +26,9 @@ from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
+    "Ballot",
+    "VoteWindow",
+    "VoterMark",
     "Attendance",
     "AwardType",
     "MeetingGuest",

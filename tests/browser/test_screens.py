@@ -121,6 +121,8 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/meetings/{c}/{year}",
         f"/meetings/{ids['block']}/{year}",
         f"/meetings/quotas/{year}",
+        f"/meetings/{c}/{year}/vote",
+        f"/meetings/{c}/{year}/receipt",
     ]
     return plain + objects
 

@@ -130,6 +130,7 @@ def _row(unit: UnitResult, engine_unit: UnitResult, units, decisions: dict, by_u
 
 
 def check_unvoted(session: Session, meeting: ReviewMeeting) -> None:
+    record.check_no_vote_open(session, meeting)
     if session.scalar(select(func.count(Tally.id)).where(Tally.meeting_id == meeting.id)):
         raise DomainError("Đã có kết quả kiểm phiếu: bảng điểm thống nhất không thay đổi được nữa.")
 

@@ -144,6 +144,7 @@ def _check_votes(fields: TallyFields, ballot: Ballot, valid: int) -> dict[int, i
 def save_tally(session: Session, meeting: ReviewMeeting, award: AwardType, fields: TallyFields) -> Tally:
     """Count the next vote on the award from the committee's paper tally, then compute its nominations."""
     record.check_open(meeting)
+    record.check_no_vote_open(session, meeting)
     quorum = record.require_quorum(session, meeting)
     table = approved_svc.approved_table(session, meeting)
     if table is None:
@@ -184,6 +185,7 @@ def save_tally(session: Session, meeting: ReviewMeeting, award: AwardType, field
 def remove_last_tally(session: Session, meeting: ReviewMeeting, award: AwardType) -> None:
     """Take back the award's last counted vote (a mistake in the entry), and compute its nominations again."""
     record.check_open(meeting)
+    record.check_no_vote_open(session, meeting)
     counted = [t for t in tallies(session, meeting) if t.award_type_id == award.id]
     if not counted:
         raise DomainError("Chưa có kết quả kiểm phiếu nào cho danh hiệu này.")

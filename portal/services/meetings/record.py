@@ -23,9 +23,11 @@ from portal.models import (
     ReviewMeeting,
     Term,
     Unit,
+    VoteWindow,
 )
 from portal.models.base import utcnow
 from portal.models.meetings import MeetingKind, MeetingStatus, Outcome
+from portal.models.online_votes import WindowStatus
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.meetings import awards, rules
@@ -75,6 +77,13 @@ def _check(fields: RecordFields) -> None:
 def check_open(meeting: ReviewMeeting) -> None:
     if meeting.status != MeetingStatus.OPEN:
         raise DomainError("Hội nghị đã kết thúc; không sửa được nữa.")
+
+
+def check_no_vote_open(session: Session, meeting: ReviewMeeting) -> None:
+    """While the online vote is open, its candidates, voters and tallies stay as they were when it opened."""
+    found = select(VoteWindow.id).where(VoteWindow.meeting_id == meeting.id, VoteWindow.status == WindowStatus.OPEN)
+    if session.scalar(found) is not None:
+        raise DomainError("Đang bỏ phiếu trực tuyến: đóng bỏ phiếu trước khi thay đổi.")
 
 
 def open_meeting(session: Session, where: ClusterYear, fields: RecordFields, user_id: int | None) -> ReviewMeeting:
@@ -150,6 +159,7 @@ def mark(
 ) -> Attendance:
     """Mark one member unit present (with who represents it) or absent."""
     check_open(meeting)
+    check_no_vote_open(session, meeting)
     if unit_id not in member_ids(session, ClusterYear(meeting.year_id, meeting.cluster_id)):
         raise DomainError("Đơn vị không phải thành viên của cụm, khối năm nay.")
     representative, position = representative.strip(), position.strip()
@@ -225,8 +235,9 @@ def guests(session: Session, meeting: ReviewMeeting) -> list[MeetingGuest]:
 
 
 def close(session: Session, meeting: ReviewMeeting) -> ReviewMeeting:
-    """End the meeting: refused while a vote is undecided (a run-off is still to be counted)."""
+    """End the meeting: refused while a vote is undecided (a run-off is still to be counted) or open online."""
     check_open(meeting)
+    check_no_vote_open(session, meeting)
     undecided = session.scalar(
         select(func.count(Nomination.id)).where(
             Nomination.meeting_id == meeting.id, Nomination.outcome == Outcome.UNDECIDED
