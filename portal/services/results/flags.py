@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from operator import methodcaller
 
 from portal.services.criteria.methods import round_points
 from portal.services.results.inputs import PeerView, UnitInput
@@ -33,16 +34,22 @@ Totals = dict[int, dict[int, Decimal]]  # subject unit → reviewer → total
 def reviewer_totals(layout: Layout, units: Iterable[UnitInput]) -> Totals:
     totals: Totals = {}
     for unit in units:
-        given: dict[int, Decimal] = {}
+        added: list[Mapping[int, Decimal]] = []  # each applicable leaf's points by reviewer, by sign
+        taken: list[Mapping[int, Decimal]] = []
         for leaf in layout.applicable(unit):
             scores = unit.scores.get(leaf.criterion_id)
             if scores is None or scores.peer is None or not scores.peer.by_reviewer:
                 continue
-            sign = SIGN[leaf.kind]
-            for reviewer, points in scores.peer.by_reviewer.items():
-                given[reviewer] = given.get(reviewer, ZERO) + sign * points
-        totals[unit.unit_id] = given
+            (taken if SIGN[leaf.kind] < 0 else added).append(scores.peer.by_reviewer)
+        totals[unit.unit_id] = {
+            reviewer: _summed(added, reviewer) - _summed(taken, reviewer) for reviewer in set().union(*added, *taken)
+        }
     return totals
+
+
+def _summed(given: list[Mapping[int, Decimal]], reviewer: int) -> Decimal:
+    """The points `reviewer` gave over these leaves (a C-level loop: the hot spot of detail)."""
+    return sum(map(methodcaller("get", reviewer, ZERO), given), ZERO)
 
 
 def spread(count: int, total: Decimal, squares: Decimal, low: Decimal, high: Decimal) -> Spread:

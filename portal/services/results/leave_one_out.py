@@ -12,14 +12,16 @@ exact value: with points in cents, at most 10⁷ points and a weight of at most 
 is the figure points.py's Decimal arithmetic gives (28 significant digits are far more than the
 exact values need to stay clear of, or land exactly on, a half cent). The changes are summed per
 kind (and per section named by a tie rule, and leaves at their maximum); points.finished applies
-the caps and the scale. `Unsupported` (a unit under the lowest-basis rule of non-participation,
-whose leaf value depends on more than one figure, or points that are not whole non-negative
-cents) sends the unit to the leaf-by-leaf recomputation (points.tally with leave_out).
+the caps and the scale. A unit under the lowest-basis rule of non-participation takes the least
+favourable of those figures per leaf, as points.leaf_points does. `Unsupported` (points that are
+not whole non-negative cents) sends the unit to the leaf-by-leaf recomputation (points.tally with
+leave_out).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import replace
 from decimal import Decimal
 
 from portal.services.criteria.methods import round_points
@@ -68,8 +70,6 @@ def without_each(layout: Layout, unit: UnitInput, settings: Settings, base: Tall
     points per leaf nor sources.
     """
     try:
-        if unit.withheld_reviews > 0 and settings.non_participation == NonParticipation.LOWEST_BASIS:
-            raise Unsupported
         return _fast(layout, unit, settings, base)
     except Unsupported:
         reviewers = {r for leaf in layout.applicable(unit) for r in _given(unit.scores.get(leaf.criterion_id))}
@@ -124,9 +124,12 @@ def _fast(layout: Layout, unit: UnitInput, settings: Settings, base: Tally) -> d
             reviewers.update(given)
     order = sorted(reviewers)
     changes = Changes(settings, order)
+    lowest = unit.withheld_reviews > 0 and settings.non_participation == NonParticipation.LOWEST_BASIS
     for leaf, scores, value in leaves:
-        given = scores.peer.by_reviewer
-        changes.add(leaf, exact_cents(value), list(given), _values(settings, scores, cents))
+        after = _values(settings, scores, cents)
+        if lowest:
+            after = _least_favourable(leaf, scores, settings, cents, after)
+        changes.add(leaf, exact_cents(value), list(scores.peer.by_reviewer), after)
     found = {}
     for reviewer, i in changes.slot.items():
         moved = {kind: kinds[kind] + Decimal(changes.kinds[kind][i]).scaleb(-2) for kind in KINDS}
@@ -158,6 +161,19 @@ def _values(settings: Settings, scores: LeafScores, cents: Cents) -> list[int]:
         kept, whole = (b - a), b * n
         return [(2 * (own + kept * (total - c)) + whole) // (2 * whole) for c in given]
     return [(2 * (total - c) + n) // (2 * n) for c in given]  # the peer mean
+
+
+def _least_favourable(leaf, scores: LeafScores, settings: Settings, cents: Cents, after: list[int]) -> list[int]:
+    """The lowest-basis rule (points.leaf_points): the least of the basis value, the agreed and self scores,
+    the peer mean and trimmed mean without the reviewer (the greatest on a deduction leaf). Rounding to the
+    cent keeps the order, so the pick is made among rounded figures."""
+    pick = max if leaf.kind == "deduction" else min
+    fixed = [exact_cents(round_points(v)) for v in (agreed(scores)[0], scores.self_points) if v is not None]
+    if scores.peer.count == 1:  # nobody left: the agreed score, or nothing
+        return after if agreed(scores)[0] is None else [pick(fixed)] * len(after)
+    means = _values(replace(settings, basis=Basis.PEER_MEAN), scores, cents)
+    trimmed = _values(replace(settings, basis=Basis.TRIMMED_MEAN), scores, cents)
+    return [pick(value, mean, trim, *fixed) for value, mean, trim in zip(after, means, trimmed, strict=True)]
 
 
 def _trimmed(given: list[int], n: int, total: int) -> list[int]:
