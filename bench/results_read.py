@@ -132,24 +132,17 @@ def copy_scores(url: str) -> int:
 
 
 def aggregate_sql(session, year_id: int, cluster_id: int) -> str:
-    """read.py's aggregate statement for one cluster-year, with its values written in: to run it bare."""
+    """The aggregate statement read_cluster runs for one cluster-year, with its values written in: to run it bare."""
     from sqlalchemy import select
 
-    from portal.models import ScoringRound
     from portal.policy import ClusterYear
     from portal.services.results import read, scope
 
-    round_ids = list(
-        session.scalars(
-            select(ScoringRound.id).where(
-                ScoringRound.cluster_id == cluster_id,
-                ScoringRound.year_id == year_id,
-                (ScoringRound.kind != "peer") | (ScoringRound.status != "draft"),
-            )
-        )
-    )
-    set_id = session.scalar(select(scope.table_set_id(ClusterYear(year_id, cluster_id))))
-    statement = read.aggregate(round_ids, set_id)
+    where = ClusterYear(year_id, cluster_id)
+    cluster = read.read_cluster(session, cluster_id, year_id)  # what the basis needs: its settings, who withheld
+    ranged = read.needs_range(cluster.settings, [unit.withheld_reviews for unit in cluster.units])
+    set_id = session.scalar(select(scope.table_set_id(where)))
+    statement = read.aggregate(where, set_id, ranged=ranged)
     return str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 

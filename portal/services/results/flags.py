@@ -60,6 +60,10 @@ def spread(count: int, total: Decimal, squares: Decimal, low: Decimal, high: Dec
 
 
 def peer_spread(view: PeerView) -> Spread:
+    """A leaf's peer spread; without detail only the count and mean (and the range when the basis read it)."""
+    if view.squares is None:
+        low, high = (None, None) if view.low is None else (round_points(view.low), round_points(view.high))
+        return Spread(view.count, round_points(view.total / view.count), low, high, None)
     return spread(view.count, view.total, view.squares, view.low, view.high)
 
 
