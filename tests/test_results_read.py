@@ -239,6 +239,9 @@ def test_what_is_read_per_basis(world, scenario, basis, non_participation, range
     plain = _unit(read_cluster(db.session, world.cluster.id, world.year.id), world.member).scores[c].peer
     assert (plain.count, plain.total, plain.squares, plain.by_reviewer) == (2, D("42.25"), None, None)
     assert (plain.low, plain.high) == ((D("20.25"), D(22)) if ranged else (None, None))
+    # the member withheld reviews: under the lowest-basis rule only its own leaves need the range
+    head = _unit(read_cluster(db.session, world.cluster.id, world.year.id), world.head).scores[c].peer
+    assert (head.low is not None) is (basis == Basis.TRIMMED_MEAN)
     detail = _unit(read_cluster(db.session, world.cluster.id, world.year.id, detail=True), world.member).scores[c].peer
     assert (detail.count, detail.total, detail.low, detail.high) == (2, D("42.25"), D("20.25"), D(22))
     assert detail.squares == D("20.25") ** 2 + D(22) ** 2 == D("894.0625")

@@ -10,7 +10,9 @@
    and the ineligibility cases overlapping the year (one row per case).
 4. The scores (read_scores.py): without detail one aggregate statement that starts from the
    cluster-year's rounds and groups per (unit, criterion) before anything else is joined, computing
-   only what the basis needs; with detail the scores themselves, each reviewer's points and reasons.
+   only what the basis needs (and a fifth, small one for the peer range of the units that withheld
+   reviews under the lowest-basis rule); with detail the scores themselves, each reviewer's points
+   and reasons.
 
 Every query runs on the session's connection and gives Core rows (no ORM objects). The read is
 filtered on the cluster-year first, so it reads only the cluster's own rows, whatever the size of
@@ -62,7 +64,7 @@ from portal.services.results.inputs import (
 from portal.services.results.read_scores import aggregate, aggregated, detailed
 from portal.services.scoring.reviews import REVIEW_OF_ASSIGNMENT
 
-__all__ = ["aggregate", "needs_range", "read_cluster", "read_table"]
+__all__ = ["aggregate", "ranges_needed", "read_cluster", "read_table"]
 
 NO_TABLE = "Cụm, khối chưa có bảng tiêu chí năm này."
 NO_SCORES = LeafScores()
@@ -105,9 +107,10 @@ def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: boo
     table = _table(session.connection().execute(TABLE, {"set_id": first.set_id}).all())
     members = _members(session, where, first.set_id, first.year)
     leaf_ids = [leaf.criterion_id for leaf in table.leaves]
-    read = detailed if detail else aggregated
-    ranged = needs_range(chosen, [m.withheld for m in members])
-    scores = read(session, where, table.criteria_set_id, set(leaf_ids), ranged)
+    if detail:
+        scores = detailed(session, where, table.criteria_set_id, set(leaf_ids))
+    else:
+        scores = aggregated(session, where, table.criteria_set_id, set(leaf_ids), *ranges_needed(chosen, members))
     units = tuple(
         UnitInput(
             unit_id=m.unit_id,
@@ -123,11 +126,15 @@ def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: boo
     return ClusterInput(cluster_id, year_id, table, units, chosen, detail)
 
 
-def needs_range(chosen: Settings, withheld: list[int]) -> bool:
-    """Does the basis need the peer scores' minimum and maximum (the trimmed mean, here or under the
-    lowest-basis rule of a unit that withheld reviews: `withheld`, each member's count)?"""
-    lowest = chosen.non_participation == NonParticipation.LOWEST_BASIS and any(withheld)
-    return chosen.basis == Basis.TRIMMED_MEAN or lowest
+def ranges_needed(chosen: Settings, members: list[Member]) -> tuple[bool, frozenset[int]]:
+    """Which peer ranges (minimum, maximum) the basis needs: every leaf's under the trimmed mean; else
+    the leaves of the units that withheld reviews under the lowest-basis rule (their trimmed mean is a
+    candidate), read by a second, small statement."""
+    if chosen.basis == Basis.TRIMMED_MEAN:
+        return True, frozenset()
+    if chosen.non_participation == NonParticipation.LOWEST_BASIS:
+        return False, frozenset(m.unit_id for m in members if m.withheld)
+    return False, frozenset()
 
 
 def _context(session: Session, where: ClusterYear) -> list:

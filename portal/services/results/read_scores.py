@@ -5,10 +5,12 @@ Without detail, ONE aggregate statement starts from the cluster-year's rounds (a
 submitted assessments on the table (index on `round_id`) and the assessments' scores (index on
 `assessment_id`), and groups per (subject unit, criterion) before anything else is joined. Per group
 it gives each stage's points (`max(points) FILTER (WHERE stage = …)`: one assessment per stage and
-subject) and the submitted peer scores' count and sum; their minimum and maximum only when the
-basis needs them (the trimmed mean, or the lowest-basis rule of non-participation with a unit that
-withheld reviews). The sum of squares is never computed in SQL: the peer spread beyond count and
-mean (range, standard deviation) is an explanation, read with detail.
+subject) and the submitted peer scores' count and sum; their minimum and maximum only under the
+trimmed mean (they cost half as much again as the rest: min and max on numeric). Under the
+lowest-basis rule of non-participation the units that withheld reviews need theirs too (their
+trimmed mean is a candidate): a second statement reads them for those units only. The sum of
+squares is never computed in SQL: the peer spread beyond count and mean (range, standard deviation)
+is an explanation, read with detail.
 
 With detail, ONE statement reads the scores themselves (subject, criterion, author, stage, points,
 and the note of the verified and final stages: the reasons): every stage's points, each reviewer's
@@ -93,20 +95,52 @@ def aggregate(where: ClusterYear, set_id: int, *, ranged: bool = True):
     )
 
 
-def aggregated(session: Session, where: ClusterYear, set_id: int, leaf_ids: set[int], ranged: bool) -> dict:
-    """(unit id, leaf id) → LeafScores from the aggregate statement (no reviewer's points, no reasons)."""
-    found = {}
+def aggregated(
+    session: Session, where: ClusterYear, set_id: int, leaf_ids: set[int], ranged: bool, ranged_units=frozenset()
+) -> dict:
+    """(unit id, leaf id) → LeafScores from the aggregate statement (no reviewer's points, no reasons).
+
+    `ranged`: the aggregate gives every peer minimum and maximum; else `ranged_units` (units that withheld
+    reviews under the lowest-basis rule) have theirs read by a small second statement."""
     values = {**where._asdict(), "set_id": set_id}
+    extra = {}
+    if ranged_units and not ranged:
+        extra = {
+            (u, c): (low, high)
+            for u, c, low, high in tuples(session, _ranges(), {**values, "units": list(ranged_units)})
+        }
+    found = {}
     for row in tuples(session, _aggregate_statement(ranged), values):
         unit_id, leaf_id, own, verified, explained, final, count, total = row[:8]
         if leaf_id not in leaf_ids:
             continue  # a stray score on a parent counts for nothing (as in scoring.assessments.totals)
         view = None
         if count:
-            low, high = row[8:10] if ranged else (None, None)
+            low, high = row[8:10] if ranged else extra.get((unit_id, leaf_id), (None, None))
             view = PeerView(count, total, low, high, None)
         found[(unit_id, leaf_id)] = LeafScores(own, verified, explained, final, view)
     return found
+
+
+@cache
+def _ranges():
+    """The peer minimum and maximum per (unit, criterion) of some units (`units`)."""
+    return (
+        select(
+            Assessment.subject_unit_id,
+            Score.criterion_id,
+            type_coerce(func.min(Score.points), POINTS),
+            type_coerce(func.max(Score.points), POINTS),
+        )
+        .select_from(Assessment)
+        .join(Score, Score.assessment_id == Assessment.id)
+        .where(
+            *submitted(PARAMS, bindparam("set_id")),
+            Assessment.stage == "peer",
+            Assessment.subject_unit_id.in_(bindparam("units", expanding=True)),
+        )
+        .group_by(Assessment.subject_unit_id, Score.criterion_id)
+    )
 
 
 @cache
@@ -131,7 +165,7 @@ def _detail_statement():
     )
 
 
-def detailed(session: Session, where: ClusterYear, set_id: int, leaf_ids: set[int], _ranged: bool = True) -> dict:
+def detailed(session: Session, where: ClusterYear, set_id: int, leaf_ids: set[int]) -> dict:
     """(unit id, leaf id) → LeafScores with each reviewer's points and the reasons, from the scores themselves."""
     rows = tuples(session, _detail_statement(), {**where._asdict(), "set_id": set_id})
     stages: dict[Key, dict[str, Decimal | None]] = {}
