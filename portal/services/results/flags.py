@@ -78,9 +78,10 @@ def _excesses(given: Mapping[int, Decimal]) -> dict[int, Fraction]:
     """Each reviewer's total − the mean of the others' totals for the same unit (two reviewers at least)."""
     if len(given) < 2:
         return {}
-    whole = Fraction(sum(given.values(), ZERO))
-    others = len(given) - 1
-    return {reviewer: Fraction(total) - (whole - Fraction(total)) / others for reviewer, total in given.items()}
+    whole = sum(given.values(), ZERO)
+    n = len(given)
+    # total − (whole − total) ÷ (n − 1) = (total × n − whole) ÷ (n − 1): the numerator is an exact Decimal
+    return {reviewer: Fraction(total * n - whole) / (n - 1) for reviewer, total in given.items()}
 
 
 def reviewer_flags(totals: Totals, threshold: Decimal) -> list[Flag]:
