@@ -399,4 +399,4 @@ def test_queries_do_not_grow_with_units_and_reviewers(world, count_queries, deta
         assert peer.count == len(units) - 1
         assert (peer.by_reviewer is not None) is detail
         assert all(len(u.not_applicable) == 1 for u in result.units)
-    assert counts[3] == counts[8] == 4, counts  # context, table, members, scores
+    assert counts[3] == counts[8] == 4, counts  # context, table, members, scores (nobody withheld reviews)
