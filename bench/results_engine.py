@@ -80,7 +80,8 @@ def cluster(units: int, leaves: int, seed: int, detail: bool) -> ClusterInput:
         for leaf in layout.leaves:
             given = {r: points(rng, leaf) for r in range(1, units + 1) if r != unit_id}
             own = points(rng, leaf)
-            scores[leaf.criterion_id] = LeafScores(own, own - STEP if own else own, None, None, peer_view(given, detail))
+            verified = own - STEP if own else own
+            scores[leaf.criterion_id] = LeafScores(own, verified, None, None, peer_view(given, detail))
         name = f"Đơn vị {unit_id:02d}"
         not_applicable = frozenset(leaf.criterion_id for leaf in layout.leaves[:2]) if unit_id == 2 else frozenset()
         found.append(

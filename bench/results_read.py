@@ -48,6 +48,7 @@ class Options:
     repeat: int = 5
     database_url: str | None = None
     keep: bool = False
+    existing: bool = False  # measure on a database an earlier run kept (the sizes are then the ones it was built with)
 
 
 def points(assessment_id: int, position: int) -> str:
@@ -132,24 +133,17 @@ def copy_scores(url: str) -> int:
 
 
 def aggregate_sql(session, year_id: int, cluster_id: int) -> str:
-    """read.py's aggregate statement for one cluster-year, with its values written in: to run it bare."""
+    """The aggregate statement read_cluster runs for one cluster-year, with its values written in: to run it bare."""
     from sqlalchemy import select
 
-    from portal.models import ScoringRound
     from portal.policy import ClusterYear
     from portal.services.results import read, scope
 
-    round_ids = list(
-        session.scalars(
-            select(ScoringRound.id).where(
-                ScoringRound.cluster_id == cluster_id,
-                ScoringRound.year_id == year_id,
-                (ScoringRound.kind != "peer") | (ScoringRound.status != "draft"),
-            )
-        )
-    )
-    set_id = session.scalar(select(scope.table_set_id(ClusterYear(year_id, cluster_id))))
-    statement = read.aggregate(round_ids, set_id)
+    where = ClusterYear(year_id, cluster_id)
+    cluster = read.read_cluster(session, cluster_id, year_id)  # what the basis needs: its settings, who withheld
+    ranged = read.ranges_needed(cluster.settings, [])[0]  # the aggregate itself (not the withholding units' ranges)
+    set_id = session.scalar(select(scope.table_set_id(where)))
+    statement = read.aggregate(where, set_id, ranged=ranged)
     return str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -192,19 +186,24 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
             "aggregate_each": lambda: [same_aggregate(c) for c in cluster_ids],
             "read_all": read_all,
         }
-        times: dict[str, list[float]] = {name: [] for name in measures}
-        for turn in range(repeat + 1):  # the first turn warms the caches up and is not counted
-            for name, call in measures.items():
-                began = time.perf_counter()
-                call()
-                if turn:
-                    times[name].append(time.perf_counter() - began)
-    figures = {name: statistics.median(values) for name, values in times.items()}
+        figures = timed(measures, repeat)
     began = time.perf_counter()
     totals.cluster_totals(session, ClusterYear(year_id, one), "peer")
     figures["totals_one"] = time.perf_counter() - began
     session.rollback()
     return figures
+
+
+def timed(measures: dict, repeat: int) -> dict[str, float]:
+    """Median seconds of each call, the calls taking turns; the first turn warms the caches up and is not counted."""
+    times: dict[str, list[float]] = {name: [] for name in measures}
+    for turn in range(repeat + 1):
+        for name, call in measures.items():
+            began = time.perf_counter()
+            call()
+            if turn:
+                times[name].append(time.perf_counter() - began)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def report(figures: dict[str, float], options: Options, scores: int) -> str:
@@ -230,24 +229,41 @@ def report(figures: dict[str, float], options: Options, scores: int) -> str:
 
 def run(options: Options, out=print) -> dict[str, float]:
     url = options.database_url or derived_url("results")
-    with ThrowawayDatabase(url, keep=options.keep):
-        began = time.perf_counter()
-        migrate(url)
-        os.environ.pop("FLASK_CONFIG", None)
-        from config import normalise_database_url
-        from portal import create_app
-        from portal.extensions import db
+    if options.existing:
+        figures, scores = measured(url, options, built=False)
+    else:
+        with ThrowawayDatabase(url, keep=options.keep):
+            began = time.perf_counter()
+            migrate(url)
+            figures, scores = measured(url, options, built=True, out=out, began=began)
+    out(report(figures, options, scores))
+    return figures
 
-        app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url)})
-        with app.app_context():
+
+def measured(url: str, options: Options, *, built: bool, out=print, began: float = 0.0) -> tuple[dict, int]:
+    """Build the year (unless it is there: --existing) and measure; returns the figures and the number of scores."""
+    os.environ.pop("FLASK_CONFIG", None)
+    from sqlalchemy import func, select
+
+    from config import normalise_database_url
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Membership, Score
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url)})
+    with app.app_context():
+        if built:
             year_id, cluster_ids = build(db.session, options)
             scores = copy_scores(url)
             out(f"database built in {time.perf_counter() - began:.0f} s")
-            figures = measure(db.session, url, year_id, cluster_ids, options.repeat)
-            db.session.remove()
-            db.engine.dispose()
-    out(report(figures, options, scores))
-    return figures
+        else:
+            year_id = db.session.scalar(select(func.max(Membership.year_id)))
+            cluster_ids = sorted(db.session.scalars(select(Membership.cluster_id).distinct()))
+            scores = db.session.scalar(select(func.count()).select_from(Score))
+        figures = measure(db.session, url, year_id, cluster_ids, options.repeat)
+        db.session.remove()
+        db.engine.dispose()
+    return figures, scores
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,10 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--criteria", type=int, default=defaults.criteria, help="leaf criteria per table")
     parser.add_argument("--repeat", type=int, default=defaults.repeat, help="runs of each measure (median)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--existing", action="store_true", help="measure on the database --database-url kept by an earlier --keep run"
+    )
     args = parser.parse_args(argv)
     if min(args.clusters, args.units - 1, args.criteria, args.repeat) < 1:
         parser.error("at least 1 cluster, 2 units, 1 criterion and 1 run")
-    run(Options(args.clusters, args.units, args.criteria, args.repeat, args.database_url, args.keep))
+    if args.existing and not args.database_url:
+        parser.error("--existing needs --database-url")
+    run(Options(args.clusters, args.units, args.criteria, args.repeat, args.database_url, args.keep, args.existing))
     return 0
 
 

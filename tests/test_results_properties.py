@@ -25,6 +25,10 @@ from portal.services.results.inputs import (
     TieBreaker,
     TieRule,
 )
+from portal.services.results.leave_one_out import without_each
+from portal.services.results.points import PEER_BASES, Layout, tally
+from portal.services.results.ranking import rank_key, ranks
+from portal.services.results.stability import recomputed, stability
 from tests.test_results_engine import LEAVES, MAXIMA, C, cluster, peer, unit
 
 SCORED = [leaf.criterion_id for leaf in LEAVES if leaf.kind == "scored"]
@@ -155,3 +159,46 @@ def test_a_uniform_offset_on_one_reviewer_is_flagged_above_the_threshold(case):
         assert flagged == {"reviewer_lenient" if offset > 0 else "reviewer_harsh"}
     else:
         assert flagged == set()
+
+
+# ---------------------------------------------------------------- rank stability: the fast path
+
+
+@st.composite
+def reviewed_clusters(draw) -> ClusterInput:
+    """Clusters of up to 9 units under a peer basis (enough reviewers to trim), some withholding reviews,
+    some points in odd cents, and tie rules that look at sections, deductions and leaves at maximum."""
+    data = draw(clusters())
+    cents = st.integers(0, 3000).map(lambda c: D(c) / 100)
+    units = []
+    for u in data.units:
+        if draw(st.booleans()):  # more reviewers on one leaf, at any cent
+            reviewers = draw(st.lists(st.integers(100, 130), min_size=1, max_size=9, unique=True))
+            s = u.scores[C]
+            u = replace(u, scores={**u.scores, C: replace(s, peer=peer({r: draw(cents) for r in reviewers}))})
+        units.append(replace(u, withheld_reviews=draw(st.sampled_from([0, 0, 2]))))
+    basis = draw(st.sampled_from(sorted(PEER_BASES)))
+    weight = draw(st.sampled_from([D(0), D("0.3333"), D("0.5"), D("0.0001"), D(1)]))
+    return replace(data, units=tuple(units), settings=replace(data.settings, basis=basis, self_weight=weight))
+
+
+@settings(max_examples=150, deadline=None)
+@given(reviewed_clusters())
+def test_rank_stability_fast_path_equals_recomputing_every_reviewer_left_out(data):
+    layout = Layout.of(data.table)
+    tallies = {u.unit_id: tally(layout, u, data.settings) for u in data.units}
+    ranked = ranks(tallies, data.settings.tie_rules)
+    assert stability(layout, data, tallies, ranked) == recomputed(layout, data, tallies, ranked)
+    for u in data.units:  # each leave-one-out tally, not only the ranks it gives
+        fast = without_each(layout, u, data.settings, tallies[u.unit_id])
+        plain = {r: tally(layout, u, data.settings, leave_out=r) for r in fast}
+        for reviewer, found in fast.items():
+            expected = plain[reviewer]
+            rules = data.settings.tie_rules  # (the sections of a fast tally are moved only when a rule names them)
+            assert rank_key(found, rules) == rank_key(expected, rules), reviewer
+            assert (found.base, found.bonus, found.deduction, found.compared_total) == (
+                expected.base,
+                expected.bonus,
+                expected.deduction,
+                expected.compared_total,
+            )

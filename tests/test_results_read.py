@@ -20,9 +20,9 @@ from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
 from portal.services.org import cluster_year
-from portal.services.results import applicability, eligibility
+from portal.services.results import applicability, eligibility, engine
 from portal.services.results import settings as settings_svc
-from portal.services.results.inputs import Basis, LeafScores, Settings
+from portal.services.results.inputs import Basis, LeafScores, NonParticipation, Settings
 from portal.services.results.read import read_cluster, read_table
 from portal.services.scoring import assessments as scoring
 from portal.services.scoring import reviews, verification
@@ -211,17 +211,53 @@ def test_stages_of_submitted_assessments(world, scenario):
     assert set(member.scores) == {leaf.criterion_id for leaf in result.table.leaves}
 
 
-def test_peer_view_is_count_sum_min_max_and_squares(world, scenario):
+def test_peer_view_is_count_and_sum_and_the_range_when_the_basis_needs_it(world, scenario):
+    """The member withheld reviews: the lowest-basis rule (the default) takes the trimmed mean, so the
+    range is read; the squares (the spread's standard deviation) only with detail."""
     items = scenario["items"]
     result = read_cluster(db.session, world.cluster.id, world.year.id)
     member = _unit(result, world.member)
     view = member.scores[items["c"].id].peer
     assert (view.count, view.total, view.low, view.high) == (2, D("42.25"), D("20.25"), D(22))
-    assert view.squares == D("20.25") ** 2 + D(22) ** 2 == D("894.0625")
-    assert view.by_reviewer is None
+    assert view.squares is None and view.by_reviewer is None
     head = _unit(result, world.head)
     assert head.scores[items["a"].id].peer.count == 1  # the member withheld its review of the head
     assert head.scores[items["bonus"].id].peer.total == D(4)  # two occurrences of 2 points
+
+
+@pytest.mark.parametrize(
+    ("basis", "non_participation", "ranged"),
+    [
+        (Basis.AGREED, NonParticipation.FIXED_DEDUCTION, False),
+        (Basis.PEER_MEAN, NonParticipation.FIXED_DEDUCTION, False),
+        (Basis.BLEND, NonParticipation.FIXED_DEDUCTION, False),
+        (Basis.TRIMMED_MEAN, NonParticipation.FIXED_DEDUCTION, True),
+        (Basis.AGREED, NonParticipation.LOWEST_BASIS, True),  # a unit withheld reviews
+    ],
+)
+def test_what_is_read_per_basis(world, scenario, basis, non_participation, ranged):
+    settings_svc.save(db.session, scenario["where"], Settings(basis=basis, non_participation=non_participation))
+    db.session.commit()
+    c = scenario["items"]["c"].id
+    plain = _unit(read_cluster(db.session, world.cluster.id, world.year.id), world.member).scores[c].peer
+    assert (plain.count, plain.total, plain.squares, plain.by_reviewer) == (2, D("42.25"), None, None)
+    assert (plain.low, plain.high) == ((D("20.25"), D(22)) if ranged else (None, None))
+    # the member withheld reviews: under the lowest-basis rule only its own leaves need the range
+    head = _unit(read_cluster(db.session, world.cluster.id, world.year.id), world.head).scores[c].peer
+    assert (head.low is not None) is (basis == Basis.TRIMMED_MEAN)
+    detail = _unit(read_cluster(db.session, world.cluster.id, world.year.id, detail=True), world.member).scores[c].peer
+    assert (detail.count, detail.total, detail.low, detail.high) == (2, D("42.25"), D("20.25"), D(22))
+    assert detail.squares == D("20.25") ** 2 + D(22) ** 2 == D("894.0625")
+    assert detail.by_reviewer == {world.head.id: D("20.25"), world.deputy.id: D(22)}
+    # the engine's figures are the same either way; the spread without detail has the mean (and the range if read)
+    plain_result = engine.compute(read_cluster(db.session, world.cluster.id, world.year.id))
+    detail_result = engine.compute(read_cluster(db.session, world.cluster.id, world.year.id, detail=True))
+    for a, b in zip(plain_result.units, detail_result.units, strict=True):
+        assert (a.unit_id, a.rank, a.compared_total, a.band) == (b.unit_id, b.rank, b.compared_total, b.band)
+        assert [leaf.points for leaf in a.leaves] == [leaf.points for leaf in b.leaves]
+    spread = next(leaf.peer for leaf in _unit(plain_result, world.member).leaves if leaf.criterion_id == c)
+    assert (spread.count, spread.mean, spread.std_dev) == (2, D("21.13"), None)
+    assert (spread.low is not None) is ranged
 
 
 def test_detail_adds_each_reviewer_and_the_reasons(world, scenario):
@@ -366,4 +402,4 @@ def test_queries_do_not_grow_with_units_and_reviewers(world, count_queries, deta
         assert peer.count == len(units) - 1
         assert (peer.by_reviewer is not None) is detail
         assert all(len(u.not_applicable) == 1 for u in result.units)
-    assert counts[3] == counts[8] == 9 + detail, counts
+    assert counts[3] == counts[8] == 4, counts  # context, table, members, scores (nobody withheld reviews)

@@ -88,8 +88,16 @@ def ranking_schemas() -> dict:
     share = {**DECIMAL, "description": "A share (0.9 = 90 %), to 1/10,000, rounded down."}
     figure = nullable(DECIMAL)
     spread = obj(
-        {"count": INTEGER, "mean": DECIMAL, "low": DECIMAL, "high": DECIMAL, "std_dev": DECIMAL},
-        "Points given by several reviewers: number, mean, lowest, highest, population standard deviation.",
+        {
+            "count": INTEGER,
+            "mean": DECIMAL,
+            "low": nullable(DECIMAL),
+            "high": nullable(DECIMAL),
+            "std_dev": nullable(DECIMAL),
+        },
+        "Points given by several reviewers: number, mean, lowest, highest, population standard deviation. "
+        "A leaf's peer spread without ?detail=1 has null for the figures its basis did not need (the range is "
+        "read for the trimmed mean and for a unit that withheld its reviews; the standard deviation only with detail).",
     )
     bands = enum((*BAND_CODES, BELOW_BANDS))
     sources = ("final", "verified", "self", "none", *BASES, "lowest_basis", "not_applicable")
@@ -783,7 +791,8 @@ def _result_paths() -> dict:
             "get": operation(
                 "getRanking",
                 "The results: ranking, compared totals, bands with gaps, flags, explanations; ?detail=1 adds the "
-                "reviewers' spread, bias and mutual flags and rank stability (slower: about 1 s under a peer basis)",
+                "reviewers' spread, bias and mutual flags, each leaf's peer range and standard deviation, and "
+                "rank stability",
                 "Ranking",
                 errors=(403, 404, 422),
                 parameters=(

@@ -34,6 +34,12 @@ def for_cluster(session: Session, where: ClusterYear) -> tuple[Band, ...]:
             BandRule.year_id == where.year_id, (BandRule.cluster_kind == kind) | BandRule.cluster_kind.is_(None)
         )
     ).all()
+    return chosen(rows)
+
+
+def chosen(rows) -> tuple[Band, ...]:
+    """The bands from a cluster-year's rules (its kind's and every kind's: objects or rows with
+    cluster_kind, code and the two shares): its kind's when there are any."""
     own = [r for r in rows if r.cluster_kind is not None]
     return _bands(own or [r for r in rows if r.cluster_kind is None])
 

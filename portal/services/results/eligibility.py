@@ -44,9 +44,12 @@ def member_units(session: Session, year_id: int, cluster_ids: list[int] | None =
 
 def overlaps(year: int):
     """An SQL condition: the ineligibility's period overlaps the emulation year `year`."""
-    return (Ineligibility.starts_on <= date(year, 12, 31)) & (
-        Ineligibility.ends_on.is_(None) | (Ineligibility.ends_on >= date(year, 1, 1))
-    )
+    return between(date(year, 1, 1), date(year, 12, 31))
+
+
+def between(first, last):
+    """An SQL condition: the ineligibility's period overlaps first … last (dates, or bound parameters)."""
+    return (Ineligibility.starts_on <= last) & (Ineligibility.ends_on.is_(None) | (Ineligibility.ends_on >= first))
 
 
 def mark(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from operator import methodcaller
 
 from portal.services.criteria.methods import round_points
 from portal.services.results.inputs import PeerView, UnitInput
@@ -33,16 +34,22 @@ Totals = dict[int, dict[int, Decimal]]  # subject unit → reviewer → total
 def reviewer_totals(layout: Layout, units: Iterable[UnitInput]) -> Totals:
     totals: Totals = {}
     for unit in units:
-        given: dict[int, Decimal] = {}
+        added: list[Mapping[int, Decimal]] = []  # each applicable leaf's points by reviewer, by sign
+        taken: list[Mapping[int, Decimal]] = []
         for leaf in layout.applicable(unit):
             scores = unit.scores.get(leaf.criterion_id)
             if scores is None or scores.peer is None or not scores.peer.by_reviewer:
                 continue
-            sign = SIGN[leaf.kind]
-            for reviewer, points in scores.peer.by_reviewer.items():
-                given[reviewer] = given.get(reviewer, ZERO) + sign * points
-        totals[unit.unit_id] = given
+            (taken if SIGN[leaf.kind] < 0 else added).append(scores.peer.by_reviewer)
+        totals[unit.unit_id] = {
+            reviewer: _summed(added, reviewer) - _summed(taken, reviewer) for reviewer in set().union(*added, *taken)
+        }
     return totals
+
+
+def _summed(given: list[Mapping[int, Decimal]], reviewer: int) -> Decimal:
+    """The points `reviewer` gave over these leaves (a C-level loop: the hot spot of detail)."""
+    return sum(map(methodcaller("get", reviewer, ZERO), given), ZERO)
 
 
 def spread(count: int, total: Decimal, squares: Decimal, low: Decimal, high: Decimal) -> Spread:
@@ -53,6 +60,10 @@ def spread(count: int, total: Decimal, squares: Decimal, low: Decimal, high: Dec
 
 
 def peer_spread(view: PeerView) -> Spread:
+    """A leaf's peer spread; without detail only the count and mean (and the range when the basis read it)."""
+    if view.squares is None:
+        low, high = (None, None) if view.low is None else (round_points(view.low), round_points(view.high))
+        return Spread(view.count, round_points(view.total / view.count), low, high, None)
     return spread(view.count, view.total, view.squares, view.low, view.high)
 
 
@@ -67,9 +78,10 @@ def _excesses(given: Mapping[int, Decimal]) -> dict[int, Fraction]:
     """Each reviewer's total − the mean of the others' totals for the same unit (two reviewers at least)."""
     if len(given) < 2:
         return {}
-    whole = Fraction(sum(given.values(), ZERO))
-    others = len(given) - 1
-    return {reviewer: Fraction(total) - (whole - Fraction(total)) / others for reviewer, total in given.items()}
+    whole = sum(given.values(), ZERO)
+    n = len(given)
+    # total − (whole − total) ÷ (n − 1) = (total × n − whole) ÷ (n − 1): the numerator is an exact Decimal
+    return {reviewer: Fraction(total * n - whole) / (n - 1) for reviewer, total in given.items()}
 
 
 def reviewer_flags(totals: Totals, threshold: Decimal) -> list[Flag]:

@@ -70,23 +70,28 @@ class Table:
         return sum((leaf.max_points for leaf in self.leaves if leaf.kind == CriterionKind.SCORED), ZERO)
 
 
-@dataclass(frozen=True, slots=True)
+# PeerView and LeafScores are built once per unit and leaf by every read (1,500 of each for a
+# province-scale cluster): not frozen, so that their __init__ assigns plainly (three times faster than
+# a frozen dataclass's object.__setattr__ per field). Nothing changes them after the read.
+@dataclass(slots=True)
 class PeerView:
     """The submitted peer scores of one unit on one leaf.
 
-    The aggregate read fills count/total/low/high/squares; `by_reviewer` (reviewer unit id →
-    points) is filled when the read asks for detail (median, stability, reviewer flags).
+    The aggregate read fills count and total, and low/high only when the basis needs them (the
+    trimmed mean, or the lowest-basis rule with a unit that withheld reviews); with detail every
+    field is filled: `by_reviewer` (reviewer unit id → points: median, stability, reviewer flags)
+    and the figures worked out from it, squares included (the spread shown in an explanation).
     """
 
     count: int
     total: Decimal
-    low: Decimal
-    high: Decimal
-    squares: Decimal
+    low: Decimal | None = None  # None: not read (see above)
+    high: Decimal | None = None
+    squares: Decimal | None = None
     by_reviewer: Mapping[int, Decimal] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LeafScores:
     """Every stage's points of one unit on one leaf (None: that stage did not score it)."""
 

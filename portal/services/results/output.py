@@ -30,13 +30,17 @@ def plain(value):
 
 @dataclass(frozen=True, slots=True)
 class Spread:
-    """Points given by several reviewers: their number, mean, lowest, highest and population std dev."""
+    """Points given by several reviewers: their number, mean, lowest, highest and population std dev.
+
+    A leaf's peer spread read without detail has only the count and the mean (and the range when
+    the basis read it: the trimmed mean, the lowest-basis rule); None means not read.
+    """
 
     count: int
     mean: Decimal
-    low: Decimal
-    high: Decimal
-    std_dev: Decimal
+    low: Decimal | None
+    high: Decimal | None
+    std_dev: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,38 +167,79 @@ def leaf_points(
 
 def tally(layout: Layout, unit: UnitInput, settings: Settings, leave_out: int | None = None) -> Tally:
     """A unit's points; `leave_out`: as if that reviewer's peer scores did not exist (rank stability)."""
-    withheld = unit.withheld_reviews > 0
-    lowest = withheld and settings.non_participation == NonParticipation.LOWEST_BASIS
+    lowest = unit.withheld_reviews > 0 and settings.non_participation == NonParticipation.LOWEST_BASIS
     keep_points = settings.basis == Basis.MEDIAN
     points: dict[int, Decimal] = {}
     sources: dict[int, str] = {}
-    sections: dict[int, Decimal] = {}
-    sums = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
-    maxima = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
-    at_maximum = 0
     for leaf in layout.applicable(unit):
         scores = unit.scores.get(leaf.criterion_id, NO_SCORES)
         view = scores.peer
         if leave_out is not None and view is not None and leave_out in (view.by_reviewer or ()):
             view = without(view, leave_out, keep_points)
-        value, sources[leaf.criterion_id] = leaf_points(leaf, scores, view, settings, lowest)
-        points[leaf.criterion_id] = value
+        points[leaf.criterion_id], sources[leaf.criterion_id] = leaf_points(leaf, scores, view, settings, lowest)
+    return summed(layout, unit, settings, points, sources)
+
+
+def summed(
+    layout: Layout, unit: UnitInput, settings: Settings, points: dict[int, Decimal], sources: dict[int, str]
+) -> Tally:
+    """The tally of a unit whose applicable leaves have these points: sections, kinds, caps and scale."""
+    sections: dict[int, Decimal] = {}
+    sums = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
+    maxima = {"scored": ZERO, "bonus": ZERO, "deduction": ZERO}
+    at_maximum = 0
+    for leaf in layout.applicable(unit):
+        value = points[leaf.criterion_id]
         sections[leaf.section_id] = sections.get(leaf.section_id, ZERO) + value
         sums[leaf.kind] += value
         maxima[leaf.kind] += leaf.max_points
         if leaf.kind == "scored" and value >= leaf.max_points:
             at_maximum += 1
+    return finished(layout, unit, settings, Sums(sums, maxima, sections, at_maximum), points, sources)
+
+
+@dataclass(frozen=True, slots=True)
+class Sums:
+    """A unit's leaf points summed per kind and section, before caps (and the applicable maxima per kind)."""
+
+    kinds: dict[str, Decimal]
+    maxima: dict[str, Decimal]
+    sections: dict[int, Decimal]
+    at_maximum: int
+
+
+def finished(
+    layout: Layout,
+    unit: UnitInput,
+    settings: Settings,
+    sums: Sums,
+    points: dict[int, Decimal] | None = None,
+    sources: dict[int, str] | None = None,
+) -> Tally:
+    """Caps, the non-participation deduction and the compared total on the table's scale."""
+    kinds, maxima = sums.kinds, sums.maxima
     bonus, deduction = capped(
-        sums["bonus"], sums["deduction"], maxima["bonus"], maxima["deduction"], layout.table.deduction_capped
+        kinds["bonus"], kinds["deduction"], maxima["bonus"], maxima["deduction"], layout.table.deduction_capped
     )
     penalty = ZERO
-    if withheld and settings.non_participation == NonParticipation.FIXED_DEDUCTION:
+    if unit.withheld_reviews > 0 and settings.non_participation == NonParticipation.FIXED_DEDUCTION:
         penalty = round_points(settings.non_participation_points)
-    base, applicable = sums["scored"], maxima["scored"]
+    base, applicable = kinds["scored"], maxima["scored"]
     compared_base = base
     if settings.scale_mode == ScaleMode.SCALE and applicable and applicable != layout.scored_maximum:
         compared_base = round_points(base * layout.scored_maximum / applicable)
-    return Tally(points, sources, sections, base, bonus, deduction, penalty, applicable, compared_base, at_maximum)
+    return Tally(
+        {} if points is None else points,
+        {} if sources is None else sources,
+        sums.sections,
+        base,
+        bonus,
+        deduction,
+        penalty,
+        applicable,
+        compared_base,
+        sums.at_maximum,
+    )
 
 
 def without(view: PeerView, reviewer: int, keep_points: bool) -> PeerView:

@@ -1,148 +1,260 @@
-"""Everything the results engine reads for one cluster-year, in a fixed number of queries.
+"""Everything the results engine reads for one cluster-year, in four queries (with or without detail).
 
-The scores are read by ONE aggregate query that starts from the cluster-year's rounds: the
-assessments of those rounds (index on `round_id`), their scores (index on `assessment_id`),
-grouped per (subject unit, criterion) before anything else is joined, so it reads only the
-cluster's own rows, whatever the size of the province. Per unit and leaf it gives the points of
-each submitted stage (self, verified, explanation, final: `MAX(CASE stage …)`; one assessment per
-stage and subject) and of the submitted peer reviews COUNT, SUM, MIN, MAX and SUM of squares.
-With `detail`, a second query reads each reviewer's points and the reasons given for changes.
+1. The context, one row per band rule (at least one): the year, the cluster-year's table
+   (scope.table_set_id), its results settings (outer join) and the band rules of its year for its
+   kind and for every kind (outer join): settings.as_settings and bands.chosen read them.
+2. The table: one SELECT of its criteria; each leaf's section and depth-1 criterion (its "group",
+   where band floors are checked) are worked out in Python from the parent links, once per read.
+3. The members, by name, each with its non-applicable marks (aggregated per unit), its withheld
+   peer reviews (assigned in the open or closed peer round, not submitted: counted per reviewer)
+   and the ineligibility cases overlapping the year (one row per case).
+4. The scores (read_scores.py): without detail one aggregate statement that starts from the
+   cluster-year's rounds and groups per (unit, criterion) before anything else is joined, computing
+   only what the basis needs (and a fifth, small one for the peer range of the units that withheld
+   reviews under the lowest-basis rule); with detail the scores themselves, each reviewer's points
+   and reasons.
 
-The table is one SELECT of its criteria: each leaf's section and depth-1 criterion (its "group",
-where band floors are checked) are worked out in Python from the parent links, once per read.
-Everything else (members, non-applicable marks, withheld reviews, ineligibility, settings and
-bands) is one small query each. The column queries run on the session's connection (Core rows, no
-ORM loading: a third of the read's own time on the aggregate's rows).
+Every query runs on the session's connection and gives Core rows (no ORM objects). The read is
+filtered on the cluster-year first, so it reads only the cluster's own rows, whatever the size of
+the province.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
 
-from sqlalchemy import Numeric, and_, case, func, or_, select, type_coerce
+from sqlalchemy import String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import (
     Assessment,
+    BandRule,
+    Cluster,
     CriteriaSet,
     Criterion,
     EmulationYear,
+    Ineligibility,
     Membership,
     NotApplicable,
+    ResultSettings,
     ReviewAssignment,
-    Score,
     ScoringRound,
     Unit,
 )
+from portal.models.results import IneligibilityKind
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
-from portal.services.results import eligibility, scope, settings
+from portal.services.results import bands, eligibility, scope, settings
 from portal.services.results.inputs import (
+    ZERO,
+    Basis,
     ClusterInput,
     Group,
     Leaf,
     LeafScores,
-    PeerView,
+    NonParticipation,
     Section,
+    Settings,
     Table,
     UnitInput,
 )
+from portal.services.results.read_scores import aggregate, aggregated, detailed
 from portal.services.scoring.reviews import REVIEW_OF_ASSIGNMENT
 
-ZERO = Decimal("0")
-POINTS = Numeric(18, 2)
-SQUARES = Numeric(24, 4)
-STAGES = ("self", "verified", "explanation", "final")
-REASON_STAGES = ("verified", "final")
+__all__ = ["aggregate", "ranges_needed", "read_cluster", "read_table"]
+
+NO_TABLE = "Cụm, khối chưa có bảng tiêu chí năm này."
 NO_SCORES = LeafScores()
+PARAMS = ClusterYear(bindparam("year_id"), bindparam("cluster_id"))  # the statements are built once, with these
+SETTINGS_COLUMNS = (
+    ResultSettings.basis,
+    ResultSettings.trim_min_reviewers,
+    ResultSettings.self_weight,
+    ResultSettings.scale_mode,
+    ResultSettings.tie_rules,
+    ResultSettings.non_participation,
+    ResultSettings.non_participation_points,
+    ResultSettings.floor_level,
+    ResultSettings.reviewer_bias_share,
+    ResultSettings.self_excess_share,
+    ResultSettings.mutual_share,
+)
+
+
+@dataclass
+class Member:
+    unit_id: int
+    name: str
+    sort_key: bytes
+    not_applicable: frozenset[int]
+    withheld: int
+    cases: list[str] = field(default_factory=list)  # "kind: reason" of each ineligibility overlapping the year
 
 
 def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: bool = False) -> ClusterInput:
     """The engine's input for one cluster-year (DomainError when it has no criteria table)."""
     where = ClusterYear(year_id, cluster_id)
-    rounds = dict(
-        session.connection()
-        .execute(
-            select(ScoringRound.id, ScoringRound.kind).where(
-                ScoringRound.cluster_id == cluster_id,
-                ScoringRound.year_id == year_id,
-                # a peer round still being assigned has no reviews, nor any withheld
-                (ScoringRound.kind != "peer") | (ScoringRound.status != "draft"),
-            )
-        )
-        .all()
+    context = _context(session, where)
+    if not context or context[0].set_id is None:
+        raise DomainError(NO_TABLE)
+    first = context[0]
+    chosen = settings.as_settings(
+        first if first.settings_id is not None else None, bands.chosen([r for r in context if r.code is not None])
     )
-    table = read_table(session, where)
-    members = _members(session, where)
+    table = _table(session.connection().execute(TABLE, {"set_id": first.set_id}).all())
+    members = _members(session, where, first.set_id, first.year)
     leaf_ids = [leaf.criterion_id for leaf in table.leaves]
-    scores = _scores(session, list(rounds), table.criteria_set_id, set(leaf_ids), detail)
-    not_applicable = defaultdict(set)
-    for unit_id, criterion_id in session.connection().execute(
-        select(NotApplicable.unit_id, NotApplicable.criterion_id).where(
-            NotApplicable.criteria_set_id == table.criteria_set_id
-        )
-    ):
-        not_applicable[unit_id].add(criterion_id)
-    peer_round = next((rid for rid, kind in rounds.items() if kind == "peer"), None)
-    withheld = _withheld(session, peer_round) if peer_round is not None else {}
-    ineligible = eligibility.of_year(session, members[0].year, [row.id for row in members]) if members else {}
+    if detail:
+        scores = detailed(session, where, table.criteria_set_id, set(leaf_ids))
+    else:
+        scores = aggregated(session, where, table.criteria_set_id, set(leaf_ids), *ranges_needed(chosen, members))
     units = tuple(
         UnitInput(
-            unit_id=row.id,
-            name=row.name,
-            sort_key=row.sort_key,
-            scores={leaf_id: scores.get((row.id, leaf_id), NO_SCORES) for leaf_id in leaf_ids},
-            not_applicable=frozenset(not_applicable.get(row.id, ())),
-            withheld_reviews=withheld.get(row.id, 0),
-            ineligible_reason=eligibility.reason_text(ineligible.get(row.id, [])),
+            unit_id=m.unit_id,
+            name=m.name,
+            sort_key=m.sort_key,
+            scores={leaf_id: scores.get((m.unit_id, leaf_id), NO_SCORES) for leaf_id in leaf_ids},
+            not_applicable=m.not_applicable,
+            withheld_reviews=m.withheld,
+            ineligible_reason="; ".join(m.cases),
         )
-        for row in members
+        for m in members
     )
-    return ClusterInput(cluster_id, year_id, table, units, settings.load(session, where), detail)
+    return ClusterInput(cluster_id, year_id, table, units, chosen, detail)
 
 
-def _members(session: Session, where: ClusterYear):
-    """The cluster-year's member units (id, name, sort_key, and the year's number), by name."""
+def ranges_needed(chosen: Settings, members: list[Member]) -> tuple[bool, frozenset[int]]:
+    """Which peer ranges (minimum, maximum) the basis needs: every leaf's under the trimmed mean; else
+    the leaves of the units that withheld reviews under the lowest-basis rule (their trimmed mean is a
+    candidate), read by a second, small statement."""
+    if chosen.basis == Basis.TRIMMED_MEAN:
+        return True, frozenset()
+    if chosen.non_participation == NonParticipation.LOWEST_BASIS:
+        return False, frozenset(m.unit_id for m in members if m.withheld)
+    return False, frozenset()
+
+
+def _context(session: Session, where: ClusterYear) -> list:
+    """The year, the table's id, the settings (settings_id None: none saved) and the band rules: one query."""
+    return session.connection().execute(_context_statement(), where._asdict()).all()
+
+
+@cache
+def _context_statement():
+    kind = select(Cluster.kind).where(Cluster.id == PARAMS.cluster_id).scalar_subquery()
     return (
-        session.connection()
-        .execute(
-            select(Unit.id, Unit.name, Unit.sort_key, EmulationYear.year)
-            .join(Membership, Membership.unit_id == Unit.id)
-            .join(EmulationYear, EmulationYear.id == Membership.year_id)
-            .where(Membership.cluster_id == where.cluster_id, Membership.year_id == where.year_id)
-            .order_by(Unit.sort_key, Unit.id)
+        select(
+            EmulationYear.year,
+            scope.table_set_id(PARAMS).label("set_id"),
+            ResultSettings.id.label("settings_id"),
+            *SETTINGS_COLUMNS,
+            BandRule.cluster_kind,
+            BandRule.code,
+            BandRule.min_total_share,
+            BandRule.min_floor_share,
         )
-        .all()
+        .select_from(EmulationYear)
+        .outerjoin(
+            ResultSettings,
+            and_(ResultSettings.cluster_id == PARAMS.cluster_id, ResultSettings.year_id == EmulationYear.id),
+        )
+        .outerjoin(
+            BandRule,
+            and_(
+                BandRule.year_id == EmulationYear.id,
+                or_(BandRule.cluster_kind == kind, BandRule.cluster_kind.is_(None)),
+            ),
+        )
+        .where(EmulationYear.id == PARAMS.year_id)
+    )
+
+
+def _members(session: Session, where: ClusterYear, set_id: int, year: int) -> list[Member]:
+    """The member units by name, with their marks, withheld reviews and ineligibility cases: one query."""
+    values = {**where._asdict(), "set_id": set_id, "first": date(year, 1, 1), "last": date(year, 12, 31)}
+    found: dict[int, Member] = {}
+    for unit_id, name, sort_key, ids, withheld, kind, reason in session.connection().execute(
+        _members_statement(), values
+    ):
+        member = found.get(unit_id)
+        if member is None:
+            marked = frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
+            member = found[unit_id] = Member(unit_id, name, sort_key, marked, withheld or 0)
+        if kind is not None:
+            member.cases.append(f"{IneligibilityKind(kind).label}: {reason}")
+    return list(found.values())
+
+
+@cache
+def _members_statement():
+    marks = (
+        select(NotApplicable.unit_id, func.aggregate_strings(cast(NotApplicable.criterion_id, String), ",").label("m"))
+        .where(NotApplicable.criteria_set_id == bindparam("set_id"))
+        .group_by(NotApplicable.unit_id)
+        .subquery()
+    )
+    peer_round = select(ScoringRound.id).where(
+        ScoringRound.cluster_id == PARAMS.cluster_id,
+        ScoringRound.year_id == PARAMS.year_id,
+        ScoringRound.kind == "peer",
+        ScoringRound.status != "draft",
+    )
+    missing = (
+        select(ReviewAssignment.reviewer_unit_id, func.count().label("n"))
+        .select_from(ReviewAssignment)
+        .outerjoin(Assessment, and_(REVIEW_OF_ASSIGNMENT, Assessment.status == "submitted"))
+        .where(ReviewAssignment.round_id.in_(peer_round), Assessment.id.is_(None))
+        .group_by(ReviewAssignment.reviewer_unit_id)
+        .subquery()
+    )
+    overlapping = eligibility.between(bindparam("first"), bindparam("last"))
+    return (
+        select(Unit.id, Unit.name, Unit.sort_key, marks.c.m, missing.c.n, Ineligibility.kind, Ineligibility.reason)
+        .join(Membership, Membership.unit_id == Unit.id)
+        .outerjoin(marks, marks.c.unit_id == Unit.id)
+        .outerjoin(missing, missing.c.reviewer_unit_id == Unit.id)
+        .outerjoin(Ineligibility, and_(Ineligibility.unit_id == Unit.id, overlapping))
+        .where(Membership.cluster_id == PARAMS.cluster_id, Membership.year_id == PARAMS.year_id)
+        .order_by(Unit.sort_key, Unit.id, Ineligibility.starts_on, Ineligibility.id)
     )
 
 
 def read_table(session: Session, where: ClusterYear) -> Table:
     """The cluster-year's criteria table (scope.table_set_id) as the engine reads it: one query."""
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                CriteriaSet.id.label("set_id"),
-                CriteriaSet.target_total,
-                CriteriaSet.deduction_capped,
-                Criterion.id,
-                Criterion.parent_id,
-                Criterion.position,
-                Criterion.code,
-                Criterion.title,
-                Criterion.kind,
-                Criterion.max_points,
-            )
-            .select_from(CriteriaSet)
-            .outerjoin(Criterion, Criterion.set_id == CriteriaSet.id)
-            .where(CriteriaSet.id == scope.table_set_id(where))
+    return _table(session.connection().execute(_table_statement(scope.table_set_id(where))).all())
+
+
+def _table_statement(set_id):
+    """The criteria of set `set_id` (a bound parameter, or an SQL expression giving the id)."""
+    return (
+        select(
+            CriteriaSet.id.label("set_id"),
+            CriteriaSet.target_total,
+            CriteriaSet.deduction_capped,
+            Criterion.id,
+            Criterion.parent_id,
+            Criterion.position,
+            Criterion.code,
+            Criterion.title,
+            Criterion.kind,
+            Criterion.max_points,
         )
-        .all()
+        .select_from(CriteriaSet)
+        .outerjoin(Criterion, Criterion.set_id == CriteriaSet.id)
+        .where(CriteriaSet.id == set_id)
     )
+
+
+TABLE = _table_statement(bindparam("set_id"))
+
+
+def _table(rows) -> Table:
+    """The table from its criteria rows: sections, groups (where band floors are checked) and leaves."""
     if not rows:
-        raise DomainError("Cụm, khối chưa có bảng tiêu chí năm này.")
+        raise DomainError(NO_TABLE)
     first = rows[0]
     tree = treelib.build([row for row in rows if row.id is not None])
     paths = tree.paths()
@@ -165,113 +277,4 @@ def read_table(session: Session, where: ClusterYear) -> Table:
         sections=tuple(sections),
         groups=tuple(groups),
         leaves=tuple(leaves),
-    )
-
-
-def aggregate(round_ids: list[int], set_id: int):
-    """The aggregate query: per (unit, criterion) each stage's points and the peer view (bench/ runs it bare)."""
-    peer = Assessment.stage == "peer"
-    peer_points = case((peer, Score.points))
-    return (
-        select(
-            Assessment.subject_unit_id,
-            Score.criterion_id,
-            *(type_coerce(func.max(case((Assessment.stage == stage, Score.points))), POINTS) for stage in STAGES),
-            func.count(peer_points),
-            type_coerce(func.sum(peer_points), POINTS),
-            type_coerce(func.min(peer_points), POINTS),
-            type_coerce(func.max(peer_points), POINTS),
-            type_coerce(func.sum(case((peer, Score.points * Score.points))), SQUARES),
-        )
-        .select_from(Assessment)
-        .join(Score, Score.assessment_id == Assessment.id)
-        .where(*_submitted(round_ids, set_id))
-        .group_by(Assessment.subject_unit_id, Score.criterion_id)
-    )
-
-
-def _scores(
-    session: Session, round_ids: list[int], set_id: int, leaf_ids: set[int], detail: bool
-) -> dict[tuple[int, int], LeafScores]:
-    """(unit id, leaf id) → the stages' points and the peer view: the aggregate query (and the detail)."""
-    if not round_ids:
-        return {}
-    rows = session.connection().execute(aggregate(round_ids, set_id)).all()
-    reviewers, reasons = _detail(session, round_ids, set_id) if detail else ({}, {})
-    found = {}
-    for unit_id, leaf_id, own, verified, explained, final, count, total, low, high, squares in rows:
-        if leaf_id not in leaf_ids:
-            continue  # a stray score on a parent counts for nothing (as in scoring.assessments.totals)
-        key = (unit_id, leaf_id)
-        view = None
-        if count:
-            view = PeerView(count, total, low, high, squares, reviewers.get(key) if detail else None)
-        found[key] = LeafScores(
-            self_points=own,
-            verified=verified,
-            explanation=explained,
-            final=final,
-            peer=view,
-            verified_reason=reasons.get((unit_id, leaf_id, "verified"), ""),
-            final_reason=reasons.get((unit_id, leaf_id, "final"), ""),
-        )
-    return found
-
-
-def _submitted(round_ids: list[int], set_id: int) -> tuple:
-    """The assessments both score queries read: submitted, in the cluster-year's rounds, on its table."""
-    return (
-        Assessment.round_id.in_(round_ids),
-        Assessment.criteria_set_id == set_id,
-        Assessment.status == "submitted",
-    )
-
-
-def _detail(session: Session, round_ids: list[int], set_id: int):
-    """Each reviewer's points per (unit, leaf), and the reasons of the verified and final stages: one query."""
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Assessment.subject_unit_id,
-                Score.criterion_id,
-                Assessment.author_unit_id,
-                Assessment.stage,
-                type_coerce(Score.points, POINTS),
-                Score.note,
-            )
-            .select_from(Assessment)
-            .join(Score, Score.assessment_id == Assessment.id)
-            .where(
-                *_submitted(round_ids, set_id),
-                or_(
-                    and_(Assessment.stage == "peer", Score.points.is_not(None)),
-                    and_(Assessment.stage.in_(REASON_STAGES), Score.note != ""),
-                ),
-            )
-        )
-        .all()
-    )
-    reviewers: dict[tuple[int, int], dict[int, Decimal]] = defaultdict(dict)
-    reasons: dict[tuple[int, int, str], str] = {}
-    for unit_id, leaf_id, author_id, stage, points, note in rows:
-        if stage == "peer":
-            reviewers[(unit_id, leaf_id)][author_id] = points
-        else:
-            reasons[(unit_id, leaf_id, stage)] = note
-    return reviewers, reasons
-
-
-def _withheld(session: Session, peer_round_id: int) -> dict[int, int]:
-    """Per reviewer unit, its assigned peer reviews not submitted: one query."""
-    return dict(
-        session.connection()
-        .execute(
-            select(ReviewAssignment.reviewer_unit_id, func.count())
-            .select_from(ReviewAssignment)
-            .outerjoin(Assessment, and_(REVIEW_OF_ASSIGNMENT, Assessment.status == "submitted"))
-            .where(ReviewAssignment.round_id == peer_round_id, Assessment.id.is_(None))
-            .group_by(ReviewAssignment.reviewer_unit_id)
-        )
-        .all()
     )
