@@ -24,6 +24,7 @@ ROOMS = {
     "scoring": {"platform", "org", "criteria", "pledges"},
     "results": {"platform", "org", "criteria", "pledges", "scoring"},
     "documents": {"platform", "org", "criteria", "pledges", "scoring", "results"},
+    "monitoring": {"platform", "org", "criteria", "pledges", "scoring", "results"},
     "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "documents"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.

@@ -1,0 +1,103 @@
+"""Each cluster-year's ranking as the dashboard shows it (leader, ranks, scores, bands), cached by data version.
+
+A ranking is computed through the results engine for each cluster-year with that cluster's own
+settings (score basis, scaling, non-applicable criteria, tie rules): an aggregate over every cluster
+at once would be wrong as soon as one cluster uses another basis. What the engine gives is small
+(one `Standing` per unit) and is kept in a `StandingCache` under the data version it was computed at
+(`platform.live.data_version`, the newest audit entry): any audited write — a score saved, the
+settings, a mark, a membership — gives a new version, so the next read computes again and a
+number shown is never stale. Between writes, reading every cluster's ranking costs one query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from portal.policy import ClusterYear
+from portal.services import DomainError
+from portal.services.results import engine
+from portal.services.results.read import read_cluster
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One unit in its cluster-year's ranking."""
+
+    unit_id: int
+    name: str
+    rank: int
+    score: Decimal  # the compared total: what ranks and bands read
+    band: str  # a BandCode or results.inputs.BELOW_BANDS
+    eligible: bool
+
+
+@dataclass(frozen=True)
+class ClusterStanding:
+    """A cluster-year's ranking: every unit, rank order; `scored` is False while nobody has points."""
+
+    where: ClusterYear
+    target_total: Decimal
+    leaders: tuple[int, ...]
+    units: tuple[Standing, ...]
+
+    @property
+    def scored(self) -> bool:
+        return any(u.score != 0 for u in self.units)
+
+    @property
+    def leader(self) -> Standing | None:
+        """The unit ranked first (the first by name when several share it); None before any points."""
+        if not self.scored:
+            return None
+        return next((u for u in self.units if u.unit_id in self.leaders), None)
+
+    def of(self, unit_id: int) -> Standing | None:
+        return next((u for u in self.units if u.unit_id == unit_id), None)
+
+
+def compute(session: Session, where: ClusterYear) -> ClusterStanding | None:
+    """The cluster-year's ranking from the engine; None when it has no criteria table."""
+    try:
+        cluster = read_cluster(session, where.cluster_id, where.year_id)
+    except DomainError:
+        return None
+    result = engine.compute(cluster)
+    units = tuple(Standing(u.unit_id, u.name, u.rank, u.compared_total, u.band, u.eligible) for u in result.units)
+    return ClusterStanding(where, result.target_total, result.leaders, units)
+
+
+class StandingCache:
+    """Computed rankings by cluster-year, each valid for the data version it was computed at.
+
+    One per app (the dashboard keeps it in `app.extensions`), shared by the threads of a worker;
+    a worker's other processes keep their own, all checked against the same database version.
+    """
+
+    def __init__(self, limit: int = 5000):
+        self._rows: dict[ClusterYear, tuple[int, ClusterStanding | None]] = {}
+        self._lock = threading.Lock()
+        self.limit = limit
+        self.computed = 0  # how many rankings were computed (not served from the cache): for tests and benches
+
+    def get_many(
+        self, session: Session, wheres: Iterable[ClusterYear], version: int
+    ) -> dict[ClusterYear, ClusterStanding | None]:
+        """The ranking of each cluster-year at `version`: from the cache, or computed and kept."""
+        found = {}
+        for where in wheres:
+            kept = self._rows.get(where)
+            if kept is not None and kept[0] == version:
+                found[where] = kept[1]
+                continue
+            found[where] = compute(session, where)
+            self.computed += 1
+            with self._lock:
+                if len(self._rows) >= self.limit:
+                    self._rows.clear()
+                self._rows[where] = (version, found[where])
+        return found
