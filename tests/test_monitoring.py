@@ -4,7 +4,6 @@ write, a unit's years along the merge chain, filters and Vietnamese search, the 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal as D
 from io import BytesIO
 
 import pytest
