@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 WIDTHS = (375, 768, 1280, 1920)
 ROLES = ("secretariat", "overseer", "head", "member")
 # files, the JSON API, the sign-in page (a signed-in user is sent on) and pages that only redirect
-SKIPPED_ENDPOINTS = ("static", "auth.login", "transfer.export", "transfer.template")
+SKIPPED_ENDPOINTS = ("static", "auth.login", "transfer.export", "transfer.template", "dashboard.stream")
 SKIPPED_PREFIXES = ("api.",)
 
 
@@ -108,6 +108,8 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/results/bands/{year}",
         f"/results/bands/{year}?kind=block",
         f"/results/eligibility/{year}",
+        f"/dashboard/clusters/{c}/{year}",
+        f"/dashboard/units/{ids['unit']}",
     ]
     return plain + objects
 
