@@ -4,6 +4,7 @@ write, a unit's years along the merge chain, filters and Vietnamese search, the 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal as D
 from io import BytesIO
 
 import pytest
@@ -169,3 +170,19 @@ def test_the_cache_is_bounded(world, opened):
     found = cache.get_many(db.session, wheres, data_version(db.session))
     assert found[wheres[0]] is not None and found[wheres[1]] is None  # the block has no table
     assert len(cache._rows) == 1 and cache.computed == 2
+
+
+def test_the_value_chart_is_accessible_escaped_svg():
+    from portal.charts import value_chart
+
+    svg = value_chart(
+        [("<Tự chấm>", 3), ("Một tên đơn vị rất dài " * 4, D("87.5")), ("Không", 0)],
+        ident="c1",
+        title="Tiến độ <A>",
+        description="Mô tả",
+    )
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-labelledby="c1-title c1-desc"' in svg
+    assert "&lt;Tự chấm&gt;" in svg and "Tiến độ &lt;A&gt;" in svg
+    assert svg.count('class="chart-bar"') == 3 and ">87,5<" in svg and ">3<" in svg
+    assert "…" in svg  # a long label is shortened in the chart (the table beside has it whole)
+    assert value_chart([], ident="c2", title="t", description="d").count("chart-bar") == 0

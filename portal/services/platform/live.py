@@ -38,8 +38,10 @@ def _mark(session: Session, _flush_context, _instances) -> None:
         session.info[_DIRTY] = True
 
 
-def _forget(session: Session, *_args) -> None:
-    session.info.pop(_DIRTY, None)
+def _forget(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction announces nothing (a savepoint's rollback leaves the outer changes marked)."""
+    if not previous_transaction.nested:
+        session.info.pop(_DIRTY, None)
 
 
 _publisher: Callable[[str], None] | None = None
