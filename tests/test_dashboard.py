@@ -235,3 +235,45 @@ def test_a_rolled_back_change_is_not_announced(app, world, redis_client):
         assert sent == ["changed"]
     finally:
         live.install(db.session, None)
+
+
+def test_a_write_recomputes_only_the_rankings_it_touched(app, world):
+    from portal.models import Membership, ResultSettings
+    from portal.policy import ClusterYear
+    from portal.services.monitoring import invalidation
+    from portal.services.monitoring.standings import StandingCache
+    from portal.services.results import settings as settings_svc
+    from portal.services.results.inputs import Basis, Settings
+
+    first, units, leaf, self_round = scored_cluster(world, "Cụm G", 3, points=["60", "40", "10"])
+    second, *_rest = scored_cluster(world, "Cụm H", 2, points=["70", "30"])
+    wheres = [ClusterYear(world.year.id, c.id) for c in (first, second)]
+    cache = StandingCache()
+
+    def read():
+        return cache.get_many(db.session, wheres, live.data_version(db.session))
+
+    assert read()[wheres[0]].leader.unit_id == units[0].id and cache.computed == 2
+    read()
+    assert cache.computed == 2  # nothing written
+    world.users["council"].full_name = "Trần Thu Hà (Ủy viên)"  # an account: never ranked
+    db.session.commit()
+    read()
+    assert cache.computed == 2
+    own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == units[0].id))
+    scoring.return_for_revision(db.session, own, "Bổ sung minh chứng")
+    db.session.commit()
+    assert read()[wheres[0]].leader.unit_id == units[1].id and cache.computed == 3  # only the first cluster
+    version = live.data_version(db.session)
+    settings_svc.save(db.session, wheres[1], Settings(basis=Basis.PEER_MEAN))
+    db.session.commit()
+    assert invalidation.touched(db.session, version, live.data_version(db.session)) == {wheres[1]}
+    assert db.session.scalar(select(ResultSettings.id)) is not None
+    version = live.data_version(db.session)
+    cluster_year.remove_membership(
+        db.session, db.session.scalar(select(Membership).where(Membership.unit_id == units[2].id))
+    )
+    db.session.commit()
+    assert invalidation.touched(db.session, version, live.data_version(db.session)) is invalidation.EVERYTHING
+    found = read()
+    assert {u.unit_id for u in found[wheres[0]].units} == {units[0].id, units[1].id} and cache.computed == 5
