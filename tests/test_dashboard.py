@@ -277,3 +277,27 @@ def test_a_write_recomputes_only_the_rankings_it_touched(app, world):
     assert invalidation.touched(db.session, version, live.data_version(db.session)) is invalidation.EVERYTHING
     found = read()
     assert {u.unit_id for u in found[wheres[0]].units} == {units[0].id, units[1].id} and cache.computed == 5
+
+
+def test_what_is_late_shows_with_its_count_and_the_late_filter(client, world):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.models import ScoringRound
+    from portal.models.base import utcnow
+
+    _found, _units, _leaf, self_round = scored_cluster(world, "Cụm I", 2)
+    cset, _items = factories.scoring_table(world)
+    late_round = scoring.open_self_round(db.session, cset)
+    db.session.execute(
+        update(ScoringRound).where(ScoringRound.id == late_round.id).values(deadline=utcnow() - timedelta(hours=2))
+    )
+    db.session.commit()
+    sign_in(client, world.users["council"].id)
+    body = client.get(URL, query_string={"late": "y"}).get_data(as_text=True)
+    assert "Quá hạn tự chấm: đơn vị chưa nộp" in body and '<span class="badge text-bg-danger">3</span>' in body
+    assert "Cụm thi đua số 1" in body and "Cụm I" not in body and "Khối các sở" not in body
+    english = client.post("/language/en", headers={"Referer": URL})
+    assert english.status_code in (302, 303)
+    assert "Self-assessment overdue" in client.get(URL).get_data(as_text=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from io import BytesIO
+from types import SimpleNamespace
 
 from flask import abort, current_app, make_response, request, send_file
 from flask_babel import get_locale
@@ -29,6 +30,7 @@ from portal.models.org import CLUSTER_KINDS
 from portal.services.monitoring import export, figures, history
 from portal.services.monitoring.board import Board, read_board
 from portal.services.monitoring.filters import apply
+from portal.services.monitoring.stages import LATE_LABELS, Stage
 from portal.services.monitoring.standings import StandingCache
 from portal.services.platform.live import data_version
 from portal.services.results.report import band_label
@@ -100,6 +102,15 @@ def _charts(rows) -> dict:
     return charts
 
 
+def _labels() -> SimpleNamespace:
+    """The table's coded labels, translated once per request rather than once per row."""
+    return SimpleNamespace(
+        kinds={code: _(label) for code, label in CLUSTER_KINDS.items()},
+        stages={stage: _(stage.label) for stage in Stage},
+        lates={code: _(label) for code, label in LATE_LABELS.items()},
+    )
+
+
 @bp.get("/")
 @require("view_dashboard")
 def index():
@@ -124,6 +135,7 @@ def index():
         band_label=band_label,
         live="live_redis" in current_app.extensions,
         kind_labels=CLUSTER_KINDS,
+        labels=_labels(),
     )
     response.set_etag(tag)
     return response
