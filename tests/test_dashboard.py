@@ -257,13 +257,19 @@ def test_a_write_recomputes_only_the_rankings_it_touched(app, world):
     read()
     assert cache.computed == 2  # nothing written
     world.users["council"].full_name = "Trần Thu Hà (Ủy viên)"  # an account: never ranked
+    units[0].address = "Số 1, đường Lê Lợi"  # a unit's details but its name: not in a ranking
     db.session.commit()
     read()
     assert cache.computed == 2
+    version = live.data_version(db.session)
+    units[1].name = "Cụm G — đơn vị một"
+    db.session.commit()
+    assert invalidation.touched(db.session, version, live.data_version(db.session)) is invalidation.EVERYTHING
+    assert read()[wheres[0]].of(units[1].id).name == "Cụm G — đơn vị một" and cache.computed == 4
     own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == units[0].id))
     scoring.return_for_revision(db.session, own, "Bổ sung minh chứng")
     db.session.commit()
-    assert read()[wheres[0]].leader.unit_id == units[1].id and cache.computed == 3  # only the first cluster
+    assert read()[wheres[0]].leader.unit_id == units[1].id and cache.computed == 5  # only the first cluster
     version = live.data_version(db.session)
     settings_svc.save(db.session, wheres[1], Settings(basis=Basis.PEER_MEAN))
     db.session.commit()
@@ -276,7 +282,7 @@ def test_a_write_recomputes_only_the_rankings_it_touched(app, world):
     db.session.commit()
     assert invalidation.touched(db.session, version, live.data_version(db.session)) is invalidation.EVERYTHING
     found = read()
-    assert {u.unit_id for u in found[wheres[0]].units} == {units[0].id, units[1].id} and cache.computed == 5
+    assert {u.unit_id for u in found[wheres[0]].units} == {units[0].id, units[1].id} and cache.computed == 7
 
 
 def test_what_is_late_shows_with_its_count_and_the_late_filter(client, world):

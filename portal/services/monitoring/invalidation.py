@@ -5,9 +5,10 @@ dashboard reads those entries and maps them to cluster-years: a score, an assess
 review assignment, a registered target, a criterion, a criteria set, a results setting, a
 non-applicable mark or a membership to the cluster-year it belongs to (one grouped query per kind
 present). Objects that never change a ranking (accounts, sessions, evidence files, the pledge and its
-signatures, terms, clusters, council members) are passed over. Anything else — a deleted row (its
-cluster may be gone from the joins), a unit renamed, a band rule, an ineligibility, more entries than
-`LIMIT` — answers `EVERYTHING`, and every ranking is computed again: never stale, only slower.
+signatures, terms, clusters, council members, a unit's details other than its name) are passed over.
+Anything else — a deleted row (its cluster may be gone from the joins), a unit renamed, a band rule,
+an ineligibility, more entries than `LIMIT` — answers `EVERYTHING`, and every ranking is computed
+again: never stale, only slower.
 """
 
 from __future__ import annotations
@@ -80,16 +81,18 @@ def touched(session: Session, after: int, upto: int) -> set[ClusterYear] | None:
     """The cluster-years whose ranking the audit entries after `after` up to `upto` may have changed;
     `EVERYTHING` (None) when that cannot be told cheaply."""
     entries = session.execute(
-        select(AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id)
+        select(AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id, AuditEntry.changes)
         .where(AuditEntry.id > after, AuditEntry.id <= upto)
         .limit(LIMIT + 1)
     ).all()
     if len(entries) > LIMIT:
         return EVERYTHING
     ids: dict[str, set[int]] = defaultdict(set)
-    for action, object_type, object_id in entries:
+    for action, object_type, object_id, changes in entries:
         if action not in ROW_ACTIONS or object_type in NEVER_RANKED:
             continue  # sign-ins, reminders sent, imports' own entries name no ranked row
+        if object_type == "Unit" and action == "update" and "name" not in (changes or {}):
+            continue  # a ranking holds a unit's name, nothing else of it
         if object_type not in SCOPES or action == "delete" or not object_id.isdigit():
             return EVERYTHING
         ids[object_type].add(int(object_id))
