@@ -307,3 +307,21 @@ def test_what_is_late_shows_with_its_count_and_the_late_filter(client, world):
     english = client.post("/language/en", headers={"Referer": URL})
     assert english.status_code in (302, 303)
     assert "Self-assessment overdue" in client.get(URL).get_data(as_text=True)
+
+
+def test_the_demo_province_on_the_dashboard(app, runner, client):
+    from portal.models import ScoringRound, User
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    council = db.session.scalar(select(User).where(User.kind == "council"))
+    council.must_change_password = False
+    db.session.commit()
+    sign_in(client, council.id)
+    page = client.get(URL)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and body.count('data-label="Giai đoạn"') >= 2
+    assert "Tự chấm điểm" in body  # the demo cluster whose self round is open
+    scoring_round = db.session.scalar(select(ScoringRound))
+    drill = client.get(f"/dashboard/clusters/{scoring_round.cluster_id}/{scoring_round.criteria_set.year.year}")
+    assert drill.status_code == 200 and "<svg" in drill.get_data(as_text=True)
+    assert client.get("/dashboard/export.xlsx").status_code == 200
