@@ -28,7 +28,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL")  # login throttling shared across workers
+    REDIS_URL = os.environ.get("REDIS_URL")  # login throttling and live updates shared across workers
+    # The dashboard: polled every LIVE_POLL_SECONDS (ETag/304); with Redis, an event stream held open
+    # LIVE_STREAM_SECONDS at most (the browser reconnects), and polling only as a fallback.
+    LIVE_POLL_SECONDS = int(os.environ.get("LIVE_POLL_SECONDS", "5"))
+    LIVE_STREAM_SECONDS = int(os.environ.get("LIVE_STREAM_SECONDS", "30"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "portal" / "translations")
@@ -91,6 +95,7 @@ class TestingConfig(Config):
     # never the development instance's evidence files (tests that upload use their own tmp_path)
     EVIDENCE_FOLDER = os.environ.get("TEST_EVIDENCE_FOLDER", str(Path(tempfile.gettempdir()) / "portal-test-evidence"))
     REDIS_URL = os.environ.get("TEST_REDIS_URL")
+    LIVE_STREAM_SECONDS = 2  # an event stream in a test ends soon
 
 
 class ProductionConfig(Config):

@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     ext.htmx.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     audit.install(ext.db.session)
+    _install_live(app)
     ext.login.login_view = "auth.login"
     ext.login.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
     ext.login.localize_callback = str  # flashed as text in the request's language
@@ -82,6 +83,20 @@ def _select_locale() -> str:
     if lang in ("vi", "en"):
         return lang
     return "vi"
+
+
+def _install_live(app: Flask) -> None:
+    """Announce committed changes on Redis when it is configured (open dashboards refresh at once)."""
+    from portal.services.platform import live
+
+    publisher = None
+    if app.config.get("REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+        app.extensions["live_redis"] = client
+        publisher = live.redis_publisher(client)
+    live.install(ext.db.session, publisher)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -161,6 +176,7 @@ def register_blueprints(app: Flask) -> None:
         clusters,
         council,
         criteria,
+        dashboard,
         evidence,
         home,
         meetings,
@@ -175,7 +191,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, results, meetings, api, api_tokens, notices):
+    for module in (*modules, scoring, evidence, reviews, results, meetings, dashboard, api, api_tokens, notices):
         app.register_blueprint(module.bp)
 
 

@@ -57,3 +57,42 @@ def profile_chart(bars: Sequence[Bar], *, title: str, description: str) -> Marku
 def _length(value: Decimal, scale: Decimal, span: int, start: int = 0) -> str:
     """A figure's length (or, from `start`, its position) in SVG units, to one decimal; never negative."""
     return f"{start + max(value, Decimal(0)) / scale * span:.1f}"
+
+
+def value_chart(
+    rows: Sequence[tuple[str, Decimal | int]], *, ident: str, title: str, description: str, label: int = 240
+) -> Markup:
+    """One horizontal bar per (label, value), scaled to the largest value, the value written after the bar.
+
+    For counts (clusters per stage, units per score band) and a cluster's ranking. `ident` keeps the
+    title and description ids apart when a page shows several charts.
+    """
+    scale = Decimal(max((value for _label, value in rows), default=0) or 1)
+    span = WIDTH - label - 60
+    height = TOP * 2 + max(len(rows), 1) * (BAR + GAP)
+    ident = escape(ident)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(description)}</desc>',
+    ]
+    for index, (name, value) in enumerate(rows):
+        y = TOP + index * (BAR + GAP)
+        name = name if len(name) <= label // 7 else name[: label // 7 - 1] + "…"  # the table beside has it whole
+        length = _length(Decimal(value), scale, span)
+        parts += [
+            f'<text x="{label - 6}" y="{y + BAR - 4}" text-anchor="end" class="chart-label">{escape(name)}</text>',
+            f'<rect x="{label}" y="{y}" width="{length}" height="{BAR}" class="chart-bar"/>',
+            f'<text x="{label + float(length) + 6:.1f}" y="{y + BAR - 4}" class="chart-label">'
+            f"{escape(_figure(value))}</text>",
+        ]
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _figure(value: Decimal | int) -> str:
+    """A figure as Vietnamese writes it: decimal comma, at most two places, no trailing zeros."""
+    if isinstance(value, int):
+        return str(value)
+    text = f"{value.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

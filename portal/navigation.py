@@ -9,6 +9,7 @@ from portal.policy import Principal, can
 # the areas (plural in English), apart from the same words used as a field label.
 MENU = (
     ("home.index", lazy_pgettext("menu", "Trang chủ"), None),
+    ("dashboard.index", lazy_pgettext("menu", "Tổng hợp"), "view_dashboard"),
     ("clusters.index", lazy_pgettext("menu", "Cụm, khối"), "view_clusters"),
     ("units.index", lazy_pgettext("menu", "Đơn vị"), "manage_units"),
     ("years.index", lazy_pgettext("menu", "Năm thi đua"), "manage_years"),

@@ -113,7 +113,7 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
         return scope is not None and principal.kind == UserKind.UNIT and scope in principal.memberships
     if action in ("view_drafts", "view_progress"):  # drafts of criteria and pledge; who submitted what
         return scope is not None and principal.role_in(scope) in FOLLOWERS
-    if action == "view_clusters":  # the list of every cluster
+    if action in ("view_clusters", "view_dashboard"):  # the list of every cluster; the council's dashboard
         return principal.is_secretariat or principal.is_council
     if action == "view_templates":  # the province's published criteria templates
         return True

@@ -26,6 +26,7 @@ ROOMS = {
     "results": {"platform", "org", "notices", "criteria", "pledges", "scoring"},
     "meetings": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results"},
     "documents": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings"},
+    "monitoring": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings"},
     "demo": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings", "documents"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.

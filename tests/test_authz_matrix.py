@@ -56,6 +56,8 @@ MEMBER_ACTION = expect(ok=UNIT_ROLES, outsider=404)
 EVERYONE = {role: PUBLIC for role in ROLES}
 VOTER = expect(ok=("member",), outsider=404)  # a member unit marked present at the meeting
 OWN_DRAFT = {role: 404 for role in ROLES} | {"anonymous": LOGIN, "member": OK}
+COUNCIL_VIEW = expect(ok=("overseer", "council", "secretariat"))
+COUNCIL_STREAM = expect(overseer=404, council=404, secretariat=404)  # tests run without Redis (conftest's app)
 # The JSON API (/api/v1) is called with each role's bearer token (see _api_request), never a session:
 # anonymous gets 401 problem+json there, not a redirect to the sign-in page.
 API_SIGNED_IN = SIGNED_IN | {"anonymous": 401}
@@ -229,6 +231,13 @@ MATRIX = {
     ("results.print_view", "GET"): ("/results/{cluster}/2026/print", RESULTS_READ),
     ("results.unit", "GET"): ("/results/{cluster}/2026/units/{member_unit}", RESULTS_READ),
     ("results.excel", "GET"): ("/results/{cluster}/2026.xlsx", RESULTS_READ),
+    # the council's dashboard: council members and the secretariat; its event stream needs Redis (else 404:
+    # test_dashboard.py runs it with Redis)
+    ("dashboard.index", "GET"): ("/dashboard/", COUNCIL_VIEW),
+    ("dashboard.excel", "GET"): ("/dashboard/export.xlsx", COUNCIL_VIEW),
+    ("dashboard.cluster", "GET"): (f"/dashboard/clusters/{{cluster}}/{factories.YEAR}", COUNCIL_VIEW),
+    ("dashboard.unit", "GET"): ("/dashboard/units/{member_unit}", COUNCIL_VIEW),
+    ("dashboard.stream", "GET"): ("/dashboard/live", COUNCIL_STREAM),
     ("scoring.open_round", "POST"): ("/scoring/{cluster}/2026/open", LEAD),
     ("scoring.round_deadline", "POST"): ("/scoring/rounds/{scoring_round}/deadline", LEAD),
     ("scoring.close_round", "POST"): ("/scoring/rounds/{scoring_round}/close", LEAD),

@@ -33,6 +33,7 @@ from portal.models.results import (
 from portal.models.scoring import AssessmentStatus, AssignmentMode, RoundKind, RoundStatus, Stage
 from portal.models.users import UserKind
 from portal.models.years import PositionRole
+from portal.services.monitoring.stages import Stage as MonitoringStage
 
 # (table, column) → the enum its CHECK constraint keeps it to
 CONSTRAINED = {
@@ -71,7 +72,8 @@ CONSTRAINED = {
     ("nominations", "source"): VoteSource,
 }
 # stored inside a JSON column, checked by its service (results/settings.py) rather than by a constraint
-UNCONSTRAINED = {TieBreaker}
+# never stored: tie-breakers live in JSON, a cluster-year's stage on the dashboard is computed
+UNCONSTRAINED = {TieBreaker, MonitoringStage}
 IN_LIST = re.compile(r"(\w+) IN \(([^)]*)\)")
 
 

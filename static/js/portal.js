@@ -95,3 +95,12 @@ document.addEventListener("htmx:sendError", function () {
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) window.print();
 });
+
+// Live pages (the council's dashboard): an element that polls carries the ETag of what it shows in data-etag.
+// Sending it back as If-None-Match lets the server answer 304 (no swap: see htmx-config) when nothing changed.
+document.addEventListener("htmx:configRequest", function (event) {
+  var etag = event.detail.elt && event.detail.elt.dataset ? event.detail.elt.dataset.etag : "";
+  if (etag && event.detail.verb === "get" && event.detail.path === event.detail.elt.getAttribute("hx-get")) {
+    event.detail.headers["If-None-Match"] = '"' + etag + '"';
+  }
+});

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 WIDTHS = (375, 768, 1280, 1920)
 ROLES = ("secretariat", "overseer", "head", "member")
 # files, the JSON API, the sign-in page (a signed-in user is sent on) and pages that only redirect
-SKIPPED_ENDPOINTS = ("static", "auth.login", "transfer.export", "transfer.template")
+SKIPPED_ENDPOINTS = ("static", "auth.login", "transfer.export", "transfer.template", "dashboard.stream")
 SKIPPED_PREFIXES = ("api.",)
 
 
@@ -123,6 +123,8 @@ def _pages(app: Flask, ids: dict) -> list[str]:
         f"/meetings/quotas/{year}",
         f"/meetings/{c}/{year}/vote",
         f"/meetings/{c}/{year}/receipt",
+        f"/dashboard/clusters/{c}/{year}",
+        f"/dashboard/units/{ids['unit']}",
     ]
     return plain + objects
 

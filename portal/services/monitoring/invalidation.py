@@ -1,0 +1,104 @@
+"""Which cluster-years' rankings a stretch of the audit log may have changed.
+
+Every audited write leaves an entry naming its object (type and id). Between two data versions the
+dashboard reads those entries and maps them to cluster-years: a score, an assessment, a round, a
+review assignment, a registered target, a criterion, a criteria set, a results setting, a
+non-applicable mark or a membership to the cluster-year it belongs to (one grouped query per kind
+present). Objects that never change a ranking (accounts, sessions, evidence files, the pledge and its
+signatures, terms, clusters, council members, a unit's details other than its name) are passed over.
+Anything else — a deleted row (its cluster may be gone from the joins), a unit renamed, a band rule,
+an ineligibility, more entries than `LIMIT` — answers `EVERYTHING`, and every ranking is computed
+again: never stale, only slower.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    Assessment,
+    AuditEntry,
+    CriteriaSet,
+    Criterion,
+    Membership,
+    NotApplicable,
+    ReviewAssignment,
+    Score,
+    ScoringRound,
+    TargetRegistration,
+)
+from portal.models.results import ResultSettings
+from portal.policy import ClusterYear
+
+EVERYTHING = None
+LIMIT = 5000
+ROW_ACTIONS = frozenset({"create", "update", "delete"})
+NEVER_RANKED = frozenset(
+    {"User", "ApiToken", "Evidence", "Pledge", "PledgeSignature", "Term", "TermPosition", "Cluster", "CouncilMember"}
+)
+
+
+# object type → (its id column, the select of (year id, cluster id) that the id filters)
+SCOPES = {
+    "Score": (
+        Score.id,
+        select(ScoringRound.year_id, ScoringRound.cluster_id)
+        .join(Assessment, Assessment.round_id == ScoringRound.id)
+        .join(Score, Score.assessment_id == Assessment.id),
+    ),
+    "Assessment": (
+        Assessment.id,
+        select(ScoringRound.year_id, ScoringRound.cluster_id).join(Assessment, Assessment.round_id == ScoringRound.id),
+    ),
+    "ScoringRound": (ScoringRound.id, select(ScoringRound.year_id, ScoringRound.cluster_id)),
+    "ReviewAssignment": (
+        ReviewAssignment.id,
+        select(ScoringRound.year_id, ScoringRound.cluster_id).join(
+            ReviewAssignment, ReviewAssignment.round_id == ScoringRound.id
+        ),
+    ),
+    "TargetRegistration": (TargetRegistration.id, select(TargetRegistration.year_id, TargetRegistration.cluster_id)),
+    "CriteriaSet": (CriteriaSet.id, select(CriteriaSet.year_id, CriteriaSet.cluster_id)),
+    "Criterion": (
+        Criterion.id,
+        select(CriteriaSet.year_id, CriteriaSet.cluster_id).join(Criterion, Criterion.set_id == CriteriaSet.id),
+    ),
+    "NotApplicable": (
+        NotApplicable.id,
+        select(CriteriaSet.year_id, CriteriaSet.cluster_id).join(
+            NotApplicable, NotApplicable.criteria_set_id == CriteriaSet.id
+        ),
+    ),
+    "ResultSettings": (ResultSettings.id, select(ResultSettings.year_id, ResultSettings.cluster_id)),
+    "Membership": (Membership.id, select(Membership.year_id, Membership.cluster_id)),
+}
+
+
+def touched(session: Session, after: int, upto: int) -> set[ClusterYear] | None:
+    """The cluster-years whose ranking the audit entries after `after` up to `upto` may have changed;
+    `EVERYTHING` (None) when that cannot be told cheaply."""
+    entries = session.execute(
+        select(AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id, AuditEntry.changes)
+        .where(AuditEntry.id > after, AuditEntry.id <= upto)
+        .limit(LIMIT + 1)
+    ).all()
+    if len(entries) > LIMIT:
+        return EVERYTHING
+    ids: dict[str, set[int]] = defaultdict(set)
+    for action, object_type, object_id, changes in entries:
+        if action not in ROW_ACTIONS or object_type in NEVER_RANKED:
+            continue  # sign-ins, reminders sent, imports' own entries name no ranked row
+        if object_type == "Unit" and action == "update" and "name" not in (changes or {}):
+            continue  # a ranking holds a unit's name, nothing else of it
+        if object_type not in SCOPES or action == "delete" or not object_id.isdigit():
+            return EVERYTHING
+        ids[object_type].add(int(object_id))
+    found = set()
+    for object_type, wanted in ids.items():
+        column, query = SCOPES[object_type]
+        rows = session.execute(query.where(column.in_(sorted(wanted))).distinct())
+        found.update(ClusterYear(year_id, cluster_id) for year_id, cluster_id in rows if cluster_id is not None)
+    return found
