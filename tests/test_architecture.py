@@ -25,7 +25,8 @@ ROOMS = {
     "results": {"platform", "org", "criteria", "pledges", "scoring"},
     "meetings": {"platform", "org", "criteria", "pledges", "scoring", "results"},
     "documents": {"platform", "org", "criteria", "pledges", "scoring", "results", "meetings"},
-    "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "meetings", "documents"},
+    "publication": {"platform", "org", "criteria", "pledges", "scoring", "results", "meetings"},
+    "demo": {"platform", "org", "criteria", "pledges", "scoring", "results", "meetings", "documents", "publication"},
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
 DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]

@@ -18,12 +18,17 @@ from portal.models.meetings import (
 )
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
+from portal.models.publication import CouncilDecision, CouncilYear, GovernmentFlagEntry, ResultSnapshot
 from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
 from portal.models.scoring import Assessment, Evidence, ReviewAssignment, Score, ScoringRound
 from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
 __all__ = [
+    "CouncilDecision",
+    "CouncilYear",
+    "GovernmentFlagEntry",
+    "ResultSnapshot",
     "Attendance",
     "AwardType",
     "MeetingGuest",
