@@ -165,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
         home,
         meetings,
         pledges,
+        publication,
         results,
         reviews,
         scoring,
@@ -174,7 +175,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, results, meetings, api, api_tokens):
+    for module in (*modules, scoring, evidence, reviews, results, meetings, publication, api, api_tokens):
         app.register_blueprint(module.bp)
 
 

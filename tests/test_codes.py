@@ -19,6 +19,7 @@ from portal.models.meetings import (
     VoteSource,
 )
 from portal.models.org import SECTORS, ClusterKind, CouncilRole, Sector, UnitChangeKind
+from portal.models.publication import Verdict
 from portal.models.results import (
     BandCode,
     Basis,
@@ -65,6 +66,7 @@ CONSTRAINED = {
     ("tallies", "threshold_base"): ThresholdBase,
     ("nominations", "outcome"): Outcome,
     ("nominations", "source"): VoteSource,
+    ("council_decisions", "verdict"): Verdict,
 }
 # stored inside a JSON column, checked by its service (results/settings.py) rather than by a constraint
 UNCONSTRAINED = {TieBreaker}

@@ -41,6 +41,16 @@ def criteria_hash(session: Session, where: ClusterYear) -> str | None:
     return codec.digest({"set": head, "items": items})
 
 
+def criteria_names(session: Session, where: ClusterYear) -> list[list]:
+    """Each criterion of the table: [id, its path (I.2.a), its title], for the pages that read a snapshot."""
+    cset = scope.table_set(session, where)
+    if cset is None:
+        return []
+    tree = criteria_svc.load_tree(session, cset)
+    paths = tree.paths()
+    return [[n.id, paths.get(n.id, n.code), n.title] for n, _depth in tree.walk()]
+
+
 def charter_hash(session: Session, where: ClusterYear) -> str | None:
     pledge = agreements.find(session, where.cluster_id, where.year_id)
     return agreements.current_hash(session, pledge) if pledge is not None else None
@@ -99,6 +109,7 @@ def freeze(session: Session, meeting: ReviewMeeting) -> dict:
         },
         "criteria_sha256": criteria_hash(session, where),
         "charter_sha256": charter_hash(session, where),
+        "criteria": criteria_names(session, where),
         "input": codec.encode(read_cluster(session, where.cluster_id, where.year_id, detail=detail)),
         "adjustments": [
             {
