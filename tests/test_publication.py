@@ -134,3 +134,23 @@ def test_a_correction_is_a_new_revision_with_its_parent_and_the_diff_shows_whose
     with pytest.raises(DomainError, match="không thay đổi"):
         snapshots.revise(db.session, where(world), correction, "Lặp lại", None)
     assert POINTS  # the scores the table was built from
+
+
+def _results_verify(runner, *args):
+    return runner.invoke(args=["results", "verify", *args])
+
+
+def test_flask_results_verify_says_khop_and_reports_a_tampered_row(world, runner):
+    _units, _items, snapshot = published(world)
+    result = _results_verify(runner, "--cluster", str(world.cluster.id), "--year", str(world.year.year))
+    assert result.exit_code == 0 and "lần 1" in result.output and ": khớp" in result.output
+    assert "Đã kiểm tra 0 lần" in _results_verify(runner, "--cluster", str(world.other_cluster.id)).output
+    if db.engine.dialect.name == "postgresql":  # someone with the database owner's rights lifts the trigger
+        db.session.execute(text("SET LOCAL portal.audit_rewrite = 'on'"))
+    tampered = snapshot.content.replace('"compared_total":"90.00"', '"compared_total":"99.00"')
+    assert tampered != snapshot.content
+    db.session.execute(text("UPDATE result_snapshots SET content = :c"), {"c": tampered})
+    db.session.commit()
+    result = _results_verify(runner)
+    assert result.exit_code == 1 and "KHÔNG khớp" in result.output and "mã băm không đúng" in result.output
+    assert "lưu 99.00, tính lại 90.00" in result.output

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import ResultSettings, ResultSnapshot
+from portal.models import EmulationYear, ResultSettings, ResultSnapshot
 from portal.models.base import utcnow
 from portal.models.meetings import MeetingStatus
 from portal.policy import ClusterYear
@@ -182,3 +182,24 @@ def count_published(session: Session, year_id: int) -> int:
     return session.scalar(
         select(func.count(func.distinct(ResultSnapshot.cluster_id))).where(ResultSnapshot.year_id == year_id)
     )
+
+
+@dataclass(frozen=True)
+class Check:
+    snapshot: ResultSnapshot
+    hash_ok: bool  # the stored content still hashes to its key
+    differences: list  # compose.Difference: numbers the engine does not give again
+
+
+def verify_all(session: Session, cluster_id: int | None = None, year: int | None = None) -> list[Check]:
+    """Every stored revision (of a cluster, of a year), its hash and its numbers recomputed."""
+    query = select(ResultSnapshot).order_by(ResultSnapshot.year_id, ResultSnapshot.cluster_id, ResultSnapshot.revision)
+    if cluster_id is not None:
+        query = query.where(ResultSnapshot.cluster_id == cluster_id)
+    if year is not None:
+        query = query.join(EmulationYear, EmulationYear.id == ResultSnapshot.year_id).where(EmulationYear.year == year)
+    checks = []
+    for snapshot in session.scalars(query):
+        content = content_of(snapshot)
+        checks.append(Check(snapshot, codec.digest(content) == snapshot.hash, compose.recompute(content)))
+    return checks
