@@ -91,6 +91,9 @@ def test_the_secretariat_records_the_councils_decision_and_the_unit_sees_it(hx, 
     sign_in(client, world.users["member"].id)
     seen = client.get(_url(world)).get_data(as_text=True)
     assert f"Quyết định số 125/QĐ-UBND ngày {factories.vn_format(day)}" in seen
+    sign_in(client, world.users["head"].id)
+    home = client.get("/").get_data(as_text=True)
+    assert f"Đồng ý khen thưởng — Quyết định số 125/QĐ-UBND ngày {factories.vn_format(day)}" in home
 
 
 def test_the_council_pages_query_count_does_not_grow_with_the_published_clusters(client, world, count_queries):
