@@ -114,3 +114,15 @@ def test_the_council_pages_query_count_does_not_grow_with_the_published_clusters
         page = client.get(url).get_data(as_text=True)
     assert page.count(world.head.name) > 3 and "Cụm thi đua số 9" in page
     assert many() == few()
+
+
+def test_the_published_page_answers_full_fragment_and_history_restore(hx, world):
+    _units, _items, snapshot = published(world)
+    sign_in(hx._client, world.users["member"].id)
+    full = hx._client.get(_url(world)).get_data(as_text=True)
+    fragment = hx.get(_url(world))
+    restored = hx.history_restore(_url(world)).get_data(as_text=True)
+    assert "<html" in full and snapshot.hash in full
+    assert "<html" not in fragment.get_data(as_text=True) and snapshot.hash in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers.get("Vary", "")
+    assert "<html" in restored and "Lưu đính chính" not in full  # a member may not correct
