@@ -182,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
         meetings,
         notices,
         pledges,
+        publication,
         results,
         reviews,
         scoring,
@@ -191,7 +192,19 @@ def register_blueprints(app: Flask) -> None:
     )
 
     modules = (auth, home, units, clusters, years, council, accounts, transfer, audit_log, criteria, pledges)
-    for module in (*modules, scoring, evidence, reviews, results, meetings, dashboard, api, api_tokens, notices):
+    for module in (
+        *modules,
+        scoring,
+        evidence,
+        reviews,
+        results,
+        meetings,
+        publication,
+        dashboard,
+        api,
+        api_tokens,
+        notices,
+    ):
         app.register_blueprint(module.bp)
 
 

@@ -91,7 +91,9 @@ def deputy_may_lead(scope: ClusterYear) -> bool:
 
 def may(scope: ClusterYear, action: str) -> bool:
     """`can()` for the signed-in user on a cluster-year, with the head's delegation to deputies."""
-    lead = action in HEAD_ACTIONS and deputy_may_lead(scope)  # only the head's actions can be delegated
+    lead = action in (*HEAD_ACTIONS, "correct_results") and deputy_may_lead(
+        scope
+    )  # only the head's actions can be delegated
     return can(current_principal(), action, scope, deputy_may_lead=lead)
 
 

@@ -1,4 +1,4 @@
-"""Command-line tasks: create-admin, seed-demo, demo-logins, audit verify, backup, restore, notices."""
+"""Command-line tasks: create-admin, seed-demo, demo-logins, audit verify, backup, restore, notices, results verify."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     register_demo(app)
     register_backup(app)
     register_notices(app)
+    register_results(app)
 
 
 def register_accounts(app: Flask) -> None:
@@ -220,3 +221,33 @@ def _send_digests(app: Flask) -> tuple[int, int]:
         record_event(db.session, "digest_sent", summary, changes={"sent": sent, "failed": failed})
         db.session.commit()
     return sent, failed
+
+
+def register_results(app: Flask) -> None:
+    @app.cli.group("results")
+    def results_group():
+        """Published results."""
+
+    @results_group.command("verify")
+    @click.option("--cluster", "cluster_id", type=int, help="Only this cluster (its id).")
+    @click.option("--year", type=int, help="Only this emulation year (e.g. 2026).")
+    def verify_results(cluster_id: int | None, year: int | None):
+        """Recompute every published snapshot from its stored input and check its hash; exit 1 on a mismatch."""
+        from portal.services.publication import snapshots
+
+        checks = snapshots.verify_all(db.session, cluster_id, year)
+        db.session.rollback()  # read only
+        failed = 0
+        for check in checks:
+            s = check.snapshot
+            name = f"cụm #{s.cluster_id}, năm #{s.year_id}, lần {s.revision} ({s.hash[:12]})"
+            if check.hash_ok and not check.differences:
+                click.echo(f"{name}: khớp")
+                continue
+            failed += 1
+            click.echo(f"{name}: KHÔNG khớp" + ("" if check.hash_ok else " — mã băm không đúng với nội dung"))
+            for d in check.differences:
+                click.echo(f"  {d.path}: lưu {d.stored}, tính lại {d.computed}")
+        click.echo(f"Đã kiểm tra {len(checks)} lần công bố; {failed} không khớp.")
+        if failed:
+            raise SystemExit(1)

@@ -36,11 +36,20 @@ SECRETARIAT_ACTIONS = frozenset(
         "view_directory",
         "manage_templates",
         "manage_quotas",  # award quotas of every cluster and the year's vote rules
+        "decide_proposals",  # the council's vote and the chairman's decision; the Government flag shortlist
     }
 )
 # What the head of a cluster does for its year, and what its deputy may do in its stead.
 HEAD_ACTIONS = frozenset(
-    {"lead_cluster", "edit_criteria", "edit_pledge", "confirm_signature", "run_rounds", "run_meeting"}
+    {
+        "lead_cluster",
+        "edit_criteria",
+        "edit_pledge",
+        "confirm_signature",
+        "run_rounds",
+        "run_meeting",
+        "publish_results",
+    }
 )
 # What every member unit (head and deputies included) does for itself in its cluster's year (vote_online: the
 # meeting's online ballot, for the units marked present there, services.meetings.online.attends).
@@ -105,10 +114,10 @@ def can(principal: Principal, action: str, scope: ClusterYear | None = None, *, 
     if action == "view_cluster":
         return scope is not None and sees(principal, scope)
     if action in HEAD_ACTIONS:
-        if scope is None:
-            return False
-        office = principal.office_in(scope)
+        office = principal.office_in(scope) if scope is not None else None
         return office == PositionRole.HEAD or (office == PositionRole.DEPUTY and deputy_may_lead)
+    if action == "correct_results":  # a correction of published results: the head (or its deputy) or the secretariat
+        return principal.is_secretariat or can(principal, "publish_results", scope, deputy_may_lead=deputy_may_lead)
     if action in MEMBER_ACTIONS:
         return scope is not None and principal.kind == UserKind.UNIT and scope in principal.memberships
     if action in ("view_drafts", "view_progress"):  # drafts of criteria and pledge; who submitted what

@@ -26,8 +26,20 @@ ROOMS = {
     "results": {"platform", "org", "notices", "criteria", "pledges", "scoring"},
     "meetings": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results"},
     "documents": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings"},
+    "publication": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings"},
     "monitoring": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings"},
-    "demo": {"platform", "org", "notices", "criteria", "pledges", "scoring", "results", "meetings", "documents"},
+    "demo": {
+        "platform",
+        "org",
+        "notices",
+        "criteria",
+        "pledges",
+        "scoring",
+        "results",
+        "meetings",
+        "documents",
+        "publication",
+    },
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
 DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]

@@ -222,6 +222,27 @@ MATRIX = {
     ("meetings.change", "POST"): ("/meetings/{cluster}/2026/vote/change", VOTER | {"member": 404}),
     ("meetings.receipt", "GET"): ("/meetings/{cluster}/2026/receipt", SCOPED_READ),
     ("meetings.receipt", "POST"): ("/meetings/{cluster}/2026/receipt", SCOPED_READ),
+    ("publication.show", "GET"): ("/publication/{cluster}/2026", SCOPED_READ),
+    ("publication.verify", "GET"): ("/publication/{cluster}/2026/verify", SCOPED_READ),
+    ("publication.publish", "POST"): ("/publication/{cluster}/2026/publish", LEAD),
+    ("publication.revise", "POST"): (
+        "/publication/{cluster}/2026/revise",
+        expect(ok=("head", "secretariat"), outsider=404),
+    ),
+    ("publication.council_page", "GET"): (
+        "/publication/council/2026",
+        expect(ok=("overseer", "council", "secretariat")),
+    ),
+    ("publication.decide", "POST"): (
+        "/publication/council/2026/decide/{cluster}/{award_type}/{member_unit}",
+        SECRETARIAT,
+    ),
+    ("publication.save_share", "POST"): ("/publication/council/2026/share", SECRETARIAT),
+    ("publication.add_to_shortlist", "POST"): ("/publication/council/2026/shortlist", SECRETARIAT),
+    ("publication.remove_from_shortlist", "POST"): (
+        "/publication/council/2026/shortlist/{member_unit}/remove",
+        SECRETARIAT,
+    ),
     ("meetings.quotas_page", "GET"): ("/meetings/quotas/2026", SECRETARIAT),
     ("meetings.save_rules", "POST"): ("/meetings/quotas/2026/rules", SECRETARIAT),
     ("meetings.quota_row", "GET"): ("/meetings/quotas/2026/{cluster}/row", SECRETARIAT),

@@ -21,6 +21,7 @@ from portal.models.meetings import (
 from portal.models.notices import NoticeKind
 from portal.models.online_votes import WindowStatus
 from portal.models.org import SECTORS, ClusterKind, CouncilRole, Sector, UnitChangeKind
+from portal.models.publication import Verdict
 from portal.models.results import (
     BandCode,
     Basis,
@@ -70,6 +71,7 @@ CONSTRAINED = {
     ("vote_windows", "status"): WindowStatus,
     ("nominations", "outcome"): Outcome,
     ("nominations", "source"): VoteSource,
+    ("council_decisions", "verdict"): Verdict,
 }
 # stored inside a JSON column, checked by its service (results/settings.py) rather than by a constraint
 # never stored: tie-breakers live in JSON, a cluster-year's stage on the dashboard is computed

@@ -8,6 +8,7 @@ from portal.access import current_principal, current_year
 from portal.extensions import db
 from portal.models import Membership, Unit
 from portal.services.org.overview import cluster_summaries, unassigned_units
+from portal.services.publication import council
 from portal.services.scoring import rounds
 
 bp = Blueprint("home", __name__)
@@ -37,4 +38,5 @@ def index():
             summaries = cluster_summaries(db.session, year, cluster_ids=[cluster_id], with_members=True)
             context["own"] = summaries[0] if summaries else None
             context["work"] = rounds.unit_work(db.session, principal.unit_id, cluster_id, year.id)
+            context["decisions"] = council.decisions_for_unit(db.session, principal.unit_id, year.id)
     return render_template("home/index.html", **context)

@@ -20,6 +20,7 @@ from portal.models.notices import NoticePreference, Notification
 from portal.models.online_votes import Ballot, VoterMark, VoteWindow
 from portal.models.org import Cluster, CouncilMember, Unit, UnitChange
 from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegistration
+from portal.models.publication import CouncilDecision, CouncilYear, GovernmentFlagEntry, ResultSnapshot
 from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
 from portal.models.scoring import Assessment, Evidence, ReviewAssignment, Score, ScoringRound
 from portal.models.users import LoginFailure, User, UserSession
@@ -29,6 +30,10 @@ __all__ = [
     "Ballot",
     "VoteWindow",
     "VoterMark",
+    "CouncilDecision",
+    "CouncilYear",
+    "GovernmentFlagEntry",
+    "ResultSnapshot",
     "Attendance",
     "AwardType",
     "MeetingGuest",

@@ -15,10 +15,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.models import Assessment, CriteriaSet, Criterion, Membership, Score, ScoringRound, TargetRegistration
+from portal.models import (
+    Assessment,
+    CriteriaSet,
+    Criterion,
+    Membership,
+    ResultSettings,
+    Score,
+    ScoringRound,
+    TargetRegistration,
+)
 from portal.models.base import utcnow
 from portal.models.criteria import CriterionKind, Method, SetStatus
 from portal.models.notices import NoticeKind
@@ -118,6 +127,8 @@ def check_open(assessment: Assessment, now: datetime) -> None:
     """Refuse changes to a submitted assessment, in a closed round, or after its deadline (unless extended)."""
     if assessment.round.status == RoundStatus.CLOSED:
         raise DomainError("Vòng chấm đã đóng; không sửa, không nộp được nữa.")
+    if results_published(assessment):
+        raise DomainError("Kết quả năm này đã công bố; điểm không thay đổi được nữa.")
     if not assessment.editable:
         raise DomainError("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại.")
     deadline = assessment.extended_until or assessment.round.deadline
@@ -126,6 +137,21 @@ def check_open(assessment: Assessment, now: datetime) -> None:
 
 
 _check_open = check_open
+
+
+def results_published(assessment: Assessment) -> bool:
+    """Whether the cluster-year's results are published (their settings locked): then no score changes."""
+    session = object_session(assessment)
+    scoring_round = assessment.round
+    return session is not None and bool(
+        session.scalar(
+            select(ResultSettings.id).where(
+                ResultSettings.cluster_id == scoring_round.cluster_id,
+                ResultSettings.year_id == scoring_round.year_id,
+                ResultSettings.locked_at.is_not(None),
+            )
+        )
+    )
 
 
 def save_score(
@@ -419,6 +445,8 @@ def return_for_revision(session: Session, assessment: Assessment, reason: str) -
     reason = (reason or "").strip()
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise DomainError("Chỉ trả lại bản chấm đã nộp.")
+    if results_published(assessment):
+        raise DomainError("Kết quả năm này đã công bố; điểm không thay đổi được nữa.")
     if len(reason) < 5:
         raise DomainError("Nêu lý do trả lại.", "reason")
     assessment.status, assessment.returned_reason = AssessmentStatus.RETURNED, reason

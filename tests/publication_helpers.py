@@ -1,0 +1,37 @@
+"""A cluster-year whose year-end meeting has voted and closed, ready to publish; shared by the publication tests."""
+
+from __future__ import annotations
+
+from portal.extensions import db
+from portal.services.meetings import awards, ballot, record
+from tests.meeting_helpers import opened, scored, where
+
+POINTS = {"head": ("55", "35"), "deputy": ("50", "28"), "member": ("45", "35")}
+
+
+def award(code):
+    return next(a for a in awards.award_types(db.session) if a.code == code)
+
+
+def voted(world, close: bool = True):
+    """Scores, the meeting, a flag for the head and certificates for the head and the deputy; closed."""
+    units, items = scored(world, POINTS)
+    meeting = opened(world)
+    flag = ballot.TallyFields(3, 3, 3, 0, {world.head.id: 3}, "Ông A")
+    ballot.save_tally(db.session, meeting, award("co_thi_dua"), flag)
+    votes = {world.head.id: 3, world.deputy.id: 2, world.member.id: 1}
+    ballot.save_tally(db.session, meeting, award("bang_khen_toan_dien"), ballot.TallyFields(3, 3, 3, 0, votes, "Ông A"))
+    if close:
+        record.close(db.session, meeting)
+    db.session.commit()
+    return units, items, meeting
+
+
+def published(world):
+    """The world's cluster-year voted, closed and published (revision 1)."""
+    from portal.services.publication import snapshots
+
+    units, items, meeting = voted(world)
+    snapshot = snapshots.publish(db.session, where(world), None)
+    db.session.commit()
+    return units, items, snapshot
