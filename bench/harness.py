@@ -168,8 +168,8 @@ class Gunicorn:
     cookies itself (the server does not look at the scheme), so production config stays as it is.
     """
 
-    def __init__(self, url: str, workers: int = 4, log_path: Path | None = None):
-        self.url, self.workers = url, workers
+    def __init__(self, url: str, workers: int = 4, log_path: Path | None = None, app: str = "portal:create_app()"):
+        self.url, self.workers, self.app = url, workers, app
         self.folder = tempfile.TemporaryDirectory(prefix="bench-gunicorn-")
         self.log_path = log_path or Path(self.folder.name) / "gunicorn.log"
         self.port = free_port()
@@ -196,7 +196,7 @@ class Gunicorn:
             "120",
             "--graceful-timeout",
             "5",
-            "portal:create_app()",
+            self.app,
         ]
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)

@@ -31,14 +31,22 @@ from portal.services.scoring import reviews
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
 
-def assessment_url(assessment_id: int | None) -> str | None:
-    """The generic assessment page (scoring.assessment), or None while that page does not exist."""
-    if assessment_id is None:
-        return None
+PLACEHOLDER = 987654321  # an id no row has: replaced by each row's id in the page's one built URL
+
+
+def assessment_urls():
+    """The generic assessment page's URL (scoring.assessment) for any id, with one url_for per page:
+    a function of the id, returning None for no id or while that page does not exist."""
     try:
-        return url_for("scoring.assessment", assessment_id=assessment_id)
+        head, _, tail = url_for("scoring.assessment", assessment_id=PLACEHOLDER).partition(str(PLACEHOLDER))
     except BuildError:
-        return None
+        return lambda _assessment_id: None
+    return lambda assessment_id: None if assessment_id is None else f"{head}{int(assessment_id)}{tail}"
+
+
+def _status_labels() -> dict[str, str]:
+    """Each review status translated once per page, not once per row."""
+    return {code: _(label) for code, label in ASSESSMENT_STATUSES.items()}
 
 
 def _unit_choices(units) -> list[tuple[int, str]]:
@@ -81,8 +89,9 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
         "action_form": forms.get("action_form") or EmptyForm(formdata=None),
         "modes": ASSIGNMENT_MODES,
         "round_statuses": ROUND_STATUSES,
-        "review_statuses": ASSESSMENT_STATUSES,
-        "assessment_url": assessment_url,
+        "review_statuses": _status_labels(),
+        "no_review": _("chưa có bản chấm"),
+        "assessment_url": assessment_urls(),
     }
 
 

@@ -18,7 +18,6 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from portal import vntext
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
 from portal.models.base import utcnow
 from portal.models.criteria import SetStatus
@@ -326,12 +325,12 @@ def progress(session: Session, scoring_round: ScoringRound) -> Progress:
     by_reviewer = {u.id: UnitProgress(u) for u in units}
     by_subject = {u.id: UnitProgress(u) for u in units}
     for assignment_id, r, s, status, assessment_id in sorted(
-        rows, key=lambda row: (order.get(row[2].id, 1e9), vntext.sort_key(row[2].name))
+        rows, key=lambda row: (order.get(row[2].id, 1e9), row[2].sort_key)
     ):  # a unit removed from the cluster after assignment still shows, at the end
         by_reviewer.setdefault(r.id, UnitProgress(r)).lines.append(Line(assignment_id, s, status, assessment_id))
         by_subject.setdefault(s.id, UnitProgress(s)).lines.append(Line(assignment_id, r, status, assessment_id))
     for entry in by_subject.values():
-        entry.lines.sort(key=lambda line: (order.get(line.unit.id, 1e9), vntext.sort_key(line.unit.name)))
+        entry.lines.sort(key=lambda line: (order.get(line.unit.id, 1e9), line.unit.sort_key))
     pairs = {(r.id, s.id) for _, r, s, _, _ in rows}
     warnings = algo.check(
         pairs, [u.id for u in units], everyone_reviews=scoring_round.assignment_mode != AssignmentMode.TEAM
