@@ -9,15 +9,20 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
+from portal.formatting import vn_date
+from portal.models import CouncilDecision
+from portal.models.publication import Verdict
 from portal.services import DomainError
 from portal.services.documents import achievement, annual, forms, minutes, proposal
 from portal.services.documents.layout import TEXT_WIDTH_MM, WRITE_IN
 from portal.services.meetings import approved, record
+from tests import factories
 from tests.document_helpers import (
     NUMBERS,
     POINTS,
     TODAY,
     assert_state_format,
+    award,
     facts,
     long_date,
     read,
@@ -279,6 +284,46 @@ def test_annual_report_follows_the_outline_with_the_years_figures(world):
     ]
     signature = document.tables[-1].rows[0].cells[1]
     assert [p.text for p in signature.paragraphs if p.text][0] == "TRƯỞNG CỤM"
+
+
+def test_annual_report_says_what_the_council_granted(world):
+    meeting = voted(world)
+    flag, certificate = award("co_thi_dua"), award("bang_khen_toan_dien")
+    decided_on = factories.future_date(3)
+    common = {"year_id": world.year.id, "cluster_id": world.cluster.id, "members": 9, "decided_on": decided_on}
+    db.session.add_all(
+        [
+            CouncilDecision(
+                **common,
+                award_type_id=flag.id,
+                unit_id=world.head.id,
+                votes_for=8,
+                votes_against=1,
+                verdict=Verdict.APPROVED,
+                decision_number="12/QĐ-UBND",
+            ),
+            CouncilDecision(
+                **common,
+                award_type_id=certificate.id,
+                unit_id=world.deputy.id,
+                votes_for=2,
+                votes_against=7,
+                verdict=Verdict.NOT_APPROVED,
+                reason="Chưa đủ thành tích",
+                decision_number="13/QĐ-UBND",
+            ),
+        ]
+    )
+    db.session.commit()
+    document = read(annual.annual_docx(facts(meeting)))
+    day = vn_date(decided_on)
+    assert (
+        rows(document.tables[2])[1][3] == f"{world.head.name}: được khen thưởng (Quyết định số 12/QĐ-UBND ngày {day})"
+    )
+    assert rows(document.tables[2])[2][3] == (
+        f"{world.head.name}: chưa có quyết định; {world.deputy.name}: không được khen thưởng "
+        f"(Quyết định số 13/QĐ-UBND ngày {day}): Chưa đủ thành tích"
+    )
 
 
 def test_annual_report_of_a_year_without_scores_or_votes(world):

@@ -186,3 +186,24 @@ def test_the_value_chart_is_accessible_escaped_svg():
     assert svg.count('class="chart-bar"') == 3 and ">87,5<" in svg and ">3<" in svg
     assert "…" in svg  # a long label is shortened in the chart (the table beside has it whole)
     assert value_chart([], ident="c2", title="t", description="d").count("chart-bar") == 0
+
+
+def test_the_meeting_publication_and_the_councils_decisions_move_the_stage(world):
+    from portal.services.publication import council, snapshots
+    from tests.meeting_helpers import where
+    from tests.publication_helpers import award, voted
+
+    voted(world)
+    assert row_of(board(), world.cluster).stage == Stage.MEETING
+    assert row_of(board(), world.other_cluster).stage == Stage.CRITERIA
+    snapshots.publish(db.session, where(world), None)
+    db.session.commit()
+    assert row_of(board(), world.cluster).stage == Stage.PUBLISHED
+    fields = council.DecisionFields(9, 2, 13, "approved", "", "125/QĐ-UBND", factories.past_date(3))
+    proposals = [(award("co_thi_dua"), world.head), (award("bang_khen_toan_dien"), world.head)]
+    proposals.append((award("bang_khen_toan_dien"), world.deputy))
+    for kind, unit in proposals:
+        assert row_of(board(), world.cluster).stage == Stage.PUBLISHED  # not every proposal decided yet
+        council.decide(db.session, world.year.id, world.cluster.id, kind.id, unit.id, fields)
+        db.session.commit()
+    assert row_of(board(), world.cluster).stage == Stage.COUNCIL_DECISION

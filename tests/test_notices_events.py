@@ -247,3 +247,59 @@ def test_an_event_refused_makes_no_notice(world, table):
     with pytest.raises(DomainError):
         assessments.open_self_round(db.session, table[0])  # the year's self round is already open
     assert len(_notices()) == before
+
+
+def test_opening_the_online_vote_tells_the_attending_members_only(world):
+    from portal.services.meetings import online
+    from tests.meeting_helpers import opened, scored
+    from tests.publication_helpers import POINTS
+
+    scored(world, POINTS)
+    meeting = opened(world, present=[world.head, world.deputy])
+    before = len(_notices())
+    online.open_window(db.session, meeting)
+    db.session.commit()
+    assert _who(world, NoticeKind.VOTE_OPENED) == {"head", "deputy"}
+    notice = _notices(NoticeKind.VOTE_OPENED)[0]
+    assert (notice.endpoint, notice.args) == (
+        "meetings.vote",
+        {"cluster_id": world.cluster.id, "year": world.year.year},
+    )
+    assert len(_notices()) == before + 2
+
+
+def test_publishing_the_results_tells_the_members_and_the_overseer(world):
+    from tests.publication_helpers import published
+
+    published(world)
+    assert _who(world, NoticeKind.RESULTS_PUBLISHED) == {"head", "deputy", "member", "overseer"}
+    notice = _notices(NoticeKind.RESULTS_PUBLISHED)[0]
+    assert notice.endpoint == "publication.show" and notice.cluster_id == world.cluster.id
+    assert notice.args == {"cluster_id": world.cluster.id, "year": world.year.year}
+
+
+def test_a_failed_publication_leaves_no_notice(world):
+    from portal.services.publication import snapshots
+    from tests.meeting_helpers import where
+    from tests.publication_helpers import voted
+
+    voted(world, close=False)
+    with pytest.raises(DomainError):
+        snapshots.publish(db.session, where(world), None)
+    db.session.rollback()
+    assert _notices(NoticeKind.RESULTS_PUBLISHED) == []
+
+
+def test_the_councils_decision_tells_the_proposed_unit_and_the_head(world):
+    from portal.services.publication import council
+    from tests.publication_helpers import award, published
+
+    published(world)
+    fields = council.DecisionFields(9, 2, 13, "approved", "", "125/QĐ-UBND", factories.past_date(3))
+    kind = award("bang_khen_toan_dien")
+    council.decide(db.session, world.year.id, world.cluster.id, kind.id, world.deputy.id, fields)
+    db.session.commit()
+    assert _who(world, NoticeKind.COUNCIL_DECIDED) == {"deputy", "head"}
+    notice = _notices(NoticeKind.COUNCIL_DECIDED)[0]
+    assert world.deputy.name in notice.text and "125/QĐ-UBND" in notice.text and kind.name in notice.text
+    assert notice.args == {"cluster_id": world.cluster.id, "year": world.year.year}

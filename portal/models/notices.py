@@ -18,7 +18,7 @@ from portal.models.base import N_, Audited, LabelledEnum, one_of, utcnow
 
 
 class NoticeKind(LabelledEnum):
-    """The events a notice is about. The last three come with later issues (vote, results, council)."""
+    """The events a notice is about."""
 
     CRITERIA_PUBLISHED = "criteria_published", N_("Bảng tiêu chí được công bố")
     PLEDGE_TO_SIGN = "pledge_to_sign", N_("Giao ước cần ký")

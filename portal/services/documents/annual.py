@@ -6,7 +6,7 @@ the year — 1. direction and instructions, 2. the province's movements, 3. the 
 assessment (strengths, difficulties, proposals), III. direction for next year. Parts 4 and 6 are
 prefilled with the year's figures: members, the meeting, the scores (highest, lowest, average, the
 ranked table, units per band), the awards proposed against the quotas and — once the council has
-decided — granted ("chưa có quyết định" until a model of the decision exists). Every other part is a
+decided — granted (the council's decision, "chưa có quyết định" until it is recorded). Every other part is a
 headed blank for the head to write.
 """
 

@@ -2,8 +2,8 @@
 guests, the approved table, the tallies and nominations, the quotas, the head unit.
 
 One `Facts` feeds the minutes, the proposal, the achievement reports and the annual report, so the
-four documents can never disagree. A fixed number of queries whatever the number of units. The
-council's decision on the proposals has no model yet: `granted` says so ("chưa có quyết định").
+four documents can never disagree. A fixed number of queries whatever the number of units. `granted`
+reads the council's decision on each proposal (`CouncilDecision`), "chưa có quyết định" until it is recorded.
 """
 
 from __future__ import annotations
@@ -14,9 +14,20 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.formatting import vn_number
-from portal.models import Attendance, AwardType, MeetingGuest, Nomination, ReviewMeeting, Tally, Term, Unit
+from portal.formatting import vn_date, vn_number
+from portal.models import (
+    Attendance,
+    AwardType,
+    CouncilDecision,
+    MeetingGuest,
+    Nomination,
+    ReviewMeeting,
+    Tally,
+    Term,
+    Unit,
+)
 from portal.models.meetings import Outcome
+from portal.models.publication import Verdict
 from portal.policy import ClusterYear
 from portal.services.meetings import approved as approved_svc
 from portal.services.meetings import awards, ballot, record
@@ -49,6 +60,7 @@ class Facts:
     quotas: dict[int, int]  # award type id → quota in force
     head_unit: Unit | None
     settings: Settings
+    decisions: dict[tuple[int, int], CouncilDecision]  # (award type id, unit id) → the council's decision
 
     @property
     def cluster(self):
@@ -82,9 +94,15 @@ class Facts:
     def absent(self) -> list[Unit]:
         return [unit for unit, row in self.attendance if row is None or not row.present]
 
-    def granted(self, _nomination: Nomination) -> str:
-        """The council's decision on a proposal: there is no model of it yet."""
-        return NO_DECISION
+    def granted(self, nomination: Nomination) -> str:
+        """The council's decision on a proposal, with its number and date ("chưa có quyết định" until recorded)."""
+        decision = self.decisions.get((nomination.award_type_id, nomination.unit_id))
+        if decision is None:
+            return NO_DECISION
+        issued = f"Quyết định số {decision.decision_number} ngày {vn_date(decision.decided_on)}"
+        if decision.verdict == Verdict.APPROVED:
+            return f"được khen thưởng ({issued})"
+        return f"không được khen thưởng ({issued}): {decision.reason}"
 
 
 def read(session: Session, meeting: ReviewMeeting, settings: Settings) -> Facts:
@@ -105,7 +123,18 @@ def read(session: Session, meeting: ReviewMeeting, settings: Settings) -> Facts:
         quotas={a.id: in_force[(meeting.cluster_id, a.id)][0] for a in kinds},
         head_unit=term.head_unit if term is not None else None,
         settings=settings,
+        decisions=decisions(session, where),
     )
+
+
+def decisions(session: Session, where: ClusterYear) -> dict[tuple[int, int], CouncilDecision]:
+    """The council's decisions on the cluster's proposals of the year (one query)."""
+    found = session.scalars(
+        select(CouncilDecision).where(
+            CouncilDecision.year_id == where.year_id, CouncilDecision.cluster_id == where.cluster_id
+        )
+    )
+    return {(d.award_type_id, d.unit_id): d for d in found}
 
 
 # --- figures as the documents write them ---------------------------------------------------

@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 from portal.models import Attendance, AwardType, Ballot, ReviewMeeting, Tally, TallyCount, Unit, VoterMark, VoteWindow
 from portal.models.base import utcnow
 from portal.models.meetings import VoteSource
+from portal.models.notices import NoticeKind
 from portal.models.online_votes import WindowStatus
 from portal.services import DomainError
 from portal.services.meetings import approved as approved_svc
 from portal.services.meetings import awards, ballot, record
+from portal.services.notices import events as notices
 
 CODE_LENGTH = 16  # base32 characters: 80 random bits
 
@@ -88,7 +90,23 @@ def open_window(session: Session, meeting: ReviewMeeting) -> VoteWindow:
     window = VoteWindow(meeting_id=meeting.id, number=number, status=WindowStatus.OPEN, papers=found)
     session.add(window)
     session.flush()
+    _announce(session, meeting)
     return window
+
+
+def _announce(session: Session, meeting: ReviewMeeting) -> None:
+    """Tell the users of the attending member units that they can vote."""
+    present = [unit.id for unit, row in record.attendance(session, meeting) if row is not None and row.present]
+    where = {"cluster_id": meeting.cluster_id, "year_id": meeting.year_id}
+    notices.notify(
+        session,
+        notices.unit_users(session, meeting.cluster_id, meeting.year_id, present),
+        NoticeKind.VOTE_OPENED,
+        **where,
+        text=f"{meeting.cluster.name}: bỏ phiếu bình xét thi đua năm {meeting.year.year} đã mở.",
+        endpoint="meetings.vote",
+        args={"cluster_id": meeting.cluster_id, "year": meeting.year.year},
+    )
 
 
 def turnout(session: Session, meeting: ReviewMeeting, window: VoteWindow) -> Turnout:

@@ -2,13 +2,15 @@
 
 `read_facts` gathers, for every cluster of the year at once, what `stages` computes from: the table
 in force, the pledge and its signatures, registered targets, the rounds and how many of their
-assessments are in (each a grouped query over the year, never one per cluster). `rows` joins them to
+assessments are in, the year-end meeting, the published results and the council's decisions on them
+(each a grouped query over the year, never one per cluster). `rows` joins them to
 the clusters' terms (head, deputies, overseer, decision) and to each ranking (`standings`, cached by
 data version), so the page's query count does not grow with the number of clusters or units.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,17 +20,22 @@ from sqlalchemy.orm import Session
 
 from portal.models import (
     Assessment,
+    AwardType,
     Charter,
+    CouncilDecision,
     CriteriaSet,
     Criterion,
     EmulationYear,
     Membership,
     Pledge,
     PledgeSignature,
+    ResultSnapshot,
+    ReviewMeeting,
     ScoringRound,
     TargetRegistration,
 )
 from portal.models.criteria import Method, SetStatus
+from portal.models.meetings import Outcome
 from portal.models.scoring import AssessmentStatus, RoundKind
 from portal.models.scoring import Stage as AssessmentStage
 from portal.policy import ClusterYear
@@ -115,12 +122,15 @@ def read_board(
 
 
 def read_facts(session: Session, year: EmulationYear, members: dict[int, int]) -> dict[int, Facts]:
-    """cluster id → Facts, for every cluster given (cluster id → member count): nine grouped queries."""
+    """cluster id → Facts, for every cluster given (cluster id → member count): twelve grouped queries."""
     sets = _sets(session, year)
     quantitative = _quantitative(session, [set_id for set_id, _status in sets.values()])
     missing = _missing_targets(session, year, sets, quantitative)
     pledges = _pledges(session, year)
     rounds = _rounds(session, year)
+    meetings = set(session.scalars(select(ReviewMeeting.cluster_id).where(ReviewMeeting.year_id == year.id)))
+    proposals = _proposals(session, year)
+    decided = _decided(session, year)
     found = {}
     for cluster_id, count in members.items():
         set_id, status = sets.get(cluster_id, (None, None))
@@ -134,7 +144,46 @@ def read_facts(session: Session, year: EmulationYear, members: dict[int, int]) -
             quantitative=len(quantitative.get(set_id, ())),
             missing_targets=missing.get(cluster_id, 0),
             rounds=rounds.get(cluster_id, {}),
+            meeting_held=cluster_id in meetings,
+            published=cluster_id in proposals,
+            council_decided=bool(proposals.get(cluster_id)) and proposals[cluster_id] <= decided[cluster_id],
         )
+    return found
+
+
+def _proposals(session: Session, year: EmulationYear) -> dict[int, set[tuple[str, int]]]:
+    """cluster id → its published proposals (award code, unit id), as the latest revision has them."""
+    latest = (
+        select(ResultSnapshot.cluster_id, func.max(ResultSnapshot.revision).label("revision"))
+        .where(ResultSnapshot.year_id == year.id)
+        .group_by(ResultSnapshot.cluster_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ResultSnapshot.cluster_id, ResultSnapshot.content)
+        .join(
+            latest,
+            (latest.c.cluster_id == ResultSnapshot.cluster_id) & (latest.c.revision == ResultSnapshot.revision),
+        )
+        .where(ResultSnapshot.year_id == year.id)
+    )
+    return {
+        cluster_id: {
+            (n["award"], n["unit_id"]) for n in json.loads(content)["nominations"] if n["outcome"] == Outcome.ELECTED
+        }
+        for cluster_id, content in rows
+    }
+
+
+def _decided(session: Session, year: EmulationYear) -> dict[int, set[tuple[str, int]]]:
+    """cluster id → the proposals (award code, unit id) the council has decided on this year."""
+    found = defaultdict(set)
+    for cluster_id, code, unit_id in session.execute(
+        select(CouncilDecision.cluster_id, AwardType.code, CouncilDecision.unit_id)
+        .join(AwardType, AwardType.id == CouncilDecision.award_type_id)
+        .where(CouncilDecision.year_id == year.id)
+    ):
+        found[cluster_id].add((code, unit_id))
     return found
 
 

@@ -2,9 +2,9 @@
 
 `Facts` is what the dashboard reads of one cluster-year (a few grouped queries for every cluster at
 once, see `board`); `stage_of` and `late_items` know nothing of the database, so they are tested
-directly. The later steps (meeting → published → council decision) are members of `Stage` already:
-they are reached only through their facts (`meeting_held`, `published`, `council_decided`), which
-stay False until the meeting and publication are built — that issue only fills in a fact.
+directly. The later steps (meeting → published → council decision) are reached through their facts
+(`meeting_held`: the year-end meeting exists; `published`: a result snapshot exists; `council_decided`:
+the council has decided every proposal of the latest revision), which `board` reads.
 """
 
 from __future__ import annotations
@@ -60,9 +60,9 @@ class Facts:
     quantitative: int = 0  # quantitative criteria of the table (each needs a target per member)
     missing_targets: int = 0  # members missing a target on some quantitative criterion
     rounds: dict[str, RoundFacts] = field(default_factory=dict)  # RoundKind → facts
-    meeting_held: bool = False  # the year-end meeting (issue of the meeting): not recorded yet
-    published: bool = False
-    council_decided: bool = False
+    meeting_held: bool = False  # the year-end meeting has been opened
+    published: bool = False  # the results are published (a snapshot exists)
+    council_decided: bool = False  # the council decided every published proposal
 
 
 def stage_of(facts: Facts) -> Stage:

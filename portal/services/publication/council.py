@@ -20,10 +20,20 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import AwardType, Cluster, CouncilDecision, CouncilYear, GovernmentFlagEntry, ResultSnapshot
+from portal.models import (
+    AwardType,
+    Cluster,
+    CouncilDecision,
+    CouncilYear,
+    EmulationYear,
+    GovernmentFlagEntry,
+    ResultSnapshot,
+)
 from portal.models.meetings import Outcome
+from portal.models.notices import NoticeKind
 from portal.models.publication import DEFAULT_GOVERNMENT_SHARE, Verdict
 from portal.services import DomainError
+from portal.services.notices import events as notices
 from portal.services.platform import control_chars
 
 TEXT_MAX = 2000
@@ -140,7 +150,25 @@ def decide(
     row.verdict, row.reason = fields.verdict, fields.reason.strip()
     row.decision_number, row.decided_on = fields.decision_number.strip(), fields.decided_on
     session.flush()
+    _announce(session, year_id, proposal, row)
     return row
+
+
+def _announce(session: Session, year_id: int, proposal: Proposal, decision: CouncilDecision) -> None:
+    """Tell the proposal's unit and the cluster's head unit what the council decided."""
+    cluster_id = proposal.cluster.id
+    recipients = notices.unit_users(session, cluster_id, year_id, [proposal.unit_id])
+    notices.notify(
+        session,
+        recipients + notices.head_users(session, cluster_id, year_id),
+        NoticeKind.COUNCIL_DECIDED,
+        cluster_id=cluster_id,
+        year_id=year_id,
+        text=f"{proposal.award.name} — {proposal.unit_name}: {decision.verdict_label} "
+        f"(Quyết định số {decision.decision_number}).",
+        endpoint="publication.show",
+        args={"cluster_id": cluster_id, "year": session.get(EmulationYear, year_id).year},
+    )
 
 
 def shortlist_limit(leaders: int, share: Decimal) -> int:

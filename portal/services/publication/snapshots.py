@@ -17,12 +17,14 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import EmulationYear, ResultSettings, ResultSnapshot
+from portal.models import EmulationYear, ResultSettings, ResultSnapshot, ReviewMeeting
 from portal.models.base import utcnow
 from portal.models.meetings import MeetingStatus
+from portal.models.notices import NoticeKind
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.meetings import ballot, record
+from portal.services.notices import events as notices
 from portal.services.platform import control_chars
 from portal.services.publication import codec, compose, freeze
 
@@ -102,7 +104,23 @@ def publish(session: Session, where: ClusterYear, user_id: int | None) -> Result
     content = compose.compose(freeze.freeze(session, meeting))
     snapshot = _store(session, content, where, 1, None, "", user_id)
     _lock(session, where)
+    _announce(session, meeting)
     return snapshot
+
+
+def _announce(session: Session, meeting: ReviewMeeting) -> None:
+    """Tell the cluster-year's member units and its overseeing council member that the results are out."""
+    cluster_id, year_id = meeting.cluster_id, meeting.year_id
+    notices.notify(
+        session,
+        notices.unit_users(session, cluster_id, year_id) + notices.overseer_users(session, cluster_id, year_id),
+        NoticeKind.RESULTS_PUBLISHED,
+        cluster_id=cluster_id,
+        year_id=year_id,
+        text=f"{meeting.cluster.name}: kết quả thi đua năm {meeting.year.year} đã được công bố.",
+        endpoint="publication.show",
+        args={"cluster_id": cluster_id, "year": meeting.year.year},
+    )
 
 
 def _reason(reason: str) -> str:
