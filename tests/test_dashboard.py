@@ -240,8 +240,8 @@ def test_a_rolled_back_change_is_not_announced(app, world, redis_client):
 def test_a_write_recomputes_only_the_rankings_it_touched(app, world):
     from portal.models import Membership, ResultSettings
     from portal.policy import ClusterYear
-    from portal.services.monitoring import invalidation
     from portal.services.monitoring.standings import StandingCache
+    from portal.services.results import invalidation
     from portal.services.results import settings as settings_svc
     from portal.services.results.inputs import Basis, Settings
 

@@ -169,7 +169,7 @@ def test_the_cache_is_bounded(world, opened):
     wheres = [ClusterYear(world.year.id, c.id) for c in (world.cluster, world.other_cluster)]
     found = cache.get_many(db.session, wheres, data_version(db.session))
     assert found[wheres[0]] is not None and found[wheres[1]] is None  # the block has no table
-    assert len(cache._rows) == 1 and cache.computed == 2
+    assert cache.kept == 1 and cache.computed == 2
 
 
 def test_the_value_chart_is_accessible_escaped_svg():

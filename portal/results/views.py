@@ -21,8 +21,11 @@ from portal.models import Cluster, EmulationYear
 from portal.models.results import BASES
 from portal.policy import ClusterYear, results_permission, sees_results
 from portal.results import bp
+from portal.services.platform.live import data_version
 from portal.services.results import report as report_svc
+from portal.services.results.cache import VersionedCache
 
+REPORTS_KEPT = 200  # reports kept per worker, the least recently read going first (see bench/README.md)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -35,6 +38,12 @@ def results_visible(cluster_id: int, year_id: int) -> bool:
         return False
     basis = report_svc.basis_of(db.session, scope)
     return sees_results(principal, scope, basis=basis, rounds=report_svc.rounds_of(db.session, scope))
+
+
+def _report(scope: ClusterYear) -> report_svc.Report | None:
+    """The cluster-year's report with detail, from this worker's cache unless a write has touched it since."""
+    cache = current_app.extensions.setdefault("results_reports", VersionedCache(REPORTS_KEPT))
+    return report_svc.cached_report(db.session, scope, cache, data_version(db.session), detail=True)
 
 
 def _readable(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
@@ -66,7 +75,7 @@ def _sort_args() -> tuple[str, bool]:
 def show(cluster_id: int, year: int):
     """The ranked table of a cluster-year, sortable by any column (the sort lives in the URL)."""
     cluster, found, scope = _readable(cluster_id, year)
-    report = report_svc.cluster_report(db.session, scope, detail=True)
+    report = _report(scope)
     sort, descending = _sort_args()
     units = report_svc.sorted_units(report, sort, descending) if report else []
     return render(
@@ -91,7 +100,7 @@ def show(cluster_id: int, year: int):
 def print_view(cluster_id: int, year: int):
     """The ranked table on A4, with a button to print it."""
     cluster, found, scope = _readable(cluster_id, year)
-    report = report_svc.cluster_report(db.session, scope, detail=True)
+    report = _report(scope)
     return render(
         "results/print.html",
         cluster=cluster,
@@ -108,7 +117,7 @@ def print_view(cluster_id: int, year: int):
 def unit(cluster_id: int, year: int, unit_id: int):
     """One unit's explanation: its sections against their maximum and the cluster's average, each criterion."""
     cluster, found, scope = _readable(cluster_id, year)
-    report = report_svc.cluster_report(db.session, scope, detail=True)
+    report = _report(scope)
     shown = report.unit(unit_id) if report else None
     if shown is None:
         abort(404)
@@ -143,7 +152,7 @@ def unit(cluster_id: int, year: int, unit_id: int):
 def excel(cluster_id: int, year: int):
     """The ranked table as .xlsx with every input column."""
     cluster, found, scope = _readable(cluster_id, year)
-    report = report_svc.cluster_report(db.session, scope, detail=True)
+    report = _report(scope)
     if report is None:
         abort(404)
     content = report_svc.workbook(

@@ -6,23 +6,23 @@ at once would be wrong as soon as one cluster uses another basis. What the engin
 (one `Standing` per unit) and is kept in a `StandingCache`. Every audited write — a score saved, the
 settings, a mark, a membership — gives a new data version (`platform.live.data_version`, the newest
 audit entry); the next read maps the audit entries since the last one it saw to the cluster-years
-they touch (`invalidation`) and computes those again, so a number shown is never stale. Between
-writes, reading every cluster's ranking costs one query (the version).
+they touch (`results.invalidation`, through `results.cache`) and computes those again, so a number
+shown is never stale. Between writes, reading every cluster's ranking costs one query (the version).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy.orm import Session
 
 from portal.policy import ClusterYear
 from portal.services import DomainError
-from portal.services.monitoring import invalidation
 from portal.services.results import engine
+from portal.services.results.cache import VersionedCache
 from portal.services.results.read import read_cluster
 
 
@@ -74,48 +74,29 @@ def compute(session: Session, where: ClusterYear) -> ClusterStanding | None:
 
 
 class StandingCache:
-    """Computed rankings by cluster-year, kept until a write may have changed them.
+    """Computed rankings by cluster-year, kept until a write may have changed them (`results.cache`).
 
-    The cache remembers the data version it has looked up to. When a read brings a newer version,
-    the audit entries in between say which cluster-years were touched (`invalidation.touched`):
-    only those are computed again (all of them when that cannot be told). One per app (the dashboard
-    keeps it in `app.extensions`), shared by the threads of a worker; every worker process keeps its
-    own, each checked against the same database.
+    One per app (the dashboard keeps it in `app.extensions`), shared by the threads of a worker; every
+    worker process keeps its own, each checked against the same database.
     """
 
     def __init__(self, limit: int = 5000):
-        self._rows: dict[ClusterYear, ClusterStanding | None] = {}
-        self._version = 0  # the audit entries up to here have been looked at
-        self._lock = threading.Lock()
-        self.limit = limit
-        self.computed = 0  # how many rankings were computed (not served from the cache): for tests and benches
+        self._cache = VersionedCache(limit)
 
-    def _catch_up(self, session: Session, version: int) -> None:
-        with self._lock:
-            if version <= self._version:
-                return
-            stale = invalidation.touched(session, self._version, version) if self._rows else set()
-            if stale is invalidation.EVERYTHING:
-                self._rows.clear()
-            else:
-                for where in stale:
-                    self._rows.pop(where, None)
-            self._version = version
+    @property
+    def kept(self) -> int:
+        """How many rankings are kept now."""
+        return self._cache.kept
+
+    @property
+    def computed(self) -> int:
+        """How many rankings were computed (not served from the cache): for tests and benches."""
+        return self._cache.computed
 
     def get_many(
         self, session: Session, wheres: Iterable[ClusterYear], version: int
     ) -> dict[ClusterYear, ClusterStanding | None]:
         """The ranking of each cluster-year as of `version`: from the cache, or computed and kept."""
-        self._catch_up(session, version)
-        found = {}
-        for where in wheres:
-            if where in self._rows:
-                found[where] = self._rows[where]
-                continue
-            found[where] = compute(session, where)
-            self.computed += 1
-            with self._lock:
-                if len(self._rows) >= self.limit:
-                    self._rows.clear()
-                self._rows[where] = found[where]
-        return found
+        return {
+            where: self._cache.get(session, where, None, version, partial(compute, session, where)) for where in wheres
+        }

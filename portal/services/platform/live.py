@@ -33,6 +33,12 @@ def data_version(session: Session) -> int:
     return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
+def has_writes(session: Session) -> bool:
+    """Does the session's transaction hold writes of its own (flushed or pending), not committed yet?
+    What it reads then may be rolled back: a cache must neither serve it nor keep it."""
+    return bool(session.info.get(_DIRTY) or session.new or session.dirty or session.deleted)
+
+
 def _mark(session: Session, _flush_context, _instances) -> None:
     if any(isinstance(obj, Audited) for group in (session.new, session.dirty, session.deleted) for obj in group):
         session.info[_DIRTY] = True

@@ -2,7 +2,8 @@
 
 `rounds_of` and `basis_of` answer who may read the results (policy.sees_results) before anything
 is computed; `cluster_report` reads and computes (read.read_cluster → engine.compute) and adds each
-criterion's path and title. A fixed number of queries, whatever the number of units and reviewers.
+criterion's path and title; `cached_report` keeps it per worker until a write touches it
+(`results.cache`). A fixed number of queries, whatever the number of units and reviewers.
 `sorted_units` orders the ranked table by any of its columns; `workbook` writes it as .xlsx.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -23,6 +25,7 @@ from portal.services import DomainError
 from portal.services.criteria import tree as treelib
 from portal.services.platform.excel import print_setup, put_row
 from portal.services.results import engine
+from portal.services.results.cache import VersionedCache
 from portal.services.results.inputs import BELOW_BANDS
 from portal.services.results.output import ClusterResult, UnitResult
 from portal.services.results.read import read_cluster
@@ -93,6 +96,14 @@ def cluster_report(session: Session, where: ClusterYear, *, detail: bool = False
     result = engine.compute(cluster)
     tree = treelib.build(session.scalars(select(Criterion).where(Criterion.set_id == result.criteria_set_id)))
     return Report(result, tree.paths(), {node.id: node.title for node, _depth in tree.walk()})
+
+
+def cached_report(session: Session, where: ClusterYear, cache: VersionedCache, version: int, *, detail: bool = False):
+    """`cluster_report` as of data version `version` (`live.data_version`, read before anything else of
+    the request), from the worker's cache when no write has touched the cluster-year since it was kept."""
+    return cache.get(
+        session, where, ("report", detail), version, partial(cluster_report, session, where, detail=detail)
+    )
 
 
 def band_label(code: str) -> str:

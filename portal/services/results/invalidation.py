@@ -1,12 +1,16 @@
-"""Which cluster-years' rankings a stretch of the audit log may have changed.
+"""Which cluster-years' results a stretch of the audit log may have changed.
 
 Every audited write leaves an entry naming its object (type and id). Between two data versions the
-dashboard reads those entries and maps them to cluster-years: a score, an assessment, a round, a
+caches of results (`results.cache`: the dashboard's standings, the results pages' reports) read those
+entries and map them to cluster-years: a score, an assessment, a round, a
 review assignment, a registered target, a criterion, a criteria set, a results setting, a
 non-applicable mark or a membership to the cluster-year it belongs to (one grouped query per kind
 present). Objects that never change a ranking (accounts, sessions, evidence files, the pledge and its
-signatures, terms, clusters, council members, a unit's details other than its name) are passed over.
-Anything else — a deleted row (its cluster may be gone from the joins), a unit renamed, a band rule,
+signatures, terms, council members, a cluster's details other than its kind, a unit's details other
+than its name) are passed over.
+Anything else — a deleted row (its cluster may be gone from the joins), a row moved to another
+cluster-year (`MOVES`: the one it left is no longer in the joins), a unit renamed, a cluster's
+kind changed (its bands are its kind's), a band rule,
 an ineligibility, more entries than `LIMIT` — answers `EVERYTHING`, and every ranking is computed
 again: never stale, only slower.
 """
@@ -37,9 +41,12 @@ EVERYTHING = None
 LIMIT = 5000
 ROW_ACTIONS = frozenset({"create", "update", "delete"})
 NEVER_RANKED = frozenset(
-    {"User", "ApiToken", "Evidence", "Pledge", "PledgeSignature", "Term", "TermPosition", "Cluster", "CouncilMember"}
+    {"User", "ApiToken", "Evidence", "Pledge", "PledgeSignature", "Term", "TermPosition", "CouncilMember"}
 )
 
+# the columns that place a row in its cluster-year: a row moved from one to another touches the one it
+# left too, which its current place does not tell
+MOVES = frozenset({"year_id", "cluster_id", "round_id", "assessment_id", "set_id", "criteria_set_id"})
 
 # object type → (its id column, the select of (year id, cluster id) that the id filters)
 SCOPES = {
@@ -77,6 +84,17 @@ SCOPES = {
 }
 
 
+def _passed_over(action: str, object_type: str, changes: dict) -> bool:
+    """Does this entry leave every result as it was?"""
+    if action not in ROW_ACTIONS or object_type in NEVER_RANKED:
+        return True  # sign-ins, reminders sent, imports' own entries name no ranked row
+    if object_type == "Unit":
+        return action == "update" and "name" not in changes  # a result holds a unit's name, nothing else of it
+    if object_type == "Cluster":  # a new cluster has no results; its code and name are not in them, its kind is
+        return action == "create" or (action == "update" and "kind" not in changes)
+    return False
+
+
 def touched(session: Session, after: int, upto: int) -> set[ClusterYear] | None:
     """The cluster-years whose ranking the audit entries after `after` up to `upto` may have changed;
     `EVERYTHING` (None) when that cannot be told cheaply."""
@@ -89,11 +107,11 @@ def touched(session: Session, after: int, upto: int) -> set[ClusterYear] | None:
         return EVERYTHING
     ids: dict[str, set[int]] = defaultdict(set)
     for action, object_type, object_id, changes in entries:
-        if action not in ROW_ACTIONS or object_type in NEVER_RANKED:
-            continue  # sign-ins, reminders sent, imports' own entries name no ranked row
-        if object_type == "Unit" and action == "update" and "name" not in (changes or {}):
-            continue  # a ranking holds a unit's name, nothing else of it
+        if _passed_over(action, object_type, changes or {}):
+            continue
         if object_type not in SCOPES or action == "delete" or not object_id.isdigit():
+            return EVERYTHING
+        if action == "update" and MOVES & (changes or {}).keys():
             return EVERYTHING
         ids[object_type].add(int(object_id))
     found = set()
