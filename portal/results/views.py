@@ -25,7 +25,9 @@ from portal.services.platform.live import data_version
 from portal.services.results import report as report_svc
 from portal.services.results.cache import VersionedCache
 
-REPORTS_KEPT = 24  # per worker, least recently read first out: ~2.7 MB each at 25 units × 60 leaves (bench/README.md)
+# Per worker, least recently read first out: ~2.7 MB each at 25 units × 60 leaves (bench/README.md),
+# so at most about 32 MB, inside the 150 MiB a worker may take.
+REPORTS_KEPT = 12
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
