@@ -2,15 +2,17 @@
 with an online vote, and the council's decision recorded by the secretariat and read by the unit.
 
 Built with factories and services (not UI): the organisation (a cluster-year with head, deputy and one more
-member, their accounts) and the criteria table, published and locked (publishing a table through the UI is
-covered by test_criteria.py). The pledge is not part of this run (test_pledge.py covers it).
+member, their accounts), the criteria table, published and locked (publishing a table through the UI is
+covered by test_criteria.py), and the pledge agreement drafted on it (drafting: test_pledge.py).
 
-Through the browser (UI): the head opens the self round; each of the three units self-scores and submits
-from its own account; the head closes the self round and reads the ranking on the results page; opens the
-year-end meeting, marks every unit present (quorum), opens the online vote; each unit votes from its own
-browser context; the head closes the vote, the nominations appear; the head ends the meeting, publishes
-("Công bố kết quả") and the recompute says "khớp"; a voter finds its receipt in the published record; the
-secretariat records the council's decision; the unit reads it on the published results.
+Through the browser (UI): the head opens the self round; each of the three units signs the pledge, then
+self-scores and submits from its own account; the head closes the self round and reads the ranking on the
+results page; opens the year-end meeting, marks every unit present (quorum), opens the online vote; each
+unit votes from its own browser context; the head closes the vote, the nominations appear; the head ends
+the meeting, publishes ("Công bố kết quả"), the recompute says "khớp" and the three hashes show (snapshot,
+criteria, pledge charter); a voter finds its receipt in the published record; the secretariat records the
+council's decision; the unit reads it on the published results. Verification rounds are not used: the
+basis is the agreed self-score, which the head reads once the self round closes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.services.criteria import sets as criteria_svc
+from portal.services.pledges import agreements
 from tests import factories
 from tests.browser import label
 
@@ -32,6 +35,7 @@ YEAR = factories.YEAR
 FLAG = "Cờ thi đua của Ủy ban nhân dân tỉnh"
 CERTIFICATE = "(toàn diện)"
 # Each unit's self-scores (I.1 of 60, I.2 of 40): the head first (90), then the member (80), the deputy (78).
+SIGNED_ON = factories.past_date(20)  # the pledge's signing meeting
 POINTS = {"head": ("55", "35"), "deputy": ("50", "28"), "member": ("45", "35")}
 
 
@@ -47,6 +51,8 @@ def year_start(seed):
         criteria_svc.add_criterion(db.session, cset, section, code="2", title="Xã hội", max_points=D(40))
         criteria_svc.publish(db.session, cset)
         criteria_svc.lock(db.session, cset)
+        pledge = agreements.create(db.session, world.cluster, world.year)  # bound to the locked table
+        pledge.meeting_date = SIGNED_ON
         return {
             "cluster": world.cluster.id,
             "names": {key: getattr(world, key).name for key in POINTS},
@@ -79,8 +85,20 @@ def _switch(page, sign_in, username: str) -> None:
     sign_in(username)
 
 
-def _self_score(page, sign_in, cluster: int, username: str) -> None:
+def _sign_pledge(page, settled, cluster: int) -> None:
+    page.goto(f"/pledges/{cluster}/{YEAR}")
+    form = page.locator("#pledge-signatures form")
+    form.get_by_label(label("Họ và tên người ký")).fill("Nguyễn Văn An")
+    form.get_by_label(label("Chức vụ")).fill("Chủ tịch UBND")
+    form.get_by_label(label("Ngày ký")).fill(factories.vn_format(SIGNED_ON))
+    with settled():
+        form.get_by_role("button", name="Ký giao ước").click()
+    expect(page.locator("#pledge-signatures").get_by_role("alert")).to_have_text("Đơn vị đã ký giao ước thi đua.")
+
+
+def _self_score(page, sign_in, settled, cluster: int, username: str) -> None:
     _switch(page, sign_in, username)
+    _sign_pledge(page, settled, cluster)
     page.goto(f"/scoring/{cluster}/{YEAR}")
     page.get_by_role("link", name="Tự chấm").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tự chấm")
@@ -125,7 +143,7 @@ def _score_and_rank(page, sign_in, settled, ids) -> None:
     page.get_by_role("button", name="Mở vòng tự chấm điểm").click()
     expect(page.get_by_role("button", name="Đóng vòng tự chấm điểm")).to_be_visible()
     for username in POINTS:
-        _self_score(page, sign_in, cluster, username)
+        _self_score(page, sign_in, settled, cluster, username)
     _switch(page, sign_in, "head")
     page.goto(f"/scoring/{cluster}/{YEAR}")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -194,6 +212,8 @@ def _publish(page, settled, ids, code: str) -> str:
         page.get_by_role("button", name="Công bố kết quả").click()
     expect(page.get_by_text("Đã công bố kết quả.")).to_be_visible()
     expect(page.locator("#snapshot-hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    # the snapshot, the criteria table and the signed pledge charter, each with its SHA-256
+    expect(page.locator("#publication dd code").filter(has_text=re.compile(r"^[0-9a-f]{64}$"))).to_have_count(3)
     with settled():
         page.get_by_role("link", name="Tính lại và đối chiếu").click()
     expect(page.locator("#verify-result")).to_have_text("Tính lại từ dữ liệu đã lưu: khớp.")
