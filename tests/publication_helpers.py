@@ -35,3 +35,26 @@ def published(world):
     snapshot = snapshots.publish(db.session, where(world), None)
     db.session.commit()
     return units, items, snapshot
+
+
+def voted_online(world):
+    """Scores, the meeting, an online vote (member and deputy vote, the head leaves a blank certificate
+    ballot), closed and published. Returns (receipt codes by voter, the snapshot)."""
+    from portal.services.meetings import online
+    from portal.services.publication import snapshots
+
+    scored(world, POINTS)
+    meeting = opened(world)
+    window = online.open_window(db.session, meeting)
+    flag, certificate = award("co_thi_dua"), award("bang_khen_toan_dien")
+    choices = {
+        "member": {flag.id: [world.head.id], certificate.id: [world.head.id, world.deputy.id]},
+        "deputy": {flag.id: [world.head.id], certificate.id: [world.head.id]},
+        "head": {flag.id: [world.head.id], certificate.id: [world.deputy.id]},
+    }
+    codes = {name: online.cast(db.session, meeting, window, getattr(world, name).id, c) for name, c in choices.items()}
+    online.close_current(db.session, meeting)
+    record.close(db.session, meeting)
+    snapshot = snapshots.publish(db.session, where(world), None)
+    db.session.commit()
+    return codes, snapshot

@@ -1,6 +1,7 @@
 """Publication of a cluster-year's results: the precondition, the content-addressed snapshot, the lock it sets
 (settings and scores refuse changes), immutability (the ORM everywhere, a trigger on PostgreSQL), recompute
-equal to the stored numbers and a tampered number reported, and revisions with their diff."""
+equal to the stored numbers and a tampered number reported, revisions with their diff, and the online ballots
+frozen so that a voter checks its receipt on the record."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from portal.extensions import db
 from portal.models import Assessment, AuditEntry, ResultSnapshot
 from portal.models.publication import SnapshotChangeRefused
 from portal.services import DomainError
-from portal.services.publication import codec, compose, revisions, snapshots
+from portal.services.publication import codec, compose, receipts, revisions, snapshots
 from portal.services.results import engine, scope
 from portal.services.results.read import read_cluster
 from portal.services.scoring import assessments as scoring
 from tests.meeting_helpers import where
-from tests.publication_helpers import POINTS, published, voted
+from tests.publication_helpers import POINTS, published, voted, voted_online
 
 
 def test_publishing_needs_a_closed_meeting_with_nominations(world):
@@ -154,3 +155,38 @@ def test_flask_results_verify_says_khop_and_reports_a_tampered_row(world, runner
     result = _results_verify(runner)
     assert result.exit_code == 1 and "KHÔNG khớp" in result.output and "mã băm không đúng" in result.output
     assert "lưu 99.00, tính lại 90.00" in result.output
+
+
+def test_the_snapshot_freezes_the_online_ballots_and_a_receipt_checks_against_it(world):
+    codes, snapshot = voted_online(world)
+    content = snapshots.content_of(snapshot)
+    [window] = content["online_ballots"]
+    assert window["window"] == 1
+    by_award = {a["award"]: a["ballots"] for a in window["awards"]}
+    assert set(by_award) == {"co_thi_dua", "bang_khen_toan_dien"}
+    assert sorted(b["choices"] for b in by_award["bang_khen_toan_dien"]) == sorted(
+        [sorted([world.head.id, world.deputy.id]), [world.head.id], [world.deputy.id]]
+    )
+    hashes = [b["receipt_sha256"] for b in by_award["co_thi_dua"]]
+    assert hashes == sorted(hashes) and len(set(hashes)) == 3
+    assert not any(key in json.dumps(window) for key in ("unit_id", "user", "voted_at"))
+    assert receipts.ballot_count(content) == 6
+
+    found = receipts.check(content, codes["member"].lower())  # as the voter types it
+    assert found is not None and found.window == 1
+    names = {world.head.id: world.head.name, world.deputy.id: world.deputy.name}
+    award_names = {a["award"]: a["award_name"] for a in window["awards"]}
+    assert dict(found.choices) == {
+        award_names["co_thi_dua"]: [world.head.name],
+        award_names["bang_khen_toan_dien"]: [names[i] for i in sorted(names)],  # choices are kept in id order
+    }
+    assert receipts.check(content, "AAAA-AAAA-AAAA-AAAA") is None
+    assert receipts.check(content, "short") is None
+    assert compose.recompute(content) == []
+
+
+def test_a_snapshot_without_online_ballots_answers_no_receipt(world):
+    _units, _items, snapshot = published(world)
+    content = snapshots.content_of(snapshot)
+    assert content["online_ballots"] == []
+    assert receipts.ballot_count(content) == 0 and receipts.check(content, "A" * 16) is None

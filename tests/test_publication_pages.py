@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import CouncilDecision, ResultSnapshot
 from tests import factories
-from tests.publication_helpers import award, published, voted
+from tests.publication_helpers import award, published, voted, voted_online
 from tests.signin import sign_in
 
 
@@ -126,3 +126,13 @@ def test_the_published_page_answers_full_fragment_and_history_restore(hx, world)
     assert "<html" not in fragment.get_data(as_text=True) and snapshot.hash in fragment.get_data(as_text=True)
     assert "HX-Request" in fragment.headers.get("Vary", "")
     assert "<html" in restored and "Lưu đính chính" not in full  # a member may not correct
+
+
+def test_a_voter_checks_its_receipt_on_the_published_page(client, world):
+    codes, _snapshot = voted_online(world)
+    sign_in(client, world.users["member"].id)
+    page = client.get(_url(world, f"?receipt={codes['member']}")).get_data(as_text=True)
+    assert 'id="snapshot-ballots"' in page and "Phiếu mang mã này có trong bản công bố" in page
+    assert world.deputy.name in page.split('id="snapshot-receipt"')[1]
+    missing = client.get(_url(world, "?receipt=AAAA-AAAA-AAAA-AAAA")).get_data(as_text=True)
+    assert "Không có phiếu nào mang mã biên nhận này trong bản công bố." in missing

@@ -21,7 +21,7 @@ from portal.forms import EmptyForm, done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.publication import bp
 from portal.publication.forms import CorrectionForm
-from portal.services.publication import compose, council, revisions, snapshots
+from portal.services.publication import compose, council, receipts, revisions, snapshots
 from portal.services.results import report
 
 
@@ -47,6 +47,14 @@ def _diff(history):
     return revisions.diff(snapshots.content_of(before), snapshots.content_of(after))
 
 
+def _receipt(content):
+    """A receipt code given as ?receipt=…, checked against the snapshot's online ballots."""
+    code = (request.args.get("receipt") or "").strip()[:64]
+    if content is None or not code:
+        return None
+    return {"code": code, "found": receipts.check(content, code), "ballots": receipts.ballot_count(content)}
+
+
 def _context(cluster, year, scope, correction=None, checked=None):
     history = snapshots.history(db.session, scope)
     latest = history[-1] if history else None
@@ -60,6 +68,7 @@ def _context(cluster, year, scope, correction=None, checked=None):
         "snapshot": latest,
         "content": content,
         "diff": _diff(history),
+        "receipt": _receipt(content),
         "checked": checked,
         "decisions": council.decisions_for_cluster(db.session, cluster.id, year.id),
         "can_publish": may(scope, "publish_results"),

@@ -1,5 +1,6 @@
 """What a publication freezes, read from the database: the engine's input, the meeting's changes, ties,
-tallies and nominations, the record, and the SHA-256 of the criteria version and of the pledge charter.
+tallies and nominations, the online ballots (choices and receipt hashes, no voter), the record, and the
+SHA-256 of the criteria version and of the pledge charter.
 
 `freeze(session, meeting)` returns the plain data (no computed numbers); `compose.compose` adds them.
 """
@@ -11,7 +12,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import ReviewMeeting, TieDecision
+from portal.models import Ballot, ReviewMeeting, TieDecision, VoteWindow
+from portal.models.online_votes import WindowStatus
 from portal.models.results import Basis
 from portal.policy import ClusterYear
 from portal.services.criteria import sets as criteria_svc
@@ -90,6 +92,32 @@ def _nominations(session: Session, meeting: ReviewMeeting) -> list[dict]:
     ]
 
 
+def _online_ballots(session: Session, meeting: ReviewMeeting) -> list[dict]:
+    """Each closed online vote window's ballots per award: choices and receipt hashes, never a voter.
+
+    Sorted by receipt hash (random), so the order says nothing about who voted when; one query.
+    """
+    rows = session.execute(
+        select(VoteWindow.number, Ballot)
+        .join(Ballot, Ballot.window_id == VoteWindow.id)
+        .where(VoteWindow.meeting_id == meeting.id, VoteWindow.status == WindowStatus.CLOSED)
+    ).all()
+    windows: dict[int, dict[str, dict]] = {}
+    for number, row in rows:
+        awards = windows.setdefault(number, {})
+        entry = awards.setdefault(
+            row.award_type.code, {"award": row.award_type.code, "award_name": row.award_type.name, "ballots": []}
+        )
+        entry["ballots"].append({"receipt_sha256": row.receipt_hash, "choices": sorted(row.choices)})
+    for awards in windows.values():
+        for entry in awards.values():
+            entry["ballots"].sort(key=lambda b: (b["receipt_sha256"], b["choices"]))
+    return [
+        {"window": number, "awards": [awards[code] for code in sorted(awards)]}
+        for number, awards in sorted(windows.items())
+    ]
+
+
 def freeze(session: Session, meeting: ReviewMeeting) -> dict:
     """Everything the published numbers are computed from, and what the meeting decided on them."""
     where = ClusterYear(meeting.year_id, meeting.cluster_id)
@@ -127,4 +155,5 @@ def freeze(session: Session, meeting: ReviewMeeting) -> dict:
         ),
         "tallies": _tallies(session, meeting),
         "nominations": _nominations(session, meeting),
+        "online_ballots": _online_ballots(session, meeting),
     }
