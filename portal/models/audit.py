@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, DateTime, Index, Integer, String, Text, event
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import N_, utcnow
+from portal.models.base import N_, rewrite_guard, utcnow
 
 ACTIONS = {
     "create": N_("Tạo mới"),
@@ -53,25 +53,10 @@ class AuditEntry(db.Model):
 # On PostgreSQL the database itself keeps the log append-only: UPDATE and DELETE of an entry
 # raise, unless the transaction says `SET LOCAL portal.audit_rewrite = 'on'` (only `flask restore`
 # does, to replace the whole database). The hash chain still detects what a database owner could do.
-APPEND_ONLY_FUNCTION = """
-CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
-BEGIN
-    IF current_setting('portal.audit_rewrite', true) = 'on' THEN
-        RETURN COALESCE(NEW, OLD);
-    END IF;
-    RAISE EXCEPTION USING MESSAGE = 'audit_entries is append-only: ' || TG_OP || ' refused',
-        ERRCODE = 'insufficient_privilege';
-END
-$$ LANGUAGE plpgsql
-"""
-APPEND_ONLY_TRIGGER = """
-CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
-FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()
-"""
-DROP_APPEND_ONLY = [
-    "DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries",
-    "DROP FUNCTION IF EXISTS audit_entries_append_only()",
-]
-
-for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
-    event.listen(AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+APPEND_ONLY = rewrite_guard("audit_entries", "audit_entries_append_only", "audit_entries is append-only")
+APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER, DROP_APPEND_ONLY = (
+    APPEND_ONLY.function,
+    APPEND_ONLY.trigger,
+    APPEND_ONLY.drop,
+)
+APPEND_ONLY.attach(AuditEntry.__table__)

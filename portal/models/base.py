@@ -1,9 +1,10 @@
 """Shared column helpers, labelled enums for stored codes, and the mixin that puts a model under the audit log."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DDL, DateTime, Table, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import vntext
@@ -83,3 +84,40 @@ def keep_text_keys(cls, source: str, *, search: tuple[str, ...] = (), person: bo
 
     event.listen(cls, "before_insert", refresh)
     event.listen(cls, "before_update", refresh)
+
+
+@dataclass(frozen=True)
+class RewriteGuard:
+    """PostgreSQL DDL that refuses UPDATE and DELETE on a table's rows, unless the transaction says
+    `SET LOCAL portal.audit_rewrite = 'on'` (only `flask restore` and the test suite's emptying do).
+    Used by the audit log (append-only) and the published result snapshots (immutable)."""
+
+    function: str  # CREATE FUNCTION …
+    trigger: str  # CREATE TRIGGER …
+    drop: tuple[str, ...]  # what a downgrade runs
+
+    def attach(self, table: Table) -> None:
+        """Create the function and trigger with the table (metadata.create_all), on PostgreSQL only."""
+        for statement in (self.function, self.trigger):
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+
+
+def rewrite_guard(table: str, name: str, refusal: str) -> RewriteGuard:
+    """The guard of `table`: function and trigger both called `name`; `refusal` opens the error message."""
+    function = f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+    IF current_setting('portal.audit_rewrite', true) = 'on' THEN
+        RETURN COALESCE(NEW, OLD);
+    END IF;
+    RAISE EXCEPTION USING MESSAGE = '{refusal}: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
+END
+$$ LANGUAGE plpgsql
+"""
+    trigger = f"""
+CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table}
+FOR EACH ROW EXECUTE FUNCTION {name}()
+"""
+    drop = (f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()")
+    return RewriteGuard(function, trigger, drop)

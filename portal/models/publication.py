@@ -17,7 +17,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    DDL,
     CheckConstraint,
     Date,
     DateTime,
@@ -32,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import N_, Audited, LabelledEnum, one_of, utcnow
+from portal.models.base import N_, Audited, LabelledEnum, one_of, rewrite_guard, utcnow
 from portal.models.meetings import AwardType
 from portal.models.org import Cluster, Unit
 from portal.models.years import EmulationYear
@@ -86,28 +85,9 @@ def refuse_change(_mapper, _connection, target: ResultSnapshot) -> None:
 
 
 # PostgreSQL keeps the rows immutable itself (the same switch as the audit log's).
-IMMUTABLE_FUNCTION = """
-CREATE OR REPLACE FUNCTION result_snapshots_immutable() RETURNS trigger AS $$
-BEGIN
-    IF current_setting('portal.audit_rewrite', true) = 'on' THEN
-        RETURN COALESCE(NEW, OLD);
-    END IF;
-    RAISE EXCEPTION USING MESSAGE = 'result_snapshots are immutable: ' || TG_OP || ' refused',
-        ERRCODE = 'insufficient_privilege';
-END
-$$ LANGUAGE plpgsql
-"""
-IMMUTABLE_TRIGGER = """
-CREATE TRIGGER result_snapshots_immutable BEFORE UPDATE OR DELETE ON result_snapshots
-FOR EACH ROW EXECUTE FUNCTION result_snapshots_immutable()
-"""
-DROP_IMMUTABLE = [
-    "DROP TRIGGER IF EXISTS result_snapshots_immutable ON result_snapshots",
-    "DROP FUNCTION IF EXISTS result_snapshots_immutable()",
-]
-
-for _statement in (IMMUTABLE_FUNCTION, IMMUTABLE_TRIGGER):
-    event.listen(ResultSnapshot.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+IMMUTABLE = rewrite_guard("result_snapshots", "result_snapshots_immutable", "result_snapshots are immutable")
+IMMUTABLE_FUNCTION, IMMUTABLE_TRIGGER, DROP_IMMUTABLE = IMMUTABLE.function, IMMUTABLE.trigger, IMMUTABLE.drop
+IMMUTABLE.attach(ResultSnapshot.__table__)
 
 
 class CouncilDecision(Audited, db.Model):
