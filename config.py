@@ -29,7 +29,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")  # login throttling and live updates shared across workers
-    # The dashboard: polled every LIVE_POLL_SECONDS (ETag/304); with Redis, an event stream held open
+    # Live pages (the dashboard, the progress pages): polled every LIVE_POLL_SECONDS (ETag/304); with Redis, an event stream held open
     # LIVE_STREAM_SECONDS at most (the browser reconnects), and polling only as a fallback.
     LIVE_POLL_SECONDS = int(os.environ.get("LIVE_POLL_SECONDS", "5"))
     LIVE_STREAM_SECONDS = int(os.environ.get("LIVE_STREAM_SECONDS", "30"))

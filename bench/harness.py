@@ -92,6 +92,9 @@ class ThrowawayDatabase:
         if self.keep:
             print(f"kept database {self.url}")
             return
+        self.drop()
+
+    def drop(self) -> None:
         with psycopg.connect(self.maintenance, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
 
@@ -166,13 +169,31 @@ class Gunicorn:
 
     FLASK_CONFIG=production, so session cookies carry the Secure flag; the client below keeps
     cookies itself (the server does not look at the scheme), so production config stays as it is.
+
+    Alone, each instance has its own random SECRET_KEY and evidence folder and no Redis. Several app
+    servers of one deployment (deploy/two_servers.py) share them: `secret_key` and `env` (REDIS_URL,
+    EVIDENCE_FOLDER, TRUSTED_PROXIES …) say so; `threads` > 1 runs gthread workers (what the dashboard's
+    event stream wants, docs/reference/dashboard.md) and `access_log` writes gunicorn's access log there.
     """
 
-    def __init__(self, url: str, workers: int = 4, log_path: Path | None = None, app: str = "portal:create_app()"):
-        self.url, self.workers, self.app = url, workers, app
+    def __init__(
+        self,
+        url: str,
+        workers: int = 4,
+        log_path: Path | None = None,
+        app: str = "portal:create_app()",
+        *,
+        threads: int = 1,
+        secret_key: str | None = None,
+        env: dict[str, str] | None = None,
+        access_log: Path | None = None,
+        port: int | None = None,
+    ):
+        self.url, self.workers, self.app, self.threads = url, workers, app, threads
+        self.secret_key, self.env, self.access_log = secret_key or secrets.token_hex(32), dict(env or {}), access_log
         self.folder = tempfile.TemporaryDirectory(prefix="bench-gunicorn-")
         self.log_path = log_path or Path(self.folder.name) / "gunicorn.log"
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -180,12 +201,12 @@ class Gunicorn:
         return "127.0.0.1", self.port
 
     def __enter__(self) -> Gunicorn:
-        env = flask_env(
-            self.url,
-            FLASK_CONFIG="production",
-            SECRET_KEY=secrets.token_hex(32),
-            EVIDENCE_FOLDER=str(Path(self.folder.name) / "evidence"),
-        )
+        settings = {
+            "FLASK_CONFIG": "production",
+            "SECRET_KEY": self.secret_key,
+            "EVIDENCE_FOLDER": str(Path(self.folder.name) / "evidence"),
+        }
+        env = flask_env(self.url, **{**settings, **self.env})
         command = [
             tool("gunicorn"),
             "-w",
@@ -196,8 +217,12 @@ class Gunicorn:
             "120",
             "--graceful-timeout",
             "5",
-            self.app,
         ]
+        if self.threads > 1:
+            command += ["--worker-class", "gthread", "--threads", str(self.threads)]
+        if self.access_log is not None:
+            command += ["--access-logfile", str(self.access_log)]
+        command.append(self.app)
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
@@ -294,10 +319,15 @@ class Client:
         self.conn: http.client.HTTPConnection | None = None
 
     def request(
-        self, method: str, path: str, kind: str, form: dict | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        form: dict | None = None,
+        headers: dict | None = None,
+        body: bytes | None = None,  # sent as it is (its Content-Type in `headers`), when there is no `form`
     ) -> Response:
         send = dict(headers or {})
-        body = None
         if form is not None:
             body = urlencode(form).encode()
             send["Content-Type"] = "application/x-www-form-urlencoded"

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load_scores                   # 2 clusters × 25 units (50 clients), 20 criteria
     .venv/bin/python -m bench.load_scores --units 50 --criteria 40 --workers 4
+    .venv/bin/python -m bench.load_scores --pace 3          # each client saves every 3 s on average (a person)
 
 Creates a new database (--database-url, or <server of TEST_DATABASE_URL/DATABASE_URL>/load_<pid>),
 runs `flask db upgrade`, seeds it (bench/seed_load.py), starts gunicorn with FLASK_CONFIG=production,
@@ -12,7 +13,8 @@ answer returned, one more save per unit sends a stale revision and must be refus
 finally, all units at the same moment, a second tab of the same browser saves a direct criterion at the
 same instant as the first, from the same revision, twice: on a criterion not saved yet (both insert the
 first score) and on a saved one (both update it); each time exactly one of the two must be accepted
-(200) and the other refused (409).
+(200) and the other refused (409). Those racing saves, 4 per unit all at the same moment, have a latency
+row of their own ("race"); "save" is every other save.
 
 Afterwards, in the database: exactly one score row per (assessment, criterion) saved, holding the last
 value and note sent, with one revision per accepted write; direct points equal the value; every
@@ -66,6 +68,7 @@ class Options:
     seed: int = 2026
     database_url: str | None = None
     keep: bool = False
+    pace: float = 0.0  # mean seconds between a client's saves (0: back to back, a closed loop)
 
 
 @dataclass
@@ -119,11 +122,14 @@ class UnitBrowser:
         self.name = run.unit["username"]
         self.lock = threading.Lock()  # the racing tab's thread shares the run and the random generator
 
-    def __call__(self, start: threading.Barrier, race_start: threading.Barrier) -> None:
-        run, raced = self.run, False
+    def __call__(self, start: threading.Barrier, race_start: threading.Barrier, opened: threading.Barrier) -> None:
+        run, raced, paced = self.run, False, self.options.pace > 0
         try:
             start.wait()
             revisions = self.open()
+            if paced:  # every unit signed in before the first paced save: sign-ins (scrypt) are not autosaves
+                paced = False
+                opened.wait(timeout=600)
             if revisions is None:
                 return
             order = list(self.by_id)
@@ -134,8 +140,10 @@ class UnitBrowser:
             twice = order[: round(len(order) * self.options.twice)]
             self.rng.shuffle(twice)
             for cid in order:
+                self.think()
                 revisions[cid] = self.save(self.client, cid, revisions[cid], f"Giải trình {cid}") or ""
             for cid in twice:
+                self.think()
                 revisions[cid] = self.save(self.client, cid, revisions[cid], f"Giải trình {cid}, sửa lần 2") or ""
             if twice and run.writes.get(twice[0], 0) >= 2:  # a colleague's tab still on revision 1: refused
                 self.save(self.client, twice[0], "1", "Bản cũ, phải bị từ chối", expected=409)
@@ -148,11 +156,21 @@ class UnitBrowser:
         except (TransportError, RuntimeError, threading.BrokenBarrierError) as error:
             run.errors.append(f"{self.name}: {type(error).__name__} {error}")
         finally:
+            if paced:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    opened.wait(timeout=600)
             if not raced:  # keep the count, so the others are not left waiting
                 with contextlib.suppress(threading.BrokenBarrierError):
                     race_start.wait(timeout=300)
             self.client.close()
             run.samples += self.client.samples
+
+    def think(self) -> None:
+        """At a paced run, the time a person takes before the next autosave: uniform over 0,5 to 1,5 × pace."""
+        if self.options.pace > 0:
+            with self.lock:
+                pause = self.rng.uniform(0.5, 1.5) * self.options.pace
+            time.sleep(pause)
 
     def open(self) -> dict[int, str] | None:
         self.client.login(self.name, self.password)
@@ -169,15 +187,17 @@ class UnitBrowser:
             return None
         return revisions
 
-    def save(self, client: Client, cid: int, revision: str, note: str, expected: int | tuple = 200) -> str | None:
+    def save(
+        self, client: Client, cid: int, revision: str, note: str, expected: int | tuple = 200, kind: str = "save"
+    ) -> str | None:
         """One autosave as htmx sends it; on 200 the value is what the database must hold, and the
-        answer's out-of-band revision input must carry the next revision."""
+        answer's out-of-band revision input must carry the next revision. `kind` names its latency row."""
         run = self.run
         value = self.rng_value(cid)
         answer = client.request(
             "POST",
             f"/scoring/assessments/{self.aid}/scores/{cid}",
-            "save",
+            kind,
             form={"csrf_token": self.token, "value": _vn(value), "note": note, "revision": revision},
             headers={"HX-Request": "true", "HX-Current-URL": f"/scoring/assessments/{self.aid}"},
         )
@@ -208,7 +228,7 @@ class UnitBrowser:
         def press(client: Client, note: str) -> None:
             both.wait()
             try:
-                self.save(client, cid, revision, note, expected=(200, 409))
+                self.save(client, cid, revision, note, expected=(200, 409), kind="race")
             except TransportError as error:
                 self.run.errors.append(f"{self.name}: {error}")
 
@@ -230,10 +250,11 @@ def drive(address, manifest: dict, options: Options) -> tuple[list[UnitRun], flo
     criteria = {c["id"]: c["criteria"] for c in manifest["clusters"]}
     runs = [UnitRun(unit) for unit in manifest["units"]]
     start, race_start = threading.Barrier(len(runs) + 1), threading.Barrier(len(runs))
+    opened = threading.Barrier(len(runs))
     threads = [
         threading.Thread(
             target=UnitBrowser(address, manifest["password"], run, criteria[run.unit["cluster_id"]], options),
-            args=(start, race_start),
+            args=(start, race_start, opened),
             daemon=True,
         )
         for run in runs
@@ -327,7 +348,8 @@ def run(options: Options, out=print) -> Outcome:
     units = options.clusters * options.units
     out(
         f"load: {options.clusters} clusters × {options.units} units = {units} clients, {options.criteria} criteria, "
-        f"gunicorn -w {options.workers}, database {plain_url(url).rsplit('/', 1)[-1]}"
+        f"gunicorn -w {options.workers}, database {plain_url(url).rsplit('/', 1)[-1]}, "
+        + (f"paced: a save every {options.pace:g} s on average per client" if options.pace else "closed loop")
     )
     with ThrowawayDatabase(url, keep=options.keep):
         began = time.perf_counter()
@@ -379,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--twice", type=float, default=defaults.twice, help="share of criteria saved a second time")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed of the values sent")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--pace", type=float, default=defaults.pace, help="mean seconds between a client's saves (0: back to back)"
+    )
     args = parser.parse_args(argv)
     options = Options(
         clusters=args.clusters,
@@ -389,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         database_url=args.database_url,
         keep=args.keep,
+        pace=args.pace,
     )
     return 0 if run(options).ok else 1
 

@@ -7,10 +7,14 @@ Builds a province-scale year in a new PostgreSQL database the way `bench/results
 peer review, a score on every leaf of every assessment), then serves it with gunicorn (FLASK_CONFIG=production,
 --workers sync workers) through `bench.pages:create()`: the portal's own app plus one route, `/bench-bare`,
 returning a constant string: the framework floor, measured in the same server and the same run. Signed in
-as a cluster head (the chair unit of the middle cluster), it measures with `wrk` (installed from Debian's
+as a cluster head (the chair unit of the middle cluster) — and as a council member for the council's
+dashboard —, it measures with `wrk` (installed from Debian's
 packages when missing, else a bounded Python client with threads):
 
-- the floor (before and after the pages: the mean of both is the floor, both are printed);
+- the floor before the first page and after each page: each page is compared with the mean of the two
+  floors measured around it (the machine is shared, its load drifts), every floor is printed;
+- before each page's measure, `--warmup` seconds of the same load, not counted, so that every worker has
+  filled its caches (the figures are the steady state; a worker's first read computes);
 - the cluster results page, the progress page (the scoring cluster-year page), the self-assessment page of
   the head's own assessment, the peer-review progress page, and the council dashboard when this branch has it.
 
@@ -28,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench import harness
 
@@ -53,8 +57,14 @@ class Options:
     duration: int = 10
     connections: int = 8
     workers: int = 4
+    warmup: int = 2  # seconds of load before each page's measure, not counted: every worker fills its caches
     database_url: str | None = None
     keep: bool = False
+    existing: bool = False  # measure on a database an earlier --keep run built
+
+
+COUNCIL = "bench-council"
+COUNCIL_PASSWORD = "Do-tai-2026!"
 
 
 # ---------------------------------------------------------------- load tool
@@ -108,20 +118,55 @@ def with_threads(address: tuple[str, int], path: str, cookies: dict, options: Op
 
 
 def build(url: str, options: Options) -> dict:
-    """The province's year (bench.results_read's build and COPY of the scores); returns the pages to read."""
-    from sqlalchemy import select
-
+    """The province's year (bench.results_read's build and COPY of the scores) and a council member's
+    account; returns the pages to read."""
     from bench import results_read
     from config import normalise_database_url
     from portal import create_app
     from portal.extensions import db
-    from portal.models import Assessment, EmulationYear, User
 
     os.environ.pop("FLASK_CONFIG", None)
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url)})
     sizes = results_read.Options(options.clusters, options.units, options.criteria)
     with app.app_context():
-        year_id, cluster_ids = results_read.build(db.session, sizes)
+        results_read.build(db.session, sizes)
+        _council_user(db)
+        db.session.remove()
+        db.engine.dispose()
+    scores = results_read.copy_scores(url)
+    pages = locate(url)
+    pages["scores"] = scores
+    return pages
+
+
+def _council_user(db) -> None:
+    """A council member who oversees no cluster (the dashboard shows them all) and can sign in."""
+    from portal.models import CouncilMember, User
+
+    member = CouncilMember(full_name="Nguyễn Văn Đo Tải")
+    user = User(username=COUNCIL, full_name=member.full_name, kind="council", council_member=member)
+    user.must_change_password = False
+    user.set_password(COUNCIL_PASSWORD)
+    db.session.add_all([member, user])
+    db.session.commit()
+
+
+def locate(url: str) -> dict:
+    """The pages to read in a built database: the middle cluster of the newest year, its head's pages."""
+    from sqlalchemy import func, select
+
+    from config import normalise_database_url
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Assessment, EmulationYear, Membership, Score, User
+
+    os.environ.pop("FLASK_CONFIG", None)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url)})
+    with app.app_context():
+        year_id = db.session.scalar(select(func.max(Membership.year_id)))
+        cluster_ids = sorted(
+            db.session.scalars(select(Membership.cluster_id).where(Membership.year_id == year_id).distinct())
+        )
         cluster_id = cluster_ids[len(cluster_ids) // 2]
         year = db.session.get(EmulationYear, year_id).year
         head = db.session.scalars(
@@ -136,12 +181,12 @@ def build(url: str, options: Options) -> dict:
             "progress": f"/scoring/{cluster_id}/{year}",
             "assessment": f"/scoring/assessments/{assessment_id}",
             "reviews": f"/reviews/{cluster_id}/{year}",
+            "scores": db.session.scalar(select(func.count(Score.id))),
         }
         if "dashboard.index" in app.view_functions:
             pages["dashboard"] = "/dashboard/"
         db.session.remove()
         db.engine.dispose()
-    pages["scores"] = results_read.copy_scores(url)
     return pages
 
 
@@ -165,49 +210,60 @@ def measure(url: str, pages: dict, options: Options, out=print) -> dict:
     wrk = wrk_path()
     out(f"load tool: {wrk or 'Python threads (wrk not installable)'}")
     with harness.Gunicorn(url, workers=options.workers, app="bench.pages:create()") as server:
-        client = harness.Client(server.address)
-        client.login(pages["username"], "Tai-thu-2026!")
-        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        head = harness.Client(server.address)
+        head.login(pages["username"], "Tai-thu-2026!")
+        council = harness.Client(server.address)  # the dashboard is the council's page (403 for a cluster head)
+        council.login(COUNCIL, COUNCIL_PASSWORD)
         names = [name for name in ("results", "progress", "dashboard", "assessment", "reviews") if name in pages]
-        for name in list(names):  # every page answers before it is measured
-            status = client.request("GET", pages[name], name).status
-            if name == "dashboard" and status == 403:  # the council's page: a cluster head may not read it
-                out("dashboard: 403 for a cluster head (the council's page), not measured")
-                names.remove(name)
-            elif status != 200:
+        reader = {name: council if name == "dashboard" else head for name in names}
+        for name in names:  # every page answers before it is measured
+            status = reader[name].request("GET", pages[name], name).status
+            if status != 200:
                 raise RuntimeError(f"{name} {pages[name]} answered {status}:\n{server.log_tail()}")
 
-        def rate(path: str) -> tuple[float, int]:
+        def rate(path: str, client: harness.Client, duration: int | None = None) -> tuple[float, int]:
+            timed = options if duration is None else replace(options, duration=duration)
             if wrk:
-                return with_wrk(wrk, server.address, path, cookie, options)
-            return with_threads(server.address, path, client.cookies, options)
+                cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+                return with_wrk(wrk, server.address, path, cookie, timed)
+            return with_threads(server.address, path, client.cookies, timed)
 
-        figures = {"floor_before": rate(BARE)}
+        # the floor before and after every page: the machine is shared, so each page is compared with the
+        # floor measured next to it (the mean of the two around it)
+        floors = [rate(BARE, head)]
+        figures: dict = {}
         for name in names:
-            figures[name] = rate(pages[name])
-        figures["floor_after"] = rate(BARE)
+            if options.warmup:
+                rate(pages[name], reader[name], options.warmup)  # each worker computes and keeps its own
+            figures[name] = rate(pages[name], reader[name])
+            floors.append(rate(BARE, head))
+        figures["floors"] = floors
+        figures["names"] = names
         figures["memory"] = peak_memory(server.worker_pids())
     return figures
 
 
 def report(figures: dict, pages: dict, options: Options, load: tuple[float, float, float]) -> str:
-    floor = (figures["floor_before"][0] + figures["floor_after"][0]) / 2
+    floors = [rate for rate, _errors in figures["floors"]]
     lines = [
         f"{options.clusters} clusters × {options.units} units × {options.criteria} criteria, all-pairs peer review, "
         f"{pages['scores']:,} scores; gunicorn {options.workers} workers, {options.connections} connections, "
-        f"{options.duration} s each; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
-        f"after {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
-        f"floor {BARE}: {figures['floor_before'][0]:,.0f} req/s before, {figures['floor_after'][0]:,.0f} after, "
-        f"mean {floor:,.0f}",
-        "page          req/s   of floor   goal   errors",
+        f"{options.duration} s each after {options.warmup} s of warm-up; load average before "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
+        f"floor {BARE} before, between and after the pages: {', '.join(f'{f:,.0f}' for f in floors)} req/s "
+        f"(mean {sum(floors) / len(floors):,.0f})",
+        "page          req/s   floor around   of floor   goal         errors",
     ]
     for name, goal in GOALS.items():
         if name not in figures:
             lines.append(f"{name:12} not in this branch")
             continue
+        index = figures["names"].index(name)
+        floor = (floors[index] + floors[index + 1]) / 2
         per_second, errors = figures[name]
-        verdict = "" if goal is None else f"≥ {goal} % {'met' if per_second / floor * 100 >= goal else 'MISSED'}"
-        lines.append(f"{name:12} {per_second:7,.1f}  {per_second / floor * 100:6.1f} %   {verdict:13} {errors}")
+        share = per_second / floor * 100
+        verdict = "" if goal is None else f"≥ {goal} % {'met' if share >= goal else 'MISSED'}"
+        lines.append(f"{name:12} {per_second:7,.1f}  {floor:9,.0f}     {share:6.1f} %   {verdict:13} {errors}")
     memory = figures["memory"]
     if memory:
         lines.append(
@@ -220,13 +276,19 @@ def report(figures: dict, pages: dict, options: Options, load: tuple[float, floa
 
 def run(options: Options, out=print) -> dict:
     url = options.database_url or harness.derived_url("pages")
-    with harness.ThrowawayDatabase(url, keep=options.keep):
-        began = time.perf_counter()
-        harness.migrate(url)
-        pages = build(url, options)
-        out(f"database built in {time.perf_counter() - began:.0f} s")
+    if options.existing:
+        harness.migrate(url)  # the code may have moved on since the database was built
+        pages = locate(url)
         load = os.getloadavg()
         figures = measure(url, pages, options, out)
+    else:
+        with harness.ThrowawayDatabase(url, keep=options.keep):
+            began = time.perf_counter()
+            harness.migrate(url)
+            pages = build(url, options)
+            out(f"database built in {time.perf_counter() - began:.0f} s")
+            load = os.getloadavg()
+            figures = measure(url, pages, options, out)
     out(report(figures, pages, options, load))
     return figures
 
@@ -241,8 +303,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=defaults.duration, help="seconds of load per page")
     parser.add_argument("--connections", type=int, default=defaults.connections)
     parser.add_argument("--workers", type=int, default=defaults.workers, help="gunicorn workers")
+    parser.add_argument(
+        "--warmup", type=int, default=defaults.warmup, help="seconds of load before each page, not counted"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--existing", action="store_true", help="measure on the database --database-url kept by an earlier --keep run"
+    )
     args = parser.parse_args(argv)
+    if args.existing and not args.database_url:
+        parser.error("--existing needs --database-url")
     if min(args.clusters, args.units - 2, args.criteria, args.duration) < 1:
         parser.error("at least 1 cluster, 3 units, 1 criterion and 1 second")
     run(Options(**{k: v for k, v in vars(args).items()}))

@@ -14,6 +14,11 @@ score on every leaf of every assessment, the scores written with COPY. Then, in 
   (its cluster-year's assessments and their scores, grouped per unit and criterion);
 - every cluster: `read_cluster` for each against the bare SQL over all of the year's rows (one
   statement) and against the bare SQL run once per cluster;
+- both again as the ranking reads (monitoring.standings): `read_cluster(frames=…)`, the frames kept by data
+  version, the data version read in each transaction;
+- the bare SQL of one cluster planned each time (psycopg prepares a statement run 5 times on a connection
+  and forgets it at every rollback, so the read's statements are planned every time): not the floor,
+  what planning adds;
 - for comparison, `results.totals.cluster_totals` (the previous read) of one cluster's peer stage.
 
 Prints the median of --repeat runs of each and the ratios; drops the database unless --keep.
@@ -143,7 +148,8 @@ def aggregate_sql(session, year_id: int, cluster_id: int) -> str:
     cluster = read.read_cluster(session, cluster_id, year_id)  # what the basis needs: its settings, who withheld
     ranged = read.ranges_needed(cluster.settings, [])[0]  # the aggregate itself (not the withholding units' ranges)
     set_id = session.scalar(select(scope.table_set_id(where)))
-    statement = read.aggregate(where, set_id, ranged=ranged)
+    joined = session.get_bind().dialect.name == "postgresql"  # as read_scores.aggregated chooses
+    statement = read.aggregate(where, set_id, ranged=ranged, joined=joined)
     return str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -153,6 +159,7 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
 
     from portal.policy import ClusterYear
     from portal.services.results import read, totals
+    from portal.services.results.cache import VersionedCache
 
     one = cluster_ids[len(cluster_ids) // 2]
     statements = {cluster_id: aggregate_sql(session, year_id, cluster_id) for cluster_id in cluster_ids}
@@ -167,24 +174,39 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
             read.read_cluster(session, cluster_id, year_id)
             session.rollback()
 
+    # as the ranking reads (monitoring.standings): its frames kept by data version, read once per transaction
+    frames = VersionedCache(ignored=read.FRAME_IGNORES)
+
+    def framed_one():
+        read.read_cluster(session, one, year_id, frames=frames)
+        session.rollback()
+
+    def framed_all():
+        for cluster_id in cluster_ids:
+            read.read_cluster(session, cluster_id, year_id, frames=frames)
+            session.rollback()
+
     with psycopg.connect(plain_url(url), autocommit=True) as conn:
 
-        def bare(cluster_id: int | None):
+        def bare(cluster_id: int | None, prepare: bool | None = None):
             statement = BARE.format(cluster=ONE_CLUSTER if cluster_id else "")
-            conn.execute(statement, {"year": year_id, "cluster": cluster_id}).fetchall()
+            conn.execute(statement, {"year": year_id, "cluster": cluster_id}, prepare=prepare).fetchall()
 
         def same_aggregate(cluster_id: int):
             conn.execute(statements[cluster_id]).fetchall()
 
         measures = {
             "bare_one": lambda: bare(one),
+            "bare_one_planned": lambda: bare(one, prepare=False),  # not the floor: what planning it each time adds
             "aggregate_one": lambda: same_aggregate(one),
             "read_one": read_one,
             "read_one_detail": lambda: read_one(True),
+            "framed_one": framed_one,
             "bare_all": lambda: bare(None),
             "bare_each": lambda: [bare(c) for c in cluster_ids],
             "aggregate_each": lambda: [same_aggregate(c) for c in cluster_ids],
             "read_all": read_all,
+            "framed_all": framed_all,
         }
         figures = timed(measures, repeat)
     began = time.perf_counter()
@@ -218,9 +240,15 @@ def report(figures: dict[str, float], options: Options, scores: int) -> str:
             f"review: {scores:,} scores; median of {options.repeat} runs",
             f"one cluster:  read_cluster {shown('read_one')}, with detail {shown('read_one_detail')}",
             f"  bare SQL sum {shown('bare_one', 'one')}; read.aggregate run bare {shown('aggregate_one', 'one')}",
+            f"  (the bare sum is prepared after 5 runs on its connection; planned each time, as the read's statements "
+            f"are after every rollback: {shown('bare_one_planned')})",
+            f"  as the ranking reads (frames kept, data version read): read_cluster {shown('framed_one')} "
+            f"(×{figures['framed_one'] / figures['bare_one']:.2f} the bare SQL sum)",
             f"all clusters: read_cluster × {options.clusters} {shown('read_all')}",
             f"  bare SQL sum over all rows {shown('bare_all', 'all')}, per cluster {shown('bare_each', 'all')}; "
             f"read.aggregate run bare per cluster {shown('aggregate_each', 'all')}",
+            f"  as the ranking reads (frames kept): read_cluster × {options.clusters} {shown('framed_all')} "
+            f"(×{figures['framed_all'] / figures['bare_all']:.2f} the bare SQL sum over all rows)",
             f"previous read, totals.cluster_totals of one cluster's peer stage: {shown('totals_one')} "
             f"(×{figures['totals_one'] / figures['bare_one']:.0f} the bare SQL sum)",
         ]
@@ -259,6 +287,7 @@ def measured(url: str, options: Options, *, built: bool, out=print, began: float
         else:
             year_id = db.session.scalar(select(func.max(Membership.year_id)))
             cluster_ids = sorted(db.session.scalars(select(Membership.cluster_id).distinct()))
+            options.clusters = len(cluster_ids)  # as built (units and criteria: the options given)
             scores = db.session.scalar(select(func.count()).select_from(Score))
         figures = measure(db.session, url, year_id, cluster_ids, options.repeat)
         db.session.remove()

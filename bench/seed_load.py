@@ -4,7 +4,8 @@ One emulation year; C clusters of U member units, each unit with one user (known
 forced change); per cluster a locked criteria table of K leaf criteria, 10 points each, every fifth
 one quantitative (the others direct, step 0,25), with targets registered by every unit but every
 seventh (which is then compared by its actual result alone); the self round open without deadline.
-With --scored every unit's draft is also filled in completely (the kill scenario submits them).
+With --scored every unit's draft is also filled in completely (the kill scenario submits them); with
+--council a council member's account `load-council` (same password) who may read the council's dashboard.
 
     python -m bench.seed_load --database-url postgresql://… --manifest out.json [--clusters 2 --units 25 --criteria 20]
 
@@ -44,8 +45,8 @@ def scored_value(unit_index: int, position: int, method: str) -> str:
     return str(Decimal((unit_index * position) % 41) * Decimal("0.25")).replace(".", ",")
 
 
-def seed(session, clusters: int, units: int, criteria: int, scored: bool) -> dict:
-    from portal.models import User
+def seed(session, clusters: int, units: int, criteria: int, scored: bool, council: bool = False) -> dict:
+    from portal.models import CouncilMember, User
     from portal.services.criteria import sets as criteria_svc
     from portal.services.org import cluster_year, years
     from portal.services.org import structure as org
@@ -155,6 +156,19 @@ def seed(session, clusters: int, units: int, criteria: int, scored: bool) -> dic
                     },
                 }
             )
+    if council:
+        member = CouncilMember(full_name="Nguyễn Văn Thử Tải")
+        user = User(
+            username="load-council",
+            full_name=member.full_name,
+            kind="council",
+            council_member=member,
+            must_change_password=False,
+            password_hash=password_hash,
+        )
+        session.add_all([member, user])
+        session.flush()
+        manifest["council"] = user.username
     return manifest
 
 
@@ -174,6 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--units", type=int, default=25)
     parser.add_argument("--criteria", type=int, default=20)
     parser.add_argument("--scored", action="store_true", help="fill in every unit's draft completely")
+    parser.add_argument("--council", action="store_true", help="also a council member's account, load-council")
     options = parser.parse_args(argv)
     if options.units < 1 or options.clusters < 1 or options.criteria < 1:
         parser.error("clusters, units and criteria must be at least 1")
@@ -185,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(options.database_url)})
     with app.app_context():
-        manifest = seed(db.session, options.clusters, options.units, options.criteria, options.scored)
+        manifest = seed(db.session, options.clusters, options.units, options.criteria, options.scored, options.council)
         db.session.commit()
     options.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -219,10 +219,12 @@ def register_templates(app: Flask) -> None:
     from portal.htmx import is_fragment_request
     from portal.models.criteria import code_label
     from portal.navigation import menu_for
+    from portal.notices.links import text_of
     from portal.policy import can, sees
 
     app.jinja_env.filters.update(
         code_label=code_label,
+        notice_text=text_of,
         vn_date=formatting.vn_date,
         vn_datetime=formatting.vn_datetime,
         vn_number=formatting.vn_number,

@@ -11,7 +11,8 @@ from functools import wraps
 
 from flask import abort, g
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import select, true
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import (
@@ -27,6 +28,7 @@ from portal.models import (
     Term,
 )
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus
+from portal.models.years import PositionRole
 from portal.policy import (
     HEAD_ACTIONS,
     AssessmentFacts,
@@ -39,6 +41,7 @@ from portal.policy import (
     sees,
 )
 from portal.routing import YEAR_MAX, YEAR_MIN
+from portal.services.platform import live
 from portal.services.platform.principals import principal_for
 
 
@@ -78,7 +81,11 @@ def get_or_404(model, ident):
 
 
 def deputy_may_lead(scope: ClusterYear) -> bool:
-    """Has the head let its deputies lead with it this year (criteria, pledge, rounds)? Once per request."""
+    """Has the head let its deputies lead with it this year (criteria, pledge, rounds)? Once per request, and
+    asked of the database only when the signed-in user is a deputy there: for anyone else the answer changes
+    no permission (`policy.can` reads it only for a deputy's office), so it is False without a query."""
+    if current_principal().office_in(scope) != PositionRole.DEPUTY:
+        return False
     cache = g.setdefault("deputy_may_lead", {})
     if scope not in cache:
         cache[scope] = bool(
@@ -166,8 +173,20 @@ def load_not_applicable(mark_id: int) -> tuple[NotApplicable, ClusterYear]:
 
 def cluster_year_in_scope(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
     """The cluster, its year and the scope, for a user who may see that cluster-year (else 404)."""
-    cluster = get_or_404(Cluster, cluster_id)
-    found = year_from_args(year)
+    if isinstance(year, int) and YEAR_MIN <= year <= YEAR_MAX:  # the pages' URLs: both in one statement,
+        # with the data version that most of these pages read next (their caches, their ETag)
+        row = db.session.execute(
+            select(Cluster, EmulationYear, *live.version_columns())
+            .join(EmulationYear, true())  # one row each: a product of two lookups by key
+            .where(Cluster.id == cluster_id, EmulationYear.year == year)
+        ).first()
+        if row is None:
+            abort(404)
+        cluster, found, *versions = row
+        live.adopt_version(db.session, *versions)
+    else:
+        cluster = get_or_404(Cluster, cluster_id)
+        found = year_from_args(year)
     scope = ClusterYear(found.id, cluster.id)
     if not sees(current_principal(), scope):
         abort(404)
@@ -261,7 +280,12 @@ def load_assessment(assessment_id: int, action: str = "view") -> tuple[Assessmen
     assessment of its cluster-year (return, extend, verify, finalise): 404 outside it, 403 for
     whoever does not run its rounds.
     """
-    assessment = get_or_404(Assessment, assessment_id)
+    # its round and the round's table in the same query: every page and save of it reads both
+    assessment = db.session.get(
+        Assessment, assessment_id, options=[joinedload(Assessment.round).joinedload(ScoringRound.criteria_set)]
+    )
+    if assessment is None:
+        abort(404)
     scope = facts_of(assessment).scope
     if action == "lead":
         authorize_scope(scope, "run_rounds")

@@ -93,23 +93,49 @@ def register_audit(app: Flask) -> None:
     def audit_group():
         """The audit log."""
 
+    @audit_group.command("seal")
+    def seal():
+        """Chain every committed audit entry that has no seal yet (cron: every minute; a no-op when all are)."""
+        from portal.services.platform import audit_seal
+
+        db.session.close()
+        sealed = audit_seal.seal_apart(db.engine)
+        if sealed is None:
+            click.echo("Một tiến trình khác đang niêm phong nhật ký; lần này bỏ qua.")
+        else:
+            click.echo(f"Đã niêm phong {sealed} bản ghi nhật ký.")
+
     @audit_group.command("verify")
     def verify():
-        """Check the audit log's hash chain; exit 1 if any entry was edited, inserted or deleted."""
-        from portal.models import AuditEntry
-        from portal.services.platform import audit_chain
+        """Seal what is committed, then check the audit log's hash chain; exit 1 if any sealed entry was
+        edited, deleted or reordered. Reports the entries left without a seal (count, oldest)."""
+        from portal.services.platform import audit_chain, audit_seal
 
-        columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash] + [
-            getattr(AuditEntry, name) for name in audit_chain.FIELDS
-        ]
-        rows = db.session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=2000))
-        verdict = audit_chain.verify(row._mapping for row in rows)
-        if not verdict.ok:
-            raise click.ClickException(
-                f"Nhật ký KHÔNG toàn vẹn: bản ghi #{verdict.broken_at} — {verdict.reason} "
-                f"(đã kiểm tra {verdict.count} bản ghi)."
-            )
-        click.echo(f"Nhật ký toàn vẹn: {verdict.count} bản ghi; mã băm cuối {verdict.head}")
+        db.session.close()
+        audit_seal.seal_apart(db.engine)  # skipped while another sealer runs: what it leaves is reported below
+        with db.engine.connect() as conn:
+            verdict = audit_chain.verify(audit_seal.links(conn))
+            left = audit_seal.unsealed(conn)
+        _echo_verdict(verdict, left)
+
+
+def _echo_verdict(verdict, left) -> None:
+    """What `flask audit verify` prints: the entries without a seal, those sealed late, then the verdict."""
+    if left.count:
+        oldest = left.oldest.strftime("%d/%m/%Y %H:%M:%S") if left.oldest else "?"
+        click.echo(f"Chưa niêm phong: {left.count} bản ghi (cũ nhất lúc {oldest} UTC).")
+    if not verdict.ok:
+        raise click.ClickException(
+            f"Nhật ký KHÔNG toàn vẹn: bản ghi #{verdict.broken_at} — {verdict.reason} "
+            f"(đã kiểm tra {verdict.count} bản ghi)."
+        )
+    if verdict.late:
+        shown = ", ".join(f"#{entry_id}" for entry_id in verdict.late[:20])
+        click.echo(
+            f"Niêm phong muộn: {len(verdict.late)} bản ghi có thời điểm sớm hơn các bản ghi niêm phong trước "
+            f"chúng quá 10 phút ({shown}): một giao dịch dài, hoặc bản ghi được chèn ngoài ứng dụng — hãy xem lại."
+        )
+    click.echo(f"Nhật ký toàn vẹn: {verdict.count} bản ghi; mã băm cuối {verdict.head}")
 
 
 def _echo_progress(step: str, table: str, rows: int) -> None:
@@ -123,6 +149,9 @@ def register_backup(app: Flask) -> None:
     def backup_command(path: Path):
         """Write the whole database to one backup file (ZIP: manifest and one JSON-lines file per table)."""
         db.session.close()  # the backup reads through its own snapshot connection
+        from portal.services.platform import audit_seal
+
+        audit_seal.seal_apart(db.engine)  # the backup carries the log sealed as far as it can be
         click.echo(f"Sao lưu cơ sở dữ liệu vào {path} …")
         try:
             summary = write_backup(
@@ -191,12 +220,23 @@ def register_notices(app: Flask) -> None:
             raise click.exceptions.Exit(1)
 
 
+def _digest_of(app: Flask, pending, now) -> tuple[str, str]:
+    """One user's digest, in the language the user last chose on the portal."""
+    from flask import url_for
+    from flask_babel import force_locale, gettext
+
+    from portal.notices.links import link_of
+    from portal.services.notices import digest
+
+    token = digest.unsubscribe_token(app.config["SECRET_KEY"], pending.user.id)
+    unsubscribe = url_for("notices.unsubscribe", token=token, _external=True)
+    with force_locale(pending.user.locale or "vi"):
+        return digest.compose(pending, lambda notice: link_of(notice, external=True), unsubscribe, now, gettext)
+
+
 def _send_digests(app: Flask) -> tuple[int, int]:
     """Each due digest in its own transaction: one that the mail server refuses is tried again on the next run."""
-    from flask import url_for
-
     from portal.models.base import utcnow
-    from portal.notices.links import link_of
     from portal.services.notices import digest
     from portal.services.platform import mail
     from portal.services.platform.audit import record_event
@@ -204,9 +244,7 @@ def _send_digests(app: Flask) -> tuple[int, int]:
     now, sent, failed = utcnow(), 0, 0
     with app.test_request_context(base_url=app.config["PORTAL_URL"]):
         for pending in digest.due(db.session, now):
-            token = digest.unsubscribe_token(app.config["SECRET_KEY"], pending.user.id)
-            unsubscribe = url_for("notices.unsubscribe", token=token, _external=True)
-            subject, body = digest.compose(pending, lambda notice: link_of(notice, external=True), unsubscribe, now)
+            subject, body = _digest_of(app, pending, now)
             try:
                 digest.send(db.session, app.config, pending, subject, body, now)
             except mail.MailError as error:

@@ -202,13 +202,18 @@ class VNDecimalField(DecimalField):
         return format(self.data.normalize(), "f").replace(".", ",")
 
 
+def domain_message(error: DomainError) -> str:
+    """A DomainError's message in the reader's language (its Vietnamese text when the catalogue has none)."""
+    return _(error.msgid, **error.params)
+
+
 def apply_domain_error(form, error) -> None:
     """Put a DomainError next to the field it names (or at the top of the form)."""
     field: Field | None = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [error.message]
+        field.errors = list(field.errors) + [domain_message(error)]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(domain_message(error))
 
 
 __all__ = [
@@ -217,6 +222,7 @@ __all__ = [
     "VNDateField",
     "VNDecimalField",
     "apply_domain_error",
+    "domain_message",
     "max_length",
     "required",
     "Optional",
@@ -227,6 +233,18 @@ __all__ = [
 class Outcome(NamedTuple):
     ok: bool
     result: Any = None
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the request has loaded: what it renders next (an autosave's answer, the
+    signed-in user after the sign-in session's touch) comes from those objects as committed, not from
+    reading them all again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def saved(form, call: Callable[[], Any]) -> Outcome:
@@ -259,9 +277,10 @@ def done(call: Callable[[], Any], *, flash_category: str | None = "danger") -> O
         result = call()
     except DomainError as error:
         db.session.rollback()
+        message = domain_message(error)
         if flash_category is not None:
-            flash(error.message, flash_category)
-        return Outcome(False, error.message)
+            flash(message, flash_category)
+        return Outcome(False, message)
     db.session.commit()
     return Outcome(True, result)
 

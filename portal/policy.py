@@ -52,7 +52,7 @@ HEAD_ACTIONS = frozenset(
     }
 )
 # What every member unit (head and deputies included) does for itself in its cluster's year (vote_online: the
-# meeting's online ballot, for the units marked present there, services.meetings.online.attends).
+# meeting's online ballot, for the units marked present there, services.meetings.voting.attends).
 MEMBER_ACTIONS = frozenset({"sign_pledge", "register_targets", "self_assess", "vote_online"})
 # Who follows a cluster's progress (who has submitted what): its leaders, its overseer, the secretariat.
 FOLLOWERS = frozenset({"secretariat", "overseer", PositionRole.HEAD, PositionRole.DEPUTY})

@@ -43,7 +43,7 @@ ROOMS = {
 }
 # Modules of the domain floors: plain Python, no web framework, no blueprint.
 DOMAIN_FLOORS = ["models", "services", "policy.py", "formatting.py", "vntext.py", "charts.py"]
-WEB_MODULES = {"access", "htmx", "forms", "errors", "routing", "navigation", "redirects", "cli"}
+WEB_MODULES = {"access", "htmx", "fragments", "forms", "errors", "routing", "navigation", "redirects", "live", "cli"}
 BLUEPRINTS = {p.name for p in PORTAL.iterdir() if (p / "views.py").exists()} | {"api"}
 
 

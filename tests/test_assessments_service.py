@@ -148,6 +148,33 @@ def test_deadline_and_extension(world, table):
         _save(world.head, table["direct"], "20", now=late)  # the extension is the member's only
 
 
+def test_a_round_deadline_moved_past_an_extension_does_not_lock_the_unit_out_early(world, table):
+    """The head extends one unit, then moves everyone's deadline past that extension: the unit has the later one."""
+    from portal.services.scoring import rounds
+
+    scoring_round = table["round"]
+    svc.extend(db.session, _own(world.member), scoring_round.deadline + timedelta(days=1), now=NOW)
+    rounds.set_deadline(db.session, scoring_round, scoring_round.deadline + timedelta(days=5), now=NOW)
+    between = NOW + timedelta(days=6)  # after the extension, before the round's new deadline
+    assert rounds.deadline_of(_own(world.member)) == scoring_round.deadline
+    assert _save(world.member, table["direct"], "20", now=between).points == D("20.00")
+    assert _save(world.head, table["direct"], "20", now=between).points == D("20.00")
+    with pytest.raises(DomainError, match="quá hạn"):
+        _save(world.member, table["direct"], "21", now=scoring_round.deadline + timedelta(minutes=1))
+
+
+def test_the_effective_deadline_is_the_later_of_the_round_and_the_extension():
+    from portal.models.scoring import effective_deadline
+
+    soon = factories.vn_moment(factories.future_date(2), 17)
+    later = soon + timedelta(days=3)
+    assert effective_deadline(soon, later) == later
+    assert effective_deadline(later, soon) == later
+    assert effective_deadline(None, soon) == soon  # an extension alone is the deadline
+    assert effective_deadline(soon, None) == soon
+    assert effective_deadline(None, None) is None
+
+
 def test_only_leaves_of_the_assessed_table(world, table):
     section = db.session.scalar(select(Criterion).where(Criterion.code == "I"))
     with pytest.raises(DomainError, match="không có tiêu chí con"):

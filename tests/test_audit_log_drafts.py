@@ -44,7 +44,9 @@ def draft(world, app, tmp_path):
 
 
 def _entries(object_type: str) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == object_type)))
+    return list(
+        db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == object_type).order_by(AuditEntry.id))
+    )
 
 
 def test_the_log_shows_that_a_draft_changed_not_its_content(draft, auth, client):

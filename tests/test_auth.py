@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEntry, User
 from portal.services.platform.throttle import DatabaseThrottle, RedisThrottle
-from tests import factories
+from tests import factories, speedups
 from tests.conftest import IsolatedClient
 
 BAD = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản tạm thời bị khóa."
@@ -257,6 +257,7 @@ def scrypt_runs(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(hashlib, "scrypt", spy)
+    speedups.check_passwords_for_real(monkeypatch)
     return runs
 
 

@@ -26,7 +26,11 @@ def _attempt(throttle, username: str, password: str = factories.PASSWORD, addres
 
 
 def _failures() -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.summary).where(AuditEntry.action == "login_failed")))
+    return list(
+        db.session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == "login_failed").order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_the_right_password_gives_the_user_whatever_the_case_and_spaces(world, throttle):

@@ -58,6 +58,9 @@ VOTER = expect(ok=("member",), outsider=404)  # a member unit marked present at 
 OWN_DRAFT = {role: 404 for role in ROLES} | {"anonymous": LOGIN, "member": OK}
 COUNCIL_VIEW = expect(ok=("overseer", "council", "secretariat"))
 COUNCIL_STREAM = expect(overseer=404, council=404, secretariat=404)  # tests run without Redis (conftest's app)
+# a progress page's event stream: whoever reads the page (outsider 404), then 404 without Redis
+# (test_live_progress.py checks it with Redis: the page's readers get the stream, an outsider 404)
+SCOPED_STREAM = expect(**{role: 404 for role in ("outsider", *IN_SCOPE)})
 # The JSON API (/api/v1) is called with each role's bearer token (see _api_request), never a session:
 # anonymous gets 401 problem+json there, not a redirect to the sign-in page.
 API_SIGNED_IN = SIGNED_IN | {"anonymous": 401}
@@ -183,6 +186,7 @@ MATRIX = {
     ("evidence.delete", "POST"): ("/evidence/{evidence}/delete", OWN_DRAFT),
     # peer review (chấm chéo): the page for everyone in scope; running the round is the head's
     ("reviews.for_cluster", "GET"): ("/reviews/{cluster}/2026", SCOPED_READ),
+    ("reviews.stream", "GET"): ("/reviews/{cluster}/2026/live", SCOPED_STREAM),
     ("reviews.create", "POST"): ("/reviews/{cluster}/2026", LEAD),
     ("reviews.reassign", "POST"): ("/reviews/rounds/{peer_round}/reassign", LEAD),
     ("reviews.add_assignment", "POST"): ("/reviews/rounds/{peer_round}/assignments", LEAD),
@@ -192,6 +196,7 @@ MATRIX = {
     ("reviews.close_round", "POST"): ("/reviews/rounds/{peer_round}/close", LEAD),
     # scoring: {assessment} is the member's self-assessment, still a draft: nobody else may know it exists
     ("scoring.for_cluster", "GET"): ("/scoring/{cluster}/2026", SCOPED_READ),
+    ("scoring.stream", "GET"): ("/scoring/{cluster}/2026/live", SCOPED_STREAM),
     # the year-end meeting: everyone in scope reads it, the head runs it; quotas and vote rules: the secretariat
     ("meetings.show", "GET"): ("/meetings/{cluster}/2026", SCOPED_READ),
     ("meetings.open_meeting", "POST"): ("/meetings/{cluster}/2026/open", LEAD),

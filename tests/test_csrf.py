@@ -109,7 +109,8 @@ def test_marking_notices_read_needs_the_token(csrf_app, world, client):
         NoticeKind.ROUND_OPENED,
         cluster_id=world.cluster.id,
         year_id=world.year.id,
-        text="Vòng tự chấm đã mở",
+        message="Vòng tự chấm đã mở",
+        params={},
         endpoint="scoring.for_cluster",
         args={"cluster_id": world.cluster.id, "year": world.year.year},
     )

@@ -21,6 +21,8 @@ from portal.services.scoring import assessments as scoring
 from tests import factories
 from tests.signin import sign_in
 
+pytestmark = pytest.mark.usefixtures("whole_minute")  # a poll must get the ETag of the same minute
+
 URL = "/dashboard/"
 
 
@@ -108,6 +110,30 @@ def test_sort_by_leader_score(client, world):
     assert body.index("Cụm A") < body.index("Cụm B")
 
 
+def test_the_filter_form_has_a_sort_select_that_applies_without_javascript(client, hx, world):
+    """A phone shows the table as cards without its column headers: the form's select sorts instead."""
+    scored_cluster(world, "Cụm A", 2, points=["10", "20"])
+    scored_cluster(world, "Cụm B", 2, points=["90", "30"])
+    sign_in(client, world.users["council"].id)
+    page = client.get(URL).get_data(as_text=True)
+    assert '<label class="form-label small mb-0" for="filter-sort">Sắp xếp theo</label>' in page
+    assert '<option selected value="cluster">Tên cụm, khối</option>' in page
+    assert '<option selected value="asc">Tăng dần</option>' in page and "Giảm dần" in page
+    assert 'hx-include="closest form"' in page  # htmx sends the whole form when the select changes
+    # the plain GET the form submits: every filter plus sort and dir
+    sorted_page = client.get(URL, query_string={"year": factories.YEAR, "q": "", "sort": "score", "dir": "desc"})
+    body = sorted_page.get_data(as_text=True)
+    assert body.index(">Cụm B<") < body.index(">Cụm A<")
+    assert '<option selected value="score">Điểm dẫn đầu</option>' in body
+    assert '<option selected value="desc">Giảm dần</option>' in body
+    fragment = hx.get(URL, query_string={"sort": "score", "dir": "asc"}).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.index(">Cụm A<") < fragment.index(">Cụm B<")
+    # a column header asks for the whole page (boosted) and takes the table and these controls from it
+    assert 'hx-select="#dashboard-table"' in body and 'hx-select-oob="#dashboard-sort"' in body
+    unknown = client.get(URL, query_string={"sort": "x"}).get_data(as_text=True)
+    assert '<option selected value="cluster">Tên cụm, khối</option>' in unknown  # the order the table shows
+
+
 def test_an_unchanged_table_answers_304_and_a_write_changes_the_etag(client, hx, world):
     found, units, leaf, self_round = scored_cluster(world, "Cụm C", 2, points=["60", "40"])
     sign_in(client, world.users["council"].id)
@@ -175,6 +201,23 @@ def test_the_query_count_is_flat_in_clusters_and_units(app, client, world, count
         with count_queries() as n:
             assert client.get(path).status_code == 200
         counts.append(n())
+    assert counts[0] == counts[1], counts
+
+
+def test_the_query_count_at_province_scale_is_that_of_a_small_year(app, client, world, count_queries):
+    """Issue 17's scales: 3 clusters × 6 units, then 40 clusters × 25 units more (1 000 units): the board read
+    again from the database (rankings cached, the rendered board not) and the read served from the kept board."""
+    sign_in(client, world.users["council"].id)
+    counts = []
+    for clusters, units, prefix in ((3, 6, "Cụm nhỏ"), (40, 25, "Cụm tỉnh")):
+        _province(world, clusters, units, prefix)
+        client.get(URL)  # the rankings are computed once per data version, then cached
+        app.extensions.pop("fragments", None)  # the rendered board is not: read and render it again
+        with count_queries() as board:
+            assert client.get(URL).status_code == 200
+        with count_queries() as kept:
+            assert client.get(URL).status_code == 200
+        counts.append((board(), kept()))
     assert counts[0] == counts[1], counts
 
 
@@ -325,3 +368,72 @@ def test_the_demo_province_on_the_dashboard(app, runner, client):
     drill = client.get(f"/dashboard/clusters/{scoring_round.cluster_id}/{scoring_round.criteria_set.year.year}")
     assert drill.status_code == 200 and "<svg" in drill.get_data(as_text=True)
     assert client.get("/dashboard/export.xlsx").status_code == 200
+
+
+def test_published_proposals_and_the_councils_verdicts_show_on_the_row(client, world):
+    from portal.services.publication import council, snapshots
+    from tests.meeting_helpers import where
+    from tests.publication_helpers import award, voted
+
+    voted(world)
+    snapshots.publish(db.session, where(world), None)
+    db.session.commit()
+    flag = award("co_thi_dua")
+    sign_in(client, world.users["council"].id)
+    body = client.get(URL).get_data(as_text=True)
+    assert "Đề nghị khen thưởng:" in body and f"{flag.name}: <a" in body
+    assert body.count("chờ Hội đồng quyết định") == 3  # flag + two certificates, none decided yet
+    fields = council.DecisionFields(9, 2, 13, "approved", "", "125/QĐ-UBND", factories.past_date(3))
+    council.decide(db.session, world.year.id, world.cluster.id, flag.id, world.head.id, fields)
+    db.session.commit()
+    body = client.get(URL).get_data(as_text=True)
+    assert '<span class="badge text-bg-success">Đồng ý khen thưởng</span>' in body
+    assert body.count("chờ Hội đồng quyết định") == 2
+
+
+def test_a_units_years_show_the_awards_the_council_approved(client, world):
+    from portal.services.publication import council, snapshots
+    from tests.meeting_helpers import where
+    from tests.publication_helpers import award, voted
+
+    voted(world)
+    snapshots.publish(db.session, where(world), None)
+    flag, merit = award("co_thi_dua"), award("bang_khen_toan_dien")
+    approved = council.DecisionFields(9, 2, 13, "approved", "", "125/QĐ-UBND", factories.past_date(3))
+    refused = council.DecisionFields(
+        2, 9, 13, "not_approved", "Chưa đủ tiêu chuẩn", "126/QĐ-UBND", factories.past_date(3)
+    )
+    council.decide(db.session, world.year.id, world.cluster.id, flag.id, world.head.id, approved)
+    council.decide(db.session, world.year.id, world.cluster.id, merit.id, world.head.id, refused)
+    db.session.commit()
+    sign_in(client, world.users["council"].id)
+    body = client.get(f"/dashboard/units/{world.head.id}").get_data(as_text=True)
+    assert f"{flag.name} <span" in body and "QĐ 125/QĐ-UBND" in body
+    assert "126/QĐ-UBND" not in body  # a refused proposal is no award
+    assert "QĐ 125/QĐ-UBND" not in client.get(f"/dashboard/units/{world.deputy.id}").get_data(as_text=True)
+
+
+def test_the_cluster_drill_down_polls_and_answers_304_until_something_changes(client, hx, world):
+    found, units, leaf, self_round = scored_cluster(world, "Cụm L", 2, points=["40", "60"])
+    path = f"/dashboard/clusters/{found.id}/{world.year.year}"
+    sign_in(client, world.users["council"].id)
+    full = client.get(path)
+    body = full.get_data(as_text=True)
+    assert 'id="cluster-live"' in body and f'hx-get="{path}?"' in body and "every 5s" in body
+    fragment = hx.get(path)
+    text = fragment.get_data(as_text=True)
+    assert "<html" not in text and 'id="cluster-live"' in text and "Cụm L — đơn vị 1" in text
+    assert "HX-Request" in fragment.headers["Vary"]
+    tag = fragment.headers["ETag"]
+    assert hx.get(path, headers={"If-None-Match": tag}).status_code == 304
+    scoring.return_for_revision(db.session, db.session.get(Assessment, _own(self_round, units[1])), "Xem lại số liệu")
+    db.session.commit()
+    again = hx.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 200 and again.headers["ETag"] != tag
+    assert 'Đã nộp tự chấm</dt><dd class="col-5">1/2' in again.get_data(as_text=True)
+
+
+def _own(scoring_round, unit) -> int:
+    return db.session.scalar(
+        select(Assessment.id).where(Assessment.round_id == scoring_round.id, Assessment.subject_unit_id == unit.id)
+    )

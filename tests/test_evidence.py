@@ -431,7 +431,7 @@ def test_delete_removes_the_row_then_the_file(scoring, folder, auth, client):
     response = client.post(f"/evidence/{gone.id}/delete", headers=HX)
     assert response.status_code == 200 and "giu.pdf" in response.text and "xoa.pdf" not in response.text
     assert not gone_path.exists() and (folder / keep.storage_key).exists()
-    assert [e.id for e in db.session.scalars(select(Evidence))] == [keep.id, third.id]
+    assert [e.id for e in db.session.scalars(select(Evidence).order_by(Evidence.id))] == [keep.id, third.id]
     plain = client.post(f"/evidence/{keep.id}/delete", headers={"Referer": "http://localhost/scoring/somewhere?x=1"})
     assert plain.status_code == 303 and plain.headers["Location"] == "/scoring/somewhere?x=1"
     elsewhere = client.post(f"/evidence/{third.id}/delete", headers={"Referer": "https://evil.example/x"})

@@ -189,6 +189,10 @@ def test_the_secretariat_edits_a_clusters_quotas_in_place(hx, world):
     assert refused.status_code == 422 and "Nhập một số nguyên từ 0 trở lên." in refused.get_data(as_text=True)
     empty = hx.post(url, data=data | {f"award_{certificate.id}": ""})
     assert empty.status_code == 422 and "Chỉ tiêu phải là số nguyên từ 0 đến 100." in empty.get_data(as_text=True)
+    hx._client.post("/language/en", data={"next": "/"})  # the service's message, in the reader's language
+    english = hx.post(url, data=data | {f"award_{certificate.id}": ""}).get_data(as_text=True)
+    assert "The quota must be a whole number from 0 to 100." in english
+    hx._client.post("/language/vi", data={"next": "/"})
     row = hx.post(url, data=data | {f"award_{certificate.id}": "3"})
     assert row.status_code == 200 and f'id="quota-{world.cluster.id}"' in row.get_data(as_text=True)
     stored = db.session.scalar(select(Quota.count).where(Quota.award_type_id == certificate.id))

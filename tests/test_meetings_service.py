@@ -310,3 +310,13 @@ def test_taking_back_the_last_tally_recomputes_the_nominations(world):
     ballot.remove_last_tally(db.session, meeting, flag)
     assert db.session.scalar(select(func.count(Nomination.id))) == 0
     assert db.session.scalar(select(func.count(TieDecision.id))) == 0
+
+
+def test_a_refusal_with_values_keeps_its_catalogue_entry_and_says_them_in_vietnamese():
+    from portal.models.base import N_
+
+    error = DomainError(N_("Chọn tối đa %(seats)s đơn vị."), "award_3", seats=2)
+    assert error.message == str(error) == "Chọn tối đa 2 đơn vị."
+    assert (error.msgid, error.params, error.field) == ("Chọn tối đa %(seats)s đơn vị.", {"seats": 2}, "award_3")
+    plain = DomainError("Tỷ lệ phải từ 1 đến 100 (%).")  # no values: taken as written, a lone % included
+    assert plain.message == plain.msgid and plain.params == {}

@@ -48,3 +48,46 @@ def test_upgrade_builds_the_models_schema(fresh_url):
         db.engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
     assert {"units", "clusters", "memberships", "terms", "term_positions", "users", "audit_entries"} <= tables
+
+
+def test_a_log_chained_before_the_sealer_verifies_unchanged(fresh_url):
+    """The migration to the sealer makes the existing chain its first seals: same order, same hashes."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.services.platform import audit_chain
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_url})
+    with app.app_context():
+        upgrade(revision="5e1c0a7d9b42")  # the last revision before audit_seals
+        entries = sa_table("audit_entries", *audit_chain.FIELDS, "prev_hash", "hash")
+        start = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=30)  # naive UTC, as stored
+        head, rows = audit_chain.GENESIS, []
+        for n in range(5):
+            row = {
+                "at": start + timedelta(minutes=n),
+                "user_id": None,
+                "username": "hệ thống",
+                "action": "event",
+                "object_type": "",
+                "object_id": "",
+                "object_label": "",
+                "changes": {"n": n},
+                "summary": f"sự kiện {n}",
+            }
+            row["prev_hash"], row["hash"] = head, audit_chain.entry_hash(head, row)
+            head = row["hash"]
+            rows.append(row)
+        with db.engine.begin() as conn:
+            conn.execute(entries.insert(), rows)
+        upgrade()
+        result = app.test_cli_runner().invoke(args=["audit", "verify"])
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert f"Nhật ký toàn vẹn: 5 bản ghi; mã băm cuối {head}" in result.output
+
+
+def sa_table(name: str, *columns: str):
+    from sqlalchemy import JSON, DateTime, column, table
+
+    kinds = {"at": DateTime, "changes": JSON}
+    return table(name, *(column(c, kinds.get(c)) for c in columns))

@@ -85,6 +85,25 @@ def test_a_self_round_past_its_deadline_shows_who_is_late(world, opened):
     assert mine.leader.unit_id == world.head.id  # the only one with points
 
 
+def test_a_unit_given_more_time_is_not_late_until_its_extension_passes(world):
+    """Read at moments relative to now: after the round's deadline, then after the unit's own one."""
+    cset, items = factories.scoring_table(world)
+    start = utcnow()
+    self_round = scoring.open_self_round(db.session, cset, start + timedelta(days=1))
+    submit_self(self_round, items, world.head)
+    scoring.extend(db.session, own(self_round, world.deputy), start + timedelta(days=3), now=start)
+    db.session.commit()
+    year = world.year
+
+    def late_at(moment):
+        found = read_board(db.session, year, StandingCache(), data_version(db.session), moment, moment.date())
+        return [(i.code, i.count) for i in row_of(found, world.cluster).late]
+
+    assert late_at(start) == []
+    assert late_at(start + timedelta(days=2)) == [("self", 1)]  # the member; the deputy still has time
+    assert late_at(start + timedelta(days=4)) == [("self", 2)]  # the deputy's extension has passed too
+
+
 def test_missing_targets_are_late_once_scoring_has_started(world):
     cset, items = factories.scoring_table(world, targets=False)
     scoring.open_self_round(db.session, cset)
@@ -196,9 +215,17 @@ def test_the_meeting_publication_and_the_councils_decisions_move_the_stage(world
     voted(world)
     assert row_of(board(), world.cluster).stage == Stage.MEETING
     assert row_of(board(), world.other_cluster).stage == Stage.CRITERIA
+    assert row_of(board(), world.cluster).facts.proposals == ()
     snapshots.publish(db.session, where(world), None)
     db.session.commit()
-    assert row_of(board(), world.cluster).stage == Stage.PUBLISHED
+    published = row_of(board(), world.cluster)
+    assert published.stage == Stage.PUBLISHED
+    assert {(p.award, p.unit_id, p.verdict) for p in published.facts.proposals} == {
+        ("co_thi_dua", world.head.id, None),
+        ("bang_khen_toan_dien", world.head.id, None),
+        ("bang_khen_toan_dien", world.deputy.id, None),
+    }
+    assert all(p.award_name and p.unit_name for p in published.facts.proposals)
     fields = council.DecisionFields(9, 2, 13, "approved", "", "125/QĐ-UBND", factories.past_date(3))
     proposals = [(award("co_thi_dua"), world.head), (award("bang_khen_toan_dien"), world.head)]
     proposals.append((award("bang_khen_toan_dien"), world.deputy))
@@ -206,4 +233,8 @@ def test_the_meeting_publication_and_the_councils_decisions_move_the_stage(world
         assert row_of(board(), world.cluster).stage == Stage.PUBLISHED  # not every proposal decided yet
         council.decide(db.session, world.year.id, world.cluster.id, kind.id, unit.id, fields)
         db.session.commit()
-    assert row_of(board(), world.cluster).stage == Stage.COUNCIL_DECISION
+    decided = row_of(board(), world.cluster)
+    assert decided.stage == Stage.COUNCIL_DECISION
+    assert {p.verdict for p in decided.facts.proposals} == {"approved"}
+    cells = [c.value for c in load_workbook(BytesIO(export.workbook([decided], "t", "f"))).active[5]]
+    assert "Đồng ý khen thưởng" in cells[-1] and world.deputy.name in cells[-1]

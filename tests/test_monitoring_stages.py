@@ -68,6 +68,27 @@ def test_a_round_is_not_late_before_its_deadline_when_all_are_in_or_once_closed(
     assert late_items(facts, NOW, TODAY) == []
 
 
+def test_a_unit_given_more_time_is_late_only_once_its_own_deadline_has_passed():
+    extended = (NOW + timedelta(hours=2),)  # one of the two units still out has an extension
+    facts = Facts(members=6, criteria_status="locked", rounds=rounds(self=("open", PAST, 6, 4, extended)))
+    assert [(i.code, i.count) for i in late_items(facts, NOW, TODAY)] == [("self", 1)]
+    later = NOW + timedelta(hours=3)
+    assert [(i.code, i.count) for i in late_items(facts, later, later.date())] == [("self", 2)]
+
+
+def test_an_extension_earlier_than_the_rounds_deadline_does_not_shorten_it():
+    """The effective deadline is the later of the round's and the extension (the round may be moved later)."""
+    early = (NOW - timedelta(hours=2),)
+    facts = Facts(members=3, criteria_status="locked", rounds=rounds(self=("open", FUTURE, 3, 1, early)))
+    assert late_items(facts, NOW, TODAY) == []
+
+
+def test_an_extension_alone_is_a_deadline_in_a_round_without_one():
+    passed, ahead = NOW - timedelta(hours=1), NOW + timedelta(hours=1)
+    facts = Facts(members=4, criteria_status="locked", rounds=rounds(peer=("open", None, 6, 2, (passed, ahead))))
+    assert [(i.code, i.count) for i in late_items(facts, NOW, TODAY)] == [("peer", 1)]
+
+
 def test_peer_and_verification_lateness_count_reviews():
     facts = Facts(
         members=3,

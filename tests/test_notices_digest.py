@@ -50,7 +50,8 @@ def _notice(world, name: str, text: str, at: datetime | None = None) -> None:
         NoticeKind.VERIFICATION_SENT,
         cluster_id=world.cluster.id,
         year_id=world.year.id,
-        text=text,
+        message=text,
+        params={},
         endpoint="scoring.for_cluster",
         args={"cluster_id": world.cluster.id, "year": world.year.year},
         now=at,
@@ -187,3 +188,18 @@ def test_finding_the_due_digests_takes_two_queries_whatever_the_number_of_users(
     with count_queries() as many:
         assert len(digest.due(db.session, utcnow())) == 5
     assert many() == few() == 2
+
+
+def test_the_digest_speaks_the_language_the_reader_chose(world, mailing, runner, sent):
+    from tests.publication_helpers import published
+
+    member = world.users["member"]
+    _subscribe(member, "vanthu@tanhong.gov.vn")
+    member.locale = "en"  # as set by the language button while signed in
+    db.session.commit()
+    published(world)
+    assert runner.invoke(args=["notices", "digest"]).exit_code == 0
+    [(_recipients, subject, body)] = sent
+    assert subject.startswith("Unread emulation notices on ") and body.startswith("Dear ")
+    assert f"[Results published] {world.cluster.name}: the {world.year.year} emulation results have been" in body
+    assert "Stop receiving the digest: " in body

@@ -206,6 +206,32 @@ def test_a_unit_given_more_time_is_told_when_its_own_deadline_nears(world, table
     assert later.notices == 1 and "member" in _who(world)
 
 
+def test_an_extension_the_round_deadline_has_overtaken_is_told_at_the_round_deadline(world, table):
+    """One rule with the scoring lock: the unit is due at the later of its extension and the round's deadline."""
+    from portal.services.scoring import rounds
+
+    cset, _items = table
+    scoring_round = _open_with_deadline(cset, 2)
+    own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == world.member.id))
+    assessments.extend(db.session, own, scoring_round.deadline + timedelta(days=1))
+    rounds.set_deadline(db.session, scoring_round, scoring_round.deadline + timedelta(days=10))
+    db.session.execute(Notification.__table__.delete())
+    # near the extension's end nobody is told: the round's deadline, a week later, is everyone's
+    assert deadlines.send(db.session, days=3, now=own.extended_until - timedelta(days=1)).notices == 0
+    assert deadlines.send(db.session, days=3, now=scoring_round.deadline - timedelta(days=1)).notices == 3
+
+
+def test_an_extension_in_a_round_without_deadline_is_told(world, table):
+    cset, _items = table
+    scoring_round = assessments.open_self_round(db.session, cset)
+    own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == world.member.id))
+    assessments.extend(db.session, own, factories.vn_moment(factories.future_date(2), 17, 0))
+    db.session.execute(Notification.__table__.delete())
+    sent = deadlines.send(db.session, days=3)
+    assert (sent.rounds, sent.notices) == (1, 1) and _who(world) == {"member"}
+    assert {n.key for n in _notices()} == {deadlines.key_for(scoring_round)}
+
+
 def test_the_deadlines_command_is_idempotent(world, table, runner):
     _open_with_deadline(table[0], 1)
     db.session.execute(Notification.__table__.delete())
@@ -303,3 +329,52 @@ def test_the_councils_decision_tells_the_proposed_unit_and_the_head(world):
     notice = _notices(NoticeKind.COUNCIL_DECIDED)[0]
     assert world.deputy.name in notice.text and "125/QĐ-UBND" in notice.text and kind.name in notice.text
     assert notice.args == {"cluster_id": world.cluster.id, "year": world.year.year}
+
+
+def test_a_correction_tells_the_cluster_its_revision_and_reason_and_links_to_the_diff(world):
+    from portal.services.publication import snapshots
+    from tests.meeting_helpers import where
+    from tests.publication_helpers import published
+
+    _units, items, _snapshot = published(world)
+    before = len(_notices())
+    correction = snapshots.Correction(world.member.id, items["a"].id, "59")
+    second = snapshots.revise(db.session, where(world), correction, "Sai sót khi nhập điểm", None)
+    found = _notices(NoticeKind.RESULTS_CORRECTED)  # flushed with the revision, not yet committed
+    assert {n.user_id for n in found} == {world.users[name].id for name in ("head", "deputy", "member", "overseer")}
+    assert world.users["outsider"].id not in {n.user_id for n in _notices()}
+    notice = found[0]
+    assert notice.params["revision"] == second.revision == 2 and notice.params["reason"] == "Sai sót khi nhập điểm"
+    assert "đính chính (lần công bố 2). Lý do: Sai sót khi nhập điểm" in notice.text
+    assert notice.endpoint == "publication.show" and notice.cluster_id == world.cluster.id
+    assert notice.args == {
+        "cluster_id": world.cluster.id,
+        "year": world.year.year,
+        "from": 1,
+        "to": 2,
+        "_anchor": "revision-diff",
+    }
+    db.session.rollback()  # the notices live and die with the correction
+    assert _notices(NoticeKind.RESULTS_CORRECTED) == [] and len(_notices()) == before
+
+
+def test_a_refused_correction_leaves_no_notice(world):
+    from portal.services.publication import snapshots
+    from tests.meeting_helpers import where
+    from tests.publication_helpers import published
+
+    _units, items, _snapshot = published(world)
+    with pytest.raises(DomainError):
+        snapshots.revise(db.session, where(world), snapshots.Correction(world.member.id, items["a"].id, "59"), "", None)
+    db.session.rollback()
+    assert _notices(NoticeKind.RESULTS_CORRECTED) == []
+
+
+def test_a_notice_keeps_its_catalogue_entry_and_values_beside_the_vietnamese_text(world):
+    from tests.publication_helpers import published
+
+    published(world)
+    notice = _notices(NoticeKind.RESULTS_PUBLISHED)[0]
+    assert notice.message == "%(cluster)s: kết quả thi đua năm %(year)s đã được công bố."
+    assert notice.params == {"cluster": world.cluster.name, "year": world.year.year}
+    assert notice.text == f"{world.cluster.name}: kết quả thi đua năm {world.year.year} đã được công bố."

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEntry, NoticePreference, Notification
+from portal.models import AuditEntry, NoticePreference, Notification, User
 from portal.models.base import utcnow
 from portal.models.notices import NoticeKind
-from portal.services.notices import digest, events
+from portal.services.notices import digest, events, inbox
 
 
 def _notice(world, user_name: str, text: str, minutes_ago: int = 0) -> Notification:
@@ -22,7 +22,8 @@ def _notice(world, user_name: str, text: str, minutes_ago: int = 0) -> Notificat
         NoticeKind.ROUND_OPENED,
         cluster_id=world.cluster.id,
         year_id=world.year.id,
-        text=text,
+        message=text,
+        params={},
         endpoint="scoring.for_cluster",
         args={"cluster_id": world.cluster.id, "year": world.year.year},
         now=utcnow() - timedelta(minutes=minutes_ago),
@@ -147,6 +148,63 @@ def test_the_list_and_the_bell_take_the_same_queries_whatever_the_number(world, 
     assert bell() <= plain()
 
 
+def test_the_bells_count_is_read_with_the_user_and_read_again_once_the_notices_change(world, count_queries):
+    member = world.users["member"]
+    for minutes in (3, 2, 1):
+        _notice(world, "member", f"Thông báo {minutes}", minutes)
+    first = db.session.scalars(select(Notification).where(Notification.user_id == member.id)).first()
+    # what the sign-in's statement reads beside the user
+    count = db.session.scalar(select(inbox.unread_column(User.id)).where(User.id == member.id))
+    inbox.remember_unread(db.session, member.id, count)
+    with count_queries() as statements:
+        assert inbox.unread_count(db.session, member.id) == 3
+    assert statements() == 0
+    assert inbox.unread_count(db.session, world.users["head"].id) == 0  # another user's: counted
+
+    inbox.mark_read(db.session, first)
+    assert inbox.unread_count(db.session, member.id) == 2
+    inbox.remember_unread(db.session, member.id, 2)
+    events.notify(
+        db.session,
+        [member.id],
+        NoticeKind.ROUND_OPENED,
+        cluster_id=world.cluster.id,
+        year_id=world.year.id,
+        message="Mới",
+        params={},
+        endpoint="scoring.for_cluster",
+        args={"cluster_id": world.cluster.id, "year": world.year.year},
+    )
+    assert inbox.unread_count(db.session, member.id) == 3
+    inbox.remember_unread(db.session, member.id, 3)
+    inbox.mark_all_read(db.session, member.id)
+    assert inbox.unread_count(db.session, member.id) == 0
+    inbox.remember_unread(db.session, member.id, 0)
+    member_id = member.id
+    db.session.commit()  # another transaction: counted again
+    with count_queries() as statements:
+        assert inbox.unread_count(db.session, member_id) == 0
+    assert statements() == 1
+
+
+def test_a_page_with_the_bell_sends_no_count_of_its_own(world, auth, client, count_queries, app):
+    from sqlalchemy import event
+
+    _notice(world, "member", "Một")
+    auth.login("member")
+    client.get("/")
+    statements = []
+    listen = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        page = client.get("/")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert "Thông báo: 1 chưa đọc" in page.text
+    counts = [s for s in statements if "notifications" in s]
+    assert len(counts) == 1 and "user_sessions" in counts[0]  # read in the sign-in's statement
+
+
 # --- the digest preference and unsubscribing -----------------------------------------------------
 
 
@@ -196,3 +254,28 @@ def test_a_tampered_or_foreign_token_is_refused(world, client, subscribed, app):
     other_purpose = digest.URLSafeSerializer(app.config["SECRET_KEY"]).dumps(world.users["member"].id)
     assert client.post(f"/notices/unsubscribe/{other_purpose}").status_code == 404  # no salt: not an unsubscribe
     assert db.session.get(NoticePreference, world.users["member"].id).digest is True
+
+
+def test_a_notice_is_shown_in_the_readers_language_and_an_old_row_by_its_text(world, auth, client):
+    from tests.publication_helpers import published
+
+    published(world)  # "results published": a catalogue entry and its values
+    old = Notification(
+        user_id=world.users["member"].id,
+        kind=NoticeKind.ROUND_OPENED,
+        cluster_id=world.cluster.id,
+        year_id=world.year.id,
+        text="Thông báo cũ chỉ có chữ.",  # written before notices kept their catalogue entry
+        endpoint="scoring.for_cluster",
+        args={},
+    )
+    db.session.add(old)
+    db.session.commit()
+    auth.login("member")
+    vietnamese = client.get("/notices/").text
+    assert f"{world.cluster.name}: kết quả thi đua năm {world.year.year} đã được công bố." in vietnamese
+    client.post("/language/en", data={"next": "/"})
+    english = client.get("/notices/").text
+    assert f"{world.cluster.name}: the {world.year.year} emulation results have been published." in english
+    assert "Thông báo cũ chỉ có chữ." in english
+    assert db.session.get(type(world.users["member"]), world.users["member"].id).locale == "en"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Nomination, Tally
 from portal.models.meetings import VoteSource
-from portal.services.meetings import awards, online
+from portal.services.meetings import awards, online, voting
 from tests.conftest import IsolatedClient
 from tests.meeting_helpers import opened, scored
 from tests.signin import sign_in
@@ -87,7 +87,7 @@ def test_a_unit_votes_once_sees_its_receipt_once_and_a_second_ballot_is_refused(
     assert cast.status_code == 303 and cast.headers["Location"].endswith(_url(world, "/vote"))
     shown = voter.get(_url(world, "/vote")).get_data(as_text=True)
     code = _code(shown)
-    assert len(online.normalise(code)) == online.CODE_LENGTH and "Đơn vị đã bỏ phiếu." in shown
+    assert len(voting.normalise(code)) == voting.CODE_LENGTH and "Đơn vị đã bỏ phiếu." in shown
     assert _code(voter.get(_url(world, "/vote")).get_data(as_text=True)) == ""  # shown once
     second = voter.post(_url(world, "/vote"), data={})
     assert second.status_code == 422 and "chỉ có thể thay đổi phiếu bằng mã biên nhận" in second.get_data(as_text=True)
@@ -130,7 +130,7 @@ def test_a_change_before_the_close_is_kept_and_after_it_refused(app, world):
     body = changed.get_data(as_text=True)
     assert changed.status_code == 200 and "Đã thay đổi phiếu bầu của đơn vị." in body
     window = online.latest(db.session, meeting)
-    assert online.choices_of(db.session, window, code)[certificate.id] == [world.member.id]
+    assert voting.choices_of(db.session, window, code)[certificate.id] == [world.member.id]
     # another browser of the same unit without the code must type it
     other = _client(app, world.users["member"])
     wrong = other.post(_url(world, "/vote/change"), data={"code": "AAAA-BBBB-CCCC-DDDD"})
@@ -138,7 +138,7 @@ def test_a_change_before_the_close_is_kept_and_after_it_refused(app, world):
     _client(app, world.users["head"]).post(_url(world, "/online/close"))
     late = voter.post(_url(world, "/vote/change"), data={f"award_{certificate.id}": [str(world.head.id)]})
     assert late.status_code == 422 and "Bỏ phiếu đã đóng" in late.get_data(as_text=True)
-    assert online.choices_of(db.session, window, code)[certificate.id] == [world.member.id]
+    assert voting.choices_of(db.session, window, code)[certificate.id] == [world.member.id]
 
 
 def test_closing_gives_the_nominations_and_the_receipt_check(app, world):

@@ -12,6 +12,7 @@ from portal.models import AuditEntry, Ballot, Tally, VoterMark
 from portal.models.meetings import Outcome, VoteSource
 from portal.services import DomainError
 from portal.services.meetings import ballot, online, record
+from portal.services.meetings import voting as cast_svc
 from tests.meeting_helpers import opened, scored
 
 POINTS = {"head": ("55", "35"), "deputy": ("50", "28"), "member": ("45", "35")}
@@ -52,11 +53,11 @@ def test_the_window_needs_the_quorum(world):
 def test_a_unit_votes_once_and_a_second_ballot_is_refused(voting, world):
     _units, meeting, window = voting
     flag = _award("co_thi_dua")
-    code = online.cast(db.session, meeting, window, world.member.id, {flag.id: [world.head.id]})
+    code = cast_svc.cast(db.session, meeting, window, world.member.id, {flag.id: [world.head.id]})
     db.session.commit()
-    assert len(online.normalise(code)) == online.CODE_LENGTH
+    assert len(cast_svc.normalise(code)) == cast_svc.CODE_LENGTH
     with pytest.raises(DomainError, match="đã bỏ phiếu"):
-        online.cast(db.session, meeting, window, world.member.id, {})
+        cast_svc.cast(db.session, meeting, window, world.member.id, {})
     db.session.rollback()
     assert online.turnout(db.session, meeting, window) == online.Turnout(1, 3)
 
@@ -66,9 +67,9 @@ def test_a_non_attendee_is_refused(world):
     meeting = opened(world, present=[world.head, world.deputy])
     window = online.open_window(db.session, meeting)
     with pytest.raises(DomainError, match="có mặt"):
-        online.cast(db.session, meeting, window, world.member.id, {})
+        cast_svc.cast(db.session, meeting, window, world.member.id, {})
     with pytest.raises(DomainError, match="có mặt"):
-        online.cast(db.session, meeting, window, world.outsider.id, {})
+        cast_svc.cast(db.session, meeting, window, world.outsider.id, {})
 
 
 def test_more_choices_than_the_quota_or_a_non_candidate_are_refused(voting, world):
@@ -76,10 +77,10 @@ def test_more_choices_than_the_quota_or_a_non_candidate_are_refused(voting, worl
     flag, certificate = _award("co_thi_dua"), _award("bang_khen_toan_dien")
     three = [world.head.id, world.deputy.id, world.member.id]
     with pytest.raises(DomainError, match="tối đa 2") as refused:
-        online.cast(db.session, meeting, window, world.member.id, {certificate.id: three})
+        cast_svc.cast(db.session, meeting, window, world.member.id, {certificate.id: three})
     assert refused.value.field == f"award_{certificate.id}"
     with pytest.raises(DomainError, match="có tên trên phiếu"):
-        online.cast(db.session, meeting, window, world.member.id, {flag.id: [world.member.id]})
+        cast_svc.cast(db.session, meeting, window, world.member.id, {flag.id: [world.member.id]})
     db.session.rollback()
     assert db.session.scalar(select(VoterMark.id)) is None
 
@@ -87,27 +88,27 @@ def test_more_choices_than_the_quota_or_a_non_candidate_are_refused(voting, worl
 def test_a_change_before_the_close_replaces_the_ballot_and_after_it_is_refused(voting, world):
     _units, meeting, window = voting
     certificate = _award("bang_khen_toan_dien")
-    code = online.cast(db.session, meeting, window, world.member.id, {certificate.id: [world.head.id]})
+    code = cast_svc.cast(db.session, meeting, window, world.member.id, {certificate.id: [world.head.id]})
     db.session.commit()
     with pytest.raises(DomainError, match="Mã biên nhận"):
-        online.change(db.session, meeting, window, world.member.id, "AAAA-AAAA-AAAA-AAAA", {})
+        cast_svc.change(db.session, meeting, window, world.member.id, "AAAA-AAAA-AAAA-AAAA", {})
     with pytest.raises(DomainError, match="chưa bỏ phiếu"):
-        online.change(db.session, meeting, window, world.deputy.id, code, {})
-    online.change(db.session, meeting, window, world.member.id, code.lower(), {certificate.id: [world.member.id]})
+        cast_svc.change(db.session, meeting, window, world.deputy.id, code, {})
+    cast_svc.change(db.session, meeting, window, world.member.id, code.lower(), {certificate.id: [world.member.id]})
     db.session.commit()
-    assert online.choices_of(db.session, window, code)[certificate.id] == [world.member.id]
+    assert cast_svc.choices_of(db.session, window, code)[certificate.id] == [world.member.id]
     assert db.session.scalar(select(db.func.count()).select_from(Ballot)) == 2  # one row per award, not more
     online.close_window(db.session, meeting, window)
     db.session.commit()
     with pytest.raises(DomainError, match="đã đóng"):
-        online.change(db.session, meeting, window, world.member.id, code, {})
+        cast_svc.change(db.session, meeting, window, world.member.id, code, {})
 
 
 def test_the_count_gives_the_nominations_and_the_receipt_check(voting, world):
     _units, meeting, window = voting
     flag, certificate = _award("co_thi_dua"), _award("bang_khen_toan_dien")
     codes = {
-        unit.id: online.cast(db.session, meeting, window, unit.id, {flag.id: [world.head.id], certificate.id: chosen})
+        unit.id: cast_svc.cast(db.session, meeting, window, unit.id, {flag.id: [world.head.id], certificate.id: chosen})
         for unit, chosen in (
             (world.head, [world.head.id, world.deputy.id]),
             (world.deputy, [world.deputy.id, world.head.id]),
@@ -116,7 +117,7 @@ def test_the_count_gives_the_nominations_and_the_receipt_check(voting, world):
     }
     db.session.commit()
     assert db.session.scalar(select(Tally.id)) is None  # nothing counted while it is open
-    assert online.check_receipt(db.session, meeting, codes[world.member.id]) is None
+    assert cast_svc.check_receipt(db.session, meeting, codes[world.member.id]) is None
     online.close_window(db.session, meeting, window)
     db.session.commit()
     tally = db.session.scalar(select(Tally).where(Tally.award_type_id == certificate.id))
@@ -129,10 +130,10 @@ def test_the_count_gives_the_nominations_and_the_receipt_check(voting, world):
     assert found[(flag.id, world.head.id)] == (Outcome.ELECTED, VoteSource.ONLINE, 3, 3)
     assert found[(certificate.id, world.deputy.id)] == (Outcome.ELECTED, VoteSource.ONLINE, 2, 3)
     assert found[(certificate.id, world.member.id)][0] == Outcome.NOT_ELECTED
-    receipt = online.check_receipt(db.session, meeting, online.display(codes[world.member.id]))
+    receipt = cast_svc.check_receipt(db.session, meeting, cast_svc.display(codes[world.member.id]))
     assert receipt.choices == {flag.id: [world.head.id], certificate.id: [world.member.id]}
-    assert online.check_receipt(db.session, meeting, "ZZZZ-ZZZZ-ZZZZ-ZZZZ") is None
-    assert online.check_receipt(db.session, meeting, "") is None
+    assert cast_svc.check_receipt(db.session, meeting, "ZZZZ-ZZZZ-ZZZZ-ZZZZ") is None
+    assert cast_svc.check_receipt(db.session, meeting, "") is None
 
 
 def test_while_the_vote_is_open_attendance_tallies_and_closing_wait(voting, world):
@@ -167,7 +168,7 @@ def test_no_table_joins_a_ballot_to_its_voter(app):
 def test_the_audit_says_who_voted_never_what(voting, world):
     _units, meeting, window = voting
     certificate = _award("bang_khen_toan_dien")
-    online.cast(db.session, meeting, window, world.member.id, {certificate.id: [world.deputy.id]})
+    cast_svc.cast(db.session, meeting, window, world.member.id, {certificate.id: [world.deputy.id]})
     db.session.commit()
     entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.object_type.in_(["Ballot", "VoterMark"]))))
     assert [e.object_type for e in entries] == ["VoterMark"]
@@ -183,7 +184,7 @@ def test_a_level_boundary_is_undecided_and_the_next_window_is_the_run_off(world)
     window = online.open_window(db.session, meeting)
     h, d, m = world.head.id, world.deputy.id, world.member.id
     for voter, chosen in ((world.head, [h, d]), (world.deputy, [d, m]), (world.member, [m, h])):
-        online.cast(db.session, meeting, window, voter.id, {certificate.id: chosen})
+        cast_svc.cast(db.session, meeting, window, voter.id, {certificate.id: chosen})
     online.close_window(db.session, meeting, window)
     db.session.commit()
     found = {n.unit_id: n.outcome for n in ballot.nominations(db.session, meeting) if n.award_type_id == certificate.id}
@@ -192,7 +193,7 @@ def test_a_level_boundary_is_undecided_and_the_next_window_is_the_run_off(world)
     run_off = {p.award_id: p for p in online.papers(second)}[certificate.id]
     assert (second.number, run_off.round, sorted(run_off.unit_ids), run_off.seats) == (2, 2, sorted([h, d, m]), 2)
     for voter in (world.head, world.deputy, world.member):
-        online.cast(db.session, meeting, second, voter.id, {certificate.id: [h, d]})
+        cast_svc.cast(db.session, meeting, second, voter.id, {certificate.id: [h, d]})
     online.close_window(db.session, meeting, second)
     db.session.commit()
     found = {

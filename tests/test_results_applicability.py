@@ -43,7 +43,9 @@ def test_mark_before_scoring_change_the_reason_and_unmark(world, here, table):
     again = _mark(here, world.member, items["direct"], "Địa bàn không có điểm du lịch")
     db.session.commit()
     assert again.id == found.id and again.reason == "Địa bàn không có điểm du lịch"
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "NotApplicable")).all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "NotApplicable").order_by(AuditEntry.id)
+    ).all()
     assert [e.action for e in entries] == ["create", "update"]
     assert entries[0].object_label == "Không áp dụng tiêu chí 2: UBND xã Tân Hồng"
     svc.unmark(db.session, here, found)

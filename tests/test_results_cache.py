@@ -7,15 +7,18 @@ worker); a read with nothing written computes nothing; a rolled-back write leave
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from datetime import date
 from decimal import Decimal as D
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Assessment, Cluster, Membership, Score
+from portal.models import Assessment, AuditEntry, AuditSeal, Cluster, Criterion, Membership, Score, Unit
 from portal.models.results import IneligibilityKind
 from portal.policy import ClusterYear
 from portal.services.org import cluster_year as cluster_year_svc
@@ -218,3 +221,68 @@ def test_two_workers_sharing_the_database_both_see_a_write(tmp_path):
             assert shown["Tổng điểm"] == "80" and shown["Hạng"].startswith("1")
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="two writers committing out of id order need PostgreSQL (SQLite serialises writers: ids commit in order)",
+)
+def test_writes_committed_out_of_id_order_are_both_seen(app, client, world):
+    """A writer takes the lower entry ids but commits after another writer whose entries the cache has seen:
+    sealed later, at a newer position, its write still reaches the next read."""
+    found, units, leaf, _round = scored_cluster(world, "Cụm O", 3, points=["60", "40", "10"])
+    slow_unit, leaf_id, year = units[2].id, leaf.id, world.year.year
+    names = [unit.name for unit in units]
+    sign_in(client, world.users["secretariat"].id)
+    table(client, found, year)
+    flushed, release, seen = threading.Event(), threading.Event(), {}
+
+    def slow_writer():
+        with app.app_context():
+            try:
+                rescore(db.session.get(Unit, slow_unit), db.session.get(Criterion, leaf_id), "95")
+                db.session.flush()
+                seen["slow"] = db.session.scalar(select(func.max(AuditEntry.id)))  # its own, not committed
+                flushed.set()
+                release.wait(30)
+                db.session.commit()
+            finally:
+                flushed.set()
+                db.session.remove()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert flushed.wait(30) and "slow" in seen
+    rescore(units[1], leaf, "85")
+    db.session.commit()
+    fast = db.session.scalar(
+        select(func.min(AuditEntry.id)).where(AuditEntry.id > seen["slow"], AuditEntry.object_type == "Score")
+    )
+    assert fast is not None  # the second writer's entries have higher ids than the first one's
+    shown = table(client, found, year)  # kept at a version that holds the second write and not the first
+    assert shown[names[1]]["Tổng điểm"] == "85" and shown[names[2]]["Tổng điểm"] == "10"
+    release.set()
+    thread.join(30)
+    sealed = dict(db.session.execute(select(AuditSeal.entry_id, AuditSeal.position)).all())
+    assert sealed[seen["slow"]] > sealed[fast]  # the lower id is sealed later: chain order is commit order
+    shown = table(client, found, year)
+    assert shown[names[2]]["Tổng điểm"] == "95" and shown[names[2]]["Hạng"].startswith("1")
+    assert shown[names[1]]["Tổng điểm"] == "85"
+
+
+def test_the_data_version_is_read_once_per_transaction_and_again_once_it_writes(app, world, count_queries):
+    db.session.commit()
+    first = live.data_version(db.session)
+    with count_queries() as statements:
+        assert live.data_version(db.session) == first  # a page and its caches: one read per request
+    assert statements() == 0
+    factories.unit("Đơn vị ghi sau khi đọc phiên bản")
+    db.session.flush()  # audited: the version read before no longer covers this transaction
+    with count_queries() as statements:
+        live.data_version(db.session)
+    assert statements() >= 1  # read again (on SQLite the entry is sealed already; PostgreSQL seals after the commit)
+    db.session.commit()
+    with count_queries() as statements:
+        after = live.data_version(db.session)
+    assert statements() == 1 and after > first

@@ -35,7 +35,9 @@ def test_mark_and_end(world):
     svc.end(db.session, row, date(world.year.year, 9, 30))
     db.session.commit()
     assert row.ends_on == date(world.year.year, 9, 30)
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "Ineligibility")).all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "Ineligibility").order_by(AuditEntry.id)
+    ).all()
     assert [e.action for e in entries] == ["create", "update"]
     assert entries[0].object_label == "Không đủ điều kiện khen thưởng: UBND xã Tân Hồng (Đang thanh tra, kiểm tra)"
     with pytest.raises(DomainError, match="đã kết thúc"):

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from portal.extensions import db
-from portal.models import Assessment, NotApplicable, Score
+from portal.models import Assessment, NotApplicable, Score, ScoringRound
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
@@ -24,6 +24,7 @@ from portal.services.results import applicability, eligibility, engine
 from portal.services.results import settings as settings_svc
 from portal.services.results.inputs import Basis, LeafScores, NonParticipation, Settings
 from portal.services.results.read import read_cluster, read_table
+from portal.services.results.read_scores import _Cents
 from portal.services.scoring import assessments as scoring
 from portal.services.scoring import reviews, verification
 from tests import factories
@@ -403,3 +404,26 @@ def test_queries_do_not_grow_with_units_and_reviewers(world, count_queries, deta
         assert (peer.by_reviewer is not None) is detail
         assert all(len(u.not_applicable) == 1 for u in result.units)
     assert counts[3] == counts[8] == 4, counts  # context, table, members, scores (nobody withheld reviews)
+
+
+def test_whole_cents_become_the_decimals_the_database_would_give():
+    """The aggregate's points come as whole cents; each becomes the Decimal PostgreSQL gives NUMERIC(9, 2)."""
+    cents = _Cents({None: None})
+    cents.LIMIT = 3
+    assert [str(cents[n]) for n in (700, -29, 0, 1234567)] == ["7.00", "-0.29", "0.00", "12345.67"]
+    assert cents[725] is cents[725] and cents[None] is None  # made once; None stays None
+    assert len(cents) <= cents.LIMIT + 1 and cents[None] is None  # cleared past the limit; None made again
+
+
+def test_every_assessment_is_on_its_rounds_table_even_after_a_newer_version(world, scenario):
+    """The read filters the table on the round (read_scores.submitted): it leans on this."""
+    criteria_svc.new_version(db.session, scenario["set"], "Điều chỉnh điểm chuẩn theo hướng dẫn mới")
+    db.session.commit()
+    pairs = db.session.execute(
+        select(Assessment.criteria_set_id, ScoringRound.criteria_set_id).join(
+            ScoringRound, ScoringRound.id == Assessment.round_id
+        )
+    ).all()
+    stages = set(db.session.scalars(select(Assessment.stage).distinct()))
+    assert stages == {"self", "verified", "explanation", "final", "peer"}
+    assert pairs and all(own == rounds for own, rounds in pairs)

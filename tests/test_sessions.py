@@ -218,7 +218,9 @@ def test_ending_one_session_and_all_others(world, browser):
         _sign_in(client, "head")
     _sign_in(other, "member")
     head_id = world.users["head"].id
-    sessions = db.session.scalars(select(UserSession).where(UserSession.user_id == head_id)).all()
+    sessions = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == head_id).order_by(UserSession.id)  # as signed in
+    ).all()
     phone_session = sessions[1]
     ended = laptop.post(f"/account/sessions/{phone_session.id}/end")
     assert ended.status_code == 303 and ended.headers["Location"] == "/account/sessions"

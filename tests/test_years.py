@@ -354,3 +354,28 @@ def test_only_the_secretariat_manages_years(world, auth, client, method, url):
     response = getattr(client, method)(url, data={"year": "2030"})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert _year(2030) is None and _year(2027) is None
+
+
+def test_a_year_with_published_results_is_refused_up_front_and_nothing_is_deleted(world, auth, client):
+    """Refused by the service with its reason (on PostgreSQL the snapshot's guard would answer with an error page)."""
+    from portal.models import ResultSnapshot
+    from tests.publication_helpers import published
+
+    published(world)
+    other = factories.year(world.year.year + 1, current=False)
+    other.is_current, world.year.is_current = True, False  # not the current year: only the results stop it
+    db.session.commit()
+    terms, members = _count(Term), _count(Membership)
+    auth.login("secretariat")
+    response = client.post(f"/years/{world.year.year}/delete")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/years/{world.year.year}")
+    page = client.get(response.headers["Location"]).text
+    assert (
+        f"Không thể xóa: 1 cụm, khối đã công bố kết quả năm {world.year.year}; "
+        "kết quả đã công bố là hồ sơ không sửa, không xóa."
+    ) in page
+    db.session.expire_all()
+    assert _year(world.year.year) is not None and _count(ResultSnapshot) == 1
+    assert (_count(Term), _count(Membership)) == (terms, members)
+    with pytest.raises(DomainError, match="đã công bố kết quả năm"):
+        years.delete_year(db.session, _year(world.year.year))

@@ -93,7 +93,7 @@ def _detail(found: Assessment) -> dict:
     totals = assessments.totals(db.session, found)
     may_edit = assessment_allows(found, "edit")
     return serialize.assessment(found, scoring_round) | {
-        "deadline": serialize.when(found.extended_until or scoring_round.deadline),
+        "deadline": serialize.when(found.effective_deadline),
         "returned_reason": found.returned_reason,
         "may_edit": may_edit,
         "totals": {

@@ -23,6 +23,7 @@ from portal.models.scoring import AssessmentStatus
 from portal.models.users import USER_KINDS
 from portal.models.years import PositionRole
 from portal.routing import paginate
+from portal.services.platform import audit_seal
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit-log")
 
@@ -244,6 +245,7 @@ def _helpers() -> dict:
 @require("view_audit")
 def index():
     """The log, newest first, with filters; the results block is the htmx fragment (422 on a bad date)."""
+    audit_seal.seal_beside(db.session)  # whatever committed without its seal yet is chained now (skipped if busy)
     filters = _filters()
     status = 422 if filters.errors else 200
     page = _filtered(filters)

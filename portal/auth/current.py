@@ -9,8 +9,10 @@ from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 
 from portal.extensions import db
+from portal.forms import commit_keeping_loaded
 from portal.models import User, UserSession
 from portal.models.base import utcnow
+from portal.services.notices import inbox
 from portal.services.platform import sessions
 from portal.services.platform.audit import Actor, acting_as, record_event
 
@@ -23,7 +25,8 @@ def lifetimes() -> sessions.Lifetimes:
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's user loader: the user only while the cookie's session is live (one query).
+    """Flask-Login's user loader: the user only while the cookie's session is live, with the user's unit and
+    the bell's count (one query).
 
     last_seen_at is written at most every SESSION_TOUCH_SECONDS, in its own short commit made
     before the view runs (nothing else is pending yet), so most requests write nothing."""
@@ -31,25 +34,19 @@ def load_user(user_id: str) -> User | None:
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    record = sessions.resolve(db.session, uid, session.get(SESSION_KEY))
-    if record is None:
+    bell = inbox.unread_column(UserSession.user_id)
+    found = sessions.resolve_with(db.session, uid, session.get(SESSION_KEY), (bell,))
+    if found is None:
         return None
+    record, unread = found
     every = timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"])
     if sessions.needs_touch(record, every):
         sessions.touch(db.session, record)
-        _commit_keeping_loaded()
+        commit_keeping_loaded()
+        db.session.begin()  # the request's transaction (as the statement above had begun one), the count's
+    inbox.remember_unread(db.session, record.user_id, unread)  # the bell's count, read in the same statement
     g.user_session = record
     return record.user
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit the touch alone; the user and session just read stay loaded (no reload queries)."""
-    current = db.session()
-    current.expire_on_commit = False
-    try:
-        current.commit()
-    finally:
-        current.expire_on_commit = True
 
 
 def current_session() -> UserSession | None:

@@ -84,9 +84,12 @@ def change_password():
 
 @bp.post("/language/<lang>")
 def set_language(lang: str):
-    """Switch the interface language (Vietnamese by default)."""
+    """Switch the interface language (Vietnamese by default); a signed-in user's e-mail digest follows it."""
     if lang in current_app.config["LANGUAGES"] and EmptyForm().validate_on_submit():
         session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
     return redirect(safe_next(request.form.get("next")), code=303)
 
 

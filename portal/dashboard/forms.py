@@ -9,6 +9,21 @@ from portal.models.org import CLUSTER_KINDS
 from portal.services.monitoring.filters import MINE, SORTS, Filters
 from portal.services.monitoring.stages import Stage
 
+SORT_LABELS = {
+    "cluster": _l("Tên cụm, khối"),
+    "kind": _l("Loại"),
+    "head": _l("Trưởng cụm, khối"),
+    "overseer": _l("Người phụ trách"),
+    "decision": _l("Số quyết định"),
+    "stage": _l("Giai đoạn"),
+    "late": _l("Số việc chậm trễ"),
+    "signed": _l("Tỷ lệ đã ký giao ước"),
+    "submitted": _l("Tỷ lệ đã nộp tự chấm"),
+    "reviews": _l("Tỷ lệ phiếu chấm đã xong"),
+    "leader": _l("Đơn vị dẫn đầu"),
+    "score": _l("Điểm dẫn đầu"),
+}
+
 
 class DashboardFilterForm(PortalForm):
     class Meta:
@@ -24,8 +39,9 @@ class DashboardFilterForm(PortalForm):
     )
     overseer = SelectField(_l("Phụ trách"), choices=[], default="", validate_choice=False)
     late = BooleanField(_l("Chỉ cụm, khối có việc chậm trễ"))
-    sort = SelectField(choices=[(s, s) for s in SORTS], default="cluster")
-    dir = SelectField(choices=[("asc", "asc"), ("desc", "desc")], default="asc")
+    # the column headers sort too, but a phone shows the table as cards without them: these keep sorting in reach
+    sort = SelectField(_l("Sắp xếp theo"), choices=[(s, SORT_LABELS[s]) for s in SORTS], default="cluster")
+    dir = SelectField(_l("Chiều sắp xếp"), choices=[("asc", _l("Tăng dần")), ("desc", _l("Giảm dần"))], default="asc")
 
     def set_choices(self, years: list[int], overseers: list[tuple[int, str]], council_member_id: int | None) -> None:
         """The years that exist and the council members who oversee a cluster this year ("mine" for a member)."""

@@ -1,32 +1,36 @@
 """The council's dashboard pages: every cluster of a year, a cluster's drill-down, a unit year over year, Excel.
 
 Who sees them: council members and the secretariat (`policy.can(…, "view_dashboard")`, else 403).
-The table is a block of the page: the filter form, the sort links and the poll swap it. Its ETag is
-made from the data version (the newest audit entry), the minute (deadlines pass), the user and the
-URL, so a poll that finds nothing new is answered 304 after one query.
+The table is a block of the page: the filter form, the sort links and the poll swap it. Its ETag
+(`portal/live.py`, shared with the progress pages) is made from the data version (the newest audit
+entry), the minute (deadlines pass), the user and the URL, so a poll that finds nothing new is
+answered 304 after one query. The rendered board is kept per worker (`portal/fragments.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from io import BytesIO
 from types import SimpleNamespace
 
-from flask import abort, current_app, make_response, request, send_file
-from flask_babel import get_locale
+from flask import abort, current_app, make_response, render_template, request, send_file
 from flask_babel import gettext as _
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from sqlalchemy import select
 
+from portal import fragments, live
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, require, year_from_args
 from portal.charts import value_chart
 from portal.dashboard import bp
 from portal.dashboard.forms import DashboardFilterForm
 from portal.extensions import db
 from portal.formatting import vn_today
-from portal.htmx import render
+from portal.htmx import is_fragment_request, render
 from portal.models import EmulationYear, Unit
 from portal.models.base import utcnow
 from portal.models.org import CLUSTER_KINDS
+from portal.models.publication import VERDICTS
+from portal.policy import ClusterYear
 from portal.services.monitoring import export, figures, history
 from portal.services.monitoring.board import Board, read_board
 from portal.services.monitoring.filters import apply
@@ -36,28 +40,12 @@ from portal.services.platform.live import data_version
 from portal.services.results.report import band_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ETAG_MARK = fragments.mark("etag")
 
 
 def standing_cache() -> StandingCache:
     """The app's cache of computed rankings (one per app, checked against the data version)."""
     return current_app.extensions.setdefault("standings", StandingCache())
-
-
-def _etag(version: int) -> str:
-    now = utcnow()
-    who = current_principal().user_id
-    seed = f"{version}|{now:%Y%m%d%H%M}|{who}|{get_locale()}|{request.full_path}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:32]
-
-
-def _not_modified(tag: str):
-    """304 when the client already has this version of the page or fragment, else None."""
-    if not request.if_none_match.contains(tag):
-        return None
-    response = make_response("", 304)
-    response.set_etag(tag)
-    response.vary.add("HX-Request")
-    return response
 
 
 def _board(year: EmulationYear, version: int) -> Board:
@@ -73,6 +61,7 @@ def _filtered(year: EmulationYear, board: Board):
     form.set_choices(years, [(m.id, m.full_name) for m in ordered], principal.council_member_id)
     form.year.data = str(year.year)
     filters = form.filters()
+    form.sort.data, form.dir.data = filters.sort, "desc" if filters.descending else "asc"  # what the table shows
     return form, filters, apply(board.rows, filters, principal.council_member_id)
 
 
@@ -108,7 +97,40 @@ def _labels() -> SimpleNamespace:
         kinds={code: _(label) for code, label in CLUSTER_KINDS.items()},
         stages={stage: _(stage.label) for stage in Stage},
         lates={code: _(label) for code, label in LATE_LABELS.items()},
+        verdicts={code: _(label) for code, label in VERDICTS.items()},
     )
+
+
+def _board_html(year: EmulationYear, version: int, tag: str, table_only: bool) -> Markup:
+    """The page under its title (or its table block alone), kept per worker: the version and the minute
+    are in its key, so any write or a deadline passing makes a new one; the viewer counts only through
+    their council member (what "mine" means), the ETag is filled in per request."""
+    minute = f"{utcnow():%Y%m%d%H%M}"
+    member = current_principal().council_member_id
+    variant = ("table" if table_only else "page", version, minute, member, request.full_path)
+
+    def produce() -> str:
+        board = _board(year, version)
+        form, filters, rows = _filtered(year, board)
+        context = {
+            "year": year,
+            "form": form,
+            "filters": filters,
+            "rows": rows,
+            "total": len(board.rows),
+            "charts": _charts(rows),
+            "etag": ETAG_MARK,
+            "band_label": band_label,
+            "live": live.streaming(),
+            "kind_labels": CLUSTER_KINDS,
+            "labels": _labels(),
+        }
+        if table_only:
+            return render_block("dashboard/_board.html", "table", **context)
+        return render_template("dashboard/_board.html", **context)
+
+    # every cluster of the year: no one cluster-year to hang it on, the version in the key does the work
+    return fragments.cached(ClusterYear(year.id, None), "dashboard", variant, version, produce, {ETAG_MARK: tag})
 
 
 @bp.get("/")
@@ -117,26 +139,15 @@ def index():
     """Every cluster and block of the year: stage, lateness, completion, leader; filters and sort in the URL."""
     year = year_from_args(request.args.get("year"))
     version = data_version(db.session)
-    tag = _etag(version)
-    if (unchanged := _not_modified(tag)) is not None:
+    tag = live.etag(version)
+    if (unchanged := live.not_modified(tag)) is not None:
         return unchanged
-    board = _board(year, version)
-    form, filters, rows = _filtered(year, board)
-    response = render(
-        "dashboard/index.html",
-        block="table",
-        year=year,
-        form=form,
-        filters=filters,
-        rows=rows,
-        total=len(board.rows),
-        charts=_charts(rows),
-        etag=tag,
-        band_label=band_label,
-        live="live_redis" in current_app.extensions,
-        kind_labels=CLUSTER_KINDS,
-        labels=_labels(),
-    )
+    if is_fragment_request():
+        response = make_response(_board_html(year, version, tag, table_only=True))
+        response.vary.add("HX-Request")
+    else:
+        board_html = _board_html(year, version, tag, table_only=False)
+        response = render("dashboard/index.html", year=year, live=live.streaming(), board_html=board_html)
     response.set_etag(tag)
     return response
 
@@ -157,9 +168,13 @@ def excel():
 @bp.get("/clusters/<int:cluster_id>/<int:year>")
 @require("view_dashboard")
 def cluster(cluster_id: int, year: int):
-    """One cluster-year: its progress, what is late and its ranking as bars, with links to results and progress."""
+    """One cluster-year: its progress, what is late and its ranking as bars, with links; live like the table."""
     found_cluster, found_year, _scope = cluster_year_in_scope(cluster_id, year)
-    board = _board(found_year, data_version(db.session))
+    version = data_version(db.session)
+    tag = live.etag(version)
+    if (unchanged := live.not_modified(tag)) is not None:
+        return unchanged
+    board = _board(found_year, version)
     row = next((r for r in board.rows if r.cluster.id == found_cluster.id), None)
     if row is None:
         abort(404)
@@ -170,7 +185,18 @@ def cluster(cluster_id: int, year: int):
         title=_("Xếp hạng %(cluster)s năm %(year)s", cluster=found_cluster.name, year=found_year.year),
         description=_("Mỗi thanh là tổng điểm quy đổi của một đơn vị, theo thứ hạng."),
     )
-    return render("dashboard/cluster.html", row=row, year=found_year, chart=chart, band_label=band_label)
+    response = render(
+        "dashboard/cluster.html",
+        block="live",
+        row=row,
+        year=found_year,
+        chart=chart,
+        band_label=band_label,
+        etag=tag,
+        live=live.streaming(),
+    )
+    response.set_etag(tag)
+    return response
 
 
 @bp.get("/units/<int:unit_id>")

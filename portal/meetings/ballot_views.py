@@ -21,7 +21,7 @@ from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.meetings import bp, views
 from portal.meetings.vote_forms import ReceiptForm, ballot_form
 from portal.models import Unit
-from portal.services.meetings import awards, online, record
+from portal.services.meetings import awards, online, record, voting
 
 RECEIPTS = "vote_receipts"  # session: "window id:unit id" → the receipt code cast from this browser
 NEW_RECEIPT = "vote_receipt_new"  # session: the window whose code is still to be shown (once)
@@ -34,7 +34,7 @@ def _voter(cluster_id: int, year: int):
     if not may(scope, "vote_online"):
         return error_page(403, _("Chỉ tài khoản của đơn vị thành viên được bỏ phiếu."))
     unit_id = current_principal().unit_id
-    if meeting is None or not online.attends(db.session, meeting, unit_id):
+    if meeting is None or not voting.attends(db.session, meeting, unit_id):
         return error_page(403, _("Đơn vị của bạn không có mặt tại hội nghị nên không bỏ phiếu."))
     return cluster, found, meeting, unit_id
 
@@ -53,14 +53,14 @@ def _ballot_page(loaded, form=None, status=200, notice=None):
     window = online.latest(db.session, meeting)
     context = {"cluster": cluster, "year": year, "meeting": meeting, "window": window, "notice": notice}
     context["unit"] = db.session.get(Unit, unit_id)
-    context["voted"] = window is not None and online.has_voted(db.session, window, unit_id)
+    context["voted"] = window is not None and voting.has_voted(db.session, window, unit_id)
     context["code"] = _saved_code(window, unit_id)
     context["new_code"] = window is not None and session.pop(NEW_RECEIPT, None) == window.id
     if window is not None and window.is_open:
-        chosen = online.choices_of(db.session, window, context["code"]) if context["voted"] else {}
+        chosen = voting.choices_of(db.session, window, context["code"]) if context["voted"] else {}
         context["form"] = form or _form(window, data={f"award_{a}": ids for a, ids in chosen.items()})
         context["papers"] = online.papers(window)
-    context["display"] = online.display
+    context["display"] = voting.display
     return render("meetings/vote.html", block="ballot", status=status, **context)
 
 
@@ -103,7 +103,7 @@ def cast(cluster_id: int, year: int):
         return loaded
     window = _open_window(loaded[2])
     form = _form(window)
-    call = lambda: online.cast(db.session, loaded[2], window, loaded[3], form.choices())  # noqa: E731
+    call = lambda: voting.cast(db.session, loaded[2], window, loaded[3], form.choices())  # noqa: E731
     outcome = saved(form, call) if form.validate_on_submit() else None
     if outcome and outcome.ok:
         session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {_key(window, loaded[3]): outcome.result}
@@ -121,10 +121,10 @@ def change(cluster_id: int, year: int):
     window = _open_window(loaded[2])
     form = _form(window)
     code = (form.code.data or "").strip() or _saved_code(window, loaded[3])
-    call = lambda: online.change(db.session, loaded[2], window, loaded[3], code, form.choices())  # noqa: E731
+    call = lambda: voting.change(db.session, loaded[2], window, loaded[3], code, form.choices())  # noqa: E731
     ok = form.validate_on_submit() and saved(form, call).ok
     if ok:
-        session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {_key(window, loaded[3]): online.normalise(code)}
+        session[RECEIPTS] = (session.get(RECEIPTS) or {}) | {_key(window, loaded[3]): voting.normalise(code)}
     return _answer(loaded, ok, form, _("Đã thay đổi phiếu bầu của đơn vị."))
 
 
@@ -138,7 +138,7 @@ def receipt(cluster_id: int, year: int):
         abort(404)
     form, checked, status = ReceiptForm(), None, 200
     if form.validate_on_submit():
-        checked = online.check_receipt(db.session, meeting, form.code.data)
+        checked = voting.check_receipt(db.session, meeting, form.code.data)
         status = 200 if checked else 404
     elif form.is_submitted():
         status = 422

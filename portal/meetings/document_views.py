@@ -15,6 +15,7 @@ from flask_login import login_required
 from portal.access import cluster_year_in_scope, current_principal
 from portal.extensions import db
 from portal.formatting import vn_today
+from portal.forms import domain_message
 from portal.meetings import bp
 from portal.models import Cluster, EmulationYear, ReviewMeeting
 from portal.models.meetings import MeetingStatus, Outcome
@@ -52,7 +53,7 @@ def _send(build, facts: facts_svc.Facts, name: str):
     try:
         data = build()
     except DomainError as refused:
-        flash(refused.message, "warning")
+        flash(domain_message(refused), "warning")
         return redirect(url_for("meetings.show", cluster_id=facts.cluster.id, year=facts.year), 303)
     response = Response(data, mimetype=DOCX)
     filename = f"{name}-{facts.cluster.code}-{facts.year}.docx"

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from portal.models.api_tokens import ApiToken
-from portal.models.audit import AuditEntry
+from portal.models.audit import AuditEntry, AuditSeal
 from portal.models.criteria import CriteriaSet, Criterion
 from portal.models.meetings import (
     Attendance,
@@ -48,6 +48,7 @@ __all__ = [
     "ApiToken",
     "Assessment",
     "AuditEntry",
+    "AuditSeal",
     "BandRule",
     "Charter",
     "Cluster",

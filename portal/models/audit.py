@@ -41,13 +41,28 @@ class AuditEntry(db.Model):
     object_label: Mapped[str] = mapped_column(String(255), default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
-    # the hash chain (services/platform/audit_chain.py): tamper-evident, checked by `flask audit verify`
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # the hash chain of the entries written before the sealer (migration 3c9e…): kept as they were; an entry
+    # written since has none here, its link is its row in `audit_seals`
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def action_label(self) -> str:
         return ACTIONS.get(self.action, self.action)
+
+
+class AuditSeal(db.Model):
+    """One link of the hash chain (services/platform/audit_seal.py): the entry sealed at `position`, the hash of
+    the link before and its own hash over the entry's content and that previous hash. Written by the sealer
+    only, insert-only like the entries, checked by `flask audit verify` in position order."""
+
+    __tablename__ = "audit_seals"
+
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # no foreign key, like the entries' own columns: a deleted entry must leave its seal for verify to find
+    entry_id: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 # On PostgreSQL the database itself keeps the log append-only: UPDATE and DELETE of an entry
@@ -60,3 +75,6 @@ APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER, DROP_APPEND_ONLY = (
     APPEND_ONLY.drop,
 )
 APPEND_ONLY.attach(AuditEntry.__table__)
+
+SEALS_APPEND_ONLY = rewrite_guard("audit_seals", "audit_seals_append_only", "audit_seals is append-only")
+SEALS_APPEND_ONLY.attach(AuditSeal.__table__)

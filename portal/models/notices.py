@@ -2,7 +2,10 @@
 
 A Notification is written by the service that makes the event, in the same transaction,
 for each user who must act (portal/services/notices/). Its link is an endpoint and its
-arguments, built with url_for when shown, never stored HTML. Notifications are not in the
+arguments, built with url_for when shown, never stored HTML. Its words are a catalogue entry
+(`message`, the Vietnamese msgid) and its values (`params`), put together in the reader's
+language when shown or mailed; `text` keeps them put together in Vietnamese, and is all that
+notices written before the catalogue entries have. Notifications are not in the
 audit log: the event that made them is, and reading one changes nothing but the reader's own list.
 """
 
@@ -30,6 +33,7 @@ class NoticeKind(LabelledEnum):
     REVIEW_ASSIGNED = "review_assigned", N_("Được phân công chấm chéo")
     VOTE_OPENED = "vote_opened", N_("Mở bỏ phiếu")
     RESULTS_PUBLISHED = "results_published", N_("Kết quả được công bố")
+    RESULTS_CORRECTED = "results_corrected", N_("Kết quả được đính chính")
     COUNCIL_DECIDED = "council_decided", N_("Hội đồng đã quyết định")
 
 
@@ -52,7 +56,9 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(24))
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("emulation_years.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(String(300))  # the Vietnamese text, as it read when written
+    message: Mapped[str | None] = mapped_column(String(300))  # its catalogue entry (msgid); None on older rows
+    params: Mapped[dict | None] = mapped_column(JSON)  # the values the entry names: %(cluster)s …
     endpoint: Mapped[str] = mapped_column(String(64))
     args: Mapped[dict] = mapped_column(JSON, default=dict)
     key: Mapped[str | None] = mapped_column(String(64))

@@ -75,6 +75,18 @@ ASSIGNMENT_MODES = AssignmentMode.labels()
 ASSESSMENT_STATUSES = AssessmentStatus.labels()
 
 
+def effective_deadline(round_deadline: datetime | None, extended_until: datetime | None) -> datetime | None:
+    """The moment an assessment is due (naive UTC): the later of its round's deadline and its own extension.
+
+    An extension gives a unit more time, never less: when the head later moves the round's deadline past
+    it, the unit has the round's new deadline like everyone else. An extension alone is the deadline in a
+    round without one. The one rule for locking scores, the deadline notices, the pages and the dashboard.
+    """
+    if round_deadline is None or extended_until is None:
+        return extended_until or round_deadline
+    return max(round_deadline, extended_until)
+
+
 class ScoringRound(Audited, Timestamped, db.Model):
     __tablename__ = "scoring_rounds"
     __table_args__ = (
@@ -130,6 +142,11 @@ class Assessment(Audited, Timestamped, db.Model):
     @property
     def editable(self) -> bool:
         return self.status in (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)
+
+    @property
+    def effective_deadline(self) -> datetime | None:
+        """When this assessment is due: the later of its round's deadline and its own extension."""
+        return effective_deadline(self.round.deadline, self.extended_until)
 
     def audit_label(self) -> str:
         return f"{STAGES[self.stage]}: {self.subject.name}"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, current_app, request, send_file, url_for
+from flask import abort, current_app, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from portal import fragments
 from portal.access import cluster_year_in_scope, current_principal, deputy_may_lead
 from portal.charts import Bar, profile_chart
 from portal.extensions import db
@@ -24,6 +25,7 @@ from portal.results import bp
 from portal.services.platform.live import data_version
 from portal.services.results import report as report_svc
 from portal.services.results.cache import VersionedCache
+from portal.services.results.inputs import Basis
 
 # Per worker, least recently read first out: ~2.7 MB each at 25 units × 60 leaves (bench/README.md),
 # so at most about 32 MB, inside the 150 MiB a worker may take.
@@ -33,19 +35,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @bp.app_template_global()
 def results_visible(cluster_id: int, year_id: int) -> bool:
-    """May the signed-in user read this cluster-year's results? For the links to them (two queries)."""
+    """May the signed-in user read this cluster-year's results? For the links to them (two queries for a
+    member unit, none for the others)."""
     scope = ClusterYear(year_id, cluster_id)
     principal = current_principal()
-    if principal.role_in(scope) is None:
+    role = principal.role_in(scope)
+    if role is None:
         return False
+    if role != "member":  # only a member unit's answer depends on the basis and the rounds: not read for others
+        return sees_results(principal, scope, basis=Basis.AGREED, rounds={})
     basis = report_svc.basis_of(db.session, scope)
     return sees_results(principal, scope, basis=basis, rounds=report_svc.rounds_of(db.session, scope))
 
 
-def _report(scope: ClusterYear) -> report_svc.Report | None:
+def _report(scope: ClusterYear, version: int | None = None) -> report_svc.Report | None:
     """The cluster-year's report with detail, from this worker's cache unless a write has touched it since."""
     cache = current_app.extensions.setdefault("results_reports", VersionedCache(REPORTS_KEPT))
-    return report_svc.cached_report(db.session, scope, cache, data_version(db.session), detail=True)
+    version = data_version(db.session) if version is None else version
+    return report_svc.cached_report(db.session, scope, cache, version, detail=True)
 
 
 def _readable(cluster_id: int, year) -> tuple[Cluster, EmulationYear, ClusterYear]:
@@ -77,23 +84,35 @@ def _sort_args() -> tuple[str, bool]:
 def show(cluster_id: int, year: int):
     """The ranked table of a cluster-year, sortable by any column (the sort lives in the URL)."""
     cluster, found, scope = _readable(cluster_id, year)
-    report = _report(scope)
+    version = data_version(db.session)
+    report = _report(scope, version)
     sort, descending = _sort_args()
-    units = report_svc.sorted_units(report, sort, descending) if report else []
+
+    def table() -> str:
+        units = report_svc.sorted_units(report, sort, descending)
+        return render_template(
+            "results/_table.html",
+            cluster=cluster,
+            year=found,
+            report=report,
+            units=units,
+            flag_counts=report.flag_counts(),
+            sort=sort,
+            descending=descending,
+            band_label=report_svc.band_label,
+        )
+
+    # the table shows the report alone (the same to every reader): one kept per sort, like the report itself
+    table_html = fragments.cached(scope, "results-table", (sort, descending), version, table) if report else ""
     return render(
         "results/show.html",
         block="table",
         cluster=cluster,
         year=found,
         report=report,
-        units=units,
-        flag_counts=report.flag_counts() if report else {},
-        sort=sort,
-        descending=descending,
+        table_html=table_html,
         bases=BASES,
-        band_label=report_svc.band_label,
         settings_link=_settings_link(cluster, found, scope),
-        printing=False,
     )
 
 

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.routing import BuildError
 
+from portal import live
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_round, may
 from portal.extensions import db
 from portal.forms import EmptyForm, saved
@@ -26,6 +27,7 @@ from portal.models.users import UserKind
 from portal.policy import ClusterYear
 from portal.reviews.forms import DeadlineForm, PairForm, PlanForm, RoundForm
 from portal.services.criteria import sets
+from portal.services.platform.live import data_version
 from portal.services.scoring import reviews
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -53,7 +55,14 @@ def _unit_choices(units) -> list[tuple[int, str]]:
     return [(u.id, u.name) for u in units]
 
 
-def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_round: ScoringRound | None, **forms):
+def _page_url(cluster: Cluster, year: EmulationYear) -> str:
+    return url_for("reviews.for_cluster", cluster_id=cluster.id, year=year.year)
+
+
+def _context(
+    cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_round: ScoringRound | None, tag=None, **forms
+):
+    """What the page shows; `tag`, the ETag of its live progress (made here after a change)."""
     principal = current_principal()
     manage = may(scope, "run_rounds")
     follow = manage or may(scope, "view_progress")
@@ -92,6 +101,8 @@ def _context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_
         "review_statuses": _status_labels(),
         "no_review": _("chưa có bản chấm"),
         "assessment_url": assessment_urls(),
+        "etag": tag or live.etag(data_version(db.session), _page_url(cluster, year)),
+        "live": live.streaming(),
     }
 
 
@@ -123,11 +134,26 @@ def _change(scoring_round: ScoringRound, scope: ClusterYear, form, call, message
 @bp.get("/<int:cluster_id>/<int:year>")
 @login_required
 def for_cluster(cluster_id: int, year: int):
-    """The cluster-year's peer round: set-up and progress for leaders, one's own reviews for members."""
+    """The cluster-year's peer round: set-up and progress for leaders, one's own reviews for members.
+
+    Live: the progress polls this URL (304 while nothing changed) and, with Redis, refreshes on the stream."""
     cluster, year, scope = cluster_year_in_scope(cluster_id, year)
+    tag = live.etag(data_version(db.session), _page_url(cluster, year))
+    if (unchanged := live.not_modified(tag)) is not None:
+        return unchanged
     scoring_round = reviews.find_round(db.session, cluster.id, year.id)
-    context = _context(cluster, year, scope, scoring_round)
-    return render("reviews/show.html", block="round" if is_fragment_request() else None, **context)
+    context = _context(cluster, year, scope, scoring_round, tag)
+    response = render("reviews/show.html", block="round" if is_fragment_request() else None, **context)
+    response.set_etag(tag)
+    return response
+
+
+@bp.get("/<int:cluster_id>/<int:year>/live")
+@login_required
+def stream(cluster_id: int, year: int):
+    """The progress page's event stream (Redis only, else 404), for whoever may read the page."""
+    cluster_year_in_scope(cluster_id, year)
+    return live.stream()
 
 
 @bp.post("/<int:cluster_id>/<int:year>")

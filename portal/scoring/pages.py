@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
+from portal import fragments
 from portal.access import assessment_allows, current_principal, may
 from portal.extensions import db
 from portal.formatting import vn_day_of, vn_number
@@ -21,6 +23,7 @@ from portal.policy import ClusterYear
 from portal.scoring.forms import DeadlineForm, ExtendForm, ReturnForm
 from portal.services.criteria import sets
 from portal.services.platform import mail
+from portal.services.platform.live import data_version
 from portal.services.pledges import agreements
 from portal.services.scoring import assessments, evidence, not_applicable, reminders, rounds, verification
 
@@ -135,24 +138,17 @@ def _state(current: Assessment) -> dict:
 def assessment_context(
     current: Assessment, scope: ClusterYear, submit_error: str | None = None, import_errors: list[str] | None = None
 ) -> dict:
+    version = data_version(db.session)  # before anything the kept rows show is read
     references = _references(current)
-    rows = _rows(current, references)
-    totals = assessments.totals(db.session, current)
-    leaves = [r for r in rows if r.leaf]
     context = {
         "assessment": current,
         "scope": scope,
         "cluster": db.session.get(Cluster, scope.cluster_id),
         "year": db.session.get(EmulationYear, scope.year_id),
-        "cset": current.round.criteria_set,
         "stage_label": STAGES[current.stage],
         "stages": STAGES,
         "statuses": ASSESSMENT_STATUSES,
         "references": references,
-        "rows": rows,
-        "totals": totals,
-        "scored": sum(1 for r in leaves if r.score is not None and r.score.value is not None and not r.not_applicable),
-        "leaf_count": sum(1 for r in leaves if not r.not_applicable),
         "submit_error": submit_error,
         "import_errors": import_errors or [],
         "may_lead": may(scope, "run_rounds"),
@@ -160,7 +156,21 @@ def assessment_context(
         "next_stages": _next_stages(current, references),
     }
     context.update(_state(current))
+    context["rows_html"], context["totals_html"] = _kept_rows(context, version)
     return context
+
+
+def _kept_rows(context: dict, version: int) -> tuple[str, str]:
+    """The table's rows and the running totals beside them, kept per worker (`portal.fragments`) for this
+    assessment, whether the reader edits it, and the earlier stages the reader may see."""
+    current, references = context["assessment"], context["references"]
+
+    def produce() -> tuple[str, str]:
+        parts = {**context, "rows": _rows(current, references), "totals": assessments.totals(db.session, current)}
+        return render_template("scoring/_rows.html", **parts), render_template("scoring/_totals.html", **parts)
+
+    variant = (current.id, context["editable"], tuple(a.id for a in references))
+    return fragments.cached(context["scope"], "assessment-rows", variant, version, produce)
 
 
 def _next_stages(current: Assessment, references: list[Assessment]) -> dict[str, Assessment | None]:
@@ -204,6 +214,38 @@ def row_context(
     return context
 
 
+def saved_context(
+    current: Assessment, scope: ClusterYear, criterion: Criterion, score: Score, sheet: assessments.Sheet
+) -> dict:
+    """The answer to an accepted autosave, gathered inside the save's transaction after its flush (so its
+    numbers are the ones the commit makes lasting) from what the save has loaded: the row's revision and
+    points come from the saved `score`, the totals from `sheet` and one query of the assessment's points.
+    Only a later stage (or a peer review) reads the self score beside it, for the "khác điểm tự chấm" mark."""
+    row = Row(
+        criterion,
+        0,
+        "",
+        True,
+        not_applicable.applicable_maxima(sheet.tree, sheet.excluded)[criterion.id],
+        score=score,
+        stage=current.stage,
+    )
+    if current.stage != Stage.SELF:
+        references = _references(current)
+        scores = assessments.score_maps(db.session, [a.id for a in references])
+        row.refs = [(a, scores[a.id].get(criterion.id), []) for a in references]
+    return {
+        "assessment": current,
+        "scope": scope,
+        "row": row,
+        "error": None,
+        "mine": None,
+        "theirs": None,
+        "fresh": True,
+        "totals": assessments.totals(db.session, current, sheet.excluded, sheet.tree),
+    }
+
+
 def submitted_message(current: Assessment) -> str:
     return {
         Stage.SELF: _("Đã nộp bản tự chấm điểm. Bản chấm đã khóa; Trưởng cụm, khối sẽ thẩm định."),
@@ -217,48 +259,104 @@ def submitted_message(current: Assessment) -> str:
 # ---------------------------------------------------------------- the cluster-year page
 
 
+OWN_MARK = fragments.mark("own")
+
+
 def cluster_context(cluster: Cluster, year: EmulationYear, scope: ClusterYear, failed_id=None, **forms) -> dict:
-    principal = current_principal()
+    """The cluster-year page: its body kept per worker (`portal.fragments`) for what the reader may do,
+    unless a form of it comes back with errors (then rendered for this request alone); the reader's own
+    unit's card filled in per request."""
+    version = data_version(db.session)  # before anything the kept body shows is read
+    variant = (may(scope, "view_progress"), may(scope, "run_rounds"), mail.configured(current_app.config))
+
+    def produce() -> str:
+        body = _body_context(cluster, year, scope, *variant, failed_id=failed_id, forms=forms)
+        return render_template("scoring/_cluster_body.html", own_html=OWN_MARK, **body)
+
+    own_html = _own_card(current_principal().unit_id, cluster, year, scope, version)
+    if failed_id is not None or any(form.errors for form in forms.values()):
+        body_html = Markup(produce().replace(OWN_MARK, own_html))
+    else:
+        body_html = fragments.cached(scope, "scoring-cluster", variant, version, produce, {OWN_MARK: own_html})
+    return {"cluster": cluster, "year": year, "scope": scope, "body_html": body_html}
+
+
+def _own_card(unit_id: int | None, cluster: Cluster, year: EmulationYear, scope: ClusterYear, version: int) -> str:
+    """The reader's own unit's card, kept per worker for that unit (`fragments.card_cache`): it shows the
+    unit's stages in this cluster-year, so any write touching the cluster-year drops it with the body."""
+    if unit_id is None:
+        return ""
+
+    def produce() -> str:
+        return render_template("scoring/_own.html", **_own(unit_id, cluster, year))
+
+    return str(fragments.cached(scope, "scoring-own", (unit_id,), version, produce, kept_in=fragments.card_cache()))
+
+
+def _own(unit_id: int | None, cluster: Cluster, year: EmulationYear) -> dict:
+    """The signed-in unit's own stages when it is a member (its draft's count of scored leaves)."""
+    own = next(iter(rounds.progress(db.session, cluster.id, year.id, unit_id)), None) if unit_id else None
+    context = {"own": own, "own_scored": 0, "leaf_count": 0, "stages": STAGES, "statuses": ASSESSMENT_STATUSES}
+    draft = own.self_assessment if own else None
+    if draft is not None and draft.editable:
+        found = rounds.sums(db.session, [draft.id]).get(draft.id)
+        context["own_scored"] = found.scored if found else 0
+        context["leaf_count"] = len(sets.load_tree(db.session, draft.round.criteria_set).leaves())
+    return context
+
+
+def _body_context(
+    cluster: Cluster,
+    year: EmulationYear,
+    scope: ClusterYear,
+    follows: bool,
+    may_run: bool,
+    mail_enabled: bool,
+    *,
+    failed_id: int | None,
+    forms: dict,
+) -> dict:
     self_round = rounds.find_round(db.session, cluster.id, year.id, RoundKind.SELF)
     verification_round = rounds.find_round(db.session, cluster.id, year.id, RoundKind.VERIFICATION)
-    cset = sets.in_force(db.session, cluster.id, year.id)
-    follows = may(scope, "view_progress")
-    rows = rounds.progress(db.session, cluster.id, year.id) if self_round else []
-    own = next((r for r in rows if r.unit.id == principal.unit_id), None)
-    tree = sets.load_tree(db.session, self_round.criteria_set) if self_round else None
-    leaf_count = len(tree.leaves()) if tree else 0
-    ids = [a.id for r in rows for a in r.stages.values()]
-    sums = rounds.sums(db.session, ids)
+    context = {
+        "cluster": cluster,
+        "year": year,
+        "scope": scope,
+        "cset": sets.in_force(db.session, cluster.id, year.id),
+        "stages": STAGES,
+        "statuses": ASSESSMENT_STATUSES,
+        "self_round": self_round,
+        "verification": verification_round,
+        "may_run": may_run,
+        "follows": follows,
+        "mail_enabled": mail_enabled,
+        "failed_id": failed_id,
+        **_cluster_forms(forms, self_round, verification_round),
+    }
+    if follows and self_round:
+        context.update(_progress(cluster, year, self_round))
+    return context
+
+
+def _progress(cluster: Cluster, year: EmulationYear, self_round: ScoringRound) -> dict:
+    """The units' progress table and the reminder beside it, for who follows the cluster-year."""
+    rows = rounds.progress(db.session, cluster.id, year.id)
+    tree = sets.load_tree(db.session, self_round.criteria_set)
+    sums = rounds.sums(db.session, [a.id for r in rows for a in r.stages.values()])
     late = reminders.late_units(rows)
-    deadline = self_round.deadline if self_round else None
 
     def total_of(assessment):
         found = sums.get(assessment.id)
         return found.total(tree, self_round.criteria_set.deduction_capped) if found else Decimal(0)
 
     return {
-        "cluster": cluster,
-        "year": year,
-        "scope": scope,
-        "cset": cset,
-        "stages": STAGES,
-        "statuses": ASSESSMENT_STATUSES,
-        "self_round": self_round,
-        "verification": verification_round,
-        "may_run": may(scope, "run_rounds"),
-        "follows": follows,
-        "rows": rows if follows else [],
-        "own": own,
+        "rows": rows,
         "sums": sums,
         "total_of": total_of,
-        "leaf_count": leaf_count,
-        "late": late if follows else [],
+        "leaf_count": len(tree.leaves()),
+        "late": late,
         "submitted_count": len(rows) - len(late),
-        "reminder": reminders.reminder_text(late, cluster.name, year.year, deadline),
-        "mail_enabled": mail.configured(current_app.config),
-        "now": utcnow(),
-        "failed_id": failed_id,
-        **_cluster_forms(forms, self_round, verification_round),
+        "reminder": reminders.reminder_text(late, cluster.name, year.year, self_round.deadline),
     }
 
 

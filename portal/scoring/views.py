@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import live
 from portal.access import (
     authorize_scope,
     cluster_year_in_scope,
@@ -28,7 +29,7 @@ from portal.access import (
 )
 from portal.extensions import db
 from portal.formatting import vn_datetime, vn_end_of_day
-from portal.forms import EmptyForm, done, saved
+from portal.forms import EmptyForm, commit_keeping_loaded, done, saved
 from portal.htmx import hx_redirect, render
 from portal.models import Assessment, EmulationYear, ScoringRound
 from portal.models.scoring import Stage
@@ -39,6 +40,7 @@ from portal.scoring.forms import DeadlineForm, ExtendForm, ImportForm, ReturnFor
 from portal.services import DomainError
 from portal.services.criteria import sets
 from portal.services.platform import mail
+from portal.services.platform.live import data_version
 from portal.services.scoring import assessments, reminders, rounds, verification
 from portal.services.scoring.excel.apply import import_workbook
 from portal.services.scoring.excel.export import export_workbook
@@ -53,9 +55,25 @@ bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 @bp.get("/<int:cluster_id>/<int:year>")
 @login_required
 def for_cluster(cluster_id: int, year: int):
-    """Open the self round, set deadlines, follow who has submitted; a member finds its own form here."""
+    """Open the self round, set deadlines, follow who has submitted; a member finds its own form here.
+
+    Live: its region polls this URL (304 while nothing changed) and, with Redis, refreshes on the stream."""
     cluster, year, scope = cluster_year_in_scope(cluster_id, year)
-    return render("scoring/cluster.html", **pages.cluster_context(cluster, year, scope))
+    tag = live.etag(data_version(db.session))
+    if (unchanged := live.not_modified(tag)) is not None:
+        return unchanged
+    context = pages.cluster_context(cluster, year, scope)
+    response = render("scoring/cluster.html", etag=tag, live=live.streaming(), **context)
+    response.set_etag(tag)
+    return response
+
+
+@bp.get("/<int:cluster_id>/<int:year>/live")
+@login_required
+def stream(cluster_id: int, year: int):
+    """The progress page's event stream (Redis only, else 404), for whoever may read the page."""
+    cluster_year_in_scope(cluster_id, year)
+    return live.stream()
 
 
 @bp.post("/<int:cluster_id>/<int:year>/open")
@@ -163,13 +181,15 @@ def score_row(assessment_id: int, criterion_id: int):
 def save_score(assessment_id: int, criterion_id: int):
     """Autosave of one criterion: value and explanation, guarded by the revision the form was made on."""
     current, scope = load_assessment(assessment_id, "edit")
+    sheet = assessments.sheet_of(db.session, current)  # its criteria land in the session: criterion_of reads none
     criterion = criterion_of(current, criterion_id)
     raw, note, revision = request.form.get("value", ""), request.form.get("note", ""), _revision()
     try:
         score = assessments.save_score(
-            db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id
+            db.session, current, criterion, raw, note, expected_revision=revision, user_id=current_user.id, sheet=sheet
         )
         db.session.flush()
+        answer = pages.saved_context(current, scope, criterion, score, sheet)
     except (assessments.ConflictError, StaleDataError, IntegrityError):
         # a colleague saved first (the database's version check and unique key are the backstop of the lock)
         db.session.rollback()
@@ -182,8 +202,8 @@ def save_score(assessment_id: int, criterion_id: int):
         db.session.rollback()
         context = pages.row_context(current, scope, criterion, error=error.message, mine={"value": raw, "note": note})
         return render("scoring/_saved.html", status=422, **context)
-    db.session.commit()
-    return render("scoring/_saved.html", **pages.row_context(current, scope, criterion, score=score, fresh=True))
+    commit_keeping_loaded()
+    return render("scoring/_saved.html", **answer)
 
 
 def _revision() -> int | None:

@@ -96,11 +96,43 @@ document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) window.print();
 });
 
-// Live pages (the council's dashboard): an element that polls carries the ETag of what it shows in data-etag.
-// Sending it back as If-None-Match lets the server answer 304 (no swap: see htmx-config) when nothing changed.
+// Live pages (the council's dashboard, the progress pages): an element that polls carries the ETag of what it
+// shows in data-etag. Sending it back as If-None-Match lets the server answer 304 (no swap: see htmx-config)
+// when nothing changed.
+function isLivePoll(detail) {
+  var elt = detail.elt;
+  var config = detail.requestConfig || detail; // htmx:configRequest's detail is the request's config itself
+  return !!(elt && elt.dataset && elt.dataset.etag) && config.verb === "get" && config.path === elt.getAttribute("hx-get");
+}
 document.addEventListener("htmx:configRequest", function (event) {
-  var etag = event.detail.elt && event.detail.elt.dataset ? event.detail.elt.dataset.etag : "";
-  if (etag && event.detail.verb === "get" && event.detail.path === event.detail.elt.getAttribute("hx-get")) {
-    event.detail.headers["If-None-Match"] = '"' + etag + '"';
-  }
+  if (isLivePoll(event.detail)) event.detail.headers["If-None-Match"] = '"' + event.detail.elt.dataset.etag + '"';
 });
+// A live region never replaces what the user is doing in it: a refresh waits (the next poll or event brings
+// it) while a field in the region has the focus or differs from what the page was given, a <details> in it is
+// open (a form per row: return, extend) or a field shows an error.
+(function () {
+  var FIELDS = "input, textarea, select, button, summary";
+  function changed(field) {
+    if (field.type === "hidden" || field.disabled || field.readOnly) return false;
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    if (field.tagName === "BUTTON") return false;
+    return field.value !== field.defaultValue;
+  }
+  function busy(region) {
+    var active = document.activeElement;
+    if (active && region.contains(active) && active.matches(FIELDS)) return true;
+    if (region.querySelector("details[open], .is-invalid")) return true;
+    return Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), changed);
+  }
+  function holdBack(event) {
+    if (isLivePoll(event.detail) && busy(event.detail.elt)) event.preventDefault();
+  }
+  document.addEventListener("htmx:beforeRequest", holdBack);
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // the user may have started typing while the answer was on its way
+    if (isLivePoll(event.detail) && busy(event.detail.elt)) event.detail.shouldSwap = false;
+  });
+})();

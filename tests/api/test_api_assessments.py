@@ -129,7 +129,9 @@ def test_save_a_score_and_its_revisions(api, world, table):
     assert "vừa được người khác lưu" in conflict["detail"]
     score = db.session.scalar(select(Score))
     assert (score.value, score.revision) == (D("28.25"), 2)
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "Score")).all()[-1]
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "Score").order_by(AuditEntry.id)
+    ).all()[-1]
     assert entry.username == "member" and entry.user_id == world.users["member"].id
     assert member.put(url, json={"value": None, "revision": 2}).get_json()["points"] is None
 

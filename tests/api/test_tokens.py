@@ -103,7 +103,12 @@ def test_revoke_own_token_with_htmx(client, auth, world):
     assert response.status_code == 200 and "Đã thu hồi" in response.text and "<html" not in response.text
     assert db.session.get(ApiToken, token.id).revoked_at is not None
     assert_problem(client.get("/api/v1/me", headers=_bearer(secret)), 401)
-    assert [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "ApiToken"))] == [
+    assert [
+        e.action
+        for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "ApiToken").order_by(AuditEntry.id)
+        )
+    ] == [
         "create",
         "update",
     ]

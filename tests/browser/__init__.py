@@ -13,6 +13,7 @@ def label(text: str) -> re.Pattern:
 
 
 def sign_out(page) -> None:
-    """Open the account menu in the header and sign out."""
+    """Open the account menu in the header and sign out (once the page's deferred Bootstrap runs the menu)."""
+    page.wait_for_load_state("load")
     page.locator(".account-button").click()
     page.get_by_role("button", name="Đăng xuất").click()

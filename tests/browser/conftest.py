@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Locator, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 NO_CHROMIUM = "Chromium not found at /usr/bin/chromium: browser tests skipped; install Debian's chromium"
 TIMEOUT_MS = 10_000
+CACHES = ("results_reports", "fragments", "standings")  # app.extensions keys of the per-worker caches
 FAILURES_DIR = Path("/tmp/browser-failures")
 # Chromium reports every 4xx/5xx response it loads as a console error with this text.
 FAILED_LOAD = "Failed to load resource: the server responded with a status of "
@@ -92,6 +93,11 @@ def seed(live_app):
     """
 
     def run(build):
+        # A new database under a running app: its ids and audit positions start again from 1, so what the
+        # app keeps per worker (results reports, rendered fragments, rankings) is forgotten, as a restarted
+        # worker would (else a cached fragment of the last test's assessment 3 could answer for this one's).
+        for kept in CACHES:
+            live_app.extensions.pop(kept, None)
         with live_app.app_context():
             db.session.remove()
             db.drop_all()
@@ -104,6 +110,21 @@ def seed(live_app):
                 db.session.remove()
 
     return run
+
+
+@pytest.fixture
+def self_round_open(seed):
+    """The small province with its cluster's table locked and the self round open; nobody has submitted yet."""
+
+    def build():
+        from portal.services.scoring import assessments
+
+        world = factories.world()
+        cset, items = factories.scoring_table(world)
+        assessments.open_self_round(db.session, cset)
+        return {"cluster": world.cluster.name, "items": {key: item.id for key, item in items.items()}}
+
+    return seed(build)
 
 
 @pytest.fixture(scope="session")
@@ -191,6 +212,38 @@ def page_problems():
     return PageProblems()
 
 
+# Locator actions that a page's own scripts answer: each waits first for the page to have loaded.
+ACTIONS = (
+    "check", "clear", "click", "dblclick", "dispatch_event", "fill", "press", "press_sequentially",
+    "select_option", "set_checked", "set_input_files", "tap", "type", "uncheck",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def act_once_loaded():
+    """Every locator action first waits for its page's `load` event.
+
+    A click on a link returns once the next page has started loading, before its deferred htmx,
+    Bootstrap and portal.js have run: a field filled then changes without the autosave listening, a
+    button fires a plain request, a menu does not open. A user cannot act that fast; the tests must
+    not either. On a page already loaded the wait returns at once.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ACTIONS:
+            patch.setattr(Locator, name, _after_load(getattr(Locator, name)))
+        yield
+
+
+def _after_load(action):
+    def act(self, *args, **kwargs):
+        self.page.wait_for_load_state("load")
+        return action(self, *args, **kwargs)
+
+    act.__name__ = action.__name__
+    act.__doc__ = action.__doc__
+    return act
+
+
 @pytest.fixture
 def page(browser, live_server, page_problems, request):
     """A fresh context and page per test, pointed at the live server, with problems recorded."""
@@ -228,6 +281,9 @@ def settled(page):
 
     @contextmanager
     def run():
+        # a link just clicked may still be loading its page: its deferred htmx must be running before the
+        # action, or the action fires a plain request that never settles
+        page.wait_for_load_state("load")
         before = page.evaluate("window.htmxSettled || 0")
         yield
         page.wait_for_function("count => (window.htmxSettled || 0) > count", arg=before)

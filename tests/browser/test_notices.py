@@ -26,7 +26,8 @@ def province(seed):
                 NoticeKind.ROUND_OPENED,
                 cluster_id=world.cluster.id,
                 year_id=world.year.id,
-                text=text,
+                message=text,
+                params={},
                 endpoint="scoring.for_cluster",
                 args={"cluster_id": world.cluster.id, "year": world.year.year},
             )

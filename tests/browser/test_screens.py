@@ -4,6 +4,8 @@ One Chromium, one context per role (signed in once); each page is loaded once an
 every width. The pages are the GET routes that need no id, plus the pages of the objects a
 small province holds (cluster, criteria, pledge, targets, self-assessment, verification, peer
 review, accounts, units, council, audit log …). A page a role may not open is skipped for it.
+The published results with an online vote (the receipt check) and a correction's diff need a published
+year: test_screens_published.py measures them at the same widths.
 """
 
 from __future__ import annotations

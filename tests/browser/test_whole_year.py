@@ -7,12 +7,14 @@ covered by test_criteria.py), and the pledge agreement drafted on it (drafting: 
 
 Through the browser (UI): the head opens the self round; each of the three units signs the pledge, then
 self-scores and submits from its own account; the head closes the self round and reads the ranking on the
-results page; opens the year-end meeting, marks every unit present (quorum), opens the online vote; each
+results page; verifies the member's self-assessment (thẩm định: I.1 lowered from 45 to 44 with its reason) and
+sends it to the unit, which opens it from its notice and explains (giải trình), and the ranking reads the
+verified score; opens the year-end meeting, marks every unit present (quorum), opens the online vote; each
 unit votes from its own browser context; the head closes the vote, the nominations appear; the head ends
 the meeting, publishes ("Công bố kết quả"), the recompute says "khớp" and the three hashes show (snapshot,
 criteria, pledge charter); a voter finds its receipt in the published record; the secretariat records the
-council's decision; the unit reads it on the published results. Verification rounds are not used: the
-basis is the agreed self-score, which the head reads once the self round closes.
+council's decision; the unit reads it on the published results. No final score (chốt điểm thống nhất) is
+fixed: the agreed score is the verification's (see docs/architecture.md, "The glossary in the code").
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ pytestmark = pytest.mark.browser
 YEAR = factories.YEAR
 FLAG = "Cờ thi đua của Ủy ban nhân dân tỉnh"
 CERTIFICATE = "(toàn diện)"
-# Each unit's self-scores (I.1 of 60, I.2 of 40): the head first (90), then the member (80), the deputy (78).
+# Each unit's self-scores (I.1 of 60, I.2 of 40): the head first (90), then the member (80), the deputy (78);
+# the head's verification lowers the member's I.1 to 44 (79), which keeps the order.
 SIGNED_ON = factories.past_date(20)  # the pledge's signing meeting
 POINTS = {"head": ("55", "35"), "deputy": ("50", "28"), "member": ("45", "35")}
 
@@ -136,6 +139,40 @@ def _vote(voter, path: str, names: dict[str, str]) -> str:
     return voter.locator("[data-receipt]").inner_text()
 
 
+def _saved(page, row, name: str, value: str) -> None:
+    """Type into a row's field and leave it; returns once the autosave has answered."""
+    field = row.locator(f"form.score-form [name={name}]")
+    with page.expect_response(lambda r: "/scores/" in r.url and r.request.method == "POST"):
+        field.fill(value)
+        field.press("Tab")
+
+
+def _verify_and_explain(page, sign_in, ids) -> None:
+    """The head verifies the member's self-assessment and sends it; the member explains from its notice."""
+    member = ids["names"]["member"]
+    page.goto(f"/scoring/{ids['cluster']}/{YEAR}")
+    page.locator(f'#progress-table tr[data-unit="{member}"]').get_by_role("button", name="Thẩm định").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Thẩm định: {member}")
+    _saved(page, _row(page, "I.1"), "value", "44")
+    expect(_row(page, "I.1").locator(".differs-mark")).to_contain_text("khác điểm tự chấm")
+    _saved(page, _row(page, "I.1"), "note", "Thiếu minh chứng chỉ tiêu thu ngân sách quý IV")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Gửi kết quả thẩm định cho đơn vị").click()
+    expect(page.locator("#assessment-actions")).to_contain_text("Đã nộp lúc")
+
+    _switch(page, sign_in, "member")
+    page.goto("/notices/")
+    page.get_by_role("button", name=re.compile(f"đã gửi kết quả thẩm định điểm của {re.escape(member)}")).click()
+    expect(_row(page, "I.1")).to_contain_text("Thiếu minh chứng chỉ tiêu thu ngân sách quý IV")
+    page.get_by_role("button", name="Giải trình kết quả thẩm định").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Giải trình")
+    _saved(page, _row(page, "I.1"), "note", "Đơn vị bổ sung biên bản đối chiếu thu ngân sách quý IV")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Gửi giải trình").click()
+    expect(page.locator("#assessment-actions")).to_contain_text("Đã nộp lúc")
+    _switch(page, sign_in, "head")
+
+
 def _score_and_rank(page, sign_in, settled, ids) -> None:
     cluster, names = ids["cluster"], ids["names"]
     sign_in("head")
@@ -149,11 +186,13 @@ def _score_and_rank(page, sign_in, settled, ids) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Đóng vòng tự chấm điểm").click()
     expect(page.get_by_text("Đã đóng lúc")).to_be_visible()
+    _verify_and_explain(page, sign_in, ids)
     page.goto(f"/results/{cluster}/{YEAR}")
     rows = page.locator("table tbody tr")
     for place, key in enumerate(("head", "member", "deputy")):
         expect(rows.nth(place)).to_contain_text(names[key])
     expect(rows.nth(0)).to_contain_text("90")
+    expect(rows.nth(1)).to_contain_text("79")  # the verified score, not the self-score (80)
 
 
 def _open_meeting(page, settled, ids) -> str:

@@ -21,7 +21,7 @@ from portal.models import (
     EmulationYear,
     TargetRegistration,
 )
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.criteria import CriterionKind, Method, SetStatus
 from portal.models.notices import NoticeKind
 from portal.services import DomainError
@@ -166,7 +166,8 @@ def _notify_published(session: Session, cset: CriteriaSet) -> None:
         NoticeKind.CRITERIA_PUBLISHED,
         cluster_id=cluster_id,
         year_id=year_id,
-        text=f"{cset.cluster.name}: bảng tiêu chí năm {cset.year.year} (phiên bản {cset.version}) đã được công bố.",
+        message=N_("%(cluster)s: bảng tiêu chí năm %(year)s (phiên bản %(version)s) đã được công bố."),
+        params={"cluster": cset.cluster.name, "year": cset.year.year, "version": cset.version},
         endpoint="criteria.show",
         args={"set_id": cset.id},
     )

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Criterion, ReviewMeeting, ScoreAdjustment, Tally, TieDecision, Unit
+from portal.models.base import N_
 from portal.models.results import Basis
 from portal.policy import ClusterYear
 from portal.services import DomainError
@@ -132,7 +133,7 @@ def _row(unit: UnitResult, engine_unit: UnitResult, units, decisions: dict, by_u
 def check_unvoted(session: Session, meeting: ReviewMeeting) -> None:
     record.check_no_vote_open(session, meeting)
     if session.scalar(select(func.count(Tally.id)).where(Tally.meeting_id == meeting.id)):
-        raise DomainError("Đã có kết quả kiểm phiếu: bảng điểm thống nhất không thay đổi được nữa.")
+        raise DomainError(N_("Đã có kết quả kiểm phiếu: bảng điểm thống nhất không thay đổi được nữa."))
 
 
 def adjust(
@@ -149,10 +150,10 @@ def adjust(
     table = approved_table(session, meeting)
     shown = table.report.unit(unit_id) if table else None
     if shown is None:
-        raise DomainError("Đơn vị không có trong bảng kết quả.")
+        raise DomainError(N_("Đơn vị không có trong bảng kết quả."))
     leaf = next((leaf for leaf in shown.leaves if leaf.criterion_id == criterion_id), None)
     if leaf is None or not leaf.applicable:
-        raise DomainError("Chọn một tiêu chí được chấm điểm áp dụng cho đơn vị.", "criterion_id")
+        raise DomainError(N_("Chọn một tiêu chí được chấm điểm áp dụng cho đơn vị."), "criterion_id")
     _check_points(points, leaf.max_points)
     existing = session.scalar(
         select(ScoreAdjustment).where(
@@ -180,19 +181,19 @@ def adjust(
 
 def _check_points(points: Decimal | None, maximum: Decimal) -> None:
     if points is None:
-        raise DomainError("Nhập số điểm, ví dụ 12,5.", "points")
+        raise DomainError(N_("Nhập số điểm, ví dụ 12,5."), "points")
     if points < 0 or points > maximum:
-        raise DomainError(f"Điểm phải từ 0 đến {str(maximum).replace('.', ',')}.", "points")
+        raise DomainError(N_("Điểm phải từ 0 đến %(max)s."), "points", max=str(maximum).replace(".", ","))
     if points != points.quantize(CENT):
-        raise DomainError("Điểm lấy tối đa hai chữ số thập phân.", "points")
+        raise DomainError(N_("Điểm lấy tối đa hai chữ số thập phân."), "points")
 
 
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Nêu lý do hội nghị thay đổi điểm.", "reason")
+        raise DomainError(N_("Nêu lý do hội nghị thay đổi điểm."), "reason")
     if len(reason) > REASON_MAX or control_chars.has_control_characters(reason):
-        raise DomainError(f"Lý do tối đa {REASON_MAX} ký tự, không có ký tự điều khiển.", "reason")
+        raise DomainError(N_("Lý do tối đa %(max)s ký tự, không có ký tự điều khiển."), "reason", max=REASON_MAX)
     return reason
 
 
@@ -206,15 +207,17 @@ def settle_tie(
     table = approved_table(session, meeting)
     group = dict(table.ties()).get(rank) if table else None
     if not group:
-        raise DomainError("Không có đơn vị đồng hạng ở thứ hạng này.")
+        raise DomainError(N_("Không có đơn vị đồng hạng ở thứ hạng này."))
     ids = [r.approved.unit_id for r in group]
     for unit_id in ids:
         if places.get(unit_id) is None:
-            raise DomainError("Nhập thứ tự của từng đơn vị.", f"place_{unit_id}")
+            raise DomainError(N_("Nhập thứ tự của từng đơn vị."), f"place_{unit_id}")
         if (votes.get(unit_id) or 0) < 0:
-            raise DomainError("Số phiếu không được âm.", f"votes_{unit_id}")
+            raise DomainError(N_("Số phiếu không được âm."), f"votes_{unit_id}")
     if sorted(places[i] for i in ids) != list(range(1, len(ids) + 1)):
-        raise DomainError(f"Thứ tự phải là 1 đến {len(ids)}, mỗi đơn vị một số khác nhau.", f"place_{ids[0]}")
+        raise DomainError(
+            N_("Thứ tự phải là 1 đến %(count)s, mỗi đơn vị một số khác nhau."), f"place_{ids[0]}", count=len(ids)
+        )
     _clear_ties(session, meeting, ids)
     rows = [
         TieDecision(meeting_id=meeting.id, unit=session.get(Unit, i), place=places[i], votes=votes.get(i)) for i in ids

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import AwardType, Cluster, EmulationYear, Membership, Quota, VoteRules
+from portal.models.base import N_
 from portal.models.meetings import QuorumRule, Threshold, ThresholdBase
 from portal.services import DomainError
 from portal.services.meetings.rules import Rules
@@ -98,9 +99,9 @@ def save_quotas(session: Session, year: EmulationYear, cluster: Cluster, counts:
     }
     for award_id, count in counts.items():
         if award_id not in awards:
-            raise DomainError("Loại khen thưởng không có trong danh mục.")
+            raise DomainError(N_("Loại khen thưởng không có trong danh mục."))
         if count is None or not 0 <= count <= MAX_QUOTA:
-            raise DomainError(f"Chỉ tiêu phải là số nguyên từ 0 đến {MAX_QUOTA}.", f"award_{award_id}")
+            raise DomainError(N_("Chỉ tiêu phải là số nguyên từ 0 đến %(max)s."), f"award_{award_id}", max=MAX_QUOTA)
         if award_id in stored:
             stored[award_id].count = count
         else:
@@ -121,7 +122,7 @@ def save_vote_rules(session: Session, year: EmulationYear, rules: Rules) -> Vote
         ("threshold_base", rules.base, ThresholdBase),
     ):
         if value not in set(codes):
-            raise DomainError("Lựa chọn không hợp lệ.", field)
+            raise DomainError(N_("Lựa chọn không hợp lệ."), field)
     row = session.scalar(select(VoteRules).where(VoteRules.year_id == year.id))
     if row is None:
         row = VoteRules(year=year)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import AwardType, EmulationYear, Nomination, ReviewMeeting, Tally, TallyCount, Unit
+from portal.models.base import N_
 from portal.models.meetings import Outcome, VoteSource
 from portal.services import DomainError
 from portal.services.meetings import approved as approved_svc
@@ -110,16 +111,18 @@ def _check_counts(fields: TallyFields, present: int) -> dict[str, int]:
     for name in COUNTS:
         value = getattr(fields, name)
         if value is None or value < 0:
-            raise DomainError("Nhập một số nguyên không âm.", name)
+            raise DomainError(N_("Nhập một số nguyên không âm."), name)
         counts[name] = value
     if counts["issued"] > present:
-        raise DomainError(f"Số phiếu phát ra không được quá số thành viên có mặt ({present}).", "issued")
+        raise DomainError(
+            N_("Số phiếu phát ra không được quá số thành viên có mặt (%(present)s)."), "issued", present=present
+        )
     if counts["returned"] > counts["issued"]:
-        raise DomainError("Số phiếu thu vào không được quá số phiếu phát ra.", "returned")
+        raise DomainError(N_("Số phiếu thu vào không được quá số phiếu phát ra."), "returned")
     if counts["valid"] > counts["returned"]:
-        raise DomainError("Số phiếu hợp lệ không được quá số phiếu thu vào.", "valid")
+        raise DomainError(N_("Số phiếu hợp lệ không được quá số phiếu thu vào."), "valid")
     if counts["valid"] + counts["invalid"] != counts["returned"]:
-        raise DomainError("Phiếu hợp lệ cộng phiếu không hợp lệ phải bằng số phiếu thu vào.", "invalid")
+        raise DomainError(N_("Phiếu hợp lệ cộng phiếu không hợp lệ phải bằng số phiếu thu vào."), "invalid")
     return counts
 
 
@@ -128,15 +131,19 @@ def _check_votes(fields: TallyFields, ballot: Ballot, valid: int) -> dict[int, i
     for unit_id in ballot.unit_ids:
         value = fields.votes.get(unit_id)
         if value is None or value < 0:
-            raise DomainError("Nhập số phiếu bầu (số nguyên không âm).", f"votes_{unit_id}")
+            raise DomainError(N_("Nhập số phiếu bầu (số nguyên không âm)."), f"votes_{unit_id}")
         if value > valid:
-            raise DomainError(f"Số phiếu bầu không được quá số phiếu hợp lệ ({valid}).", f"votes_{unit_id}")
+            raise DomainError(
+                N_("Số phiếu bầu không được quá số phiếu hợp lệ (%(valid)s)."), f"votes_{unit_id}", valid=valid
+            )
         votes[unit_id] = value
     limit = valid * min(ballot.seats, len(ballot.unit_ids))
     if sum(votes.values()) > limit:
         raise DomainError(
-            f"Tổng số phiếu bầu ({sum(votes.values())}) vượt quá số phiếu hợp lệ × số được chọn mỗi phiếu ({limit}).",
+            N_("Tổng số phiếu bầu (%(total)s) vượt quá số phiếu hợp lệ × số được chọn mỗi phiếu (%(limit)s)."),
             "votes",
+            total=sum(votes.values()),
+            limit=limit,
         )
     return votes
 
@@ -148,19 +155,19 @@ def save_tally(session: Session, meeting: ReviewMeeting, award: AwardType, field
     quorum = record.require_quorum(session, meeting)
     table = approved_svc.approved_table(session, meeting)
     if table is None:
-        raise DomainError("Cụm, khối chưa có bảng kết quả để bình xét.")
+        raise DomainError(N_("Cụm, khối chưa có bảng kết quả để bình xét."))
     ballot = next_ballot(session, meeting, table, award)
     if ballot is None:
-        raise DomainError("Việc bình xét danh hiệu này đã xong.")
+        raise DomainError(N_("Việc bình xét danh hiệu này đã xong."))
     if ballot.seats <= 0:
-        raise DomainError("Cụm, khối không có chỉ tiêu cho danh hiệu này.")
+        raise DomainError(N_("Cụm, khối không có chỉ tiêu cho danh hiệu này."))
     if not ballot.unit_ids:
-        raise DomainError("Không có đơn vị nào đủ điều kiện ghi tên vào phiếu bầu.")
+        raise DomainError(N_("Không có đơn vị nào đủ điều kiện ghi tên vào phiếu bầu."))
     counts = _check_counts(fields, quorum.present)
     votes = _check_votes(fields, ballot, counts["valid"])
     committee = (fields.committee or "").strip()
     if len(committee) > COMMITTEE_MAX:
-        raise DomainError(f"Tối đa {COMMITTEE_MAX} ký tự.", "committee")
+        raise DomainError(N_("Tối đa %(max)s ký tự."), "committee", max=COMMITTEE_MAX)
     year_rules = awards.vote_rules(session, meeting.year_id)
     tally = Tally(
         meeting_id=meeting.id,
@@ -188,7 +195,7 @@ def remove_last_tally(session: Session, meeting: ReviewMeeting, award: AwardType
     record.check_no_vote_open(session, meeting)
     counted = [t for t in tallies(session, meeting) if t.award_type_id == award.id]
     if not counted:
-        raise DomainError("Chưa có kết quả kiểm phiếu nào cho danh hiệu này.")
+        raise DomainError(N_("Chưa có kết quả kiểm phiếu nào cho danh hiệu này."))
     session.delete(counted[-1])
     session.flush()
     compute_nominations(session, meeting, award, approved_svc.approved_table(session, meeting))

@@ -25,7 +25,7 @@ from portal.models import (
     Unit,
     VoteWindow,
 )
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.meetings import MeetingKind, MeetingStatus, Outcome
 from portal.models.online_votes import WindowStatus
 from portal.policy import ClusterYear
@@ -65,31 +65,31 @@ def find(session: Session, where: ClusterYear, kind: str = MeetingKind.YEAR_END)
 
 def _check(fields: RecordFields) -> None:
     if fields.held_on is None:
-        raise DomainError("Nhập ngày họp theo dạng dd/mm/yyyy.", "held_on")
+        raise DomainError(N_("Nhập ngày họp theo dạng dd/mm/yyyy."), "held_on")
     for name in ("place", "chair", "secretary"):
         value = getattr(fields, name).strip()
         if not value:
-            raise DomainError("Vui lòng nhập trường này.", name)
+            raise DomainError(N_("Vui lòng nhập trường này."), name)
         if len(value) > TEXT_MAX:
-            raise DomainError(f"Tối đa {TEXT_MAX} ký tự.", name)
+            raise DomainError(N_("Tối đa %(max)s ký tự."), name, max=TEXT_MAX)
 
 
 def check_open(meeting: ReviewMeeting) -> None:
     if meeting.status != MeetingStatus.OPEN:
-        raise DomainError("Hội nghị đã kết thúc; không sửa được nữa.")
+        raise DomainError(N_("Hội nghị đã kết thúc; không sửa được nữa."))
 
 
 def check_no_vote_open(session: Session, meeting: ReviewMeeting) -> None:
     """While the online vote is open, its candidates, voters and tallies stay as they were when it opened."""
     found = select(VoteWindow.id).where(VoteWindow.meeting_id == meeting.id, VoteWindow.status == WindowStatus.OPEN)
     if session.scalar(found) is not None:
-        raise DomainError("Đang bỏ phiếu trực tuyến: đóng bỏ phiếu trước khi thay đổi.")
+        raise DomainError(N_("Đang bỏ phiếu trực tuyến: đóng bỏ phiếu trước khi thay đổi."))
 
 
 def open_meeting(session: Session, where: ClusterYear, fields: RecordFields, user_id: int | None) -> ReviewMeeting:
     """Open the cluster-year's year-end meeting: the record, every member absent until marked, the overseer as guest."""
     if find(session, where) is not None:
-        raise DomainError("Hội nghị tổng kết năm nay đã được mở.")
+        raise DomainError(N_("Hội nghị tổng kết năm nay đã được mở."))
     _check(fields)
     meeting = ReviewMeeting(
         cluster=session.get(Cluster, where.cluster_id),
@@ -161,13 +161,13 @@ def mark(
     check_open(meeting)
     check_no_vote_open(session, meeting)
     if unit_id not in member_ids(session, ClusterYear(meeting.year_id, meeting.cluster_id)):
-        raise DomainError("Đơn vị không phải thành viên của cụm, khối năm nay.")
+        raise DomainError(N_("Đơn vị không phải thành viên của cụm, khối năm nay."))
     representative, position = representative.strip(), position.strip()
     if present and not representative:
-        raise DomainError("Nhập họ tên người dự họp của đơn vị.", "representative")
+        raise DomainError(N_("Nhập họ tên người dự họp của đơn vị."), "representative")
     for name, value in (("representative", representative), ("position", position)):
         if len(value) > TEXT_MAX:
-            raise DomainError(f"Tối đa {TEXT_MAX} ký tự.", name)
+            raise DomainError(N_("Tối đa %(max)s ký tự."), name, max=TEXT_MAX)
     row = session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.unit_id == unit_id))
     if row is None:
         row = Attendance(meeting=meeting, unit=session.get(Unit, unit_id))
@@ -202,8 +202,10 @@ def require_quorum(session: Session, meeting: ReviewMeeting) -> Quorum:
     found = quorum(session, meeting)
     if not found.met:
         raise DomainError(
-            f"Chưa đủ số thành viên dự họp để biểu quyết: có mặt {found.present}/{found.members}, "
-            f"cần ít nhất {found.needed}."
+            N_("Chưa đủ số thành viên dự họp để biểu quyết: có mặt %(present)s/%(members)s, cần ít nhất %(needed)s."),
+            present=found.present,
+            members=found.members,
+            needed=found.needed,
         )
     return found
 
@@ -212,10 +214,10 @@ def add_guest(session: Session, meeting: ReviewMeeting, name: str, position: str
     check_open(meeting)
     name, position = name.strip(), position.strip()
     if not name:
-        raise DomainError("Vui lòng nhập trường này.", "name")
+        raise DomainError(N_("Vui lòng nhập trường này."), "name")
     for field, value in (("name", name), ("position", position)):
         if len(value) > TEXT_MAX:
-            raise DomainError(f"Tối đa {TEXT_MAX} ký tự.", field)
+            raise DomainError(N_("Tối đa %(max)s ký tự."), field, max=TEXT_MAX)
     guest = MeetingGuest(meeting_id=meeting.id, name=name, position=position)
     session.add(guest)
     session.flush()
@@ -244,7 +246,9 @@ def close(session: Session, meeting: ReviewMeeting) -> ReviewMeeting:
         )
     )
     if undecided:
-        raise DomainError("Còn đơn vị bằng phiếu ở ranh giới chỉ tiêu: nhập kết quả bỏ phiếu lại trước khi kết thúc.")
+        raise DomainError(
+            N_("Còn đơn vị bằng phiếu ở ranh giới chỉ tiêu: nhập kết quả bỏ phiếu lại trước khi kết thúc.")
+        )
     meeting.status = MeetingStatus.CLOSED
     meeting.closed_at = utcnow()
     session.flush()

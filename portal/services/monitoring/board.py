@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -43,6 +43,7 @@ from portal.services.monitoring.stages import (
     Completion,
     Facts,
     Late,
+    Proposal,
     RoundFacts,
     Stage,
     completion,
@@ -129,12 +130,14 @@ def read_facts(session: Session, year: EmulationYear, members: dict[int, int]) -
     pledges = _pledges(session, year)
     rounds = _rounds(session, year)
     meetings = set(session.scalars(select(ReviewMeeting.cluster_id).where(ReviewMeeting.year_id == year.id)))
-    proposals = _proposals(session, year)
+    published = _proposals(session, year)
     decided = _decided(session, year)
     found = {}
     for cluster_id, count in members.items():
         set_id, status = sets.get(cluster_id, (None, None))
         pledge = pledges.get(cluster_id)
+        verdicts = decided.get(cluster_id, {})
+        nominated = tuple(replace(p, verdict=verdicts.get((p.award, p.unit_id))) for p in published.get(cluster_id, ()))
         found[cluster_id] = Facts(
             members=count,
             criteria_status=status,
@@ -145,14 +148,15 @@ def read_facts(session: Session, year: EmulationYear, members: dict[int, int]) -
             missing_targets=missing.get(cluster_id, 0),
             rounds=rounds.get(cluster_id, {}),
             meeting_held=cluster_id in meetings,
-            published=cluster_id in proposals,
-            council_decided=bool(proposals.get(cluster_id)) and proposals[cluster_id] <= decided[cluster_id],
+            published=cluster_id in published,
+            council_decided=bool(nominated) and all(p.verdict for p in nominated),
+            proposals=nominated,
         )
     return found
 
 
-def _proposals(session: Session, year: EmulationYear) -> dict[int, set[tuple[str, int]]]:
-    """cluster id → its published proposals (award code, unit id), as the latest revision has them."""
+def _proposals(session: Session, year: EmulationYear) -> dict[int, list[Proposal]]:
+    """cluster id → its published proposals (the elected nominations), as the latest revision has them."""
     latest = (
         select(ResultSnapshot.cluster_id, func.max(ResultSnapshot.revision).label("revision"))
         .where(ResultSnapshot.year_id == year.id)
@@ -168,22 +172,24 @@ def _proposals(session: Session, year: EmulationYear) -> dict[int, set[tuple[str
         .where(ResultSnapshot.year_id == year.id)
     )
     return {
-        cluster_id: {
-            (n["award"], n["unit_id"]) for n in json.loads(content)["nominations"] if n["outcome"] == Outcome.ELECTED
-        }
+        cluster_id: [
+            Proposal(n["award"], n["award_name"], n["unit_id"], n["name"])
+            for n in json.loads(content)["nominations"]
+            if n["outcome"] == Outcome.ELECTED
+        ]
         for cluster_id, content in rows
     }
 
 
-def _decided(session: Session, year: EmulationYear) -> dict[int, set[tuple[str, int]]]:
-    """cluster id → the proposals (award code, unit id) the council has decided on this year."""
-    found = defaultdict(set)
-    for cluster_id, code, unit_id in session.execute(
-        select(CouncilDecision.cluster_id, AwardType.code, CouncilDecision.unit_id)
+def _decided(session: Session, year: EmulationYear) -> dict[int, dict[tuple[str, int], str]]:
+    """cluster id → (award code, unit id) → the council's verdict, for the proposals it has decided this year."""
+    found = defaultdict(dict)
+    for cluster_id, code, unit_id, verdict in session.execute(
+        select(CouncilDecision.cluster_id, AwardType.code, CouncilDecision.unit_id, CouncilDecision.verdict)
         .join(AwardType, AwardType.id == CouncilDecision.award_type_id)
         .where(CouncilDecision.year_id == year.id)
     ):
-        found[cluster_id].add((code, unit_id))
+        found[cluster_id][code, unit_id] = verdict
     return found
 
 
@@ -265,7 +271,8 @@ def _pledges(session: Session, year: EmulationYear) -> dict[int, tuple[date | No
 
 
 def _rounds(session: Session, year: EmulationYear) -> dict[int, dict[str, RoundFacts]]:
-    """cluster id → round kind → its status, deadline and assessments expected and submitted.
+    """cluster id → round kind → its status, deadline, assessments expected and submitted, and the own
+    deadlines (extensions) of those still out — all from one grouped count.
 
     Self: one per member, submitted self-assessments. Verification: one per unit whose self-assessment
     is in, submitted verifications. Peer: every assigned review, submitted reviews."""
@@ -275,14 +282,17 @@ def _rounds(session: Session, year: EmulationYear) -> dict[int, dict[str, RoundF
         ).where(ScoringRound.year_id == year.id)
     ).all()
     counts = defaultdict(lambda: [0, 0])  # (round id, stage) → [all, submitted]
-    for round_id, stage, status, n in session.execute(
-        select(Assessment.round_id, Assessment.stage, Assessment.status, func.count())
+    extensions = defaultdict(list)  # (round id, stage) → own deadlines of the assessments still out
+    for round_id, stage, status, until, n in session.execute(
+        select(Assessment.round_id, Assessment.stage, Assessment.status, Assessment.extended_until, func.count())
         .join(ScoringRound, ScoringRound.id == Assessment.round_id)
         .where(ScoringRound.year_id == year.id)
-        .group_by(Assessment.round_id, Assessment.stage, Assessment.status)
+        .group_by(Assessment.round_id, Assessment.stage, Assessment.status, Assessment.extended_until)
     ):
         counts[round_id, stage][0] += n
         counts[round_id, stage][1] += n if status == AssessmentStatus.SUBMITTED else 0
+        if until is not None and status != AssessmentStatus.SUBMITTED:
+            extensions[round_id, stage] += [until] * n
     found: dict[int, dict[str, RoundFacts]] = defaultdict(dict)
     self_in = {}
     for round_id, cluster_id, kind, _status, _deadline in rounds:
@@ -290,7 +300,8 @@ def _rounds(session: Session, year: EmulationYear) -> dict[int, dict[str, RoundF
             self_in[cluster_id] = counts[round_id, AssessmentStage.SELF][1]
     for round_id, cluster_id, kind, status, deadline in rounds:
         stage = {RoundKind.SELF: AssessmentStage.SELF, RoundKind.VERIFICATION: AssessmentStage.VERIFIED}.get(kind)
-        total, submitted = counts[round_id, stage or AssessmentStage.PEER]
+        key = round_id, stage or AssessmentStage.PEER
+        total, submitted = counts[key]
         expected = self_in.get(cluster_id, 0) if kind == RoundKind.VERIFICATION else total
-        found[cluster_id][kind] = RoundFacts(status, deadline, expected, submitted)
+        found[cluster_id][kind] = RoundFacts(status, deadline, expected, submitted, tuple(sorted(extensions[key])))
     return found

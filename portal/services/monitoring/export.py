@@ -6,7 +6,9 @@ from io import BytesIO
 
 from openpyxl import Workbook
 
+from portal.models.publication import VERDICTS
 from portal.services.monitoring.board import Row
+from portal.services.monitoring.stages import Proposal
 from portal.services.platform.excel import print_setup, put_row
 from portal.services.results.report import band_label
 
@@ -28,6 +30,7 @@ HEADER = [
     "Đơn vị dẫn đầu",
     "Điểm",
     "Xếp loại",
+    "Đề nghị khen thưởng và quyết định của Hội đồng",
 ]
 
 
@@ -60,5 +63,11 @@ def _cells(row: Row) -> list:
         leader.name if leader else "",
         leader.score if leader else None,
         band_label(leader.band) if leader else "",
+        "; ".join(_proposal(p) for p in row.facts.proposals),
     ]
     return cells
+
+
+def _proposal(found: Proposal) -> str:
+    verdict = VERDICTS[found.verdict] if found.verdict else "chờ Hội đồng quyết định"
+    return f"{found.award_name}: {found.unit_name} ({verdict})"

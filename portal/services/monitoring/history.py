@@ -4,19 +4,21 @@ Units change clusters between years, and in the 2025 reform many merged: a commu
 three keeps their history. `lineage` follows the successor links backwards (units merged into this
 one, and the units merged into those) and forwards (what this one was merged into); `years` gives
 each year in which the unit or one of its predecessors was a member of a cluster: rank among how
-many, score, band, from the cached rankings (`standings`).
+many, score, band, from the cached rankings (`standings`), and the awards the council approved.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Cluster, EmulationYear, Membership, Unit, UnitChange
+from portal.models import AwardType, Cluster, CouncilDecision, EmulationYear, Membership, Unit, UnitChange
 from portal.models.org import UnitChangeKind
+from portal.models.publication import Verdict
 from portal.policy import ClusterYear
 from portal.services.monitoring.standings import StandingCache
 
@@ -36,6 +38,7 @@ class YearResult:
     target_total: Decimal | None
     band: str | None
     eligible: bool | None
+    awards: tuple[tuple[str, str], ...] = ()  # (award name, decision number) the council approved that year
 
 
 def predecessors(session: Session, unit: Unit) -> list[Unit]:
@@ -81,6 +84,7 @@ def years(session: Session, unit: Unit, before: list[Unit], cache: StandingCache
     ).all()
     units = {u.id: u for u in (unit, *before)}
     ranked = cache.get_many(session, {ClusterYear(y, c.id) for y, _u, _n, c in rows}, version)
+    awards = _awards(session, ids)
     found = []
     for year_id, unit_id, number, cluster in rows:
         standing = ranked.get(ClusterYear(year_id, cluster.id))
@@ -96,6 +100,26 @@ def years(session: Session, unit: Unit, before: list[Unit], cache: StandingCache
                 standing.target_total if standing else None,
                 mine.band if mine else None,
                 mine.eligible if mine else None,
+                tuple(awards.get((year_id, cluster.id, unit_id), ())),
             )
         )
+    return found
+
+
+def _awards(session: Session, unit_ids: list[int]) -> dict[tuple[int, int, int], list[tuple[str, str]]]:
+    """(year id, cluster id, unit id) → the awards the council approved for the unit: (name, decision number)."""
+    found = defaultdict(list)
+    for year_id, cluster_id, unit_id, name, number in session.execute(
+        select(
+            CouncilDecision.year_id,
+            CouncilDecision.cluster_id,
+            CouncilDecision.unit_id,
+            AwardType.name,
+            CouncilDecision.decision_number,
+        )
+        .join(AwardType, AwardType.id == CouncilDecision.award_type_id)
+        .where(CouncilDecision.unit_id.in_(unit_ids), CouncilDecision.verdict == Verdict.APPROVED)
+        .order_by(AwardType.position, AwardType.id)
+    ):
+        found[year_id, cluster_id, unit_id].append((name, number))
     return found

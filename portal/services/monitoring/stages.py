@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from portal.models.base import N_, LabelledEnum
 from portal.models.criteria import SetStatus
-from portal.models.scoring import RoundKind, RoundStatus
+from portal.models.scoring import RoundKind, RoundStatus, effective_deadline
 
 
 class Stage(LabelledEnum):
@@ -40,12 +40,39 @@ ROUND_STAGES = (
 
 @dataclass(frozen=True)
 class RoundFacts:
-    """One scoring round: its status, its deadline (naive UTC) and how many of its assessments are in."""
+    """One scoring round: its status, its deadline (naive UTC) and how many of its assessments are in.
+
+    `extensions` holds, for each assessment still out that was given more time, its own deadline
+    (`Assessment.extended_until`): that assessment is due at the later of it and the round's deadline.
+    """
 
     status: str  # a RoundStatus
     deadline: datetime | None = None
     expected: int = 0  # assessments the round waits for (one per unit, or per assigned review)
     submitted: int = 0
+    extensions: tuple[datetime, ...] = ()
+
+    def overdue(self, now: datetime) -> int:
+        """Assessments still out at `now` whose effective deadline (the round's, or a later extension) has passed."""
+        out = self.expected - self.submitted
+        if self.status != RoundStatus.OPEN or out <= 0:
+            return 0
+        extended = self.extensions[:out]
+        passed = sum(1 for until in extended if effective_deadline(self.deadline, until) < now)
+        if self.deadline is not None and self.deadline < now:
+            passed += out - len(extended)
+        return passed
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A nomination the cluster published (an award for a unit) and the council's verdict once recorded."""
+
+    award: str  # the award type's code
+    award_name: str
+    unit_id: int
+    unit_name: str
+    verdict: str | None = None  # a publication Verdict; None while the council has not decided
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,7 @@ class Facts:
     meeting_held: bool = False  # the year-end meeting has been opened
     published: bool = False  # the results are published (a snapshot exists)
     council_decided: bool = False  # the council decided every published proposal
+    proposals: tuple[Proposal, ...] = ()  # the latest published revision's nominations, with verdicts
 
 
 def stage_of(facts: Facts) -> Stage:
@@ -107,15 +135,16 @@ LATE_LABELS = {
 def late_items(facts: Facts, now: datetime, today: date) -> list[Late]:
     """What is late at `now` (naive UTC) on `today` (Vietnam's day): overdue rounds, targets and signatures.
 
-    A round is late once its deadline has passed with assessments still out (a closed round is
-    never late: what was not handed in stays out). Targets and signatures are due by the signing
+    A round is late for each assessment still out whose effective deadline has passed: the round's
+    deadline, or the unit's own extension when that is later (a closed round is never late: what was
+    not handed in stays out). Targets and signatures are due by the signing
     meeting, or once scoring has started when no meeting date is set.
     """
     found = []
     for kind in (RoundKind.SELF, RoundKind.VERIFICATION, RoundKind.PEER):
         r = facts.rounds.get(kind)
-        if r and r.status == RoundStatus.OPEN and r.deadline and r.deadline < now and r.submitted < r.expected:
-            found.append(Late(str(kind), r.expected - r.submitted))
+        if r and (overdue := r.overdue(now)):
+            found.append(Late(str(kind), overdue))
     scoring_started = STAGE_ORDER[stage_of(facts)] >= STAGE_ORDER[Stage.SELF]
     due = scoring_started or (facts.pledge_meeting is not None and facts.pledge_meeting < today)
     if due and facts.missing_targets:

@@ -5,7 +5,7 @@ settings (score basis, scaling, non-applicable criteria, tie rules): an aggregat
 at once would be wrong as soon as one cluster uses another basis. What the engine gives is small
 (one `Standing` per unit) and is kept in a `StandingCache`. Every audited write — a score saved, the
 settings, a mark, a membership — gives a new data version (`platform.live.data_version`, the newest
-audit entry); the next read maps the audit entries since the last one it saw to the cluster-years
+audit seal); the next read maps the audit entries since the last one it saw to the cluster-years
 they touch (`results.invalidation`, through `results.cache`) and computes those again, so a number
 shown is never stale. Between writes, reading every cluster's ranking costs one query (the version).
 """
@@ -23,7 +23,7 @@ from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.results import engine
 from portal.services.results.cache import VersionedCache
-from portal.services.results.read import read_cluster
+from portal.services.results.read import FRAME_IGNORES, read_cluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +62,14 @@ class ClusterStanding:
         return next((u for u in self.units if u.unit_id == unit_id), None)
 
 
-def compute(session: Session, where: ClusterYear) -> ClusterStanding | None:
-    """The cluster-year's ranking from the engine; None when it has no criteria table."""
+FRAMES_KEPT = 500  # about 45 KB each (25 units, 60 leaves): a province's clusters many times over, 22 MB at most
+
+
+def compute(session: Session, where: ClusterYear, frames: VersionedCache | None = None) -> ClusterStanding | None:
+    """The cluster-year's ranking from the engine; None when it has no criteria table. `frames`: the
+    cluster-years' settings, tables and members kept by data version (`read.read_cluster`)."""
     try:
-        cluster = read_cluster(session, where.cluster_id, where.year_id)
+        cluster = read_cluster(session, where.cluster_id, where.year_id, frames=frames)
     except DomainError:
         return None
     result = engine.compute(cluster)
@@ -80,13 +84,20 @@ class StandingCache:
     worker process keeps its own, each checked against the same database.
     """
 
-    def __init__(self, limit: int = 5000):
+    def __init__(self, limit: int = 5000, frames: int = FRAMES_KEPT):
         self._cache = VersionedCache(limit)
+        # each cluster-year's settings, table and members, kept while only its scores change
+        self._frames = VersionedCache(frames, ignored=FRAME_IGNORES)
 
     @property
     def kept(self) -> int:
         """How many rankings are kept now."""
         return self._cache.kept
+
+    @property
+    def frames_computed(self) -> int:
+        """How many cluster-year frames were read (not served from the cache): for tests and benches."""
+        return self._frames.computed
 
     @property
     def computed(self) -> int:
@@ -98,5 +109,6 @@ class StandingCache:
     ) -> dict[ClusterYear, ClusterStanding | None]:
         """The ranking of each cluster-year as of `version`: from the cache, or computed and kept."""
         return {
-            where: self._cache.get(session, where, None, version, partial(compute, session, where)) for where in wheres
+            where: self._cache.get(session, where, None, version, partial(compute, session, where, self._frames))
+            for where in wheres
         }

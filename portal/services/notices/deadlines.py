@@ -3,7 +3,8 @@
 "Who must act" is the author of an assessment of the round not yet handed in, at a stage bound by the
 round's deadline: the unit's own self-assessment, a reviewer's peer review, the unit's explanation
 (the verification round's deadline is the one for explanations). A unit given more time
-(`extended_until`) is told when that later moment nears. Each user gets one notice per round,
+(`extended_until`) is told when its effective deadline nears: the later of the round's deadline and the
+extension (`Assessment.effective_deadline`), the same rule that locks its scores. Each user gets one notice per round,
 however often the command runs (the notice's key), so running it twice a day changes nothing.
 """
 
@@ -13,22 +14,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.formatting import vn_datetime
 from portal.models import Assessment, ScoringRound
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.notices import NoticeKind
-from portal.models.scoring import ROUND_KINDS, AssessmentStatus, RoundKind, RoundStatus, Stage
+from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
 from portal.services.notices import events
 
 DEFAULT_DAYS = 3
 BOUND_STAGES = (Stage.SELF, Stage.PEER, Stage.EXPLANATION)
-WHAT = {
-    RoundKind.SELF: "nộp bản tự chấm điểm",
-    RoundKind.PEER: "nộp kết quả chấm chéo",
-    RoundKind.VERIFICATION: "nộp giải trình kết quả thẩm định",
+# One sentence per kind of round, so that the reader's language says the round and the task too.
+SAYS = {
+    RoundKind.SELF: N_("%(cluster)s: tự chấm điểm — hạn nộp bản tự chấm điểm là %(due)s."),
+    RoundKind.PEER: N_("%(cluster)s: chấm chéo — hạn nộp kết quả chấm chéo là %(due)s."),
+    RoundKind.VERIFICATION: N_("%(cluster)s: thẩm định — hạn nộp giải trình kết quả thẩm định là %(due)s."),
 }
 
 
@@ -50,14 +52,14 @@ def _pending(session: Session, now: datetime, until: datetime) -> dict[ScoringRo
         .join(ScoringRound, ScoringRound.id == Assessment.round_id)
         .where(
             ScoringRound.status == RoundStatus.OPEN,
-            ScoringRound.deadline.is_not(None),
+            or_(ScoringRound.deadline.is_not(None), Assessment.extended_until.is_not(None)),
             Assessment.stage.in_(BOUND_STAGES),
             Assessment.status != AssessmentStatus.SUBMITTED,
         )
         .options(joinedload(Assessment.round).joinedload(ScoringRound.criteria_set))
     )
     for assessment in rows:
-        due = assessment.extended_until or assessment.round.deadline
+        due = assessment.effective_deadline
         if now < due <= until:
             units = found[assessment.round]
             units[assessment.author_unit_id] = min(due, units.get(assessment.author_unit_id, due))
@@ -86,8 +88,8 @@ def send(session: Session, days: int = DEFAULT_DAYS, now: datetime | None = None
                 NoticeKind.DEADLINE_NEAR,
                 cluster_id=scoring_round.cluster_id,
                 year_id=scoring_round.year_id,
-                text=f"{cset.cluster.name}: {ROUND_KINDS[scoring_round.kind].lower()} — hạn {WHAT[scoring_round.kind]}"
-                f" là {vn_datetime(due)}.",
+                message=SAYS[scoring_round.kind],
+                params={"cluster": cset.cluster.name, "due": vn_datetime(due)},
                 endpoint=endpoint,
                 args=args,
                 key=key_for(scoring_round),

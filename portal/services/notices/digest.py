@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_date, vn_datetime, vn_day_of
 from portal.models import NoticePreference, Notification, User
+from portal.models.base import N_
 from portal.models.notices import NOTICE_KINDS
 from portal.services import DomainError
+from portal.services.notices import inbox
 from portal.services.platform import mail
 
 SALT = "notices-digest-unsubscribe"
@@ -90,20 +92,38 @@ def due(session: Session, now: datetime) -> list[Pending]:
     return [Pending(*waiting[user_id], notices) for user_id, notices in found.items()]
 
 
-def compose(pending: Pending, link: Callable[[Notification], str], unsubscribe_url: str, now: datetime):
-    """Subject and plain-text body (Vietnamese, as it is sent)."""
+def compose(
+    pending: Pending,
+    link: Callable[[Notification], str],
+    unsubscribe_url: str,
+    now: datetime,
+    translate: Callable[[str], str] = str,
+):
+    """Subject and plain-text body, in the language of `translate` (gettext under the reader's locale;
+    Vietnamese as written without it)."""
     notices = pending.notices[:MOST]
-    lines = [f"- [{NOTICE_KINDS[n.kind]}] {n.text} ({vn_datetime(n.created_at)})\n  {link(n)}" for n in notices]
+    lines = [
+        f"- [{translate(NOTICE_KINDS[n.kind])}] {inbox.words(n, translate)} ({vn_datetime(n.created_at)})\n  {link(n)}"
+        for n in notices
+    ]
     more = len(pending.notices) - len(notices)
     if more:
-        lines.append(f"… và {more} thông báo khác trên cổng.")
-    subject = f"Thông báo thi đua chưa đọc ngày {vn_date(vn_day_of(now))} ({len(pending.notices)})"
+        lines.append(translate(N_("… và %(more)s thông báo khác trên cổng.")) % {"more": more})
+    subject = translate(N_("Thông báo thi đua chưa đọc ngày %(day)s (%(count)s)")) % {
+        "day": vn_date(vn_day_of(now)),
+        "count": len(pending.notices),
+    }
     body = (
-        f"Kính gửi {pending.user.full_name or pending.user.username},\n\n"
-        "Các thông báo mới trên cổng thi đua Cụm, Khối mà anh/chị chưa đọc:\n\n"
+        translate(N_("Kính gửi %(name)s,")) % {"name": pending.user.full_name or pending.user.username}
+        + "\n\n"
+        + translate(N_("Các thông báo mới trên cổng thi đua Cụm, Khối mà anh/chị chưa đọc:"))
+        + "\n\n"
         + "\n".join(lines)
-        + "\n\nThư này được gửi mỗi ngày một lần khi có thông báo mới.\n"
-        f"Thôi nhận thư tổng hợp: {unsubscribe_url}\n"
+        + "\n\n"
+        + translate(N_("Thư này được gửi mỗi ngày một lần khi có thông báo mới."))
+        + "\n"
+        + translate(N_("Thôi nhận thư tổng hợp: %(url)s")) % {"url": unsubscribe_url}
+        + "\n"
     )
     return subject, body
 

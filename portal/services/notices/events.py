@@ -4,6 +4,10 @@ Recipients are user ids resolved inside one cluster-year: the users of its membe
 of them), of its head unit, its overseeing council member. A unit that is not a member of that
 cluster in that year is never a recipient, whatever a caller passes, so a notice never crosses
 clusters. `notify()` only adds and flushes: the notice lives and dies with the event's transaction.
+
+A notice's words are a catalogue entry marked `N_()` with named values (`%(cluster)s`, `%(year)s` …),
+stored apart, so the inbox and the digest put them together in the reader's language
+(`inbox.words`); values are names, numbers and dates, never words of the portal's own.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from portal.models import Membership, Notification, Term, TermPosition, User
 from portal.models.base import utcnow
 from portal.models.notices import NoticeKind
 from portal.models.years import PositionRole
+from portal.services.notices import inbox
 
 TEXT_MAX = 300
 
@@ -71,7 +76,8 @@ def notify(
     *,
     cluster_id: int,
     year_id: int,
-    text: str,
+    message: str,
+    params: dict,
     endpoint: str,
     args: dict | None = None,
     key: str | None = None,
@@ -79,7 +85,8 @@ def notify(
 ) -> int:
     """One notice per recipient (each once); with a `key`, none to a user who already has that key.
 
-    Returns how many were added. Only flushes: committed or rolled back with the event."""
+    `message` is the catalogue entry (Vietnamese msgid) and `params` its values; the Vietnamese text
+    is kept beside them. Returns how many were added. Only flushes: committed or rolled back with the event."""
     wanted = list(dict.fromkeys(recipients))
     if key is not None and wanted:
         already = set(
@@ -89,13 +96,17 @@ def notify(
         )
         wanted = [user_id for user_id in wanted if user_id not in already]
     moment = now or utcnow()
+    text = (message % params)[:TEXT_MAX]
+    inbox.forget_unread(session)
     session.add_all(
         Notification(
             user_id=user_id,
             kind=kind,
             cluster_id=cluster_id,
             year_id=year_id,
-            text=text[:TEXT_MAX],
+            text=text,
+            message=message,
+            params=dict(params),
             endpoint=endpoint,
             args=dict(args or {}),
             key=key,

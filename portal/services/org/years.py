@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import Cluster, EmulationYear, Membership, Quota, Term, TermPosition, Unit, VoteRules
+from portal.models import (
+    Cluster,
+    EmulationYear,
+    Membership,
+    Quota,
+    ResultSnapshot,
+    Term,
+    TermPosition,
+    Unit,
+    VoteRules,
+)
+from portal.models.base import N_
 from portal.models.years import PositionRole
 from portal.services import DomainError
 
@@ -147,6 +158,19 @@ def delete_year(session: Session, year: EmulationYear) -> None:
     """Remove a year created by mistake (e.g. started too early). Allowed only while the
     year holds nothing but memberships and proposed terms: not the current year, no
     decision entered, and no other record (criteria, pledges, scores…) refers to it."""
+    published = session.scalar(
+        select(func.count(func.distinct(ResultSnapshot.cluster_id))).where(ResultSnapshot.year_id == year.id)
+    )
+    if published:  # refused here, not by the snapshot's database guard (an error page on PostgreSQL)
+        raise DomainError(
+            N_(
+                "Không thể xóa: %(count)s cụm, khối đã công bố kết quả năm %(year)s; "
+                "kết quả đã công bố là hồ sơ không sửa, không xóa."
+            ),
+            "year",
+            count=published,
+            year=year.year,
+        )
     if year.is_current:
         raise DomainError("Không thể xóa năm hiện hành. Hãy đặt năm khác làm năm hiện hành trước.", "year")
     terms = session.scalars(

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from portal.models.audit import AuditEntry
 from portal.models.base import Audited, utcnow
-from portal.services.platform import audit_chain
+from portal.services.platform import audit_seal, live
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,6 @@ class Actor:
 
 
 SYSTEM = Actor(None, "hệ thống")
-AUDIT_LOCK_KEY = 7_420_551  # any constant; names the advisory lock that orders appends
 _actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("audit_actor", default=SYSTEM)
 
 
@@ -120,20 +119,15 @@ def _after_flush(session: Session, _flush_context) -> None:
 
 
 def append(session: Session, rows: list[dict]) -> None:
-    """Insert entries at the end of the hash chain.
+    """Insert entries, unchained: no lock, nothing read first, so writers never queue behind one another.
 
-    On PostgreSQL a transaction-scoped advisory lock makes writers append one after
-    the other (held until commit or rollback), so two workers never build on the same
-    head; SQLite already serialises writers.
+    The sealer chains them (`audit_seal`): on PostgreSQL right after this transaction commits, in a short
+    transaction of its own; on SQLite, which serialises writers anyway, just before this transaction commits.
     """
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # a writer stuck behind another for this long is an error, not a wait without end
-        connection.execute(text("SET LOCAL lock_timeout = '30s'"))
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    head = connection.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    audit_chain.chain(head or audit_chain.GENESIS, rows)
-    connection.execute(insert(AuditEntry), rows)
+    ids = connection.execute(insert(AuditEntry).returning(AuditEntry.id), rows).scalars().all()
+    live.forget_version(session)
+    audit_seal.wrote(session, min(ids))
 
 
 def _noop(target, value, oldvalue, initiator):
@@ -149,9 +143,10 @@ def _load_old_values(mapper, class_) -> None:
 
 
 def install(session_class) -> None:
-    """Attach the hook once to the session class the app uses."""
+    """Attach the hook once to the session class the app uses (and the sealer's, after each commit)."""
     if not event.contains(session_class, "after_flush", _after_flush):
         event.listen(session_class, "after_flush", _after_flush)
+    audit_seal.install(session_class)
 
 
 def record_event(session: Session, action: str, summary: str, obj=None, changes: dict | None = None) -> None:

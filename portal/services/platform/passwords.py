@@ -5,7 +5,9 @@ Temporary passwords are random (services.accounts.temporary_password) and pass i
 
 The estimator is zxcvbn (pinned in requirements.txt): its frequency lists of common
 passwords, words and names, keyboard patterns, dates and repeats, scored in guesses; a score
-below 3 (fewer than about 10⁸ guesses) is refused. Before it come rules whose reason is
+below 3 (fewer than about 10⁸ guesses) is refused. Its lists take about 15 MiB once loaded, so it is
+imported on the first password checked, not with the app: a gunicorn worker that never sees a password
+change does not carry them (issue 18, goal 5: a worker's peak memory). Before it come rules whose reason is
 clearer to a reader: the person's own username and names, the unit's name, the portal's
 name and the demo password, in any case and with or without diacritics.
 
@@ -18,8 +20,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-
-from zxcvbn import zxcvbn
 
 from portal.models.base import N_
 
@@ -95,6 +95,8 @@ def problem(password: str, *, username: str = "", names: Iterable[str | None] = 
         return "names"
     if any(word in folded for word in PORTAL_WORDS) or fold(DEMO_PASSWORD) in folded:
         return "portal"
+    from zxcvbn import zxcvbn  # loaded on first use (see the module's docstring)
+
     context = [username, *(name for name in names if name), "thi dua", "cong thi dua", "khen thuong"]
     if zxcvbn(password[:ESTIMATE_CHARS], user_inputs=context)["score"] < MIN_SCORE:
         return "common"

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Row, delete, or_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from portal.models import User, UserSession
@@ -69,13 +69,24 @@ def start(
 
 
 def resolve(session: Session, user_id: int, token: str | None, now: datetime | None = None) -> UserSession | None:
-    """The live session that `token` names for `user_id`, with its (active) user; None otherwise."""
+    """The live session that `token` names for `user_id`, with its (active) user and the user's unit (the
+    layout names it on every page): one statement; None otherwise."""
+    found = resolve_with(session, user_id, token, (), now)
+    return found[0] if found is not None else None
+
+
+def resolve_with(
+    session: Session, user_id: int, token: str | None, columns: tuple = (), now: datetime | None = None
+) -> Row | None:
+    """`resolve`, with `columns` (correlated with the session's user, e.g. the bell's count) read in the same
+    statement: the row (session, *values), or None."""
     if not token:
         return None
     now = now or utcnow()
-    return session.scalars(
-        select(UserSession)
+    return session.execute(
+        select(UserSession, *columns)
         .join(UserSession.user)
+        .outerjoin(User.unit)
         .where(
             UserSession.token_hash == hash_token(token),
             UserSession.user_id == user_id,
@@ -83,7 +94,7 @@ def resolve(session: Session, user_id: int, token: str | None, now: datetime | N
             UserSession.expires_at > now,
             User.active,
         )
-        .options(contains_eager(UserSession.user))
+        .options(contains_eager(UserSession.user).contains_eager(User.unit))
     ).first()
 
 

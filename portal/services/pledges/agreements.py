@@ -30,7 +30,7 @@ from portal.models import (
     TargetRegistration,
     Unit,
 )
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.criteria import Method, SetStatus
 from portal.models.notices import NoticeKind
 from portal.services import DomainError
@@ -126,9 +126,17 @@ def update(
 def ask_to_sign(session: Session, pledge: Pledge) -> None:
     """Every member unit whose latest signature is not for the charter as it stands is asked to (re)sign."""
     waiting = [row for row in statuses(session, pledge, current_hash(session, pledge)) if not row.current]
-    for kind, verb, rows in (
-        (NoticeKind.PLEDGE_TO_SIGN, "cần được ký", [row for row in waiting if row.signature is None]),
-        (NoticeKind.PLEDGE_TO_RESIGN, "đã thay đổi, cần ký xác nhận lại", [row for row in waiting if row.signature]),
+    for kind, message, rows in (
+        (
+            NoticeKind.PLEDGE_TO_SIGN,
+            N_("%(cluster)s: giao ước thi đua năm %(year)s cần được ký."),
+            [row for row in waiting if row.signature is None],
+        ),
+        (
+            NoticeKind.PLEDGE_TO_RESIGN,
+            N_("%(cluster)s: giao ước thi đua năm %(year)s đã thay đổi, cần ký xác nhận lại."),
+            [row for row in waiting if row.signature],
+        ),
     ):
         if rows:
             notices.notify(
@@ -137,7 +145,8 @@ def ask_to_sign(session: Session, pledge: Pledge) -> None:
                 kind,
                 cluster_id=pledge.cluster_id,
                 year_id=pledge.year_id,
-                text=f"{pledge.cluster.name}: giao ước thi đua năm {pledge.year.year} {verb}.",
+                message=message,
+                params={"cluster": pledge.cluster.name, "year": pledge.year.year},
                 endpoint="pledges.for_cluster",
                 args={"cluster_id": pledge.cluster_id, "year": pledge.year.year},
             )

@@ -29,6 +29,7 @@ from portal.models import (
     GovernmentFlagEntry,
     ResultSnapshot,
 )
+from portal.models.base import N_
 from portal.models.meetings import Outcome
 from portal.models.notices import NoticeKind
 from portal.models.publication import DEFAULT_GOVERNMENT_SHARE, Verdict
@@ -106,25 +107,26 @@ def _check(fields: DecisionFields) -> None:
     for name in ("votes_for", "votes_against", "members"):
         value = getattr(fields, name)
         if value is None or value < 0:
-            raise DomainError("Nhập một số nguyên không âm.", name)
+            raise DomainError(N_("Nhập một số nguyên không âm."), name)
     if fields.members == 0:
-        raise DomainError("Số thành viên Hội đồng biểu quyết phải lớn hơn 0.", "members")
+        raise DomainError(N_("Số thành viên Hội đồng biểu quyết phải lớn hơn 0."), "members")
     if fields.votes_for + fields.votes_against > fields.members:
         raise DomainError(
-            f"Số phiếu đồng ý và không đồng ý cộng lại không được quá số thành viên biểu quyết ({fields.members}).",
+            N_("Số phiếu đồng ý và không đồng ý cộng lại không được quá số thành viên biểu quyết (%(members)s)."),
             "votes_against",
+            members=fields.members,
         )
     if fields.verdict not in set(Verdict):
-        raise DomainError("Chọn quyết định của Chủ tịch.", "verdict")
+        raise DomainError(N_("Chọn quyết định của Chủ tịch."), "verdict")
     if fields.verdict == Verdict.NOT_APPROVED and not fields.reason.strip():
-        raise DomainError("Nêu lý do không đồng ý khen thưởng.", "reason")
+        raise DomainError(N_("Nêu lý do không đồng ý khen thưởng."), "reason")
     if len(fields.reason) > TEXT_MAX or control_chars.has_control_characters(fields.reason):
-        raise DomainError(f"Tối đa {TEXT_MAX} ký tự, không có ký tự điều khiển.", "reason")
+        raise DomainError(N_("Tối đa %(max)s ký tự, không có ký tự điều khiển."), "reason", max=TEXT_MAX)
     number = fields.decision_number.strip()
     if not number or len(number) > NUMBER_MAX:
-        raise DomainError(f"Nhập số quyết định (tối đa {NUMBER_MAX} ký tự).", "decision_number")
+        raise DomainError(N_("Nhập số quyết định (tối đa %(max)s ký tự)."), "decision_number", max=NUMBER_MAX)
     if fields.decided_on is None:
-        raise DomainError("Nhập ngày quyết định theo dạng dd/mm/yyyy.", "decided_on")
+        raise DomainError(N_("Nhập ngày quyết định theo dạng dd/mm/yyyy."), "decided_on")
 
 
 def decide(
@@ -140,7 +142,7 @@ def decide(
         None,
     )
     if proposal is None:
-        raise DomainError("Không có đề nghị này trong kết quả đã công bố.")
+        raise DomainError(N_("Không có đề nghị này trong kết quả đã công bố."))
     _check(fields)
     row = proposal.decision
     if row is None:
@@ -154,6 +156,13 @@ def decide(
     return row
 
 
+# The verdict is part of the sentence, so that the reader's language says it too.
+DECIDED = {
+    Verdict.APPROVED: N_("%(award)s — %(unit)s: Đồng ý khen thưởng (Quyết định số %(number)s)."),
+    Verdict.NOT_APPROVED: N_("%(award)s — %(unit)s: Không đồng ý (Quyết định số %(number)s)."),
+}
+
+
 def _announce(session: Session, year_id: int, proposal: Proposal, decision: CouncilDecision) -> None:
     """Tell the proposal's unit and the cluster's head unit what the council decided."""
     cluster_id = proposal.cluster.id
@@ -164,8 +173,8 @@ def _announce(session: Session, year_id: int, proposal: Proposal, decision: Coun
         NoticeKind.COUNCIL_DECIDED,
         cluster_id=cluster_id,
         year_id=year_id,
-        text=f"{proposal.award.name} — {proposal.unit_name}: {decision.verdict_label} "
-        f"(Quyết định số {decision.decision_number}).",
+        message=DECIDED[decision.verdict],
+        params={"award": proposal.award.name, "unit": proposal.unit_name, "number": decision.decision_number},
         endpoint="publication.show",
         args={"cluster_id": cluster_id, "year": session.get(EmulationYear, year_id).year},
     )
@@ -184,9 +193,9 @@ def government_share(session: Session, year_id: int) -> Decimal:
 def set_government_share(session: Session, year_id: int, percent: Decimal | None) -> CouncilYear:
     """The year's share, given in percent (1 to 100, at most two decimals)."""
     if percent is None or not percent.is_finite() or not Decimal(1) <= percent <= Decimal(100):
-        raise DomainError("Tỷ lệ phải từ 1 đến 100 (%).", "percent")
+        raise DomainError(N_("Tỷ lệ phải từ 1 đến 100 (%)."), "percent")
     if percent != percent.quantize(Decimal("0.01")):
-        raise DomainError("Tỷ lệ lấy tối đa hai chữ số thập phân.", "percent")
+        raise DomainError(N_("Tỷ lệ lấy tối đa hai chữ số thập phân."), "percent")
     row = session.scalar(select(CouncilYear).where(CouncilYear.year_id == year_id))
     if row is None:
         row = CouncilYear(year_id=year_id)
@@ -218,12 +227,16 @@ def add_to_shortlist(session: Session, year_id: int, unit_id: int) -> Government
     found = leaders(session, year_id)
     leader = next((x for x in found if x.unit_id == unit_id), None)
     if leader is None:
-        raise DomainError("Chỉ đề nghị Cờ thi đua của Chính phủ cho đơn vị dẫn đầu cụm, khối đã công bố kết quả.")
+        raise DomainError(N_("Chỉ đề nghị Cờ thi đua của Chính phủ cho đơn vị dẫn đầu cụm, khối đã công bố kết quả."))
     if leader.entry is not None:
-        raise DomainError("Đơn vị đã có trong danh sách đề nghị.")
+        raise DomainError(N_("Đơn vị đã có trong danh sách đề nghị."))
     limit = shortlist_limit(len(found), government_share(session, year_id))
     if sum(1 for x in found if x.entry is not None) >= limit:
-        raise DomainError(f"Đã đủ số được đề nghị: tối đa {limit} trong {len(found)} đơn vị dẫn đầu.")
+        raise DomainError(
+            N_("Đã đủ số được đề nghị: tối đa %(limit)s trong %(leaders)s đơn vị dẫn đầu."),
+            limit=limit,
+            leaders=len(found),
+        )
     entry = GovernmentFlagEntry(year_id=year_id, unit_id=unit_id, cluster=leader.cluster)
     session.add(entry)
     session.flush()

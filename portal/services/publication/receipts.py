@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.services.meetings import online
+from portal.services.meetings import voting
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ def _names(content: dict) -> dict[int, str]:
 
 def check(content: dict, code: str) -> Found | None:
     """The ballot the code names in the snapshot, with its choices by name; None when no ballot has it."""
-    if len(online.normalise(code)) != online.CODE_LENGTH:
+    if len(voting.normalise(code)) != voting.CODE_LENGTH:
         return None
-    digest = online.receipt_hash(code)
+    digest = voting.receipt_hash(code)
     names = _names(content)
     for window in content.get("online_ballots", []):
         chosen = [

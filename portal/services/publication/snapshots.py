@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import EmulationYear, ResultSettings, ResultSnapshot, ReviewMeeting
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.meetings import MeetingStatus
 from portal.models.notices import NoticeKind
 from portal.policy import ClusterYear
@@ -29,6 +29,7 @@ from portal.services.platform import control_chars
 from portal.services.publication import codec, compose, freeze
 
 REASON_MAX = 2000
+NOTICE_REASON = 150  # characters of the reason a correction's notice quotes; the page has all of it
 CENT = Decimal("0.01")
 
 
@@ -96,11 +97,11 @@ def publish(session: Session, where: ClusterYear, user_id: int | None) -> Result
     """Freeze the cluster-year's results as revision 1 and lock what they are computed from."""
     meeting = record.find(session, where)
     if meeting is None or meeting.status != MeetingStatus.CLOSED:
-        raise DomainError("Chỉ công bố được kết quả sau khi hội nghị tổng kết đã kết thúc.")
+        raise DomainError(N_("Chỉ công bố được kết quả sau khi hội nghị tổng kết đã kết thúc."))
     if not ballot.nominations(session, meeting):
-        raise DomainError("Hội nghị chưa có kết quả bình xét, suy tôn: chưa công bố được.")
+        raise DomainError(N_("Hội nghị chưa có kết quả bình xét, suy tôn: chưa công bố được."))
     if latest(session, where) is not None:
-        raise DomainError("Kết quả năm này đã công bố; muốn sửa, hãy lập một lần đính chính có lý do.")
+        raise DomainError(N_("Kết quả năm này đã công bố; muốn sửa, hãy lập một lần đính chính có lý do."))
     content = compose.compose(freeze.freeze(session, meeting))
     snapshot = _store(session, content, where, 1, None, "", user_id)
     _lock(session, where)
@@ -117,7 +118,8 @@ def _announce(session: Session, meeting: ReviewMeeting) -> None:
         NoticeKind.RESULTS_PUBLISHED,
         cluster_id=cluster_id,
         year_id=year_id,
-        text=f"{meeting.cluster.name}: kết quả thi đua năm {meeting.year.year} đã được công bố.",
+        message=N_("%(cluster)s: kết quả thi đua năm %(year)s đã được công bố."),
+        params={"cluster": meeting.cluster.name, "year": meeting.year.year},
         endpoint="publication.show",
         args={"cluster_id": cluster_id, "year": meeting.year.year},
     )
@@ -126,9 +128,9 @@ def _announce(session: Session, meeting: ReviewMeeting) -> None:
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Nêu lý do đính chính.", "reason")
+        raise DomainError(N_("Nêu lý do đính chính."), "reason")
     if len(reason) > REASON_MAX or control_chars.has_control_characters(reason):
-        raise DomainError(f"Lý do tối đa {REASON_MAX} ký tự, không có ký tự điều khiển.", "reason")
+        raise DomainError(N_("Lý do tối đa %(max)s ký tự, không có ký tự điều khiển."), "reason", max=REASON_MAX)
     return reason
 
 
@@ -136,11 +138,11 @@ def _points(raw: str, maximum: Decimal) -> Decimal:
     try:
         points = Decimal((raw or "").strip().replace(",", "."))
     except InvalidOperation:
-        raise DomainError("Nhập số điểm, ví dụ 12,5.", "points") from None
+        raise DomainError(N_("Nhập số điểm, ví dụ 12,5."), "points") from None
     if not points.is_finite() or points < 0 or points > maximum:
-        raise DomainError(f"Điểm phải từ 0 đến {str(maximum).replace('.', ',')}.", "points")
+        raise DomainError(N_("Điểm phải từ 0 đến %(max)s."), "points", max=str(maximum).replace(".", ","))
     if points != points.quantize(CENT):
-        raise DomainError("Điểm lấy tối đa hai chữ số thập phân.", "points")
+        raise DomainError(N_("Điểm lấy tối đa hai chữ số thập phân."), "points")
     return points
 
 
@@ -149,10 +151,10 @@ def _adjusted(content: dict, correction: Correction) -> list[dict]:
     units = {u["unit_id"]: u for u in content["input"]["units"]}
     leaves = {leaf["criterion_id"]: leaf for leaf in content["input"]["table"]["leaves"]}
     if correction.unit_id not in units:
-        raise DomainError("Đơn vị không có trong kết quả đã công bố.", "unit_id")
+        raise DomainError(N_("Đơn vị không có trong kết quả đã công bố."), "unit_id")
     leaf = leaves.get(correction.criterion_id)
     if leaf is None or correction.criterion_id in units[correction.unit_id]["not_applicable"]:
-        raise DomainError("Chọn một tiêu chí được chấm điểm áp dụng cho đơn vị.", "criterion_id")
+        raise DomainError(N_("Chọn một tiêu chí được chấm điểm áp dụng cho đơn vị."), "criterion_id")
     points = _points(correction.points, Decimal(leaf["max_points"]))
     kept = [
         a
@@ -178,7 +180,7 @@ def revise(
     """A correction of the published points: the next revision, computed from the stored input."""
     last = latest(session, where)
     if last is None:
-        raise DomainError("Kết quả năm này chưa công bố.")
+        raise DomainError(N_("Kết quả năm này chưa công bố."))
     reason = _reason(reason)
     content = content_of(last)
     adjustments = _adjusted(content, correction)
@@ -188,8 +190,36 @@ def revise(
     frozen = {k: v for k, v in content.items() if k not in ("computed", "table")}
     new = compose.compose({**frozen, "adjustments": adjustments})
     if _points_of(new) == _points_of(content):
-        raise DomainError("Đính chính không thay đổi điểm nào.", "points")
-    return _store(session, new, where, last.revision + 1, last.hash, reason, user_id)
+        raise DomainError(N_("Đính chính không thay đổi điểm nào."), "points")
+    snapshot = _store(session, new, where, last.revision + 1, last.hash, reason, user_id)
+    _announce_correction(session, snapshot)
+    return snapshot
+
+
+def _announce_correction(session: Session, snapshot: ResultSnapshot) -> None:
+    """Tell those told of the publication that it was corrected: the revision, its reason, the link to what changed."""
+    cluster_id, year_id = snapshot.cluster_id, snapshot.year_id
+    year = session.get(EmulationYear, year_id).year
+    reason = snapshot.reason if len(snapshot.reason) <= NOTICE_REASON else snapshot.reason[: NOTICE_REASON - 1] + "…"
+    notices.notify(
+        session,
+        notices.unit_users(session, cluster_id, year_id) + notices.overseer_users(session, cluster_id, year_id),
+        NoticeKind.RESULTS_CORRECTED,
+        cluster_id=cluster_id,
+        year_id=year_id,
+        message=N_(
+            "%(cluster)s: kết quả thi đua năm %(year)s đã được đính chính (lần công bố %(revision)s). Lý do: %(reason)s"
+        ),
+        params={"cluster": snapshot.cluster.name, "year": year, "revision": snapshot.revision, "reason": reason},
+        endpoint="publication.show",
+        args={
+            "cluster_id": cluster_id,
+            "year": year,
+            "from": snapshot.revision - 1,
+            "to": snapshot.revision,
+            "_anchor": "revision-diff",
+        },
+    )
 
 
 def _points_of(content: dict) -> dict:

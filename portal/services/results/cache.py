@@ -1,8 +1,9 @@
 """Computed results kept per process until a write may have changed them, never shown stale.
 
-Every audited write leaves an audit entry in its own transaction, and on PostgreSQL the entries are
-appended under a transaction-scoped advisory lock, so they commit in the order of their ids: the
-newest entry's id (`platform.live.data_version`) is a version of every number the portal shows. A
+Every audited write leaves an audit entry in its own transaction, and the sealer gives the committed
+entries their positions one after the other (`platform.audit_seal`; a writing request's entries are
+sealed before it answers): the newest seal position (`platform.live.data_version`) is a version of
+every number the portal shows. A
 `VersionedCache` remembers the version it has looked up to; a read that brings a newer one maps the
 entries in between to the cluster-years they touch (`invalidation.touched`) and drops those (all of
 them when that cannot be told). Every gunicorn worker keeps its own cache, each checked against the
@@ -34,11 +35,13 @@ from portal.services.results import invalidation
 class VersionedCache:
     """Values by (cluster-year, variant), kept until an audited write touches the cluster-year."""
 
-    def __init__(self, limit: int = 256):
+    def __init__(self, limit: int = 256, shown: frozenset[str] = frozenset(), ignored: frozenset[str] = frozenset()):
         self._rows: OrderedDict[tuple[ClusterYear, Hashable], object] = OrderedDict()
         self._version = 0  # the audit entries up to here have been looked at
         self._lock = threading.Lock()
         self.limit = limit
+        self.shown = shown  # object types that change no ranking but that the values show (invalidation.SHOWN_SCOPES)
+        self.ignored = ignored  # object types the values never depend on: their entries drop nothing
         self.computed = 0  # how many values were computed (not served from the cache): for tests and benches
 
     @property
@@ -54,7 +57,9 @@ class VersionedCache:
                 self._rows.clear()
                 self._version = version
                 return
-            stale = invalidation.touched(session, self._version, version) if self._rows else set()
+            stale = (
+                invalidation.touched(session, self._version, version, self.shown, self.ignored) if self._rows else set()
+            )
             if stale is invalidation.EVERYTHING:
                 self._rows.clear()
             else:

@@ -10,9 +10,13 @@
    and the ineligibility cases overlapping the year (one row per case).
 4. The scores (read_scores.py): without detail one aggregate statement that starts from the
    cluster-year's rounds and groups per (unit, criterion) before anything else is joined, computing
-   only what the basis needs (and a fifth, small one for the peer range of the units that withheld
-   reviews under the lowest-basis rule); with detail the scores themselves, each reviewer's points
-   and reasons.
+   only what the basis needs (the peer range of the units that withheld reviews under the
+   lowest-basis rule comes in the same statement); with detail the scores themselves, each
+   reviewer's points and reasons.
+
+The first three are the cluster-year's frame (`Frame`): the ranking keeps frames by data version
+(`read_cluster(frames=…)`, a VersionedCache that passes over scores' audit entries), so while only
+scores change it reads the data version and the scores.
 
 Every query runs on the session's connection and gives Core rows (no ORM objects). The read is
 filtered on the cluster-year first, so it reads only the cluster's own rows, whatever the size of
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, partial
 
 from sqlalchemy import String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -47,7 +51,9 @@ from portal.models.results import IneligibilityKind
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
+from portal.services.platform import live
 from portal.services.results import bands, eligibility, scope, settings
+from portal.services.results.cache import VersionedCache
 from portal.services.results.inputs import (
     ZERO,
     Basis,
@@ -64,10 +70,11 @@ from portal.services.results.inputs import (
 from portal.services.results.read_scores import aggregate, aggregated, detailed
 from portal.services.scoring.reviews import REVIEW_OF_ASSIGNMENT
 
-__all__ = ["aggregate", "ranges_needed", "read_cluster", "read_table"]
+__all__ = ["FRAME_IGNORES", "Frame", "aggregate", "ranges_needed", "read_cluster", "read_frame", "read_table"]
 
 NO_TABLE = "Cụm, khối chưa có bảng tiêu chí năm này."
 NO_SCORES = LeafScores()
+NONE: dict = {}
 PARAMS = ClusterYear(bindparam("year_id"), bindparam("cluster_id"))  # the statements are built once, with these
 SETTINGS_COLUMNS = (
     ResultSettings.basis,
@@ -94,9 +101,24 @@ class Member:
     cases: list[str] = field(default_factory=list)  # "kind: reason" of each ineligibility overlapping the year
 
 
-def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: bool = False) -> ClusterInput:
-    """The engine's input for one cluster-year (DomainError when it has no criteria table)."""
-    where = ClusterYear(year_id, cluster_id)
+@dataclass(frozen=True)
+class Frame:
+    """Everything of a cluster-year's read but its scores: the settings, the table and the members.
+
+    Three of the read's queries; no score is in it, so a cache of frames (`read_cluster(frames=…)`) passes
+    over the audit entries of scores (`FRAME_IGNORES`) and keeps a frame while the unit's scores change."""
+
+    settings: Settings
+    table: Table
+    members: tuple[Member, ...]
+    leaf_ids: tuple[int, ...]
+
+
+FRAME_IGNORES = frozenset({"Score"})  # the object types a frame never holds (see Frame)
+
+
+def read_frame(session: Session, where: ClusterYear) -> Frame:
+    """The cluster-year's frame: three queries (DomainError when it has no criteria table)."""
     context = _context(session, where)
     if not context or context[0].set_id is None:
         raise DomainError(NO_TABLE)
@@ -105,31 +127,49 @@ def read_cluster(session: Session, cluster_id: int, year_id: int, *, detail: boo
         first if first.settings_id is not None else None, bands.chosen([r for r in context if r.code is not None])
     )
     table = _table(session.connection().execute(TABLE, {"set_id": first.set_id}).all())
-    members = _members(session, where, first.set_id, first.year)
-    leaf_ids = [leaf.criterion_id for leaf in table.leaves]
+    members = tuple(_members(session, where, first.set_id, first.year))
+    return Frame(chosen, table, members, tuple(leaf.criterion_id for leaf in table.leaves))
+
+
+def read_cluster(
+    session: Session, cluster_id: int, year_id: int, *, detail: bool = False, frames: VersionedCache | None = None
+) -> ClusterInput:
+    """The engine's input for one cluster-year (DomainError when it has no criteria table).
+
+    `frames`: a cache of frames (VersionedCache(ignored=FRAME_IGNORES)) as of the session's data version
+    (`live.data_version`, one small query once per transaction): the scores are read every time, the
+    settings, table and members only when an audited write other than a score's touched the cluster-year."""
+    where = ClusterYear(year_id, cluster_id)
+    if frames is None:
+        frame = read_frame(session, where)
+    else:
+        frame = frames.get(session, where, None, live.data_version(session), partial(read_frame, session, where))
+    table, members, leaf_ids = frame.table, frame.members, frame.leaf_ids
     if detail:
         scores = detailed(session, where, table.criteria_set_id, set(leaf_ids))
     else:
-        scores = aggregated(session, where, table.criteria_set_id, set(leaf_ids), *ranges_needed(chosen, members))
+        ranged, ranged_units = ranges_needed(frame.settings, members)
+        scores = aggregated(session, where, table.criteria_set_id, set(leaf_ids), ranged, ranged_units)
+    blank = dict.fromkeys(leaf_ids, NO_SCORES)  # every leaf, in table order; a unit's own scores merged in
     units = tuple(
         UnitInput(
             unit_id=m.unit_id,
             name=m.name,
             sort_key=m.sort_key,
-            scores={leaf_id: scores.get((m.unit_id, leaf_id), NO_SCORES) for leaf_id in leaf_ids},
+            scores={**blank, **scores.get(m.unit_id, NONE)},
             not_applicable=m.not_applicable,
             withheld_reviews=m.withheld,
             ineligible_reason="; ".join(m.cases),
         )
         for m in members
     )
-    return ClusterInput(cluster_id, year_id, table, units, chosen, detail)
+    return ClusterInput(cluster_id, year_id, table, units, frame.settings, detail)
 
 
-def ranges_needed(chosen: Settings, members: list[Member]) -> tuple[bool, frozenset[int]]:
+def ranges_needed(chosen: Settings, members) -> tuple[bool, frozenset[int]]:
     """Which peer ranges (minimum, maximum) the basis needs: every leaf's under the trimmed mean; else
     the leaves of the units that withheld reviews under the lowest-basis rule (their trimmed mean is a
-    candidate), read by a second, small statement."""
+    candidate), read by the same aggregate statement for those units only."""
     if chosen.basis == Basis.TRIMMED_MEAN:
         return True, frozenset()
     if chosen.non_participation == NonParticipation.LOWEST_BASIS:

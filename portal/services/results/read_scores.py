@@ -8,7 +8,8 @@ it gives each stage's points (`max(points) FILTER (WHERE stage = …)`: one asse
 subject) and the submitted peer scores' count and sum; their minimum and maximum only under the
 trimmed mean (they cost half as much again as the rest: min and max on numeric). Under the
 lowest-basis rule of non-participation the units that withheld reviews need theirs too (their
-trimmed mean is a candidate): a second statement reads them for those units only. The sum of
+trimmed mean is a candidate): the same statement reads them, its part of the other stages taking in
+those units' peer scores as well (`aggregate(units=…)`). The sum of
 squares is never computed in SQL: the peer spread beyond count and mean (range, standard deviation)
 is an explanation, read with detail.
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import Numeric, bindparam, func, select, type_coerce
+from sqlalchemy import BigInteger, Integer, Numeric, bindparam, cast, func, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from portal.models import Assessment, Score, ScoringRound
@@ -40,112 +41,196 @@ PARAMS = ClusterYear(bindparam("year_id"), bindparam("cluster_id"))  # the state
 
 
 def tuples(session: Session, statement, values: dict) -> list:
-    """The statement's rows: the driver's own tuples when no column needs converting (psycopg gives ints,
-    str and Decimals as they are: building Core rows would be a third of the read), else Core rows (on
-    SQLite the numbers become Decimals there). Fetched at once: iterating a result fetches row by row."""
+    """The statement's rows as plain tuples, fetched at once (iterating a result fetches row by row).
+
+    psycopg gives ints, str and Decimals as they are: the driver's own tuples are used (building Core rows
+    would be a third of the read). On SQLite points come back as floats that SQLAlchemy turns into
+    Decimals one value at a time; a cluster-year's points take a few dozen distinct values, so each
+    column's conversion is remembered per value (`_converted`): building Core rows for the 40 000 scores
+    of a province-scale cluster took 300 ms of a 700 ms read (bench/README.md, SQLite)."""
     result = session.connection().execute(statement, values)
-    if getattr(result._metadata, "_effective_processors", ()) is None:
+    processors = getattr(result._metadata, "_effective_processors", ())
+    if processors is None or isinstance(processors, list | tuple):
         rows = result.cursor.fetchall()
         result.close()
-        return rows
+        return rows if processors is None else _converted(rows, processors)
     return result.all()
 
 
-def rounds(where: ClusterYear):
-    """The ids of the cluster-year's rounds that feed results, as a subquery (a peer round still being
-    assigned has no reviews)."""
+def _converted(rows: list, processors) -> list[tuple]:
+    """`rows` with each column's result processor applied, once per distinct value of the column
+    (processors are pure: a number's Decimal, a timestamp's datetime)."""
+    columns = [(index, convert, {}) for index, convert in enumerate(processors) if convert is not None]
+    found = []
+    for raw in rows:
+        row = list(raw)
+        for index, convert, seen in columns:
+            value = row[index]
+            try:
+                row[index] = seen[value]
+            except KeyError:
+                row[index] = seen[value] = convert(value)
+            except TypeError:  # an unhashable value: converted as it is
+                row[index] = convert(value)
+        found.append(tuple(row))
+    return found
+
+
+def rounds(where: ClusterYear, set_id: int):
+    """The ids of the cluster-year's rounds on the table `set_id` that feed results, as a subquery (a peer
+    round still being assigned has no reviews)."""
     return select(ScoringRound.id).where(
         ScoringRound.cluster_id == where.cluster_id,
         ScoringRound.year_id == where.year_id,
+        ScoringRound.criteria_set_id == set_id,
         (ScoringRound.kind != "peer") | (ScoringRound.status != "draft"),
     )
 
 
 def submitted(where: ClusterYear, set_id: int) -> tuple:
-    """The assessments both statements read: submitted, in the cluster-year's rounds, on its table."""
-    return (
-        Assessment.round_id.in_(rounds(where)),
-        Assessment.criteria_set_id == set_id,
-        Assessment.status == "submitted",
-    )
+    """The assessments both statements read: submitted, in the cluster-year's rounds on its table.
+
+    An assessment is always on its round's table (`scoring.rounds.add_drafts`, `verification`; a peer round
+    takes the table in force when it opens, before it has any assessment), so the table is filtered on the
+    round. Filtered on the assessment as well, PostgreSQL multiplied the two selectivities (the table is
+    one in 40 of all assessments, but every assessment of the round) and expected 1 row where 33 came: it
+    then sorted the other stages' part instead of hashing it (bench/README.md, "Results read")."""
+    return (Assessment.round_id.in_(rounds(where, set_id)), Assessment.status == "submitted")
 
 
-def aggregate(where: ClusterYear, set_id: int, *, ranged: bool = True):
+def cents(points):
+    """Points (two decimals at most: scores.points is NUMERIC(9, 2), sums keep that scale) as whole cents.
+    round() first: SQLite's points are floats (0,29 × 100 = 28,999…)."""
+    return cast(func.round(points * 100), BigInteger)
+
+
+class _Cents(dict):
+    """Whole cents → the Decimal of the points (scale 2, as PostgreSQL gives NUMERIC(9, 2) and its sums),
+    each made once and shared (Decimals are immutable); None → None. Cleared past `LIMIT` values (another
+    thread may then miss None too: it is made again like any value)."""
+
+    LIMIT = 100_000
+
+    def __missing__(self, whole: int | None) -> Decimal | None:
+        if len(self) > self.LIMIT:
+            self.clear()
+        points = self[whole] = None if whole is None else Decimal(whole).scaleb(-2)
+        return points
+
+
+CENTS = _Cents({None: None})
+
+
+def aggregate(where: ClusterYear, set_id: int, *, ranged: bool = True, units=None, joined: bool = False):
     """The aggregate statement: per (unit, criterion) each stage's points and the peer count and sum
-    (and, `ranged`, the peer minimum and maximum). bench/results_read.py runs it bare."""
+    (and, `ranged`, the peer minimum and maximum; with `units`, a list of unit ids or an expanding bound
+    parameter, those units' only, NULL for the others). bench/results_read.py runs it bare.
+
+    Two grouped parts over the same join, UNION ALL, then grouped again (at most two rows per unit and
+    criterion): the peer scores (`stage = 'peer'`, count and sum: the bare sum's own work) and the other
+    stages' (`max … FILTER` per stage over their few rows only; with `units`, those units' peer scores
+    too, for their minimum and maximum). One pass with every FILTER evaluated on every peer score cost
+    ×1,3–1,5 the bare sum (bench/README.md). `joined` (PostgreSQL): the two parts FULL JOINed on (unit,
+    criterion) instead of grouped again, a little cheaper; SQLite has FULL JOIN from 3.39 only.
+
+    Its points come as whole cents (`cents`): the driver's integers cost a third of its Decimals to fetch,
+    and `aggregated` turns them into Decimals once per distinct value (`CENTS`)."""
+    unit, criterion = Assessment.subject_unit_id, Score.criterion_id
     peer = Assessment.stage == "peer"
-    columns = [
-        Assessment.subject_unit_id,
-        Score.criterion_id,
-        *(type_coerce(func.max(Score.points).filter(Assessment.stage == stage), POINTS) for stage in STAGES),
-        func.count(Score.points).filter(peer),
-        type_coerce(func.sum(Score.points).filter(peer), POINTS),
-    ]
-    if ranged:
-        columns += [
-            type_coerce(func.min(Score.points).filter(peer), POINTS),
-            type_coerce(func.max(Score.points).filter(peer), POINTS),
-        ]
-    return (
-        select(*columns)
-        .select_from(Assessment)
-        .join(Score, Score.assessment_id == Assessment.id)
-        .where(*submitted(where, set_id))
-        .group_by(Assessment.subject_unit_id, Score.criterion_id)
+
+    def part(rows, *columns):
+        return (
+            select(unit.label("unit_id"), criterion.label("criterion_id"), *columns)
+            .select_from(Assessment)
+            .join(Score, Score.assessment_id == Assessment.id)
+            .where(*submitted(where, set_id), rows)
+            .group_by(unit, criterion)
+        )
+
+    def nothing(name: str, kind=POINTS):
+        return type_coerce(null(), kind).label(name)
+
+    def extremes(*condition):
+        return (
+            type_coerce(func.min(Score.points).filter(*condition), POINTS).label("low"),
+            type_coerce(func.max(Score.points).filter(*condition), POINTS).label("high"),
+        )
+
+    ranges = ("low", "high") if ranged or units is not None else ()
+    peers = part(
+        peer,
+        *(nothing(f"s_{stage}") for stage in STAGES),
+        func.count(Score.points).label("n"),
+        type_coerce(func.sum(Score.points), POINTS).label("total"),
+        *(extremes() if ranged else (nothing(name) for name in ranges)),
     )
+    stages = part(
+        ~peer if ranged or units is None else ~peer | unit.in_(units),
+        *(type_coerce(func.max(Score.points).filter(Assessment.stage == s), POINTS).label(f"s_{s}") for s in STAGES),
+        nothing("n", Integer),
+        nothing("total"),
+        *(extremes(peer) if ranges and not ranged else (nothing(name) for name in ranges)),
+    )
+    if joined:
+        p, q = peers.subquery("peers"), stages.subquery("stages")
+        return select(
+            func.coalesce(p.c.unit_id, q.c.unit_id),
+            func.coalesce(p.c.criterion_id, q.c.criterion_id),
+            *(cents(q.c[f"s_{stage}"]) for stage in STAGES),
+            func.coalesce(p.c.n, 0),
+            cents(p.c.total),
+            *(cents((p if ranged else q).c[name]) for name in ranges),
+        ).select_from(p.join(q, (p.c.unit_id == q.c.unit_id) & (p.c.criterion_id == q.c.criterion_id), full=True))
+    parts = union_all(peers, stages).subquery("parts")
+    return select(
+        parts.c.unit_id,
+        parts.c.criterion_id,
+        *(cents(func.max(parts.c[f"s_{stage}"])) for stage in STAGES),
+        func.coalesce(func.max(parts.c.n), 0),
+        *(cents(func.max(parts.c[name])) for name in ("total", *ranges)),
+    ).group_by(parts.c.unit_id, parts.c.criterion_id)
 
 
 def aggregated(
     session: Session, where: ClusterYear, set_id: int, leaf_ids: set[int], ranged: bool, ranged_units=frozenset()
 ) -> dict:
-    """(unit id, leaf id) → LeafScores from the aggregate statement (no reviewer's points, no reasons).
+    """unit id → leaf id → LeafScores from the aggregate statement (no reviewer's points, no reasons).
 
     `ranged`: the aggregate gives every peer minimum and maximum; else `ranged_units` (units that withheld
-    reviews under the lowest-basis rule) have theirs read by a small second statement."""
+    reviews under the lowest-basis rule) have theirs, from the same statement (`aggregate(units=…)`)."""
     values = {**where._asdict(), "set_id": set_id}
-    extra = {}
-    if ranged_units and not ranged:
-        extra = {
-            (u, c): (low, high)
-            for u, c, low, high in tuples(session, _ranges(), {**values, "units": list(ranged_units)})
-        }
-    found = {}
-    for row in tuples(session, _aggregate_statement(ranged), values):
-        unit_id, leaf_id, own, verified, explained, final, count, total = row[:8]
+    units = not ranged and bool(ranged_units)
+    if units:
+        values["units"] = sorted(ranged_units)
+    joined = session.connection().dialect.name == "postgresql"
+    rows = tuples(session, _aggregate_statement(ranged, units, joined), values)
+    found: dict[int, dict[int, LeafScores]] = {}
+    d = CENTS  # the points come as whole cents (None: not scored)
+    if ranged or units:
+        for unit_id, leaf_id, own, verified, explained, final, count, total, low, high in rows:
+            if leaf_id not in leaf_ids:
+                continue  # a stray score on a parent counts for nothing (as in scoring.assessments.totals)
+            unit = found.get(unit_id)
+            if unit is None:
+                unit = found[unit_id] = {}
+            view = PeerView(count, d[total], d[low], d[high]) if count else None
+            unit[leaf_id] = LeafScores(d[own], d[verified], d[explained], d[final], view)
+        return found
+    for unit_id, leaf_id, own, verified, explained, final, count, total in rows:  # the same, without ranges
         if leaf_id not in leaf_ids:
-            continue  # a stray score on a parent counts for nothing (as in scoring.assessments.totals)
-        view = None
-        if count:
-            low, high = row[8:10] if ranged else extra.get((unit_id, leaf_id), (None, None))
-            view = PeerView(count, total, low, high, None)
-        found[(unit_id, leaf_id)] = LeafScores(own, verified, explained, final, view)
+            continue
+        unit = found.get(unit_id)
+        if unit is None:
+            unit = found[unit_id] = {}
+        view = PeerView(count, d[total]) if count else None
+        unit[leaf_id] = LeafScores(d[own], d[verified], d[explained], d[final], view)
     return found
 
 
 @cache
-def _ranges():
-    """The peer minimum and maximum per (unit, criterion) of some units (`units`)."""
-    return (
-        select(
-            Assessment.subject_unit_id,
-            Score.criterion_id,
-            type_coerce(func.min(Score.points), POINTS),
-            type_coerce(func.max(Score.points), POINTS),
-        )
-        .select_from(Assessment)
-        .join(Score, Score.assessment_id == Assessment.id)
-        .where(
-            *submitted(PARAMS, bindparam("set_id")),
-            Assessment.stage == "peer",
-            Assessment.subject_unit_id.in_(bindparam("units", expanding=True)),
-        )
-        .group_by(Assessment.subject_unit_id, Score.criterion_id)
-    )
-
-
-@cache
-def _aggregate_statement(ranged: bool):
-    return aggregate(PARAMS, bindparam("set_id"), ranged=ranged)
+def _aggregate_statement(ranged: bool, units: bool = False, joined: bool = False):
+    expanding = bindparam("units", expanding=True) if units else None
+    return aggregate(PARAMS, bindparam("set_id"), ranged=ranged, units=expanding, joined=joined)
 
 
 @cache
@@ -166,7 +251,7 @@ def _detail_statement():
 
 
 def detailed(session: Session, where: ClusterYear, set_id: int, leaf_ids: set[int]) -> dict:
-    """(unit id, leaf id) → LeafScores with each reviewer's points and the reasons, from the scores themselves."""
+    """unit id → leaf id → LeafScores with each reviewer's points and the reasons, from the scores themselves."""
     rows = tuples(session, _detail_statement(), {**where._asdict(), "set_id": set_id})
     stages: dict[Key, dict[str, Decimal | None]] = {}
     reviewers: dict[Key, dict[int, Decimal]] = {}
@@ -184,10 +269,10 @@ def detailed(session: Session, where: ClusterYear, set_id: int, leaf_ids: set[in
             given[stage] = points if given.get(stage) is None else max(given[stage], points)
         if note and stage in REASON_STAGES:
             reasons[(unit_id, leaf_id, stage)] = note
-    found = {}
+    found: dict[int, dict[int, LeafScores]] = {}
     for key in stages.keys() | reviewers.keys():
         given = stages.get(key, {})
-        found[key] = LeafScores(
+        found.setdefault(key[0], {})[key[1]] = LeafScores(
             *(given.get(stage) for stage in STAGES),
             peer=_view(reviewers[key]) if key in reviewers else None,
             verified_reason=reasons.get((*key, "verified"), ""),

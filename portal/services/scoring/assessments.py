@@ -28,7 +28,7 @@ from portal.models import (
     ScoringRound,
     TargetRegistration,
 )
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.criteria import CriterionKind, Method, SetStatus
 from portal.models.notices import NoticeKind
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
@@ -36,6 +36,7 @@ from portal.services import DomainError
 from portal.services.criteria import methods
 from portal.services.criteria import sets as criteria_svc
 from portal.services.criteria.methods import ScoreError
+from portal.services.criteria.tree import Tree
 from portal.services.notices import events as notices
 from portal.services.platform import control_chars
 from portal.services.platform.control_chars import has_control_characters
@@ -76,7 +77,8 @@ def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | No
         NoticeKind.ROUND_OPENED,
         cluster_id=cset.cluster_id,
         year_id=cset.year_id,
-        text=f"{cset.cluster.name}: vòng tự chấm điểm năm {cset.year.year} đã mở.",
+        message=N_("%(cluster)s: vòng tự chấm điểm năm %(year)s đã mở."),
+        params={"cluster": cset.cluster.name, "year": cset.year.year},
         endpoint="scoring.for_cluster",
         args={"cluster_id": cset.cluster_id, "year": cset.year.year},
     )
@@ -124,14 +126,15 @@ def points_of(criterion: Criterion, value: Decimal | None) -> Decimal | None:
 
 
 def check_open(assessment: Assessment, now: datetime) -> None:
-    """Refuse changes to a submitted assessment, in a closed round, or after its deadline (unless extended)."""
+    """Refuse changes to a submitted assessment, in a closed round, or after its effective deadline (the later
+    of the round's deadline and the unit's extension: `Assessment.effective_deadline`)."""
     if assessment.round.status == RoundStatus.CLOSED:
         raise DomainError("Vòng chấm đã đóng; không sửa, không nộp được nữa.")
     if results_published(assessment):
         raise DomainError("Kết quả năm này đã công bố; điểm không thay đổi được nữa.")
     if not assessment.editable:
         raise DomainError("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại.")
-    deadline = assessment.extended_until or assessment.round.deadline
+    deadline = assessment.effective_deadline
     if deadline is not None and now > deadline:
         raise DomainError("Đã quá hạn chấm điểm; đề nghị Trưởng cụm, khối gia hạn.")
 
@@ -154,6 +157,21 @@ def results_published(assessment: Assessment) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """What a save checks a criterion against and the totals are summed over, loaded once per request:
+    the assessment's criteria tree and the leaves that do not apply to its unit (two queries)."""
+
+    tree: Tree
+    excluded: dict[int, str]
+
+
+def sheet_of(session: Session, assessment: Assessment) -> Sheet:
+    return Sheet(
+        criteria_svc.load_tree(session, assessment.round.criteria_set), not_applicable.reasons(session, assessment)
+    )
+
+
 def save_score(
     session: Session,
     assessment: Assessment,
@@ -164,18 +182,20 @@ def save_score(
     expected_revision: int | None,
     user_id: int | None,
     now: datetime | None = None,
+    sheet: Sheet | None = None,
 ) -> Score:
     """Save one criterion (value and explanation) and recompute the points it moves.
 
     `expected_revision` is the revision the user's form was made on: 0 when the form saw no score
     yet (a score saved meanwhile by someone else is then a conflict too), None to skip the check
-    (the Excel import, which compares values itself).
+    (the Excel import, which compares values itself). `sheet`, when the caller has loaded it (the
+    autosave, which sums the totals from it too), spares the leaf and "không áp dụng" lookups.
     """
     lock_assessment(session, assessment)
     check_open(assessment, now or utcnow())
     if criterion.method == Method.QUANTITATIVE:
         lock_group(session, criterion)
-    value, note = _checked_input(session, assessment, criterion, raw, note)
+    value, note = _checked_input(session, assessment, criterion, raw, note, sheet)
     score = session.scalar(
         select(Score)
         .where(Score.assessment_id == assessment.id, Score.criterion_id == criterion.id)
@@ -200,14 +220,26 @@ def save_score(
 
 
 def _checked_input(
-    session: Session, assessment: Assessment, criterion: Criterion, raw: str | None, note: str | None
+    session: Session,
+    assessment: Assessment,
+    criterion: Criterion,
+    raw: str | None,
+    note: str | None,
+    sheet: Sheet | None = None,
 ) -> tuple[Decimal | None, str]:
     """The value and note to save, once the criterion is a leaf of the assessment's table and both are valid."""
     if criterion.set_id != assessment.criteria_set_id:
         raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
-    if session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is not None:
+    if sheet is None:
+        leaf = session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is None
+    else:
+        leaf = sheet.tree.is_leaf(criterion)
+    if not leaf:
         raise DomainError("Chỉ chấm điểm các tiêu chí không có tiêu chí con.")
-    not_applicable.check_applies(session, assessment, criterion)
+    if sheet is None:
+        not_applicable.check_applies(session, assessment, criterion)
+    elif criterion.id in sheet.excluded:
+        raise DomainError(not_applicable.refused(sheet.excluded[criterion.id]), "value")
     try:
         value = parse_value(criterion, raw, assessment.round.criteria_set.score_step)
     except ScoreError as error:
@@ -343,11 +375,14 @@ class Totals:
         return self.base + self.bonus - self.deduction
 
 
-def totals(session: Session, assessment: Assessment, excluded: dict[int, str] | None = None) -> Totals:
+def totals(
+    session: Session, assessment: Assessment, excluded: dict[int, str] | None = None, tree: Tree | None = None
+) -> Totals:
     """Section and grand totals: bonus on top, deductions (capped when the table says so) off; the leaves that
     do not apply to the unit count for nothing and are not missing."""
     cset = assessment.round.criteria_set
-    tree = criteria_svc.load_tree(session, cset)
+    if tree is None:
+        tree = criteria_svc.load_tree(session, cset)
     points = dict(
         session.execute(select(Score.criterion_id, Score.points).where(Score.assessment_id == assessment.id)).all()
     )
@@ -406,17 +441,18 @@ def _notify_handed_over(session: Session, assessment: Assessment) -> None:
             NoticeKind.VERIFICATION_SENT,
             notices.unit_users(session, cluster_id, year_id, [assessment.subject_unit_id]),
         )
-        text = f"Trưởng cụm, khối đã gửi kết quả thẩm định điểm của {assessment.subject.name}."
+        message = N_("Trưởng cụm, khối đã gửi kết quả thẩm định điểm của %(unit)s.")
     else:
         kind, recipients = NoticeKind.EXPLANATION_RECEIVED, notices.head_users(session, cluster_id, year_id)
-        text = f"{assessment.subject.name} đã nộp giải trình kết quả thẩm định."
+        message = N_("%(unit)s đã nộp giải trình kết quả thẩm định.")
     notices.notify(
         session,
         recipients,
         kind,
         cluster_id=cluster_id,
         year_id=year_id,
-        text=text,
+        message=message,
+        params={"unit": assessment.subject.name},
         endpoint="scoring.assessment",
         args={"assessment_id": assessment.id},
     )

@@ -19,7 +19,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from portal.models import Assessment, CriteriaSet, Membership, ReviewAssignment, ScoringRound, Unit
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.criteria import SetStatus
 from portal.models.notices import NoticeKind
 from portal.models.scoring import AssessmentStatus, AssignmentMode, RoundKind, RoundStatus, Stage
@@ -218,7 +218,8 @@ def open_round(session: Session, scoring_round: ScoringRound, now: datetime | No
         NoticeKind.REVIEW_ASSIGNED,
         cluster_id=cluster_id,
         year_id=year_id,
-        text=f"{cset.cluster.name}: đơn vị được phân công chấm chéo năm {cset.year.year}.",
+        message=N_("%(cluster)s: đơn vị được phân công chấm chéo năm %(year)s."),
+        params={"cluster": cset.cluster.name, "year": cset.year.year},
         endpoint="reviews.for_cluster",
         args={"cluster_id": cluster_id, "year": cset.year.year},
     )

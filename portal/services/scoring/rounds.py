@@ -89,7 +89,8 @@ def close_round(session: Session, scoring_round: ScoringRound, now: datetime | N
 
 
 def deadline_of(assessment: Assessment) -> datetime | None:
-    return assessment.extended_until or assessment.round.deadline
+    """When the assessment is due: the later of the round's deadline and its extension (None: no deadline)."""
+    return assessment.effective_deadline
 
 
 @dataclass
@@ -153,28 +154,34 @@ class UnitProgress:
         return self.self_assessment is not None and self.self_assessment.status == AssessmentStatus.SUBMITTED
 
 
-def progress(session: Session, cluster_id: int, year_id: int) -> list[UnitProgress]:
-    """Every member unit of the cluster-year with its self-assessment and verification stages, by unit name."""
-    units = session.scalars(
+def progress(session: Session, cluster_id: int, year_id: int, unit_id: int | None = None) -> list[UnitProgress]:
+    """Every member unit of the cluster-year with its self-assessment and verification stages, by unit name;
+    with `unit_id`, that unit's alone (when it is a member) and without its e-mail addresses."""
+    members = (
         select(Unit)
         .join(Membership, Membership.unit_id == Unit.id)
         .where(Membership.cluster_id == cluster_id, Membership.year_id == year_id)
         .order_by(Unit.sort_key, Unit.id)
-    ).all()
+    )
+    units = session.scalars(members if unit_id is None else members.where(Unit.id == unit_id)).all()
+    if not units:
+        return []
     rows = {u.id: UnitProgress(u) for u in units}
-    assessments = session.scalars(
-        select(Assessment).where(Assessment.round_id.in_(self_and_verification_rounds(cluster_id, year_id)))
-    ).all()
-    for assessment in assessments:
+    stages = select(Assessment).where(Assessment.round_id.in_(self_and_verification_rounds(cluster_id, year_id)))
+    if unit_id is not None:
+        stages = stages.where(Assessment.subject_unit_id == unit_id)
+    for assessment in session.scalars(stages):
         if assessment.subject_unit_id in rows:
             rows[assessment.subject_unit_id].stages[assessment.stage] = assessment
+    if unit_id is not None:
+        return list(rows.values())
     emails = defaultdict(list)
-    for unit_id, email in session.execute(
+    for member_id, email in session.execute(
         select(User.unit_id, User.email).where(User.unit_id.in_(list(rows)), User.active.is_(True), User.email != "")
     ):
-        emails[unit_id].append(email)
-    for unit_id, row in rows.items():
-        row.emails = sorted(emails[unit_id])
+        emails[member_id].append(email)
+    for member_id, row in rows.items():
+        row.emails = sorted(emails[member_id])
     return list(rows.values())
 
 

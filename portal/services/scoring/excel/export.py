@@ -142,7 +142,7 @@ def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -
     unit = f"Đơn vị: {assessment.subject.name}"
     if assessment.author_unit_id != assessment.subject_unit_id:
         unit += f" – Đơn vị chấm: {assessment.author.name}"
-    deadline = assessment.extended_until or assessment.round.deadline
+    deadline = assessment.effective_deadline
     value, note = _labels(assessment.stage)
     lines = [
         (title, Font(bold=True, size=14)),
@@ -151,7 +151,7 @@ def _title_block(ws, assessment: Assessment, cset: CriteriaSet, now: datetime) -
         (f"Giai đoạn: {stage} – Trạng thái: {ASSESSMENT_STATUSES[assessment.status]}", Font()),
         (f"Bảng tiêu chí: {cset.title} (phiên bản {cset.version})", Font()),
         (
-            f"Hạn chấm: {vn_datetime(deadline)}{' (đã gia hạn)' if assessment.extended_until else ''}"
+            f"Hạn chấm: {vn_datetime(deadline)}{' (đã gia hạn)' if deadline != assessment.round.deadline else ''}"
             if deadline
             else "Hạn chấm: chưa đặt hạn",
             Font(),

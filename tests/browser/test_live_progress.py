@@ -1,0 +1,145 @@
+"""In the browser: the self-assessment progress page updates by itself when a unit submits in another browser,
+and never while the head is filling in a form of its table."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from portal.models import Assessment, Cluster, Criterion, Unit
+from portal.services.scoring import assessments
+from tests import factories
+from tests.browser import label
+from tests.browser.test_scoring import _row
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def province(self_round_open):
+    return self_round_open
+
+
+def _progress_url(live_db, province) -> str:
+    with live_db() as session:
+        cluster_id = session.scalar(select(Cluster.id).where(Cluster.name == province["cluster"]))
+    return f"/scoring/{cluster_id}/{factories.YEAR}"
+
+
+def _submit_in_the_database(live_db, province, unit_name: str) -> None:
+    with live_db() as session:
+        unit_id = session.scalar(select(Unit.id).where(Unit.name == unit_name))
+        own = session.scalar(select(Assessment).where(Assessment.subject_unit_id == unit_id))
+        for key, value in {"quant": "100", "direct": "25", "pass": "1", "bonus": "0", "minus": "0"}.items():
+            criterion = session.get(Criterion, province["items"][key])
+            assessments.save_score(session, own, criterion, value, "", expected_revision=None, user_id=None)
+        assessments.submit(session, own, None)
+        session.commit()
+
+
+def test_the_progress_page_shows_a_submission_made_in_another_browser(
+    page, browser, live_server, live_db, sign_in, province
+):
+    sign_in("head")
+    page.goto(_progress_url(live_db, province))
+    summary = page.locator("#progress-summary")
+    expect(summary).to_have_text("0/3 đơn vị đã nộp bản tự chấm.")
+
+    other_context = browser.new_context(base_url=live_server.url, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    other = other_context.new_page()
+    try:
+        other.goto("/login")
+        other.get_by_label(label("Tên đăng nhập")).fill("member")
+        other.get_by_label(label("Mật khẩu")).fill(factories.PASSWORD)
+        other.get_by_role("button", name="Đăng nhập").click()
+        other.wait_for_url(lambda url: "/login" not in url)
+        with live_db() as session:
+            unit_id = session.scalar(select(Unit.id).where(Unit.name == "UBND xã Tân Hồng"))
+            own = session.scalar(select(Assessment.id).where(Assessment.subject_unit_id == unit_id))
+        other.goto(f"/scoring/assessments/{own}")
+        for code, value in (("I.1", "50"), ("I.2", "25"), ("III.1", "0"), ("II.1", "0")):
+            field = _row(other, code)
+            field.locator("form.score-form [name=value]").fill(value)
+            field.locator("form.score-form [name=value]").press("Tab")
+            expect(field.locator(".save-status")).to_contain_text("Đã lưu lúc")
+        passfail = _row(other, "I.3")
+        passfail.locator("form.score-form [name=value]").select_option(label="Đạt")
+        expect(passfail.locator(".save-status")).to_contain_text("Đã lưu lúc")
+        other.once("dialog", lambda dialog: dialog.accept())
+        other.get_by_role("button", name="Nộp bản tự chấm").click()
+        expect(other.get_by_role("alert").filter(has_text="Đã nộp bản tự chấm")).to_be_visible()
+    finally:
+        other_context.close()
+    # the head's page was never reloaded: its region polls (304 while nothing changes) and swaps the new one in
+    expect(summary).to_have_text("1/3 đơn vị đã nộp bản tự chấm.", timeout=15_000)
+    row = page.locator("#progress-table tr[data-unit='UBND xã Tân Hồng']")
+    expect(row).to_contain_text("Đã nộp")
+    expect(row.get_by_role("button", name="Thẩm định")).to_be_visible()
+
+
+def test_a_form_the_head_is_filling_in_is_never_swapped_out(page, live_db, sign_in, province, page_problems):
+    sign_in("head")
+    page.goto(_progress_url(live_db, province))
+    summary = page.locator("#progress-summary")
+    expect(summary).to_have_text("0/3 đơn vị đã nộp bản tự chấm.")
+    row = page.locator("#progress-table tr[data-unit='UBND xã Tân Hồng']")
+    row.locator("summary", has_text="Gia hạn").click()
+    until = row.get_by_label(label("Gia hạn đến hết ngày"))
+    typed = factories.vn_format(factories.future_date(5))
+    until.fill(typed)
+    _submit_in_the_database(live_db, province, "UBND phường Mỹ Trà")
+    # two polls' time: the region holds back while the head is typing in it
+    page.wait_for_timeout(12_000)
+    expect(until).to_have_value(typed)
+    expect(until).to_be_focused()
+    expect(summary).to_have_text("0/3 đơn vị đã nộp bản tự chấm.")
+    # the head gives up: the field back as it was, the form closed, the focus elsewhere; the update comes
+    until.fill("")
+    row.locator("summary", has_text="Gia hạn").click()
+    page.locator("h1").click()
+    expect(summary).to_have_text("1/3 đơn vị đã nộp bản tự chấm.", timeout=15_000)
+    # and the head's form works as before
+    row = page.locator("#progress-table tr[data-unit='UBND xã Tân Hồng']")
+    row.locator("summary", has_text="Gia hạn").click()
+    row.get_by_label(label("Gia hạn đến hết ngày")).fill(typed)
+    row.locator("button[type=submit]", has_text="Gia hạn").click()
+    expect(page.locator("#progress-table tr[data-unit='UBND xã Tân Hồng']")).to_contain_text(f"gia hạn đến {typed}")
+    page_problems.assert_clean()
+
+
+@pytest.fixture
+def peer_province(seed):
+    """The cluster's locked table and its peer round open (all pairs); no review submitted yet."""
+
+    def build():
+        from portal.extensions import db
+        from portal.services.scoring import reviews
+
+        world = factories.world()
+        cset, items = factories.scoring_table(world)
+        reviews.open_round(db.session, reviews.create_round(db.session, cset, "all_pairs"))
+        return {"cluster": world.cluster.name, "items": {key: item.id for key, item in items.items()}}
+
+    return seed(build)
+
+
+def test_the_peer_review_progress_shows_a_review_submitted_meanwhile(page, live_db, sign_in, peer_province):
+    sign_in("head")
+    with live_db() as session:
+        cluster_id = session.scalar(select(Cluster.id).where(Cluster.name == peer_province["cluster"]))
+    page.goto(f"/reviews/{cluster_id}/{factories.YEAR}")
+    progress = page.locator("#review-progress")
+    expect(progress).to_contain_text("Tiến độ: 0/6 bản chấm chéo đã nộp")
+    with live_db() as session:
+        member = session.scalar(select(Unit.id).where(Unit.name == "UBND xã Tân Hồng"))
+        review = session.scalar(
+            select(Assessment).where(Assessment.stage == "peer", Assessment.author_unit_id == member)
+        )
+        for key, value in {"quant": "100", "direct": "25", "pass": "1", "bonus": "0", "minus": "0"}.items():
+            criterion = session.get(Criterion, peer_province["items"][key])
+            assessments.save_score(session, review, criterion, value, "", expected_revision=None, user_id=None)
+        assessments.submit(session, review, None)
+        session.commit()
+    expect(progress).to_contain_text("Tiến độ: 1/6 bản chấm chéo đã nộp", timeout=15_000)
+    expect(page.get_by_role("heading", name="Hạn chấm chéo")).to_be_visible()  # the forms beside it stay
