@@ -5,16 +5,18 @@
 
 Creates a new database (--database-url, or <server of TEST_DATABASE_URL/DATABASE_URL>/kill_<pid>),
 migrates it, seeds it with every unit's self-assessment fully scored (bench/seed_load.py --scored),
-starts gunicorn (FLASK_CONFIG=production). Every unit signs in and opens its form; then all units
-press "Nộp bản tự chấm" at once, every other unit in two tabs (`POST /scoring/assessments/<id>/submit`,
-HX-Request; exactly one of a unit's presses may succeed, the other is "already submitted", 422), while a
-watcher finds, in pg_locks, a transaction that has already written a submission (it holds the
-assessments table's RowExclusiveLock) but not committed, maps its connection to the gunicorn worker
-that owns it (pg_stat_activity.client_port → /proc/net/tcp → /proc/<pid>/fd). To be sure of the
-moment, it first freezes every worker (SIGSTOP), looks again, sends SIGKILL to a worker whose
-submission is still uncommitted, and lets the others go on (SIGCONT); so each kill lands between the
-UPDATE and the COMMIT (at the very latest while the COMMIT is on its way, before the answer is sent).
-gunicorn replaces the worker; the request it was serving gets no answer.
+starts gunicorn (FLASK_CONFIG=production). Every unit signs in and opens its form; then, in kills + 1
+waves (a share of the units each; one kill per wave, the last wave takes whatever kills are left, so a
+wave that ends before a worker is caught costs nothing), the wave's units press "Nộp bản tự chấm" at
+once, every other unit in two tabs (`POST /scoring/assessments/<id>/submit`, HX-Request; exactly one of
+a unit's presses may succeed, the other is "already submitted", 422), while a watcher finds, in
+pg_locks, a transaction that has already written a submission (it holds the assessments table's
+RowExclusiveLock) but not committed, maps its connection to the gunicorn worker that owns it
+(pg_stat_activity.client_port → /proc/net/tcp → /proc/<pid>/fd). To be sure of the moment, it first
+freezes every worker (SIGSTOP), looks again, sends SIGKILL to a worker whose submission is still
+uncommitted, and lets the others go on (SIGCONT); so each kill lands between the UPDATE and the COMMIT
+(at the very latest while the COMMIT is on its way, before the answer is sent). gunicorn replaces the
+worker; the request it was serving gets no answer.
 
 Afterwards every assessment must be either submitted once (status, submitted_at, submitted_by_user_id,
 and exactly one audit entry of that submission, matching the row) or still a draft with nothing of the
@@ -287,13 +289,23 @@ class KillScenario:
         self.outcome = KillOutcome([], [])
         self.again: dict[int, list[int]] = {}
         self.verdict = ""
+        self.samples: list = []
+        self.elapsed = 0.0  # seconds the waves of presses took, together
 
     def run(self, server: Gunicorn, manifest: dict) -> None:
         outcome = self.outcome
         # every other unit presses in several tabs; a killed single press leaves a draft to submit again
         units = [Unit(server.address, u, self.options.tabs if i % 2 else 1) for i, u in enumerate(manifest["units"])]
         _in_parallel([(u.sign_in, manifest["password"], outcome.failures) for u in units])
-        self.wave(server, units)
+        # in waves, one kill in each: a single wave may end before a second worker is caught (2 cores)
+        waves = self.options.kills + 1  # one wave to spare
+        for number in range(waves):
+            if number:
+                _settle(self.url)
+                _wait_workers(server)
+            wanted = self.options.kills - len(outcome.kills)
+            self.wave(server, units[number::waves], wanted if number == waves - 1 else min(wanted, 1))
+        self.figures = figures(self.samples, self.elapsed)
         _settle(self.url)
         failures, drafts = check_states(self.url, manifest, outcome.answered)
         outcome.failures += failures
@@ -308,13 +320,13 @@ class KillScenario:
         if len(outcome.kills) < self.options.kills:
             outcome.failures.append(
                 f"only {len(outcome.kills)} of {self.options.kills} workers were caught in the middle of a "
-                "submission (the wave ended first: use more units)"
+                "submission (each wave ended first: use more units)"
             )
 
-    def wave(self, server: Gunicorn, units: list[Unit]) -> None:
-        """Every tab of every unit presses submit at once while the watcher kills workers."""
+    def wave(self, server: Gunicorn, units: list[Unit], kills: int) -> None:
+        """Every tab of these units presses submit at once while the watcher kills up to `kills` workers."""
         go, done = threading.Event(), threading.Event()
-        killer = Killer(self.url, server, self.options.kills, go, done)
+        killer = Killer(self.url, server, kills, go, done)
         killer.start()
         start = threading.Barrier(sum(len(u.tabs) for u in units) + 1)
         presses = []
@@ -327,11 +339,11 @@ class KillScenario:
         start.wait()
         began = time.perf_counter()
         wave.join()
-        elapsed = time.perf_counter() - began
+        self.elapsed += time.perf_counter() - began
         done.set()
         killer.join()
-        self.figures = figures([s for u in units for t in u.tabs for s in t.samples if s.kind == "submit"], elapsed)
-        self.outcome.kills = killer.kills
+        self.samples += [s for u in units for t in u.tabs for s in t.samples if s.kind == "submit"]
+        self.outcome.kills += killer.kills
         if killer.error:
             self.outcome.failures.append(f"the watcher failed: {killer.error}")
 
@@ -363,7 +375,7 @@ class KillScenario:
         lines = [
             "killed workers (each seen with a written, uncommitted submission): "
             + (", ".join(f"{k.worker} (PostgreSQL backend {k.backend})" for k in outcome.kills) or "none"),
-            f"first wave ({len(statuses)} presses): {statuses.count(204)} submitted (204), "
+            f"{self.options.kills + 1} waves ({len(statuses)} presses): {statuses.count(204)} submitted (204), "
             f"{statuses.count(422)} refused as already submitted (422), {statuses.count(0)} without answer; "
             f"{len(outcome.drafts_after_kill)} drafts left, re-submitted {len(self.again)}",
             self.cut_off(),
