@@ -3,8 +3,6 @@ the drill-downs; the Excel file; a query count flat in clusters and units; live 
 
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal as D
 from io import BytesIO
 
@@ -19,6 +17,7 @@ from portal.services.org import cluster_year
 from portal.services.platform import live
 from portal.services.scoring import assessments as scoring
 from tests import factories
+from tests.live_helpers import Listener
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.usefixtures("whole_minute")  # a poll must get the ETag of the same minute
@@ -243,7 +242,7 @@ def redis_client():
 
 def test_a_commit_is_announced_on_redis_and_the_event_stream_passes_it_on(app, client, world, redis_client):
     app.extensions["live_redis"] = redis_client  # as create_app does when REDIS_URL is set
-    app.config["LIVE_STREAM_SECONDS"] = 3
+    app.config["LIVE_STREAM_SECONDS"] = 30  # the listener stops at the event
     live.install(db.session, live.redis_publisher(redis_client))
     try:
         sign_in(client, world.users["council"].id)
@@ -251,16 +250,12 @@ def test_a_commit_is_announced_on_redis_and_the_event_stream_passes_it_on(app, c
         assert 'sse-connect="/dashboard/live"' in page and "sse:changed" in page and "sse.min.js" in page
         response = client.get("/dashboard/live", buffered=False)
         assert response.mimetype == "text/event-stream"
-        chunks = response.iter_encoded()
-        assert next(chunks).startswith(b"retry:")
-        received = []
-        reader = threading.Thread(target=lambda: received.extend(chunks))
-        reader.start()
-        time.sleep(0.5)  # subscribed by now
+        listener = Listener(response)
+        assert listener.first.startswith(b"retry:")
+        assert listener.subscribed()
         factories.unit("UBND xã Mới Thành Lập")
         db.session.commit()
-        reader.join()
-        assert b"event: changed" in b"".join(received)
+        assert listener.changed()
     finally:
         live.install(db.session, None)  # the next apps publish nothing unless they set Redis up
 

@@ -5,9 +5,6 @@ same few queries whatever the cluster's size; with Redis each page has its own e
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -18,6 +15,7 @@ from portal.services.platform import live
 from portal.services.scoring import assessments
 from portal.services.scoring import reviews as peer
 from tests import factories
+from tests.live_helpers import Listener
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.usefixtures("whole_minute")  # a poll must get the ETag of the same minute
@@ -210,7 +208,7 @@ def test_with_redis_the_page_listens_to_its_own_stream_which_passes_a_commit_on(
     app, client, world, self_round, redis_client, page
 ):
     app.extensions["live_redis"] = redis_client  # as create_app does when REDIS_URL is set
-    app.config["LIVE_STREAM_SECONDS"] = 3
+    app.config["LIVE_STREAM_SECONDS"] = 30  # the listener stops at the event
     live.install(db.session, live.redis_publisher(redis_client))
     try:
         if page == "reviews":
@@ -225,14 +223,10 @@ def test_with_redis_the_page_listens_to_its_own_stream_which_passes_a_commit_on(
         assert f'sse-connect="{url}/live"' in body and "sse:changed" in body and "sse.min.js" in body
         response = client.get(f"{url}/live", buffered=False)
         assert response.mimetype == "text/event-stream"
-        chunks = response.iter_encoded()
-        assert next(chunks).startswith(b"retry:")
-        received = []
-        reader = threading.Thread(target=lambda: received.extend(chunks))
-        reader.start()
-        time.sleep(0.5)  # subscribed by now
+        listener = Listener(response)
+        assert listener.first.startswith(b"retry:")
+        assert listener.subscribed()
         _fill_and_submit(_own(world.deputy), self_round)
-        reader.join()
-        assert b"event: changed" in b"".join(received)
+        assert listener.changed()
     finally:
         live.install(db.session, None)  # the next apps publish nothing unless they set Redis up
