@@ -3,11 +3,15 @@ and never while the head is filling in a form of its table."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from portal.extensions import db
 from portal.models import Assessment, Cluster, Criterion, Unit
+from portal.services.platform import live
 from portal.services.scoring import assessments
 from tests import factories
 from tests.browser import label
@@ -113,7 +117,6 @@ def peer_province(seed):
     """The cluster's locked table and its peer round open (all pairs); no review submitted yet."""
 
     def build():
-        from portal.extensions import db
         from portal.services.scoring import reviews
 
         world = factories.world()
@@ -143,3 +146,52 @@ def test_the_peer_review_progress_shows_a_review_submitted_meanwhile(page, live_
         session.commit()
     expect(progress).to_contain_text("Tiến độ: 1/6 bản chấm chéo đã nộp", timeout=15_000)
     expect(page.get_by_role("heading", name="Hạn chấm chéo")).to_be_visible()  # the forms beside it stay
+
+
+@pytest.fixture
+def streaming(live_app):
+    """The live server with Redis, as with REDIS_URL set: pages listen to their event stream, and their
+    region's fallback poll (every LIVE_STREAM_SECONDS) is set far beyond the test's waits, so only an
+    event can refresh it in time."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379: the event-stream browser test needs it")
+    seconds = live_app.config["LIVE_STREAM_SECONDS"]
+    live_app.config["LIVE_STREAM_SECONDS"] = 120
+    live_app.extensions["live_redis"] = client
+    live.install(db.session, live.redis_publisher(client))
+    try:
+        yield client
+    finally:
+        live.install(db.session, None)
+        live_app.extensions.pop("live_redis", None)
+        live_app.config["LIVE_STREAM_SECONDS"] = seconds
+        client.close()
+
+
+def test_with_redis_the_progress_page_refreshes_on_the_event_stream(page, live_db, sign_in, province, streaming):
+    streams = []
+    page.on("request", lambda request: streams.append(request.url) if request.resource_type == "eventsource" else None)
+    sign_in("head")
+    url = _progress_url(live_db, province)
+    listening = streaming.pubsub_numsub(live.CHANNEL)[0][1]
+    page.goto(url)
+    summary = page.locator("#progress-summary")
+    expect(summary).to_have_text("0/3 đơn vị đã nộp bản tự chấm.")
+    expect(page.locator(f"[sse-connect='{url}/live']")).to_have_count(1)
+    _until(lambda: streaming.pubsub_numsub(live.CHANNEL)[0][1] > listening)  # the page's stream subscribed
+    assert any(stream.endswith(f"{url}/live") for stream in streams), streams
+    _submit_in_the_database(live_db, province, "UBND phường Mỹ Trà")
+    # the fallback poll comes every 120 s: within these 10 s only the stream's "changed" can have refreshed it
+    expect(summary).to_have_text("1/3 đơn vị đã nộp bản tự chấm.", timeout=10_000)
+    expect(page.locator("#progress-table tr[data-unit='UBND phường Mỹ Trà']")).to_contain_text("Đã nộp")
+
+
+def _until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.05)
