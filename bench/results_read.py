@@ -16,6 +16,9 @@ score on every leaf of every assessment, the scores written with COPY. Then, in 
   statement) and against the bare SQL run once per cluster;
 - both again as the ranking reads (monitoring.standings): `read_cluster(frames=…)`, the frames kept by data
   version, the data version read in each transaction;
+- one cluster as a cluster page reads it: only `read_cluster(frames=…)` timed, its transaction begun and its
+  data version read before (a page's first statement brings it: `access.cluster_year_in_scope`), the
+  rollback after (a request ends with one whatever it read);
 - the bare SQL of one cluster planned each time (psycopg prepares a statement run 5 times on a connection
   and forgets it at every rollback, so the read's statements are planned every time): not the floor,
   what planning adds;
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import random
 import statistics
 import sys
 import time
@@ -158,6 +162,7 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
     import psycopg
 
     from portal.policy import ClusterYear
+    from portal.services.platform import live
     from portal.services.results import read, totals
     from portal.services.results.cache import VersionedCache
 
@@ -181,6 +186,17 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
         read.read_cluster(session, one, year_id, frames=frames)
         session.rollback()
 
+    def in_page_one() -> float:
+        """The read alone, as a cluster page makes it: the page's first statement has begun the transaction
+        and brought the data version (`access.cluster_year_in_scope`), and its rollback ends the request
+        whatever it read; the seconds of read_cluster only."""
+        live.data_version(session)
+        began = time.perf_counter()
+        read.read_cluster(session, one, year_id, frames=frames)
+        took = time.perf_counter() - began
+        session.rollback()
+        return took
+
     def framed_all():
         for cluster_id in cluster_ids:
             read.read_cluster(session, cluster_id, year_id, frames=frames)
@@ -202,6 +218,7 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
             "read_one": read_one,
             "read_one_detail": lambda: read_one(True),
             "framed_one": framed_one,
+            "in_page_one": in_page_one,
             "bare_all": lambda: bare(None),
             "bare_each": lambda: [bare(c) for c in cluster_ids],
             "aggregate_each": lambda: [same_aggregate(c) for c in cluster_ids],
@@ -217,14 +234,21 @@ def measure(session, url: str, year_id: int, cluster_ids: list[int], repeat: int
 
 
 def timed(measures: dict, repeat: int) -> dict[str, float]:
-    """Median seconds of each call, the calls taking turns; the first turn warms the caches up and is not counted."""
+    """Median seconds of each call, the calls taking turns; the first turn warms the caches up and is not counted.
+
+    Each turn takes the calls in another order (shuffled, the same seeds every run): in a fixed order a call
+    always ran after the same other call, and paid for what that one left behind (a read with detail leaves
+    40 000 objects to the collector and the CPU caches cold: the one-cluster read after it measured ×1,7 the
+    bare sum where it measures ×1,3 taking turns with the bare sum alone)."""
     times: dict[str, list[float]] = {name: [] for name in measures}
+    order = list(measures.items())
     for turn in range(repeat + 1):
-        for name, call in measures.items():
+        random.Random(turn).shuffle(order)
+        for name, call in order:
             began = time.perf_counter()
-            call()
+            took = call()  # the seconds of its own part (a float), or the call is timed whole
             if turn:
-                times[name].append(time.perf_counter() - began)
+                times[name].append(took if isinstance(took, float) else time.perf_counter() - began)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -244,6 +268,9 @@ def report(figures: dict[str, float], options: Options, scores: int) -> str:
             f"are after every rollback: {shown('bare_one_planned')})",
             f"  as the ranking reads (frames kept, data version read): read_cluster {shown('framed_one')} "
             f"(×{figures['framed_one'] / figures['bare_one']:.2f} the bare SQL sum)",
+            f"  in a page (transaction begun and data version read by the page's first statement; the rollback "
+            f"after): read_cluster {shown('in_page_one')} "
+            f"(×{figures['in_page_one'] / figures['bare_one']:.2f} the bare SQL sum)",
             f"all clusters: read_cluster × {options.clusters} {shown('read_all')}",
             f"  bare SQL sum over all rows {shown('bare_all', 'all')}, per cluster {shown('bare_each', 'all')}; "
             f"read.aggregate run bare per cluster {shown('aggregate_each', 'all')}",
