@@ -37,3 +37,19 @@ class Listener:
         if not self._thread.is_alive():
             self.response.close()  # unsubscribes (the stream's generator closes its pub/sub)
         return b"event: changed" in b"".join(self.received)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_or_skip(reason: str):
+    """A Redis client on the tests' database 15, or the test skipped with `reason` when none answers."""
+    import pytest
+
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not reachable at 127.0.0.1:6379: {reason}")
+    return client

@@ -17,7 +17,7 @@ from portal.services.org import cluster_year
 from portal.services.platform import live
 from portal.services.scoring import assessments as scoring
 from tests import factories
-from tests.live_helpers import Listener
+from tests.live_helpers import Listener, redis_or_skip
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.usefixtures("whole_minute")  # a poll must get the ETag of the same minute
@@ -231,13 +231,7 @@ def test_a_poll_that_finds_nothing_new_costs_few_queries(client, hx, world, coun
 
 @pytest.fixture
 def redis_client():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379: the live-update (SSE) tests need it")
-    return client
+    return redis_or_skip("the live-update (SSE) tests need it")
 
 
 def test_a_commit_is_announced_on_redis_and_the_event_stream_passes_it_on(app, client, world, redis_client):

@@ -15,7 +15,7 @@ from portal.services.platform import live
 from portal.services.scoring import assessments
 from portal.services.scoring import reviews as peer
 from tests import factories
-from tests.live_helpers import Listener
+from tests.live_helpers import Listener, redis_or_skip
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.usefixtures("whole_minute")  # a poll must get the ETag of the same minute
@@ -194,13 +194,7 @@ def test_a_poll_that_finds_nothing_new_costs_the_same_few_queries_at_any_size(ap
 
 @pytest.fixture
 def redis_client():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379: the live-update (SSE) tests need it")
-    return client
+    return redis_or_skip("the live-update (SSE) tests need it")
 
 
 @pytest.mark.parametrize("page", ["scoring", "reviews"])

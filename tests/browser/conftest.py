@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.extensions import db
 from tests import factories
-from tests.browser import label
+from tests.browser import sign_in_as
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -296,11 +296,7 @@ def sign_in(page):
     """`sign_in(username)`: fill in the login page as a user would; returns once it has left /login."""
 
     def run(username: str, password: str = factories.PASSWORD) -> None:
-        page.goto("/login")
-        page.get_by_label(label("Tên đăng nhập")).fill(username)
-        page.get_by_label(label("Mật khẩu")).fill(password)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url(lambda url: urlsplit(url).path != "/login")
+        sign_in_as(page, username, password)
 
     return run
 

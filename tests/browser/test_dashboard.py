@@ -11,8 +11,7 @@ from sqlalchemy import select
 from portal.models import Assessment, Cluster, Criterion
 from portal.services.scoring import assessments
 from tests import factories
-from tests.browser import label
-from tests.browser.test_scoring import _row
+from tests.browser import another_browser, fill_and_submit
 
 pytestmark = pytest.mark.browser
 
@@ -30,30 +29,10 @@ def test_the_dashboard_updates_when_a_unit_submits_elsewhere(page, browser, live
     expect(row).to_contain_text("Chưa có điểm")
     expect(page.get_by_role("img", name="Số cụm, khối ở từng giai đoạn")).to_be_visible()
 
-    other_context = browser.new_context(base_url=live_server.url, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    other = other_context.new_page()
-    try:
-        other.goto("/login")
-        other.get_by_label(label("Tên đăng nhập")).fill("head")
-        other.get_by_label(label("Mật khẩu")).fill(factories.PASSWORD)
-        other.get_by_role("button", name="Đăng nhập").click()
-        other.wait_for_url(lambda url: "/login" not in url)
-        with live_db() as session:
-            own = session.scalar(select(Assessment.id).where(Assessment.stage == "self").order_by(Assessment.id))
-        other.goto(f"/scoring/assessments/{own}")
-        for code, value in (("I.1", "100"), ("I.2", "25"), ("III.1", "0"), ("II.1", "0")):
-            field = _row(other, code)
-            field.locator("form.score-form [name=value]").fill(value)
-            field.locator("form.score-form [name=value]").press("Tab")
-            expect(field.locator(".save-status")).to_contain_text("Đã lưu lúc")
-        passfail = _row(other, "I.3")
-        passfail.locator("form.score-form [name=value]").select_option(label="Đạt")
-        expect(passfail.locator(".save-status")).to_contain_text("Đã lưu lúc")
-        other.once("dialog", lambda dialog: dialog.accept())
-        other.get_by_role("button", name="Nộp bản tự chấm").click()
-        expect(other.get_by_role("alert").filter(has_text="Đã nộp bản tự chấm")).to_be_visible()
-    finally:
-        other_context.close()
+    with live_db() as session:
+        own = session.scalar(select(Assessment.id).where(Assessment.stage == "self").order_by(Assessment.id))
+    with another_browser(browser, live_server.url, "head") as other:
+        fill_and_submit(other, own, {"I.1": "100", "I.2": "25", "III.1": "0", "II.1": "0"})
     # the first page was never reloaded: its table polls (304 while nothing changes) and swaps the new one in
     expect(row).to_contain_text("Đã nộp tự chấm: 1/3", timeout=15_000)
     expect(row).to_contain_text("UBND phường An Bình")  # the leader now

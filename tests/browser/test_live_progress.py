@@ -14,8 +14,8 @@ from portal.models import Assessment, Cluster, Criterion, Unit
 from portal.services.platform import live
 from portal.services.scoring import assessments
 from tests import factories
-from tests.browser import label
-from tests.browser.test_scoring import _row
+from tests.browser import another_browser, fill_and_submit, label
+from tests.live_helpers import redis_or_skip
 
 pytestmark = pytest.mark.browser
 
@@ -50,31 +50,11 @@ def test_the_progress_page_shows_a_submission_made_in_another_browser(
     summary = page.locator("#progress-summary")
     expect(summary).to_have_text("0/3 đơn vị đã nộp bản tự chấm.")
 
-    other_context = browser.new_context(base_url=live_server.url, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    other = other_context.new_page()
-    try:
-        other.goto("/login")
-        other.get_by_label(label("Tên đăng nhập")).fill("member")
-        other.get_by_label(label("Mật khẩu")).fill(factories.PASSWORD)
-        other.get_by_role("button", name="Đăng nhập").click()
-        other.wait_for_url(lambda url: "/login" not in url)
-        with live_db() as session:
-            unit_id = session.scalar(select(Unit.id).where(Unit.name == "UBND xã Tân Hồng"))
-            own = session.scalar(select(Assessment.id).where(Assessment.subject_unit_id == unit_id))
-        other.goto(f"/scoring/assessments/{own}")
-        for code, value in (("I.1", "50"), ("I.2", "25"), ("III.1", "0"), ("II.1", "0")):
-            field = _row(other, code)
-            field.locator("form.score-form [name=value]").fill(value)
-            field.locator("form.score-form [name=value]").press("Tab")
-            expect(field.locator(".save-status")).to_contain_text("Đã lưu lúc")
-        passfail = _row(other, "I.3")
-        passfail.locator("form.score-form [name=value]").select_option(label="Đạt")
-        expect(passfail.locator(".save-status")).to_contain_text("Đã lưu lúc")
-        other.once("dialog", lambda dialog: dialog.accept())
-        other.get_by_role("button", name="Nộp bản tự chấm").click()
-        expect(other.get_by_role("alert").filter(has_text="Đã nộp bản tự chấm")).to_be_visible()
-    finally:
-        other_context.close()
+    with live_db() as session:
+        unit_id = session.scalar(select(Unit.id).where(Unit.name == "UBND xã Tân Hồng"))
+        own = session.scalar(select(Assessment.id).where(Assessment.subject_unit_id == unit_id))
+    with another_browser(browser, live_server.url, "member") as other:
+        fill_and_submit(other, own, {"I.1": "50", "I.2": "25", "III.1": "0", "II.1": "0"})
     # the head's page was never reloaded: its region polls (304 while nothing changes) and swaps the new one in
     expect(summary).to_have_text("1/3 đơn vị đã nộp bản tự chấm.", timeout=15_000)
     row = page.locator("#progress-table tr[data-unit='UBND xã Tân Hồng']")
@@ -153,12 +133,7 @@ def streaming(live_app):
     """The live server with Redis, as with REDIS_URL set: pages listen to their event stream, and their
     region's fallback poll (every LIVE_STREAM_SECONDS) is set far beyond the test's waits, so only an
     event can refresh it in time."""
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379: the event-stream browser test needs it")
+    client = redis_or_skip("the event-stream browser test needs it")
     seconds = live_app.config["LIVE_STREAM_SECONDS"]
     live_app.config["LIVE_STREAM_SECONDS"] = 120
     live_app.extensions["live_redis"] = client

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models import Assessment, Score
 from portal.services.scoring import assessments
 from tests import factories
-from tests.browser import label, sign_out
+from tests.browser import another_browser, label, score_row, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +41,8 @@ def province(seed):
     return seed(build)
 
 
-def _row(page, code: str):
-    return page.locator("tr.score-row").filter(has=page.locator("td", has_text=re.compile(rf"^{re.escape(code)}$")))
-
-
 def _fill(page, code: str, value: str, note: str | None = None, select: bool = False) -> None:
-    row = _row(page, code)
+    row = score_row(page, code)
     field = row.locator("form.score-form [name=value]")
     if select:
         field.select_option(label=value)
@@ -63,7 +59,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 def _upload(page, settled, code: str, name: str, content: bytes) -> None:
-    row = _row(page, code)
+    row = score_row(page, code)
     row.locator("input[type=file]").set_input_files({"name": name, "mimeType": "application/pdf", "buffer": content})
     with settled():
         row.get_by_role("button", name="Tải lên").click()
@@ -82,9 +78,9 @@ def self_score_and_submit(page, sign_in, province, username: str, settled=None, 
             422, own_path.replace("/scoring/", "/evidence/") + f"/criteria/{province['items']['quant']}"
         )
         _upload(page, settled, "I.1", "bao-cao.pdf", b"MZ\x90\x00" + b"\x00" * 200)
-        expect(_row(page, "I.1").locator(".evidence-box")).to_contain_text("không")
+        expect(score_row(page, "I.1").locator(".evidence-box")).to_contain_text("không")
         _upload(page, settled, "I.1", "bao-cao-thu-ngan-sach.pdf", PDF)
-        expect(_row(page, "I.1").get_by_role("link", name="bao-cao-thu-ngan-sach.pdf")).to_be_visible()
+        expect(score_row(page, "I.1").get_by_role("link", name="bao-cao-thu-ngan-sach.pdf")).to_be_visible()
     _fill(page, "I.2", "25,5")
     _fill(page, "I.3", "Đạt", select=True)
     _fill(page, "II.1", "1", "Sáng kiến cải cách thủ tục")
@@ -105,7 +101,7 @@ def test_a_wrong_score_is_refused_next_to_the_field_and_kept_on_screen(page, sig
     page.get_by_role("link", name="Tự chấm").click()
     own_path = urlpath(page.url)
     page_problems.expect(422, f"{own_path}/scores/{province['items']['direct']}")
-    row = _row(page, "I.2")
+    row = score_row(page, "I.2")
     row.locator("form.score-form [name=value]").fill("31")
     row.locator("form.score-form [name=value]").press("Tab")
     expect(row.locator(".save-status")).to_contain_text("30")
@@ -143,9 +139,9 @@ def review_peer(page, sign_in, province, username: str, reviewee: str, settled) 
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Chấm chéo: {reviewee}")
     # the reviewee's own scores are shown beside the inputs
     expect(page.get_by_role("columnheader", name="Tự chấm")).to_be_visible()
-    expect(_row(page, "I.1")).to_contain_text("Thu ngân sách đạt 60 tỷ đồng")
+    expect(score_row(page, "I.1")).to_contain_text("Thu ngân sách đạt 60 tỷ đồng")
     if reviewee == province["member"]:
-        expect(_row(page, "I.1").get_by_role("link", name="bao-cao-thu-ngan-sach.pdf")).to_be_visible()
+        expect(score_row(page, "I.1").get_by_role("link", name="bao-cao-thu-ngan-sach.pdf")).to_be_visible()
     _fill_form(page, REVIEW)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Nộp bản chấm chéo").click()
@@ -212,17 +208,10 @@ def test_two_people_of_one_unit_never_overwrite_each_other_silently(
     save_path = f"/scoring/assessments/{own_id}/scores/{province['items']['direct']}"
     page_problems.expect(409, save_path)
 
-    other_context = browser.new_context(base_url=live_server.url, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    other = other_context.new_page()
-    try:
-        other.goto("/login")
-        other.get_by_label(label("Tên đăng nhập")).fill("member-vanthu")
-        other.get_by_label(label("Mật khẩu")).fill(factories.PASSWORD)
-        other.get_by_role("button", name="Đăng nhập").click()
-        other.wait_for_url(lambda u: "/login" not in u)
+    with another_browser(browser, live_server.url, "member-vanthu") as other:
         other.goto(url)  # both forms now hold the same (empty) revision
         _fill(page, "I.2", "20", "Bản của chị Lan")
-        row = _row(other, "I.2")
+        row = score_row(other, "I.2")
         row.locator("form.score-form [name=value]").fill("25")
         row.locator("form.score-form [name=value]").press("Tab")
         expect(row.locator(".save-status")).to_contain_text("người khác vừa sửa")
@@ -235,14 +224,12 @@ def test_two_people_of_one_unit_never_overwrite_each_other_silently(
         expect(row.locator(".save-status")).to_contain_text("Đã lưu lúc")
         with live_db() as session:
             assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == 25
-    finally:
-        other_context.close()
     # the first officer's form is now stale too: it takes the stored value instead of overwriting it
-    row = _row(page, "I.2")
+    row = score_row(page, "I.2")
     row.locator("form.score-form [name=value]").fill("21")
     row.locator("form.score-form [name=value]").press("Tab")
     row.get_by_role("button", name="Dùng bản đã lưu").click()
-    expect(_row(page, "I.2").get_by_role("alert")).to_have_count(0)  # the row was swapped for the stored one
-    expect(_row(page, "I.2").locator("form.score-form [name=value]")).to_have_value("25")
+    expect(score_row(page, "I.2").get_by_role("alert")).to_have_count(0)  # the row was swapped for the stored one
+    expect(score_row(page, "I.2").locator("form.score-form [name=value]")).to_have_value("25")
     with live_db() as session:
         assert session.scalar(select(Score.value).where(Score.assessment_id == own_id)) == 25

@@ -15,6 +15,7 @@ from portal.models import Assessment
 from portal.services.criteria import sets as criteria_svc
 from portal.services.scoring import assessments
 from tests import factories
+from tests.browser import score_row
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +65,6 @@ def province(seed):
     return seed(build)
 
 
-def _row(page, code: str):
-    return page.locator("tr.score-row").filter(has=page.locator("td", has_text=re.compile(rf"^{re.escape(code)}$")))
-
-
 def _type(row, value: str) -> None:
     field = row.locator("form.score-form [name=value]")
     field.fill(value)
@@ -81,10 +78,10 @@ def test_a_top_level_bonus_item_and_a_deduction_autosave_without_console_errors(
     page.goto(f"/scoring/{province['cluster_id']}/2026")
     page.get_by_role("link", name="Tự chấm").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tự chấm")
-    _type(_row(page, "II"), "2")
-    expect(_row(page, "II").locator("[id^=points-]")).to_have_text("4")
-    _type(_row(page, "III.1"), "3")
-    expect(_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1,5")
+    _type(score_row(page, "II"), "2")
+    expect(score_row(page, "II").locator("[id^=points-]")).to_have_text("4")
+    _type(score_row(page, "III.1"), "3")
+    expect(score_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1,5")
     section_iii = page.locator("tr.section-row").filter(has_text="Điểm trừ")
     expect(section_iii.locator("[id^=section-]")).to_have_text("−1,5")
     expect(page.locator(".score-sidebar [data-total]")).to_have_text("2,5")  # 0 + 4 − 1,5
@@ -94,28 +91,28 @@ def test_verification_marks_scores_that_differ_from_the_self_score(page, sign_in
     sign_in("head")
     page.goto(f"/scoring/assessments/{province['member_assessment']}")
     # the self-assessment shows its deduction with its sign
-    expect(_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1")
+    expect(score_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1")
     page.get_by_role("button", name="Thẩm định bản tự chấm này").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Thẩm định: {province['member']}")
     expect(page.locator(".differs-mark")).to_have_count(0)  # the verification starts from the self-score
-    self_cell = _row(page, "III.1").locator("td.ref-cell")
+    self_cell = score_row(page, "III.1").locator("td.ref-cell")
     expect(self_cell).to_contain_text("→ −1 điểm")
-    expect(_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1")
+    expect(score_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1")
 
     # The head lowers I.1 and adds a late report: both rows are marked, in words, as soon as they are saved.
-    _type(_row(page, "I.1"), "70")
-    marker = _row(page, "I.1").locator(".differs-mark")
+    _type(score_row(page, "I.1"), "70")
+    marker = score_row(page, "I.1").locator(".differs-mark")
     expect(marker).to_be_visible()
     expect(marker).to_contain_text("khác điểm tự chấm")
-    _type(_row(page, "III.1"), "3")
-    expect(_row(page, "III.1").locator(".differs-mark")).to_contain_text("khác điểm tự chấm")
-    expect(_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1,5")
-    expect(_row(page, "II").locator(".differs-mark")).to_have_count(0)
+    _type(score_row(page, "III.1"), "3")
+    expect(score_row(page, "III.1").locator(".differs-mark")).to_contain_text("khác điểm tự chấm")
+    expect(score_row(page, "III.1").locator("[id^=points-]")).to_have_text("−1,5")
+    expect(score_row(page, "II").locator(".differs-mark")).to_have_count(0)
     # back to the self-score: the mark goes
-    _type(_row(page, "I.1"), "80")
-    expect(_row(page, "I.1").locator(".differs-mark")).to_have_count(0)
+    _type(score_row(page, "I.1"), "80")
+    expect(score_row(page, "I.1").locator(".differs-mark")).to_have_count(0)
 
     # reloaded, the page marks the same rows
     page.reload()
     expect(page.locator("tr.score-row.differs")).to_have_count(1)
-    expect(_row(page, "III.1")).to_have_class(re.compile(r"\bdiffers\b"))
+    expect(score_row(page, "III.1")).to_have_class(re.compile(r"\bdiffers\b"))

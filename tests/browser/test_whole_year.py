@@ -29,7 +29,7 @@ from portal.extensions import db
 from portal.services.criteria import sets as criteria_svc
 from portal.services.pledges import agreements
 from tests import factories
-from tests.browser import label
+from tests.browser import label, score_row
 
 pytestmark = pytest.mark.browser
 
@@ -72,15 +72,11 @@ def _awards():
     return awards.award_types(db.session)
 
 
-def _row(page, code: str):
-    return page.locator("tr.score-row").filter(has=page.locator("td", has_text=re.compile(rf"^{re.escape(code)}$")))
-
-
 def _fill(page, code: str, value: str) -> None:
-    field = _row(page, code).locator("form.score-form [name=value]")
+    field = score_row(page, code).locator("form.score-form [name=value]")
     field.fill(value)
     field.press("Tab")
-    expect(_row(page, code).locator(".save-status")).to_contain_text("Đã lưu lúc")
+    expect(score_row(page, code).locator(".save-status")).to_contain_text("Đã lưu lúc")
 
 
 def _switch(page, sign_in, username: str) -> None:
@@ -153,9 +149,9 @@ def _verify_and_explain(page, sign_in, ids) -> None:
     page.goto(f"/scoring/{ids['cluster']}/{YEAR}")
     page.locator(f'#progress-table tr[data-unit="{member}"]').get_by_role("button", name="Thẩm định").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Thẩm định: {member}")
-    _saved(page, _row(page, "I.1"), "value", "44")
-    expect(_row(page, "I.1").locator(".differs-mark")).to_contain_text("khác điểm tự chấm")
-    _saved(page, _row(page, "I.1"), "note", "Thiếu minh chứng chỉ tiêu thu ngân sách quý IV")
+    _saved(page, score_row(page, "I.1"), "value", "44")
+    expect(score_row(page, "I.1").locator(".differs-mark")).to_contain_text("khác điểm tự chấm")
+    _saved(page, score_row(page, "I.1"), "note", "Thiếu minh chứng chỉ tiêu thu ngân sách quý IV")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Gửi kết quả thẩm định cho đơn vị").click()
     expect(page.locator("#assessment-actions")).to_contain_text("Đã nộp lúc")
@@ -163,10 +159,10 @@ def _verify_and_explain(page, sign_in, ids) -> None:
     _switch(page, sign_in, "member")
     page.goto("/notices/")
     page.get_by_role("button", name=re.compile(f"đã gửi kết quả thẩm định điểm của {re.escape(member)}")).click()
-    expect(_row(page, "I.1")).to_contain_text("Thiếu minh chứng chỉ tiêu thu ngân sách quý IV")
+    expect(score_row(page, "I.1")).to_contain_text("Thiếu minh chứng chỉ tiêu thu ngân sách quý IV")
     page.get_by_role("button", name="Giải trình kết quả thẩm định").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Giải trình")
-    _saved(page, _row(page, "I.1"), "note", "Đơn vị bổ sung biên bản đối chiếu thu ngân sách quý IV")
+    _saved(page, score_row(page, "I.1"), "note", "Đơn vị bổ sung biên bản đối chiếu thu ngân sách quý IV")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Gửi giải trình").click()
     expect(page.locator("#assessment-actions")).to_contain_text("Đã nộp lúc")
