@@ -11,6 +11,7 @@ it has not changed, after one query. With Redis (`REDIS_URL`) the page also list
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import Response, abort, current_app, make_response, request, session
 from flask_babel import get_locale
@@ -53,6 +54,16 @@ def _events(client, seconds: int):
     yield "retry: 3000\n\n"
     for message in live.subscribe(client, seconds):
         yield ": keep-alive\n\n" if message is None else f"event: changed\ndata: {message}\n\n"
+
+
+def answer(tag: str, build: Callable[[], Response]) -> Response:
+    """A live page's answer: 304 when the browser already has `tag` (`not_modified`), else what `build`
+    makes, carrying the tag."""
+    if (unchanged := not_modified(tag)) is not None:
+        return unchanged
+    response = build()
+    response.set_etag(tag)
+    return response
 
 
 def stream() -> Response:

@@ -140,16 +140,16 @@ def index():
     year = year_from_args(request.args.get("year"))
     version = data_version(db.session)
     tag = live.etag(version)
-    if (unchanged := live.not_modified(tag)) is not None:
-        return unchanged
-    if is_fragment_request():
-        response = make_response(_board_html(year, version, tag, table_only=True))
-        response.vary.add("HX-Request")
-    else:
+
+    def page():
+        if is_fragment_request():
+            response = make_response(_board_html(year, version, tag, table_only=True))
+            response.vary.add("HX-Request")
+            return response
         board_html = _board_html(year, version, tag, table_only=False)
-        response = render("dashboard/index.html", year=year, live=live.streaming(), board_html=board_html)
-    response.set_etag(tag)
-    return response
+        return render("dashboard/index.html", year=year, live=live.streaming(), board_html=board_html)
+
+    return live.answer(tag, page)
 
 
 @bp.get("/export.xlsx")
@@ -172,31 +172,31 @@ def cluster(cluster_id: int, year: int):
     found_cluster, found_year, _scope = cluster_year_in_scope(cluster_id, year)
     version = data_version(db.session)
     tag = live.etag(version)
-    if (unchanged := live.not_modified(tag)) is not None:
-        return unchanged
-    board = _board(found_year, version)
-    row = next((r for r in board.rows if r.cluster.id == found_cluster.id), None)
-    if row is None:
-        abort(404)
-    ranking = [(f"{u.rank}. {u.name}", u.score) for u in row.standing.units] if row.standing else []
-    chart = value_chart(
-        ranking,
-        ident="chart-ranking",
-        title=_("Xếp hạng %(cluster)s năm %(year)s", cluster=found_cluster.name, year=found_year.year),
-        description=_("Mỗi thanh là tổng điểm quy đổi của một đơn vị, theo thứ hạng."),
-    )
-    response = render(
-        "dashboard/cluster.html",
-        block="live",
-        row=row,
-        year=found_year,
-        chart=chart,
-        band_label=band_label,
-        etag=tag,
-        live=live.streaming(),
-    )
-    response.set_etag(tag)
-    return response
+
+    def page():
+        board = _board(found_year, version)
+        row = next((r for r in board.rows if r.cluster.id == found_cluster.id), None)
+        if row is None:
+            abort(404)
+        ranking = [(f"{u.rank}. {u.name}", u.score) for u in row.standing.units] if row.standing else []
+        chart = value_chart(
+            ranking,
+            ident="chart-ranking",
+            title=_("Xếp hạng %(cluster)s năm %(year)s", cluster=found_cluster.name, year=found_year.year),
+            description=_("Mỗi thanh là tổng điểm quy đổi của một đơn vị, theo thứ hạng."),
+        )
+        return render(
+            "dashboard/cluster.html",
+            block="live",
+            row=row,
+            year=found_year,
+            chart=chart,
+            band_label=band_label,
+            etag=tag,
+            live=live.streaming(),
+        )
+
+    return live.answer(tag, page)
 
 
 @bp.get("/units/<int:unit_id>")

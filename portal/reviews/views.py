@@ -139,13 +139,12 @@ def for_cluster(cluster_id: int, year: int):
     Live: the progress polls this URL (304 while nothing changed) and, with Redis, refreshes on the stream."""
     cluster, year, scope = cluster_year_in_scope(cluster_id, year)
     tag = live.etag(data_version(db.session), _page_url(cluster, year))
-    if (unchanged := live.not_modified(tag)) is not None:
-        return unchanged
-    scoring_round = reviews.find_round(db.session, cluster.id, year.id)
-    context = _context(cluster, year, scope, scoring_round, tag)
-    response = render("reviews/show.html", block="round" if is_fragment_request() else None, **context)
-    response.set_etag(tag)
-    return response
+
+    def page():
+        context = _context(cluster, year, scope, reviews.find_round(db.session, cluster.id, year.id), tag)
+        return render("reviews/show.html", block="round" if is_fragment_request() else None, **context)
+
+    return live.answer(tag, page)
 
 
 @bp.get("/<int:cluster_id>/<int:year>/live")

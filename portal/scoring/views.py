@@ -60,12 +60,12 @@ def for_cluster(cluster_id: int, year: int):
     Live: its region polls this URL (304 while nothing changed) and, with Redis, refreshes on the stream."""
     cluster, year, scope = cluster_year_in_scope(cluster_id, year)
     tag = live.etag(data_version(db.session))
-    if (unchanged := live.not_modified(tag)) is not None:
-        return unchanged
-    context = pages.cluster_context(cluster, year, scope)
-    response = render("scoring/cluster.html", etag=tag, live=live.streaming(), **context)
-    response.set_etag(tag)
-    return response
+
+    def page():
+        context = pages.cluster_context(cluster, year, scope)
+        return render("scoring/cluster.html", etag=tag, live=live.streaming(), **context)
+
+    return live.answer(tag, page)
 
 
 @bp.get("/<int:cluster_id>/<int:year>/live")
