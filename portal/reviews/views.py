@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, abort, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.routing import BuildError
 
-from portal import live
+from portal import fragments, live
 from portal.access import cluster_year_in_scope, current_principal, get_or_404, load_round, may
 from portal.extensions import db
 from portal.forms import EmptyForm, saved
@@ -66,7 +66,12 @@ def _context(
     principal = current_principal()
     manage = may(scope, "run_rounds")
     follow = manage or may(scope, "view_progress")
-    progress = reviews.progress(db.session, scoring_round) if scoring_round and follow else None
+    tag = tag or live.etag(data_version(db.session), _page_url(cluster, year))
+    progress = progress_html = None
+    if scoring_round and follow and scoring_round.status != RoundStatus.DRAFT and not forms:
+        progress_html = _progress_html(cluster, year, scope, scoring_round, manage, tag)
+    elif scoring_round and follow:
+        progress = reviews.progress(db.session, scoring_round)
     units = progress.members if progress else (reviews.members(db.session, cluster.id, year.id) if manage else [])
     own_unit = principal.unit_id if principal.kind == UserKind.UNIT and scope in principal.memberships else None
     mine = None
@@ -86,6 +91,7 @@ def _context(
         "cset": sets.in_force(db.session, cluster.id, year.id) if scoring_round is None and manage else None,
         "manage": manage,
         "progress": progress,
+        "progress_html": progress_html,
         "mine": mine,
         "not_submitted": reviews.self_not_submitted(db.session, cluster.id, year.id, units)
         if scoring_round is not None and scoring_round.status == RoundStatus.DRAFT and manage
@@ -98,12 +104,45 @@ def _context(
         "action_form": forms.get("action_form") or EmptyForm(formdata=None),
         "modes": ASSIGNMENT_MODES,
         "round_statuses": ROUND_STATUSES,
+        **_progress_labels(),
+        "etag": tag,
+        "live": live.streaming(),
+    }
+
+
+def _progress_labels() -> dict:
+    """What the progress's lines need, worked out once per page: the status labels, the assessment URL."""
+    return {
         "review_statuses": _status_labels(),
         "no_review": _("chưa có bản chấm"),
         "assessment_url": assessment_urls(),
-        "etag": tag or live.etag(data_version(db.session), _page_url(cluster, year)),
-        "live": live.streaming(),
     }
+
+
+ETAG_MARK = fragments.mark("reviews-etag")
+
+
+def _progress_html(cluster: Cluster, year: EmulationYear, scope: ClusterYear, scoring_round, manage: bool, tag: str):
+    """The open or closed round's progress (one line per review: 600 in a cluster of 25 with all pairs),
+    kept per worker (`portal.fragments`) until a write touches the cluster-year; its ETag filled in per
+    request. What it shows depends on the reader only through `manage` (the deadline and close forms)."""
+
+    def produce() -> str:
+        context = {
+            "cluster": cluster,
+            "year": year,
+            "round": scoring_round,
+            "manage": manage,
+            "progress": reviews.progress(db.session, scoring_round),
+            "deadline_form": DeadlineForm(formdata=None, deadline=scoring_round.deadline),
+            "etag": ETAG_MARK,
+            "live": live.streaming(),
+            **_progress_labels(),
+        }
+        return render_template("reviews/_progress.html", **context)
+
+    variant = (scoring_round.id, manage, live.streaming())
+    return fragments.cached(scope, "reviews-progress", variant, data_version(db.session), produce, {ETAG_MARK: tag})
 
 
 def _plan_defaults(scoring_round: ScoringRound | None) -> dict:
