@@ -139,6 +139,14 @@ def audit_verify(url: str) -> tuple[bool, str]:
     return done.returncode == 0, (done.stdout + done.stderr).strip()
 
 
+def tallies_verify(url: str) -> tuple[bool, str]:
+    """`flask results tallies` against the database (the score tallies equal the scores): (passed, output)."""
+    done = subprocess.run(
+        [tool("flask"), "results", "tallies"], cwd=ROOT, env=flask_env(url), capture_output=True, text=True, timeout=300
+    )
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
 # ---------------------------------------------------------------- gunicorn
 
 

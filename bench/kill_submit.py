@@ -51,6 +51,7 @@ from bench.harness import (
     migrate,
     plain_url,
     seed,
+    tallies_verify,
 )
 
 WRITING_SUBMISSION = """
@@ -368,6 +369,9 @@ class KillScenario:
         passed, self.verdict = audit_verify(self.url)
         if not passed:
             self.outcome.failures.append(f"flask audit verify {when}: {self.verdict}")
+        tallied, said = tallies_verify(self.url)  # the submissions cut off took their tallies with them
+        if not tallied:
+            self.outcome.failures.append(f"flask results tallies {when}: {said}")
 
     def report(self, log: str) -> str:
         outcome = self.outcome

@@ -53,6 +53,7 @@ from bench.harness import (
     migrate,
     plain_url,
     seed,
+    tallies_verify,
 )
 
 REVISION = re.compile(r'id="rev-(\d+)-(\d+)" value="(\d*)"')
@@ -373,6 +374,9 @@ def run(options: Options, out=print) -> Outcome:
         passed, verdict = audit_verify(url)
         if not passed:
             failures.append(f"flask audit verify: {verdict}")
+        tallied, said = tallies_verify(url)
+        if not tallied:
+            failures.append(f"flask results tallies: {said}")
     saves = sum(sum(r.writes.values()) for r in runs)
     lines = [format_figures(result), f"accepted saves: {saves}; audit: {verdict}"]
     if failures:

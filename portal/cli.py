@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     register_backup(app)
     register_notices(app)
     register_results(app)
+    register_tallies(app)
 
 
 def register_accounts(app: Flask) -> None:
@@ -259,6 +260,27 @@ def _send_digests(app: Flask) -> tuple[int, int]:
         record_event(db.session, "digest_sent", summary, changes={"sent": sent, "failed": failed})
         db.session.commit()
     return sent, failed
+
+
+def register_tallies(app: Flask) -> None:
+    @app.cli.commands["results"].command("tallies")
+    @click.option("--rebuild", is_flag=True, help="Dựng lại toàn bộ bảng tổng hợp từ điểm chấm (một giao dịch).")
+    def tallies_command(rebuild: bool):
+        """Check the score tallies against the scores (exit 1 on a difference), or rebuild them."""
+        from portal.services.results import tallies
+
+        if rebuild:
+            written = tallies.rebuild(db.session)
+            db.session.commit()
+            click.echo(f"Đã dựng lại {written} dòng tổng hợp điểm từ điểm chấm.")
+            return
+        drifted = tallies.drift(db.session)
+        db.session.rollback()  # read only
+        for d in drifted[:20]:
+            click.echo(f"  {d.key}: lưu {d.kept}, tính từ điểm {d.computed}")
+        click.echo(f"{len(drifted)} dòng tổng hợp điểm không khớp với điểm chấm.")
+        if drifted:
+            raise SystemExit(1)
 
 
 def register_results(app: Flask) -> None:

@@ -91,3 +91,40 @@ def sa_table(name: str, *columns: str):
 
     kinds = {"at": DateTime, "changes": JSON}
     return table(name, *(column(c, kinds.get(c)) for c in columns))
+
+
+def test_the_tallies_migration_fills_them_from_the_scores_and_keeps_them(fresh_url):
+    """Down to the revision before the score tallies and up again: the migration fills them from the
+    submitted scores, and its triggers keep them from then on (a return subtracts)."""
+    from flask_migrate import downgrade
+    from sqlalchemy import func, select
+
+    from portal.models import ScoreTally
+    from portal.services.results import tallies
+    from portal.services.scoring import assessments as scoring
+    from tests import factories
+    from tests.test_results_read import _fill, _of, deep_table
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_url})
+    with app.app_context():
+        upgrade()
+        world = factories.world()
+        cset, items, _ = deep_table(world)
+        self_round = scoring.open_self_round(db.session, cset)
+        own = _of(self_round, world.head)
+        _fill(own, items, {"a": "30", "b": "20", "c": "28", "d": "20", "bonus": "2", "minus": "1"})
+        scoring.submit(db.session, own, None)
+        db.session.commit()
+        downgrade(revision="3c9e51d7a2b4")  # the last revision before score_tallies
+        assert "score_tallies" not in inspect(db.engine).get_table_names()
+        upgrade()
+        filled = db.session.scalar(select(func.count()).select_from(ScoreTally))
+        drift_after_fill = tallies.drift(db.session)
+        scoring.return_for_revision(db.session, db.session.get(type(own), own.id), "Bổ sung minh chứng")
+        db.session.commit()
+        drift_after_return = tallies.drift(db.session)
+        kept = db.session.scalar(select(func.sum(ScoreTally.n)))
+        db.session.remove()
+        db.engine.dispose()
+    assert filled == len(items) and drift_after_fill == []
+    assert drift_after_return == [] and kept == 0

@@ -23,6 +23,7 @@ from portal.models.pledges import Charter, Pledge, PledgeSignature, TargetRegist
 from portal.models.publication import CouncilDecision, CouncilYear, GovernmentFlagEntry, ResultSnapshot
 from portal.models.results import BandRule, Ineligibility, NotApplicable, ResultSettings
 from portal.models.scoring import Assessment, Evidence, ReviewAssignment, Score, ScoringRound
+from portal.models.tallies import ScoreTally
 from portal.models.users import LoginFailure, User, UserSession
 from portal.models.years import EmulationYear, Membership, Term, TermPosition
 
@@ -66,6 +67,7 @@ __all__ = [
     "Pledge",
     "Score",
     "ScoringRound",
+    "ScoreTally",
     "PledgeSignature",
     "ResultSettings",
     "ReviewAssignment",

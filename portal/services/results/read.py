@@ -8,11 +8,11 @@
 3. The members, by name, each with its non-applicable marks (aggregated per unit), its withheld
    peer reviews (assigned in the open or closed peer round, not submitted: counted per reviewer)
    and the ineligibility cases overlapping the year (one row per case).
-4. The scores (read_scores.py): without detail one aggregate statement that starts from the
-   cluster-year's rounds and groups per (unit, criterion) before anything else is joined, computing
-   only what the basis needs (the peer range of the units that withheld reviews under the
-   lowest-basis rule comes in the same statement); with detail the scores themselves, each
-   reviewer's points and reasons.
+4. The scores (read_scores.py): without detail one aggregate statement over the cluster-year's
+   score tallies (models/tallies.py), per (unit, criterion), computing only what the basis needs
+   (the peer range of the units that withheld reviews under the lowest-basis rule comes in the same
+   statement, from their scores; the trimmed mean groups the scores themselves); with detail the
+   scores themselves, each reviewer's points and reasons.
 
 The first three are the cluster-year's frame (`Frame`): the ranking keeps frames by data version
 (`read_cluster(frames=…)`, a VersionedCache that passes over scores' audit entries), so while only

@@ -1,15 +1,13 @@
 """The scores of one cluster-year as the engine reads them: one statement, with or without detail.
 
-Without detail, ONE aggregate statement starts from the cluster-year's rounds (a subquery on
-`scoring_rounds`: the bare sum of bench/results_read.py filters the same way), reads their
-submitted assessments on the table (index on `round_id`) and the assessments' scores (index on
-`assessment_id`), and groups per (subject unit, criterion) before anything else is joined. Per group
-it gives each stage's points (`max(points) FILTER (WHERE stage = …)`: one assessment per stage and
-subject) and the submitted peer scores' count and sum; their minimum and maximum only under the
-trimmed mean (they cost half as much again as the rest: min and max on numeric). Under the
-lowest-basis rule of non-participation the units that withheld reviews need theirs too (their
-trimmed mean is a candidate): the same statement reads them, its part of the other stages taking in
-those units' peer scores as well (`aggregate(units=…)`). The sum of
+Without detail, ONE aggregate statement gives per (subject unit, criterion) each stage's points and
+the submitted peer scores' count and sum. It groups the cluster-year's score tallies (`tallied`:
+models/tallies.py, kept by triggers in the transaction of every write), starting from the cluster-
+year's rounds (a subquery on `scoring_rounds`, as the bare sum of bench/results_read.py filters). A
+range (minimum, maximum) cannot be kept by adding and subtracting: under the trimmed mean every
+leaf's comes from the scores, by `aggregate` (two grouped parts over the scores, see there); under the
+lowest-basis rule of non-participation the units that withheld reviews need theirs (their trimmed
+mean is a candidate), read from their scores and joined into the tallies' statement. The sum of
 squares is never computed in SQL: the peer spread beyond count and mean (range, standard deviation)
 is an explanation, read with detail.
 
@@ -28,7 +26,7 @@ from functools import cache
 from sqlalchemy import BigInteger, Integer, Numeric, bindparam, cast, func, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from portal.models import Assessment, Score, ScoringRound
+from portal.models import Assessment, Score, ScoreTally, ScoringRound
 from portal.policy import ClusterYear
 from portal.services.results.inputs import LeafScores, PeerView
 
@@ -202,8 +200,7 @@ def aggregated(
     units = not ranged and bool(ranged_units)
     if units:
         values["units"] = sorted(ranged_units)
-    joined = session.connection().dialect.name == "postgresql"
-    rows = tuples(session, _aggregate_statement(ranged, units, joined), values)
+    rows = tuples(session, statement_for(ranged, units, session.connection().dialect.name), values)
     found: dict[int, dict[int, LeafScores]] = {}
     d = CENTS  # the points come as whole cents (None: not scored)
     if ranged or units:
@@ -228,9 +225,61 @@ def aggregated(
 
 
 @cache
-def _aggregate_statement(ranged: bool, units: bool = False, joined: bool = False):
-    expanding = bindparam("units", expanding=True) if units else None
-    return aggregate(PARAMS, bindparam("set_id"), ranged=ranged, units=expanding, joined=joined)
+def statement_for(ranged: bool, units: bool, dialect: str):
+    """The statement `aggregated` runs, built once (bound parameters: year_id, cluster_id, set_id and,
+    with `units`, the expanding `units`): the tallies' unless every peer range is needed."""
+    if ranged:  # the trimmed mean: every leaf's peer minimum and maximum, from the scores
+        return aggregate(PARAMS, bindparam("set_id"), ranged=True, joined=dialect == "postgresql")
+    return tallied(PARAMS, bindparam("set_id"), units=bindparam("units", expanding=True) if units else None)
+
+
+def tallied(where: ClusterYear, set_id, *, units=None):
+    """The aggregate from the score tallies (models/tallies.py): per (unit, criterion) each stage's points
+    and the peer count and sum, as whole cents, grouping the cluster-year's tally rows (one per round,
+    subject, criterion, stage and, but for peer reviews, author) instead of its scores. With `units`, those
+    units' peer minimum and maximum come from their scores, joined in (a range cannot be kept by adding).
+
+    The tallies hold what the submitted assessments' scores give, kept by triggers in the same transaction
+    as every write, so this reads the same numbers as `aggregate`: tests/test_score_tallies.py compares
+    them, and every test of the suite ends by checking the tallies against the scores."""
+    t = ScoreTally
+    scored = t.n > 0  # a tally of scores without points is no points (as max/sum of NULLs)
+    peer = t.stage == "peer"
+    tallies = (
+        select(
+            t.subject_unit_id.label("unit_id"),
+            t.criterion_id.label("criterion_id"),
+            *(func.max(t.cents).filter(t.stage == stage, scored).label(f"s_{stage}") for stage in STAGES),
+            func.coalesce(func.sum(t.n).filter(peer), 0).label("n"),
+            cast(func.sum(t.cents).filter(peer, scored), BigInteger).label("total"),
+        )
+        .where(t.round_id.in_(rounds(where, set_id)))
+        .group_by(t.subject_unit_id, t.criterion_id)
+    )
+    if units is None:
+        return tallies
+    unit, criterion = Assessment.subject_unit_id, Score.criterion_id
+    ranges = (
+        select(
+            unit.label("unit_id"),
+            criterion.label("criterion_id"),
+            func.min(Score.points).label("low"),
+            func.max(Score.points).label("high"),
+        )
+        .select_from(Assessment)
+        .join(Score, Score.assessment_id == Assessment.id)
+        .where(*submitted(where, set_id), Assessment.stage == "peer", unit.in_(units))
+        .group_by(unit, criterion)
+        .subquery("ranges")
+    )
+    kept = tallies.subquery("tallies")
+    return select(
+        *kept.c,
+        cents(ranges.c.low),
+        cents(ranges.c.high),
+    ).select_from(
+        kept.outerjoin(ranges, (ranges.c.unit_id == kept.c.unit_id) & (ranges.c.criterion_id == kept.c.criterion_id))
+    )
 
 
 @cache

@@ -24,6 +24,12 @@ SAFE_PATH = re.compile(r"[0-9A-Za-z_-][0-9A-Za-z._-]*(/[0-9A-Za-z_-][0-9A-Za-z._
 Progress = Callable[[str, str, int], None]
 
 
+def saved_tables(metadata) -> list:
+    """The tables a backup holds, parents before children: all but those derived from the others
+    (`info["derived"]`: the score tallies, which the scores' triggers fill again as they are restored)."""
+    return [table for table in metadata.sorted_tables if not table.info.get("derived")]
+
+
 class BackupError(Exception):
     """A backup or restore that cannot go ahead; the message (Vietnamese) says why."""
 

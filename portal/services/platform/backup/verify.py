@@ -19,6 +19,7 @@ from portal.services.platform.backup.layout import (
     BackupError,
     column_kind,
     revision,
+    saved_tables,
 )
 
 
@@ -43,8 +44,9 @@ def read_manifest(archive: zipfile.ZipFile) -> dict:
 def match_schema(manifest: dict, metadata: MetaData) -> list[tuple[Table, dict]]:
     """Pairs each table of the database with its entry; any difference in tables or columns refuses."""
     entries = {entry["name"]: entry for entry in manifest.get("tables", [])}
-    missing = [t.name for t in metadata.sorted_tables if t.name not in entries]
-    extra = sorted(set(entries) - set(metadata.tables))
+    saved = saved_tables(metadata)
+    missing = [t.name for t in saved if t.name not in entries]
+    extra = sorted(set(entries) - {t.name for t in saved})
     if missing or extra:
         raise BackupError(
             "Bản sao lưu không khớp cấu trúc cơ sở dữ liệu"
@@ -53,7 +55,7 @@ def match_schema(manifest: dict, metadata: MetaData) -> list[tuple[Table, dict]]
             + "."
         )
     plan = []
-    for table in metadata.sorted_tables:
+    for table in saved:
         saved = {c["name"]: c["kind"] for c in entries[table.name]["columns"]}
         if saved != {c.name: column_kind(c) for c in table.columns}:
             raise BackupError(f"Bảng {table.name} trong bản sao lưu có các cột khác với cơ sở dữ liệu hiện tại.")

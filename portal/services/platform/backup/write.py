@@ -29,6 +29,7 @@ from portal.services.platform.backup.layout import (
     encode,
     json_line,
     revision,
+    saved_tables,
 )
 
 
@@ -50,7 +51,7 @@ def write_backup(
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive, _snapshot(engine) as conn:
                 summary = Summary(datetime.now(UTC).isoformat(timespec="seconds"), revision(conn))
-                entries = [_write_table(conn, archive, table, summary, progress) for table in metadata.sorted_tables]
+                entries = [_write_table(conn, archive, table, summary, progress) for table in saved_tables(metadata)]
                 files = _write_files(archive, Path(files_folder)) if files_folder else None
                 manifest = {
                     "format": FORMAT,
