@@ -4,7 +4,8 @@ An Assessment is one author's scoring of one subject unit at one stage (self,
 peer, verified, explanation, final); stages are separate rows and never
 overwrite each other. A Score is one criterion of one assessment: the reported
 value (points, actual result, count, or 1/0) and the points computed from it.
-A cluster's totals are one GROUP BY over scores.
+A cluster's totals are one GROUP BY over the score tallies (models/tallies.py), which
+triggers keep equal to the submitted assessments' scores.
 """
 
 from __future__ import annotations
