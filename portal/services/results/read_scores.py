@@ -122,7 +122,9 @@ CENTS = _Cents({None: None})
 def aggregate(where: ClusterYear, set_id: int, *, ranged: bool = True, units=None, joined: bool = False):
     """The aggregate statement: per (unit, criterion) each stage's points and the peer count and sum
     (and, `ranged`, the peer minimum and maximum; with `units`, a list of unit ids or an expanding bound
-    parameter, those units' only, NULL for the others). bench/results_read.py runs it bare.
+    parameter, those units' only, NULL for the others), from the scores themselves. The read runs it
+    under the trimmed mean (`statement_for`); otherwise it reads the tallies (`tallied`), and the tests
+    take this one as the reference the tallies' statement must equal.
 
     Two grouped parts over the same join, UNION ALL, then grouped again (at most two rows per unit and
     criterion): the peer scores (`stage = 'peer'`, count and sum: the bare sum's own work) and the other
@@ -195,7 +197,7 @@ def aggregated(
     """unit id → leaf id → LeafScores from the aggregate statement (no reviewer's points, no reasons).
 
     `ranged`: the aggregate gives every peer minimum and maximum; else `ranged_units` (units that withheld
-    reviews under the lowest-basis rule) have theirs, from the same statement (`aggregate(units=…)`)."""
+    reviews under the lowest-basis rule) have theirs, from the same statement (`tallied(units=…)`)."""
     values = {**where._asdict(), "set_id": set_id}
     units = not ranged and bool(ranged_units)
     if units:
