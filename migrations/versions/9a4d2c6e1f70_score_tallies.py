@@ -45,6 +45,10 @@ BEGIN
         RETURN OLD;
     END IF;
     IF OLD.status = 'submitted' THEN
+PERFORM 1 FROM score_tallies
+WHERE round_id = OLD.round_id AND subject_unit_id = OLD.subject_unit_id
+AND stage = OLD.stage AND author_unit_id = CASE WHEN OLD.stage = 'peer' THEN 0 ELSE OLD.author_unit_id END
+ORDER BY criterion_id FOR UPDATE;
 UPDATE score_tallies SET
     n = n - (SELECT CASE WHEN s.points IS NULL THEN 0 ELSE 1 END FROM scores s
         WHERE s.assessment_id = OLD.id AND s.criterion_id = score_tallies.criterion_id),

@@ -24,7 +24,8 @@ portal's services, a restore, an import, SQL by hand):
 - a round deleted takes its tally rows with it (ON DELETE CASCADE).
 
 Adding is an UPSERT (`n = n + excluded.n`): concurrent submissions of reviews of the same subject
-each add their part to the row they lock. Subtracting is an UPDATE only, never an insert, so a
+each add their part to the row they lock, in criterion order (a return locks them in that order too
+before subtracting: no deadlock). Subtracting is an UPDATE only, never an insert, so a
 deletion that has already removed the tally rows (a round's cascade) finds nothing to do.
 `services/results/tallies.py` rebuilds them from the scores and finds any row that differs.
 """
@@ -122,6 +123,16 @@ AND stage = {assessment}.stage AND author_unit_id = {_author(assessment)}
 AND criterion_id IN (SELECT criterion_id FROM scores WHERE assessment_id = {assessment}.id)"""
 
 
+def lock_assessment(assessment: str) -> str:
+    """PostgreSQL: lock the tally rows of assessment row `assessment` (OLD) in criterion order, as adding
+    does, before subtracting (an UPDATE's own order follows its plan): no deadlock with a submission."""
+    return f"""
+PERFORM 1 FROM score_tallies
+WHERE round_id = {assessment}.round_id AND subject_unit_id = {assessment}.subject_unit_id
+AND stage = {assessment}.stage AND author_unit_id = {_author(assessment)}
+ORDER BY criterion_id FOR UPDATE"""
+
+
 SCORE_MOVED = (
     "OLD.points IS DISTINCT FROM NEW.points OR OLD.assessment_id <> NEW.assessment_id "
     "OR OLD.criterion_id <> NEW.criterion_id"
@@ -159,7 +170,7 @@ BEGIN
         DELETE FROM scores WHERE assessment_id = OLD.id;
         RETURN OLD;
     END IF;
-    IF OLD.status = 'submitted' THEN {subtract_assessment("OLD")};
+    IF OLD.status = 'submitted' THEN {lock_assessment("OLD")}; {subtract_assessment("OLD")};
     END IF;
     IF NEW.status = 'submitted' THEN {add_assessment("NEW")};
     END IF;
