@@ -203,8 +203,12 @@ class VNDecimalField(DecimalField):
 
 
 def domain_message(error: DomainError) -> str:
-    """A DomainError's message in the reader's language (its Vietnamese text when the catalogue has none)."""
-    return _(error.msgid, **error.params)
+    """A DomainError's message in the reader's language (its Vietnamese text when the catalogue has none); a value
+    that is itself a DomainError (the refusal an import's "Dòng %(row)s: %(error)s" names) is put in it too."""
+    params = {
+        key: domain_message(value) if isinstance(value, DomainError) else value for key, value in error.params.items()
+    }
+    return _(error.msgid, **params)
 
 
 def apply_domain_error(form, error) -> None:

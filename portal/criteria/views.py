@@ -18,7 +18,7 @@ from portal.criteria import sources
 from portal.criteria.forms import DelegationForm, ImportForm, ItemForm, SetForm, StartForm, VersionForm
 from portal.extensions import db
 from portal.formatting import vn_number
-from portal.forms import EmptyForm, done, form_status, saved
+from portal.forms import EmptyForm, domain_message, done, form_status, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Cluster, CriteriaSet, Criterion, EmulationYear, Term
 from portal.models.criteria import CriterionKind, SetStatus
@@ -415,7 +415,7 @@ def import_xlsx(set_id: int):
         count = replace_tree(db.session, cset, parsed)
     except DomainError as error:
         db.session.rollback()
-        return _import_refused(cset, [RowError(None, "", error.message)], upload.filename)
+        return _import_refused(cset, [RowError(None, "", domain_message(error))], upload.filename)
     new_step = cset.score_step
     db.session.commit()
     _flash_imported(count, step, new_step)

@@ -17,7 +17,7 @@ from portal import errors
 from portal.access import assessment_allows, criterion_of, get_or_404, load_assessment
 from portal.evidence.forms import UploadForm
 from portal.extensions import db
-from portal.forms import EmptyForm, done
+from portal.forms import EmptyForm, domain_message, done
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import Assessment, Criterion, Evidence
 from portal.services import DomainError
@@ -87,7 +87,7 @@ def upload(assessment_id: int, criterion_id: int):
         stored = _store(assessment, criterion, form.file.data)
     except DomainError as error:
         db.session.rollback()
-        return _list(assessment, criterion, status=422, error=error.message)
+        return _list(assessment, criterion, status=422, error=domain_message(error))
     _commit_or_discard(stored.storage_key)
     if not is_fragment_request():
         return hx_redirect(_back(url_for(".for_criterion", assessment_id=assessment.id, criterion_id=criterion.id)))

@@ -29,7 +29,7 @@ from portal.access import (
 )
 from portal.extensions import db
 from portal.formatting import vn_datetime, vn_end_of_day
-from portal.forms import EmptyForm, commit_keeping_loaded, done, saved
+from portal.forms import EmptyForm, commit_keeping_loaded, domain_message, done, saved
 from portal.htmx import hx_redirect, render
 from portal.models import Assessment, EmulationYear, ScoringRound
 from portal.models.scoring import Stage
@@ -200,7 +200,9 @@ def save_score(assessment_id: int, criterion_id: int):
         return render("scoring/_saved.html", status=409, **context)
     except DomainError as error:
         db.session.rollback()
-        context = pages.row_context(current, scope, criterion, error=error.message, mine={"value": raw, "note": note})
+        context = pages.row_context(
+            current, scope, criterion, error=domain_message(error), mine={"value": raw, "note": note}
+        )
         return render("scoring/_saved.html", status=422, **context)
     commit_keeping_loaded()
     return render("scoring/_saved.html", **answer)
@@ -381,7 +383,7 @@ def _import(current: Assessment, stream) -> tuple[list[str], ImportReport | None
         report = import_workbook(db.session, current, stream, user_id=current_user.id, max_rows=max_rows)
     except DomainError as error:
         db.session.rollback()
-        return [error.message], None
+        return [domain_message(error)], None
     if report.errors:
         db.session.rollback()
     return report.errors, report

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.access import require, year_or_404
 from portal.extensions import db
-from portal.forms import done, saved
+from portal.forms import domain_message, done, saved
 from portal.htmx import hx_redirect, is_fragment_request, render
 from portal.models import EmulationYear
 from portal.services import DomainError
@@ -123,7 +123,7 @@ def start_next(year: int):
             return hx_redirect(url_for("years.show", year=target.year))
     except DomainError as error:
         db.session.rollback()
-        return _next_refused(source, form, error.message)
+        return _next_refused(source, form, domain_message(error))
     return render("years/next.html", source=source, plan=plan, form=form, refusal=None)
 
 
