@@ -10,6 +10,7 @@ unit the meeting proposed gets one (`NotNominated` otherwise).
 from __future__ import annotations
 
 from portal.formatting import vn_date, vn_number
+from portal.models.base import N_
 from portal.services import DomainError
 from portal.services.documents import facts as f
 from portal.services.documents import forms
@@ -33,7 +34,7 @@ from portal.services.documents.layout import (
 FIGURES_MM = (95, 70)
 EARLIER_MM = (20, 60, 85)
 EARLIER_HEADER = ("Năm", "Danh hiệu, hình thức", "Số, ngày, tháng, năm của quyết định; cơ quan ban hành")
-NOT_NOMINATED = "Đơn vị không được hội nghị suy tôn đề nghị khen thưởng: không có báo cáo thành tích để lập."
+NOT_NOMINATED = N_("Đơn vị không được hội nghị suy tôn đề nghị khen thưởng: không có báo cáo thành tích để lập.")
 
 
 def achievement_docx(facts: f.Facts, unit_id: int) -> bytes:

@@ -11,6 +11,7 @@ so the council receives one document. A meeting that proposed nobody has no prop
 from __future__ import annotations
 
 from portal.formatting import vn_date
+from portal.models.base import N_
 from portal.services import DomainError
 from portal.services.documents import facts as f
 from portal.services.documents import forms, minutes
@@ -32,7 +33,7 @@ from portal.services.documents.layout import (
 
 LIST_MM = (12, 55, 50, 14, 14, 20)
 RANKED_MM = (14, 81, 35, 35)
-NOTHING_TO_PROPOSE = "Hội nghị chưa suy tôn đơn vị nào: chưa lập được tờ trình đề nghị khen thưởng."
+NOTHING_TO_PROPOSE = N_("Hội nghị chưa suy tôn đơn vị nào: chưa lập được tờ trình đề nghị khen thưởng.")
 PART_TWO = "Phần II. Biên bản họp bình xét thi đua (kèm theo tờ trình)"
 RECIPIENTS = ("Như trên;", "Các đơn vị thành viên;", "Lưu: VT.")
 

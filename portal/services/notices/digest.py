@@ -36,7 +36,9 @@ def preference(session: Session, user_id: int) -> NoticePreference | None:
 def set_digest(session: Session, user: User, on: bool) -> NoticePreference:
     """Turn the user's daily digest on or off (audited: NoticePreference is in the audit log)."""
     if on and not (user.email or "").strip():
-        raise DomainError("Tài khoản chưa có địa chỉ e-mail; đề nghị Ban TĐ-KT bổ sung trước khi đăng ký.", "digest")
+        raise DomainError(
+            N_("Tài khoản chưa có địa chỉ e-mail; đề nghị Ban TĐ-KT bổ sung trước khi đăng ký."), "digest"
+        )
     found = preference(session, user.id)
     if found is None:
         found = NoticePreference(user_id=user.id, digest=on)

@@ -8,9 +8,34 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.models.base import N_
+from portal.models.org import ClusterKind
 from portal.models.years import PositionRole
 from portal.services import DomainError
 from portal.services.org.structure import clean
+
+# The refusals about a term's offices, one entry per kind: the titles (Trưởng cụm, Phó khối…) are words of
+# the sentence, translated with it.
+OFFICE_RULES = {
+    ClusterKind.CLUSTER: {
+        PositionRole.HEAD: N_("“%(unit)s” đang là Trưởng cụm năm %(year)s; hãy phân công đơn vị khác trước."),
+        PositionRole.DEPUTY: N_("“%(unit)s” đang là Phó cụm năm %(year)s; hãy phân công đơn vị khác trước."),
+        "decision": N_("Quyết định phân công phải có Trưởng cụm."),
+        "head_member": N_("Trưởng cụm phải là thành viên của cụm thi đua trong năm này."),
+        "deputy_member": N_("Phó cụm phải là thành viên của cụm thi đua trong năm này."),
+        "distinct": N_("Trưởng cụm và Phó cụm phải là hai đơn vị khác nhau."),
+        "head_first": N_("Chọn Trưởng cụm trước khi chọn Phó cụm."),
+    },
+    ClusterKind.BLOCK: {
+        PositionRole.HEAD: N_("“%(unit)s” đang là Trưởng khối năm %(year)s; hãy phân công đơn vị khác trước."),
+        PositionRole.DEPUTY: N_("“%(unit)s” đang là Phó khối năm %(year)s; hãy phân công đơn vị khác trước."),
+        "decision": N_("Quyết định phân công phải có Trưởng khối."),
+        "head_member": N_("Trưởng khối phải là thành viên của khối thi đua trong năm này."),
+        "deputy_member": N_("Phó khối phải là thành viên của khối thi đua trong năm này."),
+        "distinct": N_("Trưởng khối và Phó khối phải là hai đơn vị khác nhau."),
+        "head_first": N_("Chọn Trưởng khối trước khi chọn Phó khối."),
+    },
+}
 
 
 def cluster_of(session: Session, year: EmulationYear, unit: Unit) -> Cluster | None:
@@ -24,11 +49,20 @@ def cluster_of(session: Session, year: EmulationYear, unit: Unit) -> Cluster | N
 def add_membership(session: Session, year: EmulationYear, cluster: Cluster, unit: Unit) -> Membership:
     """A unit belongs to exactly one cluster or block in a year."""
     if not unit.active:
-        raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "unit_id")
+        raise DomainError(N_("Đơn vị “%(unit)s” đã ngừng hoạt động."), "unit_id", unit=unit.name)
     other = cluster_of(session, year, unit)
+    if other is not None and other.id == cluster.id:
+        raise DomainError(
+            N_("Đơn vị “%(unit)s” đã thuộc cụm/khối này trong năm %(year)s."), "unit_id", unit=unit.name, year=year.year
+        )
     if other is not None:
-        where = "cụm/khối này" if other.id == cluster.id else f"“{other.name}”"
-        raise DomainError(f"Đơn vị “{unit.name}” đã thuộc {where} trong năm {year.year}.", "unit_id")
+        raise DomainError(
+            N_("Đơn vị “%(unit)s” đã thuộc “%(cluster)s” trong năm %(year)s."),
+            "unit_id",
+            unit=unit.name,
+            cluster=other.name,
+            year=year.year,
+        )
     last = session.scalar(
         select(func.max(Membership.rotation_order)).where(
             Membership.year_id == year.id, Membership.cluster_id == cluster.id
@@ -50,10 +84,11 @@ def remove_membership(session: Session, membership: Membership) -> None:
         )
     )
     if held:
-        title = membership.cluster.head_title if held == PositionRole.HEAD else membership.cluster.deputy_title
         raise DomainError(
-            f"“{membership.unit.name}” đang là {title} năm {membership.year.year}; hãy phân công đơn vị khác trước.",
+            OFFICE_RULES[membership.cluster.kind][held],
             "unit_id",
+            unit=membership.unit.name,
+            year=membership.year.year,
         )
     session.delete(membership)
     session.flush()
@@ -115,12 +150,12 @@ def assign_term(
     if overseer_id is not None:
         overseer = session.get(CouncilMember, overseer_id)
         if overseer is None or not overseer.active:
-            raise DomainError("Thành viên Hội đồng phụ trách không hợp lệ.", "overseer_id")
+            raise DomainError(N_("Thành viên Hội đồng phụ trách không hợp lệ."), "overseer_id")
     decision_number = clean(decision_number)
     if decision_number and head_id is None:
-        raise DomainError(f"Quyết định phân công phải có {term.cluster.head_title}.", "head_id")
+        raise DomainError(OFFICE_RULES[term.cluster.kind]["decision"], "head_id")
     if decision_number and decision_date is None:
-        raise DomainError("Nhập ngày ban hành quyết định.", "decision_date")
+        raise DomainError(N_("Nhập ngày ban hành quyết định."), "decision_date")
     place_offices(session, term, head_id, deputy_ids)
     term.overseer_id = overseer_id
     term.decision_number, term.decision_date = decision_number, decision_date
@@ -133,19 +168,15 @@ def assign_term(
 def _check_offices(session: Session, term: Term, head_id: int | None, deputy_ids: list[int]) -> None:
     """Head and deputies are members of the cluster in the term's year, distinct, and no deputy without a head."""
     members = set(member_ids(session, term.year_id, term.cluster_id))
-    title = term.cluster
+    rules = OFFICE_RULES[term.cluster.kind]
     if head_id is not None and head_id not in members:
-        raise DomainError(
-            f"{title.head_title} phải là thành viên của {title.kind_label.lower()} trong năm này.", "head_id"
-        )
+        raise DomainError(rules["head_member"], "head_id")
     if any(d not in members for d in deputy_ids):
-        raise DomainError(
-            f"{title.deputy_title} phải là thành viên của {title.kind_label.lower()} trong năm này.", "deputy_ids"
-        )
+        raise DomainError(rules["deputy_member"], "deputy_ids")
     if head_id is not None and head_id in deputy_ids:
-        raise DomainError(f"{title.head_title} và {title.deputy_title} phải là hai đơn vị khác nhau.", "deputy_ids")
+        raise DomainError(rules["distinct"], "deputy_ids")
     if deputy_ids and head_id is None:
-        raise DomainError(f"Chọn {title.head_title} trước khi chọn {title.deputy_title}.", "head_id")
+        raise DomainError(rules["head_first"], "head_id")
 
 
 def place_offices(session: Session, term: Term, head_id: int | None, deputy_ids: list[int]) -> None:
@@ -181,9 +212,13 @@ def set_council_member_active(
         if overseen:
             listed = "; ".join(f"{name} (năm {number})" for number, name in overseen)
             raise DomainError(
-                f"{member.full_name} đang phụ trách {listed}. Hãy phân công thành viên Hội đồng khác "
-                "phụ trách trước khi ngừng hoạt động.",
+                N_(
+                    "%(member)s đang phụ trách %(clusters)s. Hãy phân công thành viên Hội đồng khác "
+                    "phụ trách trước khi ngừng hoạt động."
+                ),
                 "active",
+                member=member.full_name,
+                clusters=listed,
             )
     member.active = active
     session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Cluster, CouncilMember, EmulationYear, Membership, Term, TermPosition, Unit
+from portal.models.base import N_
 from portal.services import DomainError
 from portal.services.org.cluster_year import place_offices
 from portal.services.org.structure import current_successor
@@ -124,12 +125,15 @@ def plan_next_year(session: Session, source: EmulationYear) -> NextYearPlan:
     preview page) when the next year is out of range or exists already."""
     number = source.year + 1
     if number > 2100:
-        raise DomainError("Năm phải nằm trong khoảng 2000–2100.", "year")
+        raise DomainError(N_("Năm phải nằm trong khoảng 2000–2100."), "year")
     if session.scalar(select(EmulationYear.id).where(EmulationYear.year == number)) is not None:
         raise DomainError(
-            f"Năm thi đua {number} đã được tạo nên không thể bắt đầu lại. "
-            f"Thành viên và phân công năm {number} được sửa ngay trong năm đó.",
+            N_(
+                "Năm thi đua %(year)s đã được tạo nên không thể bắt đầu lại. "
+                "Thành viên và phân công năm %(year)s được sửa ngay trong năm đó."
+            ),
             "year",
+            year=number,
         )
     return _carry_over(session, source)
 

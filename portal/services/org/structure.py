@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import vntext
 from portal.models import Cluster, CouncilMember, Unit, UnitChange
+from portal.models.base import N_
 from portal.models.org import ClusterKind, CouncilRole, Sector, UnitChangeKind
 from portal.services import DomainError
 
@@ -33,14 +34,14 @@ def _taken(session: Session, column, value: str, exclude_id: int | None, *extra)
     return session.scalar(query.limit(1)) is not None
 
 
-def _flush_unique(session: Session, message: str, field: str) -> None:
+def _flush_unique(session: Session, taken: DomainError) -> None:
     """Flush; a unique name key broken meanwhile by another request gives the checked error."""
     try:
         session.flush()
     except IntegrityError as error:
         if "name_key" not in str(error.orig):
             raise
-        raise DomainError(message, field) from error
+        raise taken from error
 
 
 def save_unit(
@@ -56,17 +57,17 @@ def save_unit(
     """Create (unit=None) or update a unit; the name is unique."""
     name = clean(name)
     if not name:
-        raise DomainError("Tên đơn vị không được để trống.", "name")
-    taken = f"Đã có đơn vị tên “{name}”."
+        raise DomainError(N_("Tên đơn vị không được để trống."), "name")
+    taken = DomainError(N_("Đã có đơn vị tên “%(name)s”."), "name", name=name)
     if _taken(session, Unit.name_key, vntext.name_key(name), unit.id if unit else None):
-        raise DomainError(taken, "name")
+        raise taken
     if unit is None:
         unit = Unit()
         session.add(unit)
     elif unit.active != active and not active:
-        raise DomainError("Để ngừng hoạt động một đơn vị, dùng chức năng Giải thể hoặc Sáp nhập.", "active")
+        raise DomainError(N_("Để ngừng hoạt động một đơn vị, dùng chức năng Giải thể hoặc Sáp nhập."), "active")
     unit.name, unit.short_name, unit.sector, unit.address = name, clean(short_name), sector, clean(address)
-    _flush_unique(session, taken, "name")
+    _flush_unique(session, taken)
     return unit
 
 
@@ -83,29 +84,31 @@ def save_cluster(
     """Create or update a cluster/block; the code is unique, the name unique within its kind."""
     code, name = clean(code).upper(), clean(name)
     if not code:
-        raise DomainError("Mã không được để trống.", "code")
+        raise DomainError(N_("Mã không được để trống."), "code")
     if not name:
-        raise DomainError("Tên không được để trống.", "name")
+        raise DomainError(N_("Tên không được để trống."), "name")
     exclude = cluster.id if cluster else None
     if _taken(session, Cluster.code, code, exclude):  # codes are stored upper-cased
-        raise DomainError(f"Mã “{code}” đã được dùng.", "code")
-    label = "cụm" if kind == ClusterKind.CLUSTER else "khối"
-    taken = f"Đã có {label} thi đua tên “{name}”."
+        raise DomainError(N_("Mã “%(code)s” đã được dùng."), "code", code=code)
+    if kind == ClusterKind.CLUSTER:
+        taken = DomainError(N_("Đã có cụm thi đua tên “%(name)s”."), "name", name=name)
+    else:
+        taken = DomainError(N_("Đã có khối thi đua tên “%(name)s”."), "name", name=name)
     if _taken(session, Cluster.name_key, vntext.name_key(name), exclude, Cluster.kind == kind):
-        raise DomainError(taken, "name")
+        raise taken
     if cluster is None:
         cluster = Cluster()
         session.add(cluster)
     cluster.kind, cluster.code, cluster.name = kind, code, name
     cluster.description, cluster.active = (description or "").strip(), active
-    _flush_unique(session, taken, "name")
+    _flush_unique(session, taken)
     return cluster
 
 
 def save_council_member(session: Session, member: CouncilMember | None, **fields) -> CouncilMember:
     full_name = clean(fields.get("full_name"))
     if not full_name:
-        raise DomainError("Họ và tên không được để trống.", "full_name")
+        raise DomainError(N_("Họ và tên không được để trống."), "full_name")
     if member is None:
         member = CouncilMember()
         session.add(member)
@@ -143,15 +146,15 @@ def rename_unit(
 ) -> UnitChange:
     new_name = clean(new_name)
     if not new_name:
-        raise DomainError("Tên mới không được để trống.", "new_name")
+        raise DomainError(N_("Tên mới không được để trống."), "new_name")
     if new_name == unit.name:
-        raise DomainError("Tên mới trùng tên hiện tại.", "new_name")
-    taken = f"Đã có đơn vị tên “{new_name}”."
+        raise DomainError(N_("Tên mới trùng tên hiện tại."), "new_name")
+    taken = DomainError(N_("Đã có đơn vị tên “%(name)s”."), "new_name", name=new_name)
     if _taken(session, Unit.name_key, vntext.name_key(new_name), unit.id):
-        raise DomainError(taken, "new_name")
+        raise taken
     change = _unit_change(session, unit, UnitChangeKind.RENAME, effective_on, decision_ref, note, new_name=new_name)
     unit.name = new_name
-    _flush_unique(session, taken, "new_name")
+    _flush_unique(session, taken)
     return change
 
 
@@ -165,15 +168,15 @@ def merge_units(
 ) -> list[UnitChange]:
     """Predecessors are merged into the successor and retire; their past years stay as they were."""
     if not predecessors:
-        raise DomainError("Chọn ít nhất một đơn vị bị sáp nhập.", "predecessors")
+        raise DomainError(N_("Chọn ít nhất một đơn vị bị sáp nhập."), "predecessors")
     if successor in predecessors:
-        raise DomainError("Đơn vị tiếp nhận không thể đồng thời là đơn vị bị sáp nhập.", "successor")
+        raise DomainError(N_("Đơn vị tiếp nhận không thể đồng thời là đơn vị bị sáp nhập."), "successor")
     if not successor.active:
-        raise DomainError("Đơn vị tiếp nhận đã ngừng hoạt động.", "successor")
+        raise DomainError(N_("Đơn vị tiếp nhận đã ngừng hoạt động."), "successor")
     changes = []
     for unit in predecessors:
         if not unit.active:
-            raise DomainError(f"Đơn vị “{unit.name}” đã ngừng hoạt động.", "predecessors")
+            raise DomainError(N_("Đơn vị “%(unit)s” đã ngừng hoạt động."), "predecessors", unit=unit.name)
         change = _unit_change(
             session,
             unit,
@@ -192,7 +195,7 @@ def merge_units(
 
 def retire_unit(session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = "") -> UnitChange:
     if not unit.active:
-        raise DomainError("Đơn vị đã ngừng hoạt động.", "unit")
+        raise DomainError(N_("Đơn vị đã ngừng hoạt động."), "unit")
     change = _unit_change(session, unit, UnitChangeKind.RETIRE, effective_on, decision_ref, note)
     unit.active, unit.retired_on = False, effective_on
     session.flush()
@@ -203,7 +206,7 @@ def reactivate_unit(
     session: Session, unit: Unit, effective_on: date, decision_ref: str = "", note: str = ""
 ) -> UnitChange:
     if unit.active:
-        raise DomainError("Đơn vị đang hoạt động.", "unit")
+        raise DomainError(N_("Đơn vị đang hoạt động."), "unit")
     change = _unit_change(session, unit, UnitChangeKind.REACTIVATE, effective_on, decision_ref, note)
     unit.active, unit.retired_on, unit.merged_into = True, None, None
     session.flush()

@@ -28,9 +28,9 @@ from portal.services import DomainError
 
 def create_year(session: Session, year: int, note: str = "") -> EmulationYear:
     if not 2000 <= year <= 2100:
-        raise DomainError("Năm phải nằm trong khoảng 2000–2100.", "year")
+        raise DomainError(N_("Năm phải nằm trong khoảng 2000–2100."), "year")
     if session.scalar(select(EmulationYear.id).where(EmulationYear.year == year)):
-        raise DomainError(f"Năm thi đua {year} đã có.", "year")
+        raise DomainError(N_("Năm thi đua %(year)s đã có."), "year", year=year)
     emulation_year = EmulationYear(year=year, note=note.strip(), is_current=False)
     session.add(emulation_year)
     session.flush()
@@ -172,7 +172,7 @@ def delete_year(session: Session, year: EmulationYear) -> None:
             year=year.year,
         )
     if year.is_current:
-        raise DomainError("Không thể xóa năm hiện hành. Hãy đặt năm khác làm năm hiện hành trước.", "year")
+        raise DomainError(N_("Không thể xóa năm hiện hành. Hãy đặt năm khác làm năm hiện hành trước."), "year")
     terms = session.scalars(
         select(Term)
         .where(Term.year_id == year.id)
@@ -185,11 +185,16 @@ def delete_year(session: Session, year: EmulationYear) -> None:
     decided = [t for t in terms if t.decision_number]
     if decided:
         raise DomainError(
-            f"Năm {year.year} đã có quyết định phân công của {len(decided)} cụm, khối nên không thể xóa.", "year"
+            N_("Năm %(year)s đã có quyết định phân công của %(count)s cụm, khối nên không thể xóa."),
+            "year",
+            year=year.year,
+            count=len(decided),
         )
     if _work_referencing_year(session, year):
         raise DomainError(
-            f"Năm {year.year} đã có dữ liệu thi đua ngoài thành viên và phân công nên không thể xóa.", "year"
+            N_("Năm %(year)s đã có dữ liệu thi đua ngoài thành viên và phân công nên không thể xóa."),
+            "year",
+            year=year.year,
         )
     for term in terms:  # positions go with their term, before the memberships they point at
         session.delete(term)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.models import CouncilMember, Unit, User
+from portal.models.base import N_
 from portal.models.users import USER_KINDS, UserKind
 from portal.services import DomainError
 from portal.services.platform import sessions
@@ -41,16 +42,16 @@ def clean_username(raw: str | None) -> str:
     """Lowercase the username; refuse spaces, diacritics and other characters with a reason."""
     username = (raw or "").strip().lower()
     if not username:
-        raise DomainError("Vui lòng nhập tên đăng nhập.", "username")
+        raise DomainError(N_("Vui lòng nhập tên đăng nhập."), "username")
     if any(ch.isspace() for ch in username):
-        raise DomainError("Tên đăng nhập không được có khoảng trắng.", "username")
+        raise DomainError(N_("Tên đăng nhập không được có khoảng trắng."), "username")
     if any(unicodedata.combining(ch) or (ch.isalpha() and not ch.isascii()) for ch in username):
-        raise DomainError("Tên đăng nhập phải viết không dấu (a–z), ví dụ “nguyen.van.an”.", "username")
+        raise DomainError(N_("Tên đăng nhập phải viết không dấu (a–z), ví dụ “nguyen.van.an”."), "username")
     if not 3 <= len(username) <= 64:
-        raise DomainError("Tên đăng nhập dài từ 3 đến 64 ký tự.", "username")
+        raise DomainError(N_("Tên đăng nhập dài từ 3 đến 64 ký tự."), "username")
     if not USERNAME_PATTERN.fullmatch(username):
         raise DomainError(
-            "Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới.", "username"
+            N_("Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới."), "username"
         )
     return username
 
@@ -59,9 +60,9 @@ def _clean_contact(full_name: str | None, email: str | None) -> tuple[str, str]:
     full_name = re.sub(r"\s+", " ", full_name or "").strip()
     email = (email or "").strip()
     if not full_name:
-        raise DomainError("Vui lòng nhập họ và tên.", "full_name")
+        raise DomainError(N_("Vui lòng nhập họ và tên."), "full_name")
     if email and not EMAIL_PATTERN.fullmatch(email):
-        raise DomainError("Địa chỉ e-mail không hợp lệ.", "email")
+        raise DomainError(N_("Địa chỉ e-mail không hợp lệ."), "email")
     return full_name, email
 
 
@@ -126,21 +127,21 @@ def create_user(
 ) -> tuple[User, str]:
     """A new account that must change its password at first sign-in; returns it and the temporary password."""
     if kind not in USER_KINDS:
-        raise DomainError("Chọn loại tài khoản.", "kind")
+        raise DomainError(N_("Chọn loại tài khoản."), "kind")
     username = clean_username(username)
     full_name, email = _clean_contact(full_name, email)
     if _username_taken(session, username):
-        raise DomainError(f"Tên đăng nhập “{username}” đã được dùng.", "username")
+        raise DomainError(N_("Tên đăng nhập “%(username)s” đã được dùng."), "username", username=username)
     user = User(kind=kind, username=username, full_name=full_name, email=email, must_change_password=True)
     if kind == UserKind.UNIT:
         unit = session.get(Unit, unit_id) if unit_id else None
         if unit is None or not unit.active:
-            raise DomainError("Chọn đơn vị (đang hoạt động) cho tài khoản đơn vị.", "unit_id")
+            raise DomainError(N_("Chọn đơn vị (đang hoạt động) cho tài khoản đơn vị."), "unit_id")
         user.unit = unit
     elif kind == UserKind.COUNCIL:
         member = session.get(CouncilMember, council_member_id) if council_member_id else None
         if member is None or not member.active:
-            raise DomainError("Chọn thành viên Hội đồng cho tài khoản Hội đồng.", "council_member_id")
+            raise DomainError(N_("Chọn thành viên Hội đồng cho tài khoản Hội đồng."), "council_member_id")
         user.council_member = member
     password = temporary_password()
     user.set_password(password)
@@ -163,7 +164,7 @@ def update_user(
 def set_active(session: Session, user: User, active: bool, acting_user_id: int | None) -> User:
     """Deactivate (the account can no longer sign in) or reactivate an account."""
     if not active and user.id == acting_user_id:
-        raise DomainError("Bạn không thể khóa tài khoản của chính mình.", "active")
+        raise DomainError(N_("Bạn không thể khóa tài khoản của chính mình."), "active")
     if user.active and not active:
         sessions.revoke_all(session, user)  # a locked account is signed out everywhere, now
     user.active = active
@@ -184,7 +185,7 @@ def change_password(session: Session, user: User, new_password: str, *, keep=Non
 def reset_password(session: Session, user: User, acting_user_id: int | None) -> str:
     """A new temporary password, to be changed at the next sign-in; returns it to show once."""
     if user.id == acting_user_id:
-        raise DomainError("Để đổi mật khẩu của chính mình, dùng trang “Đổi mật khẩu”.", "password")
+        raise DomainError(N_("Để đổi mật khẩu của chính mình, dùng trang “Đổi mật khẩu”."), "password")
     password = temporary_password()
     user.set_password(password)
     user.must_change_password = True
@@ -227,7 +228,7 @@ def create_unit_accounts(session: Session, limit: int = BULK_LIMIT) -> list[tupl
     """One account for each active unit without one (at most `limit`); returns (account, password) pairs."""
     units = units_without_account(session, limit)
     if not units:
-        raise DomainError("Mọi đơn vị đang hoạt động đều đã có tài khoản.")
+        raise DomainError(N_("Mọi đơn vị đang hoạt động đều đã có tài khoản."))
     taken = set(session.scalars(select(func.lower(User.username))))
     created = []
     for unit in units:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.formatting import vn_day_of, vn_end_of_day
 from portal.models import ApiToken, User
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.services import DomainError
 
 SECRET_PREFIX = "tdk_"
@@ -49,11 +49,11 @@ def create(
     now = now or utcnow()
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Nhập tên khóa API (ví dụ: Hệ thống một cửa).", "name")
+        raise DomainError(N_("Nhập tên khóa API (ví dụ: Hệ thống một cửa)."), "name")
     if len(name) > NAME_MAX:
-        raise DomainError(f"Tên khóa API tối đa {NAME_MAX} ký tự.", "name")
+        raise DomainError(N_("Tên khóa API tối đa %(length)s ký tự."), "name", length=NAME_MAX)
     if expires_on is not None and expires_on <= vn_day_of(now):
-        raise DomainError("Ngày hết hạn phải sau hôm nay.", "expires_on")
+        raise DomainError(N_("Ngày hết hạn phải sau hôm nay."), "expires_on")
     active = session.scalar(
         select(func.count())
         .select_from(ApiToken)
@@ -65,7 +65,9 @@ def create(
     )
     if active >= MAX_ACTIVE_TOKENS:
         raise DomainError(
-            f"Mỗi tài khoản có tối đa {MAX_ACTIVE_TOKENS} khóa API còn hiệu lực; hãy thu hồi bớt.", "name"
+            N_("Mỗi tài khoản có tối đa %(count)s khóa API còn hiệu lực; hãy thu hồi bớt."),
+            "name",
+            count=MAX_ACTIVE_TOKENS,
         )
     secret = new_secret()
     token = ApiToken(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+from portal.models.base import N_
+
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MESSAGE = "Nội dung có ký tự điều khiển ẩn (ví dụ ký tự NUL); hãy xóa đoạn vừa dán và gõ lại."
+MESSAGE = N_("Nội dung có ký tự điều khiển ẩn (ví dụ ký tự NUL); hãy xóa đoạn vừa dán và gõ lại.")
 
 
 def has_control_characters(text: str) -> bool:

@@ -15,6 +15,7 @@ import zlib
 from typing import BinaryIO
 from xml.etree import ElementTree
 
+from portal.models.base import N_
 from portal.services import DomainError
 
 FIELD = "file"
@@ -93,15 +94,21 @@ class Refused(DomainError):
     """The file is not a kind of evidence the portal keeps."""
 
     def __init__(self, why: str | None = None):
-        lead = f"Tệp này là {why}, không được tải lên. " if why else "Không nhận loại tệp này. "
-        super().__init__(f"{lead}Chỉ nhận: {ALLOWED}.", FIELD)
+        if why:
+            super().__init__(
+                N_("Tệp này là %(kind)s, không được tải lên. Chỉ nhận: %(allowed)s."), FIELD, kind=why, allowed=ALLOWED
+            )
+        else:
+            super().__init__(N_("Không nhận loại tệp này. Chỉ nhận: %(allowed)s."), FIELD, allowed=ALLOWED)
 
 
 class MacroRefused(DomainError):
     def __init__(self):
         super().__init__(
-            "Tệp có chứa macro (VBA), không được tải lên. Hãy lưu lại thành .docx, .xlsx hoặc .pptx thường "
-            "(không macro) hoặc xuất ra PDF rồi tải lên.",
+            N_(
+                "Tệp có chứa macro (VBA), không được tải lên. Hãy lưu lại thành .docx, .xlsx hoặc .pptx thường "
+                "(không macro) hoặc xuất ra PDF rồi tải lên."
+            ),
             FIELD,
         )
 

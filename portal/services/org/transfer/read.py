@@ -16,6 +16,7 @@ from io import BytesIO
 
 from openpyxl.xml.functions import iterparse
 
+from portal.models.base import N_
 from portal.models.org import CLUSTER_KINDS, SECTORS, ClusterKind
 from portal.services import DomainError
 from portal.services.org import structure as org
@@ -158,31 +159,35 @@ def parse_cell(col: Column, value):
     """The cell's value for the column, None when blank; DomainError when it cannot be one."""
     if _blank(value):
         if col.required:
-            raise DomainError("Không được để trống.")
+            raise DomainError(N_("Không được để trống."))
         return None
     if col.kind == "int":
         return parse_integer(value)
     if isinstance(value, (bool, datetime, date, time, timedelta)):
-        raise DomainError("Phải là chữ, không phải ngày tháng hay giá trị đúng/sai.")
+        raise DomainError(N_("Phải là chữ, không phải ngày tháng hay giá trị đúng/sai."))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFC", str(value))
     text = text.strip() if col.kind == "longtext" else org.clean(text)
     if col.max_length and len(text) > col.max_length:
-        raise DomainError(f"Dài quá {thousands(col.max_length)} ký tự.")
+        raise DomainError(N_("Dài quá %(length)s ký tự."), length=thousands(col.max_length))
     choices = {"sector": SECTOR_CHOICES, "status": STATUS_CHOICES, "cluster_kind": KIND_CHOICES}.get(col.kind)
     if choices is None:
         return text
     if fold(text) not in choices:
         allowed = {"sector": SECTORS.values(), "status": STATUS_LABELS.values(), "cluster_kind": CLUSTER_KINDS.values()}
-        raise DomainError(f"Giá trị “{text}” không hợp lệ; chọn một trong: {'; '.join(allowed[col.kind])}.")
+        raise DomainError(
+            N_("Giá trị “%(value)s” không hợp lệ; chọn một trong: %(choices)s."),
+            value=text,
+            choices="; ".join(allowed[col.kind]),
+        )
     return choices[fold(text)]
 
 
 def parse_integer(value) -> int:
     """A whole number from a number cell or digits typed as text; DomainError otherwise."""
     if isinstance(value, bool):
-        raise DomainError("Phải là số nguyên.")
+        raise DomainError(N_("Phải là số nguyên."))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -190,4 +195,4 @@ def parse_integer(value) -> int:
     text = str(value).strip()
     if text.isascii() and text.isdigit():
         return int(text)
-    raise DomainError(f"Phải là số nguyên (ví dụ 2026), không phải “{text[:40]}”.")
+    raise DomainError(N_("Phải là số nguyên (ví dụ 2026), không phải “%(value)s”."), value=text[:40])
