@@ -72,11 +72,11 @@ def versions(session: Session, cluster_id: int, year_id: int) -> list[CriteriaSe
 def _check_set_fields(title: str, target_total, score_step) -> str:
     title = clean(title)
     if not title:
-        raise DomainError("Nhập tên bảng tiêu chí.", "title")
+        raise DomainError(N_("Nhập tên bảng tiêu chí."), "title")
     if target_total is None or not Decimal(0) < target_total <= MAX_POINTS:
-        raise DomainError("Tổng điểm chuẩn phải lớn hơn 0 và không quá 10.000.", "target_total")
+        raise DomainError(N_("Tổng điểm chuẩn phải lớn hơn 0 và không quá 10.000."), "target_total")
     if score_step is None or not Decimal(0) < score_step <= Decimal(10):
-        raise DomainError("Bước điểm phải lớn hơn 0 và không quá 10 (ví dụ 0,25 hoặc 0,5).", "score_step")
+        raise DomainError(N_("Bước điểm phải lớn hơn 0 và không quá 10 (ví dụ 0,25 hoặc 0,5)."), "score_step")
     return title
 
 
@@ -94,7 +94,7 @@ def create_set(
     """A new draft, empty or copied from `source` (last year's, another cluster's, a template)."""
     title = _check_set_fields(title, target_total, score_step)
     if cluster is not None and in_force(session, cluster.id, year.id) is not None:
-        raise DomainError("Cụm, khối đã có bảng tiêu chí năm này; hãy sửa bảng đó hoặc tạo phiên bản mới.", "title")
+        raise DomainError(N_("Cụm, khối đã có bảng tiêu chí năm này; hãy sửa bảng đó hoặc tạo phiên bản mới."), "title")
     cset = CriteriaSet(
         cluster=cluster,
         year=year,
@@ -145,10 +145,10 @@ def copy_tree(session: Session, source: CriteriaSet, target: CriteriaSet) -> dic
 def publish(session: Session, cset: CriteriaSet) -> list[str]:
     """Members see the set from now on. Returns the warnings (the set is published anyway)."""
     if cset.status != SetStatus.DRAFT:
-        raise DomainError("Chỉ công bố được bảng tiêu chí đang là bản nháp.")
+        raise DomainError(N_("Chỉ công bố được bảng tiêu chí đang là bản nháp."))
     tree = load_tree(session, cset)
     if not tree.roots:
-        raise DomainError("Bảng tiêu chí chưa có tiêu chí nào.")
+        raise DomainError(N_("Bảng tiêu chí chưa có tiêu chí nào."))
     cset.status, cset.published_at = SetStatus.PUBLISHED, utcnow()
     session.flush()
     if not cset.is_template:
@@ -175,7 +175,7 @@ def _notify_published(session: Session, cset: CriteriaSet) -> None:
 
 def unpublish(session: Session, cset: CriteriaSet) -> None:
     if cset.status != SetStatus.PUBLISHED:
-        raise DomainError("Chỉ bảng tiêu chí đã công bố mới trở lại bản nháp được.")
+        raise DomainError(N_("Chỉ bảng tiêu chí đã công bố mới trở lại bản nháp được."))
     cset.status, cset.published_at = SetStatus.DRAFT, None
     session.flush()
 
@@ -183,7 +183,7 @@ def unpublish(session: Session, cset: CriteriaSet) -> None:
 def lock(session: Session, cset: CriteriaSet) -> None:
     """Scoring opens: the set is frozen."""
     if cset.status != SetStatus.PUBLISHED:
-        raise DomainError("Phải công bố bảng tiêu chí trước khi khóa để chấm điểm.")
+        raise DomainError(N_("Phải công bố bảng tiêu chí trước khi khóa để chấm điểm."))
     cset.status, cset.locked_at = SetStatus.LOCKED, utcnow()
     session.flush()
 
@@ -192,9 +192,9 @@ def new_version(session: Session, cset: CriteriaSet, reason: str) -> CriteriaSet
     """Change a locked set: a new draft copied from it, with the reason; the old one is superseded."""
     reason = (reason or "").strip()
     if cset.status != SetStatus.LOCKED:
-        raise DomainError("Chỉ tạo phiên bản mới cho bảng tiêu chí đã khóa; bảng này vẫn sửa trực tiếp được.")
+        raise DomainError(N_("Chỉ tạo phiên bản mới cho bảng tiêu chí đã khóa; bảng này vẫn sửa trực tiếp được."))
     if len(reason) < 10:
-        raise DomainError("Nêu rõ lý do điều chỉnh (ít nhất 10 ký tự).", "reason")
+        raise DomainError(N_("Nêu rõ lý do điều chỉnh (ít nhất 10 ký tự)."), "reason")
     cset.status = SetStatus.SUPERSEDED
     session.flush()  # frees the one-set-in-force slot
     successor = CriteriaSet(
@@ -233,9 +233,9 @@ def _carry_targets(session: Session, mapping: dict[int, Criterion]) -> None:
 
 def delete_set(session: Session, cset: CriteriaSet) -> None:
     if cset.status != SetStatus.DRAFT:
-        raise DomainError("Chỉ xóa được bảng tiêu chí đang là bản nháp.")
+        raise DomainError(N_("Chỉ xóa được bảng tiêu chí đang là bản nháp."))
     if cset.version > 1:
-        raise DomainError("Không xóa phiên bản điều chỉnh; hãy sửa bản nháp này.")
+        raise DomainError(N_("Không xóa phiên bản điều chỉnh; hãy sửa bản nháp này."))
     session.delete(cset)
     session.flush()
 
@@ -298,7 +298,7 @@ def step_for(values, current: Decimal) -> Decimal:
 
 def _editable(cset: CriteriaSet) -> None:
     if not cset.editable:
-        raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do.")
+        raise DomainError(N_("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do."))
 
 
 def _check_criterion(
@@ -306,11 +306,11 @@ def _check_criterion(
 ) -> dict:
     code, title = clean(fields.get("code")), (fields.get("title") or "").strip()
     if not code:
-        raise DomainError("Nhập số thứ tự (mã) của tiêu chí, ví dụ I, 1 hoặc a.", "code")
+        raise DomainError(N_("Nhập số thứ tự (mã) của tiêu chí, ví dụ I, 1 hoặc a."), "code")
     if len(code) > 16:
-        raise DomainError("Mã tiêu chí tối đa 16 ký tự.", "code")
+        raise DomainError(N_("Mã tiêu chí tối đa 16 ký tự."), "code")
     if not title:
-        raise DomainError("Nhập nội dung tiêu chí.", "title")
+        raise DomainError(N_("Nhập nội dung tiêu chí."), "title")
     siblings = select(Criterion.id).where(
         Criterion.set_id == cset.id,
         func.lower(Criterion.code) == code.lower(),
@@ -319,18 +319,20 @@ def _check_criterion(
     if criterion is not None:
         siblings = siblings.where(Criterion.id != criterion.id)
     if session.scalar(siblings.limit(1)) is not None:
-        raise DomainError(f"Đã có tiêu chí mã “{code}” cùng cấp.", "code")
+        raise DomainError(N_("Đã có tiêu chí mã “%(code)s” cùng cấp."), "code", code=code)
     kind = fields.get("kind") or (parent.kind if parent else CriterionKind.SCORED)
     if parent is not None and kind != parent.kind:
-        raise DomainError(f"Tiêu chí con phải cùng loại với tiêu chí cha ({parent.kind_label.lower()}).", "kind")
+        raise DomainError(
+            N_("Tiêu chí con phải cùng loại với tiêu chí cha (%(kind)s)."), "kind", kind=parent.kind_label.lower()
+        )
     method = fields.get("method") or Method.DIRECT
     if kind != CriterionKind.SCORED and method == Method.QUANTITATIVE:
-        raise DomainError("Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng.", "method")
+        raise DomainError(N_("Điểm thưởng, điểm trừ không chấm theo phương pháp định lượng."), "method")
     max_points, points_each = fields.get("max_points"), fields.get("points_each")
     if max_points is not None and not Decimal(0) <= max_points <= MAX_POINTS:
-        raise DomainError("Điểm chuẩn phải từ 0 đến 10.000.", "max_points")
+        raise DomainError(N_("Điểm chuẩn phải từ 0 đến 10.000."), "max_points")
     if method == Method.PER_OCCURRENCE and (points_each is None or points_each <= 0):
-        raise DomainError("Nhập số điểm cho mỗi lần (lớn hơn 0).", "points_each")
+        raise DomainError(N_("Nhập số điểm cho mỗi lần (lớn hơn 0)."), "points_each")
     return {
         "code": code,
         "title": title,
@@ -349,11 +351,13 @@ def add_criterion(session: Session, cset: CriteriaSet, parent: Criterion | None,
     _editable(cset)
     if parent is not None:
         if parent.set_id != cset.id:
-            raise DomainError("Tiêu chí cha không thuộc bảng tiêu chí này.")
+            raise DomainError(N_("Tiêu chí cha không thuộc bảng tiêu chí này."))
         if _depth(session, parent) >= MAX_DEPTH:
-            raise DomainError(f"Bảng tiêu chí có tối đa {MAX_DEPTH} cấp.")
+            raise DomainError(N_("Bảng tiêu chí có tối đa %(depth)s cấp."), depth=MAX_DEPTH)
         if session.scalar(select(TargetRegistration.id).where(TargetRegistration.criterion_id == parent.id).limit(1)):
-            raise DomainError(f"Tiêu chí {parent.code} đã có chỉ tiêu đăng ký; không thêm tiêu chí con được.")
+            raise DomainError(
+                N_("Tiêu chí %(code)s đã có chỉ tiêu đăng ký; không thêm tiêu chí con được."), code=parent.code
+            )
     values = _check_criterion(session, cset, parent, None, fields)
     last = session.scalar(
         select(func.max(Criterion.position)).where(
@@ -391,7 +395,7 @@ def update_criterion(session: Session, criterion: Criterion, **fields) -> Criter
     values = _check_criterion(session, cset, parent, criterion, fields)
     if has_children(session, criterion):
         if values["kind"] != criterion.kind:
-            raise DomainError("Không đổi loại của tiêu chí đang có tiêu chí con.", "kind")
+            raise DomainError(N_("Không đổi loại của tiêu chí đang có tiêu chí con."), "kind")
         for key in LEAF_FIELDS:
             values.pop(key)
     for key, value in values.items():

@@ -75,7 +75,7 @@ def find(session: Session, cluster_id: int, year_id: int) -> Pledge | None:
 def create(session: Session, cluster: Cluster, year: EmulationYear) -> Pledge:
     """The year's agreement with default text, bound to the criteria set in force if members see it."""
     if find(session, cluster.id, year.id) is not None:
-        raise DomainError("Cụm, khối đã có giao ước thi đua năm này.")
+        raise DomainError(N_("Cụm, khối đã có giao ước thi đua năm này."))
     cset = criteria_svc.in_force(session, cluster.id, year.id)
     pledge = Pledge(
         cluster=cluster,
@@ -102,15 +102,17 @@ def update(
     values = {key: (fields.get(key) or "").strip() for key in TEXT_FIELDS}
     values["title"] = clean(values["title"])
     if not values["title"]:
-        raise DomainError("Nhập tên giao ước.", "title")
+        raise DomainError(N_("Nhập tên giao ước."), "title")
     if not [line for line in values["commitments"].splitlines() if line.strip()]:
-        raise DomainError("Giao ước phải có ít nhất một nội dung cam kết.", "commitments")
+        raise DomainError(N_("Giao ước phải có ít nhất một nội dung cam kết."), "commitments")
     if criteria_set_id:
         cset = session.get(CriteriaSet, criteria_set_id)
         if cset is None or (cset.cluster_id, cset.year_id) != (pledge.cluster_id, pledge.year_id):
-            raise DomainError("Bảng tiêu chí không thuộc cụm, khối và năm của giao ước.", "criteria_set_id")
+            raise DomainError(N_("Bảng tiêu chí không thuộc cụm, khối và năm của giao ước."), "criteria_set_id")
         if cset.status not in (SetStatus.PUBLISHED, SetStatus.LOCKED):
-            raise DomainError("Chỉ gắn được bảng tiêu chí đã công bố (thành viên phải xem được).", "criteria_set_id")
+            raise DomainError(
+                N_("Chỉ gắn được bảng tiêu chí đã công bố (thành viên phải xem được)."), "criteria_set_id"
+            )
         pledge.criteria_set = cset  # the relationship, so the charter sees the new version at once
     else:
         pledge.criteria_set = None
@@ -279,9 +281,9 @@ def sign(
 ) -> PledgeSignature:
     """A member unit signs the agreement as it stands now."""
     if pledge.criteria_set_id is None:
-        raise DomainError("Giao ước chưa gắn bảng tiêu chí đã công bố; chưa ký được.")
+        raise DomainError(N_("Giao ước chưa gắn bảng tiêu chí đã công bố; chưa ký được."))
     if unit.id not in {u.id for u in member_units(session, pledge)}:
-        raise DomainError("Đơn vị không phải thành viên của cụm, khối trong năm này.")
+        raise DomainError(N_("Đơn vị không phải thành viên của cụm, khối trong năm này."))
     name, position = _signer(pledge, representative_name, representative_position, signed_on)
     charter = current_charter(session, pledge)
     already = session.scalar(
@@ -292,7 +294,7 @@ def sign(
         )
     )
     if already:
-        raise DomainError("Đơn vị đã ký giao ước này.")
+        raise DomainError(N_("Đơn vị đã ký giao ước này."))
     signature = PledgeSignature(
         pledge=pledge,
         unit=unit,
@@ -312,21 +314,21 @@ def _signer(pledge: Pledge, name: str, position: str, signed_on: date | None) ->
     """The representative's name and position, cleaned, once they and the signing date are valid."""
     name, position = clean(name), clean(position)
     if not name:
-        raise DomainError("Nhập họ tên người đại diện ký.", "representative_name")
+        raise DomainError(N_("Nhập họ tên người đại diện ký."), "representative_name")
     if not position:
-        raise DomainError("Nhập chức vụ người ký.", "representative_position")
+        raise DomainError(N_("Nhập chức vụ người ký."), "representative_position")
     if signed_on is None:
-        raise DomainError("Nhập ngày ký.", "signed_on")
+        raise DomainError(N_("Nhập ngày ký."), "signed_on")
     if signed_on > vn_today() and signed_on != pledge.meeting_date:
         # The agreement is dated the day of its signing meeting: a member that signs ahead signs that date.
-        raise DomainError("Ngày ký không được sau hôm nay (trừ ngày hội nghị ký kết).", "signed_on")
+        raise DomainError(N_("Ngày ký không được sau hôm nay (trừ ngày hội nghị ký kết)."), "signed_on")
     return name, position
 
 
 def confirm(session: Session, signature: PledgeSignature, user_id: int | None) -> None:
     """The head unit confirms a member's signature."""
     if signature.confirmed_at is not None:
-        raise DomainError("Chữ ký đã được xác nhận.")
+        raise DomainError(N_("Chữ ký đã được xác nhận."))
     signature.confirmed_at, signature.confirmed_by_user_id = utcnow(), user_id
     session.flush()
 
@@ -360,13 +362,13 @@ def register_target(
 ) -> TargetRegistration:
     """A member registers (or changes) its target on one quantitative criterion."""
     if criterion.set_id != cset.id or criterion.method != Method.QUANTITATIVE:
-        raise DomainError("Chỉ đăng ký chỉ tiêu cho tiêu chí định lượng của bảng tiêu chí hiện hành.")
+        raise DomainError(N_("Chỉ đăng ký chỉ tiêu cho tiêu chí định lượng của bảng tiêu chí hiện hành."))
     if cset.status == SetStatus.LOCKED:
-        raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; không sửa chỉ tiêu đăng ký được nữa.", "target")
+        raise DomainError(N_("Bảng tiêu chí đã khóa để chấm điểm; không sửa chỉ tiêu đăng ký được nữa."), "target")
     if target is not None and target < 0:
-        raise DomainError("Chỉ tiêu không được âm.", "target")
+        raise DomainError(N_("Chỉ tiêu không được âm."), "target")
     if target is not None and target >= TARGET_LIMIT:
-        raise DomainError("Chỉ tiêu quá lớn.", "target")
+        raise DomainError(N_("Chỉ tiêu quá lớn."), "target")
     row = session.scalar(
         select(TargetRegistration).where(
             TargetRegistration.unit_id == unit.id, TargetRegistration.criterion_id == criterion.id

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import CriteriaSet, Criterion, NotApplicable, ScoringRound, Unit
+from portal.models.base import N_
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
@@ -23,7 +24,7 @@ from portal.services.platform import control_chars
 from portal.services.results import scope
 from portal.services.scoring import reviews
 
-CLOSED = "Chỉ đánh dấu tiêu chí không áp dụng trước khi mở vòng tự chấm điểm hoặc trong khi thẩm định."
+CLOSED = N_("Chỉ đánh dấu tiêu chí không áp dụng trước khi mở vòng tự chấm điểm hoặc trong khi thẩm định.")
 
 
 def window_open(session: Session, where: ClusterYear) -> bool:
@@ -44,7 +45,7 @@ def _check_change(session: Session, where: ClusterYear) -> CriteriaSet:
         raise DomainError(CLOSED)
     cset = scope.table_set(session, where)
     if cset is None:
-        raise DomainError("Cụm, khối chưa có bảng tiêu chí năm này.")
+        raise DomainError(N_("Cụm, khối chưa có bảng tiêu chí năm này."))
     return cset
 
 
@@ -54,16 +55,16 @@ def mark(
     """Mark a scored leaf of the cluster-year's table as not applying to a member (or change the reason)."""
     cset = _check_change(session, where)
     if criterion.set_id != cset.id:
-        raise DomainError("Tiêu chí không thuộc bảng tiêu chí năm này của cụm, khối.", "criterion_id")
+        raise DomainError(N_("Tiêu chí không thuộc bảng tiêu chí năm này của cụm, khối."), "criterion_id")
     if criterion.kind != "scored":
-        raise DomainError("Chỉ tiêu chí chấm điểm mới đánh dấu không áp dụng; điểm thưởng, điểm trừ thì không.")
+        raise DomainError(N_("Chỉ tiêu chí chấm điểm mới đánh dấu không áp dụng; điểm thưởng, điểm trừ thì không."))
     if criteria_svc.has_children(session, criterion):
-        raise DomainError("Chỉ đánh dấu tiêu chí không có tiêu chí con.", "criterion_id")
+        raise DomainError(N_("Chỉ đánh dấu tiêu chí không có tiêu chí con."), "criterion_id")
     if unit.id not in cluster_year.member_ids(session, where.year_id, where.cluster_id):
-        raise DomainError("Đơn vị không thuộc cụm, khối năm này.", "unit_id")
+        raise DomainError(N_("Đơn vị không thuộc cụm, khối năm này."), "unit_id")
     reason = (reason or "").strip()[:2000]
     if len(reason) < 5:
-        raise DomainError("Nêu lý do tiêu chí không áp dụng cho đơn vị.", "reason")
+        raise DomainError(N_("Nêu lý do tiêu chí không áp dụng cho đơn vị."), "reason")
     if control_chars.has_control_characters(reason):
         raise DomainError(control_chars.MESSAGE, "reason")
     found = session.scalar(
@@ -81,7 +82,7 @@ def unmark(session: Session, where: ClusterYear, found: NotApplicable) -> None:
     """The criterion applies to the unit again."""
     cset = _check_change(session, where)
     if found.criteria_set_id != cset.id:
-        raise DomainError("Đánh dấu không thuộc bảng tiêu chí năm này của cụm, khối.")
+        raise DomainError(N_("Đánh dấu không thuộc bảng tiêu chí năm này của cụm, khối."))
     session.delete(found)
     session.flush()
 

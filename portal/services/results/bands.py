@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import BandRule, Cluster, EmulationYear, ResultSettings
+from portal.models.base import N_
 from portal.models.org import CLUSTER_KINDS
 from portal.policy import ClusterYear
 from portal.services import DomainError
@@ -76,9 +77,9 @@ def save(
 ) -> list[BandRule]:
     """Store the three bands (code → (share of the declared total, floor share of every criterion))."""
     if cluster_kind is not None and cluster_kind not in CLUSTER_KINDS:
-        raise DomainError("Chọn loại cụm, khối.", "cluster_kind")
+        raise DomainError(N_("Chọn loại cụm, khối."), "cluster_kind")
     if set(shares) != set(CODES):
-        raise DomainError("Nhập đủ ba mức xếp loại.")
+        raise DomainError(N_("Nhập đủ ba mức xếp loại."))
     checked = {
         code: (
             scope.checked_share(shares[code][0], f"{code}_total", f"Tỷ lệ tổng điểm mức “{LABELS[code]}”"),
@@ -88,11 +89,14 @@ def save(
     }
     for higher, lower in zip(CODES, CODES[1:], strict=False):
         if checked[higher][0] <= checked[lower][0]:
-            raise DomainError(f"Tỷ lệ tổng điểm của mức “{LABELS[higher]}” phải cao hơn mức dưới.", f"{higher}_total")
+            raise DomainError(
+                N_("Tỷ lệ tổng điểm của mức “%(band)s” phải cao hơn mức dưới."), f"{higher}_total", band=LABELS[higher]
+            )
         if checked[higher][1] < checked[lower][1]:
             raise DomainError(
-                f"Tỷ lệ tối thiểu mỗi tiêu chí của mức “{LABELS[higher]}” không được thấp hơn mức dưới.",
+                N_("Tỷ lệ tối thiểu mỗi tiêu chí của mức “%(band)s” không được thấp hơn mức dưới."),
                 f"{higher}_floor",
+                band=LABELS[higher],
             )
     _check_unlocked(session, year_id, cluster_kind)
     existing = {r.code: r for r in rules(session, year_id, (cluster_kind,))}
@@ -130,4 +134,4 @@ def _check_unlocked(session: Session, year_id: int, cluster_kind: str | None) ->
     else:
         affected = cluster_kind in locked_kinds
     if affected:
-        raise DomainError("Đã có cụm, khối công bố kết quả theo các mức xếp loại này; không thay đổi được nữa.")
+        raise DomainError(N_("Đã có cụm, khối công bố kết quả theo các mức xếp loại này; không thay đổi được nữa."))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import EmulationYear, Ineligibility, Membership, Unit
+from portal.models.base import N_
 from portal.models.results import IneligibilityKind
 from portal.policy import ClusterYear
 from portal.services import DomainError
@@ -67,19 +68,21 @@ def mark(
     try:
         kind = IneligibilityKind(kind)
     except ValueError:
-        raise DomainError("Chọn trường hợp không đủ điều kiện khen thưởng.", "kind") from None
+        raise DomainError(N_("Chọn trường hợp không đủ điều kiện khen thưởng."), "kind") from None
     reason = (reason or "").strip()[:4000]
     if len(reason) < 5:
-        raise DomainError("Nêu rõ lý do (căn cứ, số văn bản nếu có).", "reason")
+        raise DomainError(N_("Nêu rõ lý do (căn cứ, số văn bản nếu có)."), "reason")
     if control_chars.has_control_characters(reason):
         raise DomainError(control_chars.MESSAGE, "reason")
     if starts_on is None:
-        raise DomainError("Nhập ngày bắt đầu.", "starts_on")
+        raise DomainError(N_("Nhập ngày bắt đầu."), "starts_on")
     _check_end(starts_on, ends_on)
     if starts_on > date(year.year, 12, 31) or (ends_on is not None and ends_on < date(year.year, 1, 1)):
-        raise DomainError(f"Thời gian không đủ điều kiện phải nằm (một phần) trong năm {year.year}.", "starts_on")
+        raise DomainError(
+            N_("Thời gian không đủ điều kiện phải nằm (một phần) trong năm %(year)s."), "starts_on", year=year.year
+        )
     if cluster_year_of(session, year, unit) is None:
-        raise DomainError(f"Đơn vị không thuộc cụm, khối nào trong năm {year.year}.", "unit_id")
+        raise DomainError(N_("Đơn vị không thuộc cụm, khối nào trong năm %(year)s."), "unit_id", year=year.year)
     row = Ineligibility(
         year=year,
         unit=unit,
@@ -97,9 +100,9 @@ def mark(
 def end(session: Session, row: Ineligibility, ends_on: date | None) -> None:
     """The reason is over (the review closed, the complaint settled): the period ends on `ends_on`."""
     if row.ends_on is not None:
-        raise DomainError("Trường hợp này đã kết thúc.")
+        raise DomainError(N_("Trường hợp này đã kết thúc."))
     if ends_on is None:
-        raise DomainError("Nhập ngày kết thúc.", "ends_on")
+        raise DomainError(N_("Nhập ngày kết thúc."), "ends_on")
     _check_end(row.starts_on, ends_on)
     row.ends_on = ends_on
     session.flush()
@@ -107,7 +110,7 @@ def end(session: Session, row: Ineligibility, ends_on: date | None) -> None:
 
 def _check_end(starts_on: date, ends_on: date | None) -> None:
     if ends_on is not None and ends_on < starts_on:
-        raise DomainError("Ngày kết thúc không được trước ngày bắt đầu.", "ends_on")
+        raise DomainError(N_("Ngày kết thúc không được trước ngày bắt đầu."), "ends_on")
 
 
 def of_year(session: Session, year: int, unit_ids: list[int]) -> dict[int, list[Ineligibility]]:

@@ -47,6 +47,7 @@ from portal.models import (
     ScoringRound,
     Unit,
 )
+from portal.models.base import N_
 from portal.models.results import IneligibilityKind
 from portal.policy import ClusterYear
 from portal.services import DomainError
@@ -72,7 +73,7 @@ from portal.services.scoring.reviews import REVIEW_OF_ASSIGNMENT
 
 __all__ = ["FRAME_IGNORES", "Frame", "aggregate", "ranges_needed", "read_cluster", "read_frame", "read_table"]
 
-NO_TABLE = "Cụm, khối chưa có bảng tiêu chí năm này."
+NO_TABLE = N_("Cụm, khối chưa có bảng tiêu chí năm này.")
 NO_SCORES = LeafScores()
 NONE: dict = {}
 PARAMS = ClusterYear(bindparam("year_id"), bindparam("cluster_id"))  # the statements are built once, with these

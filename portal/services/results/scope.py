@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.models import CriteriaSet, ResultSettings, ScoringRound
+from portal.models.base import N_
 from portal.policy import ClusterYear
 from portal.services import DomainError
 
 SHARE_PLACES = Decimal("0.0001")
-LOCKED = "Kết quả năm này đã công bố; không thay đổi được cách tính và dữ liệu tính kết quả."
+LOCKED = N_("Kết quả năm này đã công bố; không thay đổi được cách tính và dữ liệu tính kết quả.")
 
 
 def table_set_id(scope: ClusterYear):
@@ -58,11 +59,15 @@ def checked_decimal(value, field: str, label: str, *, low: Decimal, high: Decima
     try:
         number = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise DomainError(f"{label}: nhập một số.", field) from None
+        raise DomainError(N_("%(label)s: nhập một số."), field, label=label) from None
     if not number.is_finite() or not low <= number <= high:
-        raise DomainError(f"{label} phải từ {_vn(low)} đến {_vn(high)}.", field)
+        raise DomainError(
+            N_("%(label)s phải từ %(low)s đến %(high)s."), field, label=label, low=_vn(low), high=_vn(high)
+        )
     if number != number.quantize(places):
-        raise DomainError(f"{label}: tối đa {-places.as_tuple().exponent} chữ số thập phân.", field)
+        raise DomainError(
+            N_("%(label)s: tối đa %(places)s chữ số thập phân."), field, label=label, places=-places.as_tuple().exponent
+        )
     return number
 
 
@@ -70,7 +75,7 @@ def checked_share(value, field: str, label: str) -> Decimal:
     """A share of a total or of a maximum: more than 0, at most 1 (100 %), four decimal places."""
     number = checked_decimal(value, field, label, low=Decimal(0), high=Decimal(1), places=SHARE_PLACES)
     if number == 0:
-        raise DomainError(f"{label} phải lớn hơn 0.", field)
+        raise DomainError(N_("%(label)s phải lớn hơn 0."), field, label=label)
     return number
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Cluster, Criterion, EmulationYear, ResultSettings
+from portal.models.base import N_
 from portal.policy import ClusterYear
 from portal.services import DomainError
 from portal.services.results import bands, scope
@@ -76,15 +77,18 @@ def save(session: Session, where: ClusterYear, chosen: Settings) -> ResultSettin
     """Check and store the head's choices (every field of `chosen` but the bands)."""
     scope.check_unlocked(session, where)
     values = {
-        "basis": _choice(Basis, chosen.basis, "basis", "Chọn cách tính điểm."),
+        "basis": _choice(Basis, chosen.basis, "basis", N_("Chọn cách tính điểm.")),
         "trim_min_reviewers": _trim(chosen.trim_min_reviewers),
         "self_weight": scope.checked_decimal(
             chosen.self_weight, "self_weight", "Trọng số điểm tự chấm", low=Decimal(0), high=Decimal(1), places=SHARE
         ),
-        "scale_mode": _choice(ScaleMode, chosen.scale_mode, "scale_mode", "Chọn cách so sánh tổng điểm."),
+        "scale_mode": _choice(ScaleMode, chosen.scale_mode, "scale_mode", N_("Chọn cách so sánh tổng điểm.")),
         "tie_rules": _tie_rules(session, where, chosen.tie_rules),
         "non_participation": _choice(
-            NonParticipation, chosen.non_participation, "non_participation", "Chọn cách xử lý đơn vị không chấm chéo."
+            NonParticipation,
+            chosen.non_participation,
+            "non_participation",
+            N_("Chọn cách xử lý đơn vị không chấm chéo."),
         ),
         "non_participation_points": scope.checked_decimal(
             chosen.non_participation_points,
@@ -94,7 +98,9 @@ def save(session: Session, where: ClusterYear, chosen: Settings) -> ResultSettin
             high=MAX_POINTS,
             places=CENT,
         ),
-        "floor_level": _choice(FloorLevel, chosen.floor_level, "floor_level", "Chọn cấp tiêu chí xét mức tối thiểu."),
+        "floor_level": _choice(
+            FloorLevel, chosen.floor_level, "floor_level", N_("Chọn cấp tiêu chí xét mức tối thiểu.")
+        ),
     }
     for name, label in SHARES.items():
         values[name] = scope.checked_share(getattr(chosen, name), name, label)
@@ -121,7 +127,7 @@ def _choice(kind, value, field: str, message: str) -> str:
 def _trim(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 3 <= value <= 100:
         raise DomainError(
-            "Số đơn vị chấm tối thiểu để bỏ điểm cao nhất, thấp nhất phải từ 3 đến 100.", "trim_min_reviewers"
+            N_("Số đơn vị chấm tối thiểu để bỏ điểm cao nhất, thấp nhất phải từ 3 đến 100."), "trim_min_reviewers"
         )
     return value
 
@@ -146,12 +152,12 @@ def _tie_rules(session: Session, where: ClusterYear, rules) -> list[dict]:
     section_ids = {section.id for section in sections(session, where)}
     stored, seen = [], set()
     for rule in rules:
-        breaker = TieBreaker(_choice(TieBreaker, rule.breaker, "tie_rules", "Chọn tiêu chí phân định bằng điểm."))
+        breaker = TieBreaker(_choice(TieBreaker, rule.breaker, "tie_rules", N_("Chọn tiêu chí phân định bằng điểm.")))
         section_id = rule.section_id if breaker is TieBreaker.SECTION else None
         if breaker is TieBreaker.SECTION and section_id not in section_ids:
-            raise DomainError("Chọn một phần chấm điểm của bảng tiêu chí năm này.", "tie_rules")
+            raise DomainError(N_("Chọn một phần chấm điểm của bảng tiêu chí năm này."), "tie_rules")
         if (breaker, section_id) in seen:
-            raise DomainError("Mỗi cách phân định chỉ chọn một lần.", "tie_rules")
+            raise DomainError(N_("Mỗi cách phân định chỉ chọn một lần."), "tie_rules")
         seen.add((breaker, section_id))
         stored.append({"breaker": str(breaker)} | ({"section_id": section_id} if section_id is not None else {}))
     return stored

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_number
 from portal.models import CriteriaSet, Criterion, TargetRegistration
+from portal.models.base import N_
 from portal.models.criteria import Method
 from portal.services import DomainError
 from portal.services.criteria import tree as treelib
@@ -22,13 +23,13 @@ def replace_tree(session: Session, cset: CriteriaSet, parsed: ParsedTable) -> in
     of it, else the finest the table needs (3,48 → 0,01), so each leaf can be given full points.
     """
     if not cset.editable:
-        raise DomainError("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do.")
+        raise DomainError(N_("Bảng tiêu chí đã khóa để chấm điểm; muốn thay đổi, hãy tạo phiên bản mới có nêu lý do."))
     if not parsed.ok:
-        raise DomainError("Tệp Excel còn lỗi hoặc không có tiêu chí nào; chưa lưu gì.")
+        raise DomainError(N_("Tệp Excel còn lỗi hoặc không có tiêu chí nào; chưa lưu gì."))
     registered = select(TargetRegistration.id).join(Criterion).where(Criterion.set_id == cset.id).limit(1)
     if session.scalar(registered) is not None:
         raise DomainError(
-            "Đã có đơn vị đăng ký chỉ tiêu theo bảng tiêu chí này; không thay toàn bộ bảng từ Excel được."
+            N_("Đã có đơn vị đăng ký chỉ tiêu theo bảng tiêu chí này; không thay toàn bộ bảng từ Excel được.")
         )
     _delete_all(session, cset)
     stack: list[Criterion] = []
@@ -52,7 +53,7 @@ def replace_tree(session: Session, cset: CriteriaSet, parsed: ParsedTable) -> in
                 )
             )
         except DomainError as error:
-            raise DomainError(f"Dòng {row.excel_row}: {error.message}", error.field) from error
+            raise DomainError(N_("Dòng %(row)s: %(error)s"), error.field, row=row.excel_row, error=error) from error
     step = step_for(
         [r.max_points for r in parsed.rows if not r.has_children and r.method == Method.DIRECT], cset.score_step
     )
