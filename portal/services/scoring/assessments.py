@@ -51,16 +51,16 @@ class ConflictError(DomainError):
     """Someone saved this criterion after the version the user was editing."""
 
     def __init__(self, score: Score):
-        super().__init__("Điểm tiêu chí này vừa được người khác lưu; hãy xem giá trị mới rồi lưu lại.", "value")
+        super().__init__(N_("Điểm tiêu chí này vừa được người khác lưu; hãy xem giá trị mới rồi lưu lại."), "value")
         self.score = score
 
 
 def open_self_round(session: Session, cset: CriteriaSet, deadline: datetime | None = None) -> ScoringRound:
     """Scoring opens on a locked table: one draft self-assessment per member unit."""
     if cset.status != SetStatus.LOCKED:
-        raise DomainError("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi mở vòng tự chấm.")
+        raise DomainError(N_("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi mở vòng tự chấm."))
     if rounds.find_round(session, cset.cluster_id, cset.year_id, RoundKind.SELF) is not None:
-        raise DomainError("Vòng tự chấm điểm năm này đã được mở.")
+        raise DomainError(N_("Vòng tự chấm điểm năm này đã được mở."))
     scoring_round = ScoringRound(
         cluster_id=cset.cluster_id, year_id=cset.year_id, criteria_set=cset, kind=RoundKind.SELF, deadline=deadline
     )
@@ -129,14 +129,14 @@ def check_open(assessment: Assessment, now: datetime) -> None:
     """Refuse changes to a submitted assessment, in a closed round, or after its effective deadline (the later
     of the round's deadline and the unit's extension: `Assessment.effective_deadline`)."""
     if assessment.round.status == RoundStatus.CLOSED:
-        raise DomainError("Vòng chấm đã đóng; không sửa, không nộp được nữa.")
+        raise DomainError(N_("Vòng chấm đã đóng; không sửa, không nộp được nữa."))
     if results_published(assessment):
-        raise DomainError("Kết quả năm này đã công bố; điểm không thay đổi được nữa.")
+        raise DomainError(N_("Kết quả năm này đã công bố; điểm không thay đổi được nữa."))
     if not assessment.editable:
-        raise DomainError("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại.")
+        raise DomainError(N_("Bản chấm điểm đã nộp; chỉ sửa được khi Trưởng cụm, khối trả lại."))
     deadline = assessment.effective_deadline
     if deadline is not None and now > deadline:
-        raise DomainError("Đã quá hạn chấm điểm; đề nghị Trưởng cụm, khối gia hạn.")
+        raise DomainError(N_("Đã quá hạn chấm điểm; đề nghị Trưởng cụm, khối gia hạn."))
 
 
 _check_open = check_open
@@ -229,17 +229,17 @@ def _checked_input(
 ) -> tuple[Decimal | None, str]:
     """The value and note to save, once the criterion is a leaf of the assessment's table and both are valid."""
     if criterion.set_id != assessment.criteria_set_id:
-        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.")
+        raise DomainError(N_("Tiêu chí không thuộc bảng tiêu chí của bản chấm này."))
     if sheet is None:
         leaf = session.scalar(select(Criterion.id).where(Criterion.parent_id == criterion.id).limit(1)) is None
     else:
         leaf = sheet.tree.is_leaf(criterion)
     if not leaf:
-        raise DomainError("Chỉ chấm điểm các tiêu chí không có tiêu chí con.")
+        raise DomainError(N_("Chỉ chấm điểm các tiêu chí không có tiêu chí con."))
     if sheet is None:
         not_applicable.check_applies(session, assessment, criterion)
     elif criterion.id in sheet.excluded:
-        raise DomainError(not_applicable.refused(sheet.excluded[criterion.id]), "value")
+        raise not_applicable.refused(sheet.excluded[criterion.id])
     try:
         value = parse_value(criterion, raw, assessment.round.criteria_set.score_step)
     except ScoreError as error:
@@ -417,11 +417,13 @@ def submit(session: Session, assessment: Assessment, user_id: int | None, now: d
     check_open(assessment, now)
     missing = totals(session, assessment).missing  # bonus and deduction items too: 0 is an answer
     if missing:
-        raise DomainError(f"Còn {len(missing)} tiêu chí chưa chấm: {_codes(missing)}.")
+        raise DomainError(N_("Còn %(count)s tiêu chí chưa chấm: %(codes)s."), count=len(missing), codes=_codes(missing))
     if assessment.stage in (Stage.VERIFIED, Stage.FINAL):
         unexplained = verification.missing_reasons(session, assessment, _leaf_codes(session, assessment))
         if unexplained:
-            raise DomainError(f"Nêu lý do ở các tiêu chí có điểm khác điểm tự chấm: {_codes(unexplained)}.")
+            raise DomainError(
+                N_("Nêu lý do ở các tiêu chí có điểm khác điểm tự chấm: %(codes)s."), codes=_codes(unexplained)
+            )
     assessment.status, assessment.submitted_at, assessment.submitted_by_user_id = (
         AssessmentStatus.SUBMITTED,
         now,
@@ -480,11 +482,11 @@ def return_for_revision(session: Session, assessment: Assessment, reason: str) -
     """The head sends a submitted assessment back, with the reason."""
     reason = (reason or "").strip()
     if assessment.status != AssessmentStatus.SUBMITTED:
-        raise DomainError("Chỉ trả lại bản chấm đã nộp.")
+        raise DomainError(N_("Chỉ trả lại bản chấm đã nộp."))
     if results_published(assessment):
-        raise DomainError("Kết quả năm này đã công bố; điểm không thay đổi được nữa.")
+        raise DomainError(N_("Kết quả năm này đã công bố; điểm không thay đổi được nữa."))
     if len(reason) < 5:
-        raise DomainError("Nêu lý do trả lại.", "reason")
+        raise DomainError(N_("Nêu lý do trả lại."), "reason")
     assessment.status, assessment.returned_reason = AssessmentStatus.RETURNED, reason
     session.flush()
 
@@ -492,6 +494,6 @@ def return_for_revision(session: Session, assessment: Assessment, reason: str) -
 def extend(session: Session, assessment: Assessment, until: datetime, now: datetime | None = None) -> None:
     """Give one unit more time after the round's deadline."""
     if until <= (now or utcnow()):
-        raise DomainError("Hạn gia hạn phải sau thời điểm hiện tại.", "until")
+        raise DomainError(N_("Hạn gia hạn phải sau thời điểm hiện tại."), "until")
     assessment.extended_until = until
     session.flush()

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_number
 from portal.models import Assessment, Criterion, Evidence
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.services import DomainError
 from portal.services.platform.file_types import (  # noqa: F401 - the evidence vocabulary, used by views and tests
     ACCEPT,
@@ -94,14 +94,14 @@ def _receive(stream: BinaryIO, folder: Path, max_bytes: int) -> tuple[str, int, 
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise DomainError(f"Tệp quá lớn: mỗi tệp tối đa {size_label(max_bytes)}.", FIELD)
+                    raise DomainError(N_("Tệp quá lớn: mỗi tệp tối đa %(size)s."), FIELD, size=size_label(max_bytes))
                 head += chunk[: max(0, HEAD_BYTES - len(head))]
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         if size == 0:
-            raise DomainError("Tệp rỗng (0 byte); hãy chọn lại tệp.", FIELD)
+            raise DomainError(N_("Tệp rỗng (0 byte); hãy chọn lại tệp."), FIELD)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -131,7 +131,7 @@ def _open_for_change(session: Session, assessment: Assessment, now: datetime) ->
     try:
         check_open(assessment, now)
     except DomainError as error:
-        raise DomainError(error.message, FIELD) from None
+        raise DomainError(error.msgid, FIELD, **error.params) from None
 
 
 def is_open(assessment: Assessment, now: datetime | None = None) -> bool:
@@ -185,14 +185,16 @@ def store(
 def _check_room(session: Session, assessment: Assessment, criterion: Criterion, max_files: int) -> None:
     """The criterion belongs to the assessment's table and has room for one more file."""
     if criterion.set_id != assessment.criteria_set_id:
-        raise DomainError("Tiêu chí không thuộc bảng tiêu chí của bản chấm này.", FIELD)
+        raise DomainError(N_("Tiêu chí không thuộc bảng tiêu chí của bản chấm này."), FIELD)
     count = session.scalar(
         select(func.count(Evidence.id)).where(
             Evidence.assessment_id == assessment.id, Evidence.criterion_id == criterion.id
         )
     )
     if count >= max_files:
-        raise DomainError(f"Mỗi tiêu chí có tối đa {max_files} tệp minh chứng; hãy xóa bớt tệp cũ.", FIELD)
+        raise DomainError(
+            N_("Mỗi tiêu chí có tối đa %(count)s tệp minh chứng; hãy xóa bớt tệp cũ."), FIELD, count=max_files
+        )
 
 
 def _keep(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int, str, tuple[str, str]]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Assessment, Criterion, NotApplicable
+from portal.models.base import N_
 from portal.models.criteria import CriterionKind
 from portal.services import DomainError
 from portal.services.criteria.tree import Tree
@@ -32,9 +33,13 @@ def reasons(session: Session, assessment: Assessment) -> dict[int, str]:
     )
 
 
-def refused(reason: str) -> str:
+def refused(reason: str) -> DomainError:
     """What a save of a score for such a leaf answers."""
-    return f"Tiêu chí này không áp dụng cho đơn vị (lý do: {reason}); không chấm điểm tiêu chí này."
+    return DomainError(
+        N_("Tiêu chí này không áp dụng cho đơn vị (lý do: %(reason)s); không chấm điểm tiêu chí này."),
+        "value",
+        reason=reason,
+    )
 
 
 def check_applies(session: Session, assessment: Assessment, criterion: Criterion) -> None:
@@ -45,7 +50,7 @@ def check_applies(session: Session, assessment: Assessment, criterion: Criterion
         )
     )
     if reason is not None:
-        raise DomainError(refused(reason), "value")
+        raise refused(reason)
 
 
 def applicable_maxima(tree: Tree, excluded: set[int] | dict[int, str]) -> dict[int, Decimal]:

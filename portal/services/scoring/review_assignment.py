@@ -20,6 +20,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from portal.models.base import N_
 from portal.models.scoring import AssignmentMode
 from portal.services import DomainError
 
@@ -41,7 +42,7 @@ def k_each(units: Iterable[int], k: int, seed: int = 0) -> set[Pair]:
     ids = _distinct(units)
     n = len(ids)
     if n < 2 or not isinstance(k, int) or not 1 <= k <= n - 1:
-        raise DomainError("Số đơn vị chấm mỗi đơn vị phải từ 1 đến n−1", "k")
+        raise DomainError(N_("Số đơn vị chấm mỗi đơn vị phải từ 1 đến n−1"), "k")
     random.Random(seed).shuffle(ids)  # sorted first, so the same units and seed give the same plan
     return {(ids[i], ids[(i + step) % n]) for i in range(n) for step in range(1, k + 1)}
 
@@ -56,9 +57,9 @@ def team(units: Iterable[int], team_ids: Iterable[int]) -> set[Pair]:
     ids = _distinct(units)
     members = _distinct(team_ids)
     if not members:
-        raise DomainError("Chọn ít nhất một đơn vị vào tổ kiểm tra chéo.", "team")
+        raise DomainError(N_("Chọn ít nhất một đơn vị vào tổ kiểm tra chéo."), "team")
     if set(members) - set(ids):
-        raise DomainError("Tổ kiểm tra chéo chỉ gồm các đơn vị thành viên của cụm, khối năm này.", "team")
+        raise DomainError(N_("Tổ kiểm tra chéo chỉ gồm các đơn vị thành viên của cụm, khối năm này."), "team")
     return {(reviewer, subject) for reviewer in members for subject in ids if subject != reviewer}
 
 
@@ -68,11 +69,11 @@ def plan(mode: str, units: Iterable[int], *, k: int | None = None, team_ids: Ite
         return all_pairs(units)
     if mode == AssignmentMode.K_EACH:
         if k is None:
-            raise DomainError("Nhập số đơn vị chấm mỗi đơn vị (k).", "k")
+            raise DomainError(N_("Nhập số đơn vị chấm mỗi đơn vị (k)."), "k")
         return k_each(units, k, seed)
     if mode == AssignmentMode.TEAM:
         return team(units, team_ids)
-    raise DomainError("Chọn cách phân công chấm chéo.", "mode")
+    raise DomainError(N_("Chọn cách phân công chấm chéo."), "mode")
 
 
 @dataclass

@@ -76,7 +76,7 @@ def self_not_submitted(session: Session, cluster_id: int, year_id: int, units: l
 
 def _plan(mode: str, unit_ids: list[int], k: int | None, team_ids: Iterable[int], seed: int | None):
     if len(unit_ids) < 2:
-        raise DomainError("Cụm, khối cần ít nhất hai đơn vị thành viên để chấm chéo.")
+        raise DomainError(N_("Cụm, khối cần ít nhất hai đơn vị thành viên để chấm chéo."))
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)  # "Lập lại phân công" gives a new arrangement
     return algo.plan(mode, unit_ids, k=k, team_ids=team_ids, seed=seed)
@@ -84,12 +84,12 @@ def _plan(mode: str, unit_ids: list[int], k: int | None, team_ids: Iterable[int]
 
 def _check_deadline(deadline: datetime | None, now: datetime | None) -> None:
     if deadline is not None and deadline <= (now or utcnow()):
-        raise DomainError("Hạn chấm chéo phải sau thời điểm hiện tại.", "deadline")
+        raise DomainError(N_("Hạn chấm chéo phải sau thời điểm hiện tại."), "deadline")
 
 
 def _draft(scoring_round: ScoringRound) -> None:
     if scoring_round.status != RoundStatus.DRAFT:
-        raise DomainError("Vòng chấm chéo đã mở; không thay đổi phân công được nữa.")
+        raise DomainError(N_("Vòng chấm chéo đã mở; không thay đổi phân công được nữa."))
 
 
 def _add_pairs(session: Session, scoring_round: ScoringRound, pairs: Iterable[algo.Pair]) -> None:
@@ -112,9 +112,9 @@ def create_round(
 ) -> ScoringRound:
     """The year's peer round (a draft) on the locked table, with assignments among the members."""
     if cset.is_template or cset.status != SetStatus.LOCKED:
-        raise DomainError("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi lập vòng chấm chéo.")
+        raise DomainError(N_("Phải khóa bảng tiêu chí (mở chấm điểm) trước khi lập vòng chấm chéo."))
     if find_round(session, cset.cluster_id, cset.year_id) is not None:
-        raise DomainError("Vòng chấm chéo năm này đã được lập; mỗi cụm, khối chỉ có một vòng chấm chéo mỗi năm.")
+        raise DomainError(N_("Vòng chấm chéo năm này đã được lập; mỗi cụm, khối chỉ có một vòng chấm chéo mỗi năm."))
     _check_deadline(deadline, now)
     unit_ids = [u.id for u in members(session, cset.cluster_id, cset.year_id)]
     pairs = _plan(mode, unit_ids, k, team_ids, seed)
@@ -162,12 +162,12 @@ def add_assignment(session: Session, scoring_round: ScoringRound, reviewer_id: i
     """One more pair, by hand (draft only)."""
     _draft(scoring_round)
     if reviewer_id == subject_id:
-        raise DomainError("Một đơn vị không tự chấm chéo chính mình.", "subject_unit_id")
+        raise DomainError(N_("Một đơn vị không tự chấm chéo chính mình."), "subject_unit_id")
     unit_ids = {u.id for u in members(session, scoring_round.cluster_id, scoring_round.year_id)}
     if reviewer_id not in unit_ids:
-        raise DomainError("Đơn vị chấm phải là thành viên của cụm, khối năm này.", "reviewer_unit_id")
+        raise DomainError(N_("Đơn vị chấm phải là thành viên của cụm, khối năm này."), "reviewer_unit_id")
     if subject_id not in unit_ids:
-        raise DomainError("Đơn vị được chấm phải là thành viên của cụm, khối năm này.", "subject_unit_id")
+        raise DomainError(N_("Đơn vị được chấm phải là thành viên của cụm, khối năm này."), "subject_unit_id")
     exists = session.scalar(
         select(ReviewAssignment.id).where(
             ReviewAssignment.round_id == scoring_round.id,
@@ -176,7 +176,7 @@ def add_assignment(session: Session, scoring_round: ScoringRound, reviewer_id: i
         )
     )
     if exists is not None:
-        raise DomainError("Đơn vị này đã được phân công chấm đơn vị đó.", "subject_unit_id")
+        raise DomainError(N_("Đơn vị này đã được phân công chấm đơn vị đó."), "subject_unit_id")
     assignment = ReviewAssignment(round_id=scoring_round.id, reviewer_unit_id=reviewer_id, subject_unit_id=subject_id)
     session.add(assignment)
     session.flush()
@@ -187,7 +187,7 @@ def remove_assignment(session: Session, scoring_round: ScoringRound, assignment:
     """Drop one pair, by hand (draft only)."""
     _draft(scoring_round)
     if assignment.round_id != scoring_round.id:
-        raise DomainError("Phân công không thuộc vòng chấm chéo này.")
+        raise DomainError(N_("Phân công không thuộc vòng chấm chéo này."))
     session.delete(assignment)
     session.flush()
 
@@ -197,16 +197,18 @@ def open_round(session: Session, scoring_round: ScoringRound, now: datetime | No
     _draft(scoring_round)
     cset = criteria_svc.in_force(session, scoring_round.cluster_id, scoring_round.year_id)
     if cset is None or cset.status != SetStatus.LOCKED:
-        raise DomainError("Bảng tiêu chí đang áp dụng chưa được khóa để chấm điểm; hãy khóa bảng trước khi mở vòng.")
+        raise DomainError(
+            N_("Bảng tiêu chí đang áp dụng chưa được khóa để chấm điểm; hãy khóa bảng trước khi mở vòng.")
+        )
     if scoring_round.deadline is not None and scoring_round.deadline <= (now or utcnow()):
-        raise DomainError("Hạn chấm chéo đã qua; hãy đổi hạn trước khi mở vòng.", "deadline")
+        raise DomainError(N_("Hạn chấm chéo đã qua; hãy đổi hạn trước khi mở vòng."), "deadline")
     pairs = session.execute(
         select(ReviewAssignment.reviewer_unit_id, ReviewAssignment.subject_unit_id).where(
             ReviewAssignment.round_id == scoring_round.id
         )
     ).all()
     if not pairs:
-        raise DomainError("Chưa có phân công nào; hãy phân công đơn vị chấm trước khi mở vòng.")
+        raise DomainError(N_("Chưa có phân công nào; hãy phân công đơn vị chấm trước khi mở vòng."))
     scoring_round.criteria_set = cset  # a newer version locked meanwhile is the one to score against
     rounds.add_drafts(session, scoring_round, cset, Stage.PEER, pairs)
     scoring_round.status = RoundStatus.OPEN
@@ -231,7 +233,7 @@ def set_deadline(
 ) -> None:
     """Set, move or clear the round's deadline (not after closing)."""
     if scoring_round.status == RoundStatus.CLOSED:
-        raise DomainError("Vòng chấm chéo đã đóng.")
+        raise DomainError(N_("Vòng chấm chéo đã đóng."))
     _check_deadline(deadline, now)
     scoring_round.deadline = deadline
     session.flush()
@@ -240,7 +242,7 @@ def set_deadline(
 def close_round(session: Session, scoring_round: ScoringRound, now: datetime | None = None) -> None:
     """Open → closed: reviews become readable in the cluster; unsubmitted ones stay drafts (missing)."""
     if scoring_round.status != RoundStatus.OPEN:
-        raise DomainError("Chỉ đóng được vòng chấm chéo đang mở.")
+        raise DomainError(N_("Chỉ đóng được vòng chấm chéo đang mở."))
     scoring_round.status, scoring_round.closed_at = RoundStatus.CLOSED, now or utcnow()
     session.flush()
 

@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Assessment, CriteriaSet, Criterion, Membership, NotApplicable, Score, ScoringRound, Unit, User
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.criteria import CriterionKind
 from portal.models.scoring import AssessmentStatus, RoundKind, RoundStatus, Stage
 from portal.services import DomainError
@@ -67,9 +67,9 @@ def add_drafts(
 def set_deadline(session: Session, scoring_round: ScoringRound, deadline: datetime | None, now=None) -> None:
     """Set or clear the round's deadline; a past deadline would lock everyone out at once."""
     if scoring_round.status == RoundStatus.CLOSED:
-        raise DomainError("Vòng chấm đã đóng.")
+        raise DomainError(N_("Vòng chấm đã đóng."))
     if deadline is not None and deadline <= (now or utcnow()):
-        raise DomainError("Hạn chót phải sau thời điểm hiện tại.", "deadline")
+        raise DomainError(N_("Hạn chót phải sau thời điểm hiện tại."), "deadline")
     scoring_round.deadline = deadline
     session.flush()
 
@@ -81,9 +81,9 @@ def close_round(session: Session, scoring_round: ScoringRound, now: datetime | N
     `reviews.close_round`, which says what happens to the reviews not handed in.
     """
     if scoring_round.kind == RoundKind.PEER:
-        raise DomainError("Vòng chấm chéo được đóng ở trang chấm chéo.")
+        raise DomainError(N_("Vòng chấm chéo được đóng ở trang chấm chéo."))
     if scoring_round.status != RoundStatus.OPEN:
-        raise DomainError("Chỉ đóng được vòng đang mở.")
+        raise DomainError(N_("Chỉ đóng được vòng đang mở."))
     scoring_round.status, scoring_round.closed_at = RoundStatus.CLOSED, now or utcnow()
     session.flush()
 

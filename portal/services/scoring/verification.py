@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Assessment, Score, ScoringRound
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.models.scoring import AssessmentStatus, RoundKind, Stage
 from portal.services import DomainError
 from portal.services.scoring import rounds as rounds_svc
@@ -84,7 +84,7 @@ def start_verification(
 ) -> Assessment:
     """The head starts verifying a submitted self-assessment, from the unit's own scores."""
     if self_assessment.stage != Stage.SELF or self_assessment.status != AssessmentStatus.SUBMITTED:
-        raise DomainError("Chỉ thẩm định bản tự chấm đã nộp.")
+        raise DomainError(N_("Chỉ thẩm định bản tự chấm đã nộp."))
     verification = verification_round(session, self_assessment.round)
     existing = stage_of(session, verification, self_assessment.subject_unit_id, Stage.VERIFIED)
     if existing is not None:
@@ -97,15 +97,15 @@ def start_verification(
 def start_explanation(session: Session, verified: Assessment, now: datetime | None = None) -> Assessment:
     """The unit answers a sent verification: proposed scores, explanations and new evidence, by the deadline."""
     if verified.stage != Stage.VERIFIED or verified.status != AssessmentStatus.SUBMITTED:
-        raise DomainError("Trưởng cụm, khối chưa gửi kết quả thẩm định.")
+        raise DomainError(N_("Trưởng cụm, khối chưa gửi kết quả thẩm định."))
     existing = stage_of(session, verified.round, verified.subject_unit_id, Stage.EXPLANATION)
     if existing is not None:
         return existing
     if stage_of(session, verified.round, verified.subject_unit_id, Stage.FINAL) is not None:
-        raise DomainError("Điểm đã được thống nhất; không còn giải trình được.")
+        raise DomainError(N_("Điểm đã được thống nhất; không còn giải trình được."))
     deadline = verified.round.deadline
     if deadline is not None and (now or utcnow()) > deadline:
-        raise DomainError("Đã hết hạn giải trình.")
+        raise DomainError(N_("Đã hết hạn giải trình."))
     explanation = _new_stage(
         session, verified.round, verified.subject_unit_id, verified.subject_unit_id, Stage.EXPLANATION
     )
@@ -118,7 +118,7 @@ def start_final(
 ) -> Assessment:
     """The head fixes the final score, from the unit's explanation when it sent one, else from the verification."""
     if verified.stage != Stage.VERIFIED or verified.status != AssessmentStatus.SUBMITTED:
-        raise DomainError("Phải gửi kết quả thẩm định cho đơn vị trước khi chốt điểm.")
+        raise DomainError(N_("Phải gửi kết quả thẩm định cho đơn vị trước khi chốt điểm."))
     existing = stage_of(session, verified.round, verified.subject_unit_id, Stage.FINAL)
     if existing is not None:
         return existing
@@ -126,7 +126,7 @@ def start_final(
     deadline = verified.round.deadline
     waiting = deadline is None or (now or utcnow()) <= deadline
     if explanation is not None and explanation.status != AssessmentStatus.SUBMITTED and waiting:
-        raise DomainError("Đơn vị đang giải trình; chờ đơn vị nộp giải trình hoặc hết hạn giải trình.")
+        raise DomainError(N_("Đơn vị đang giải trình; chờ đơn vị nộp giải trình hoặc hết hạn giải trình."))
     final = _new_stage(session, verified.round, verified.subject_unit_id, author_unit_id, Stage.FINAL)
     # the verified reasons carry over; where the unit's explanation changed the score, the head writes a new one
     _copy(session, verified, final, notes=True, user_id=user_id)

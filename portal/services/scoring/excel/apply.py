@@ -8,7 +8,7 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from portal.models import Assessment
-from portal.models.base import utcnow
+from portal.models.base import N_, utcnow
 from portal.services import DomainError
 from portal.services.scoring import assessments
 from portal.services.scoring.excel.parse import ImportReport, read_form
@@ -48,6 +48,8 @@ def import_workbook(
                 now=now,
             )
         except DomainError as error:  # checked above; only a change made meanwhile gets here
-            raise DomainError(f"Dòng {change.row.number} ({change.row.code}): {error.message}") from error
+            raise DomainError(
+                N_("Dòng %(row)s (%(code)s): %(error)s"), row=change.row.number, code=change.row.code, error=error
+            ) from error
         report.saved += 1
     return report

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.formatting import vn_number
 from portal.models import Assessment, CriteriaSet, Criterion, Score
+from portal.models.base import N_
 from portal.models.criteria import Method
 from portal.services import DomainError
 from portal.services.criteria import sets as criteria_svc
@@ -39,7 +40,7 @@ from portal.services.scoring.excel.form import (
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NOTE = 4000
-NOT_OURS = (
+NOT_OURS = N_(
     "Tệp này không phải mẫu chấm điểm tải từ cổng (thiếu hoặc hỏng trang ẩn “_meta”). Hãy bấm “Tải Excel” ở "
     "bản chấm này, điền vào tệp vừa tải rồi tải lên lại."
 )
@@ -118,7 +119,8 @@ def _meta(book, assessment: Assessment, cset: CriteriaSet, max_rows: int) -> lis
         elif any(v is not None for v in values):
             if len(rows) >= max_rows:
                 raise DomainError(
-                    f"Tệp có hơn {vn_number(max_rows)} dòng tiêu chí; đây không phải mẫu chấm điểm của cổng."
+                    N_("Tệp có hơn %(rows)s dòng tiêu chí; đây không phải mẫu chấm điểm của cổng."),
+                    rows=vn_number(max_rows),
                 )
             rows.append(_form_row(values))
     _check_head(head, assessment, cset)
@@ -146,13 +148,19 @@ def _check_head(head: dict[str, object], assessment: Assessment, cset: CriteriaS
         raise DomainError(NOT_OURS) from None
     if assessment_id != assessment.id:
         raise DomainError(
-            "Tệp Excel này là mẫu của một bản chấm điểm khác, không phải của bản chấm này. Hãy tải mẫu Excel "
-            "của bản chấm này, điền vào rồi tải lên."
+            N_(
+                "Tệp Excel này là mẫu của một bản chấm điểm khác, không phải của bản chấm này. Hãy tải mẫu Excel "
+                "của bản chấm này, điền vào rồi tải lên."
+            )
         )
     if set_id != assessment.criteria_set_id or set_id != cset.id or version != cset.version:
         raise DomainError(
-            f"Tệp Excel được tải theo phiên bản {version} của bảng tiêu chí; bản chấm này đang chấm theo phiên "
-            f"bản {cset.version}. Hãy tải lại mẫu Excel mới rồi điền lại."
+            N_(
+                "Tệp Excel được tải theo phiên bản %(version)s của bảng tiêu chí; bản chấm này đang chấm theo phiên "
+                "bản %(current)s. Hãy tải lại mẫu Excel mới rồi điền lại."
+            ),
+            version=version,
+            current=cset.version,
         )
 
 
@@ -171,7 +179,7 @@ def _cells(book, rows: list[FormRow]) -> dict[int, tuple]:
     ws = book[SHEET]
     header = next(ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, max_col=2, values_only=True), ())
     if tuple(header) != HEADERS[:2]:
-        raise DomainError("Các cột của mẫu chấm điểm đã bị thay đổi; hãy tải lại mẫu Excel rồi điền lại.")
+        raise DomainError(N_("Các cột của mẫu chấm điểm đã bị thay đổi; hãy tải lại mẫu Excel rồi điền lại."))
     if not rows:
         return {}
     first, last = min(r.number for r in rows), max(r.number for r in rows)
