@@ -8,11 +8,15 @@ from datetime import date
 import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from config import BASE_DIR
 from portal.extensions import db
-from portal.models import Unit
+from portal.forms import domain_message
+from portal.models import Assessment, Unit
+from portal.services import DomainError
+from portal.services.scoring import assessments
 from tests import factories
 
 EN_PO = BASE_DIR / "portal" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -197,13 +201,40 @@ def test_form_errors_and_flash_messages_in_english(world, client, auth):
     assert db.session.scalar(select(Unit).where(Unit.name == "Sở Ngoại vụ")).sector == "department"
 
 
-def test_domain_errors_stay_vietnamese(world, client, auth):
-    """A known limitation: the services' rules speak Vietnamese whatever the interface language."""
+def test_domain_errors_follow_the_language(world, client, auth):
+    """A service's refusal is a catalogue entry and its values: Vietnamese by default, English after the switch."""
     auth.login("secretariat")
+    clash = client.post("/units/", data={"name": "UBND phường An Bình", "sector": "ward"})
+    assert clash.status_code == 422 and "Đã có đơn vị tên “UBND phường An Bình”." in clash.text
     _in_english(client)
     clash = client.post("/units/", data={"name": "UBND phường An Bình", "sector": "ward"})
-    assert clash.status_code == 422 and "Đã có đơn vị tên" in clash.text
-    assert ">Add a unit</button>" in clash.text
+    assert clash.status_code == 422 and "There is already a unit named “UBND phường An Bình”." in clash.text
+    assert "Đã có đơn vị tên" not in clash.text and ">Add a unit</button>" in clash.text
+
+
+def test_a_domain_error_shows_its_values_in_english(world, client, auth, hx):
+    """The refusal of an incomplete self-assessment counts and lists the criteria left, in either language."""
+    cset, _items = factories.scoring_table(world)
+    assessments.open_self_round(db.session, cset)
+    db.session.commit()
+    own = db.session.scalar(select(Assessment).where(Assessment.subject_unit_id == world.member.id))
+    auth.login("member")
+    refused = hx.post(f"/scoring/assessments/{own.id}/submit")
+    assert refused.status_code == 422 and "Còn 5 tiêu chí chưa chấm: I.1, I.2, I.3, II.1, III.1." in refused.text
+    _in_english(client)
+    refused = hx.post(f"/scoring/assessments/{own.id}/submit")
+    assert refused.status_code == 422 and "5 criteria are not scored yet: I.1, I.2, I.3, II.1, III.1." in refused.text
+    assert "chưa chấm" not in refused.text
+
+
+def test_a_refusal_named_inside_another_is_translated_with_it(app):
+    """An import's "Dòng 3: …" carries the row's own refusal as a value; both are put in the reader's language."""
+    row = DomainError("Dòng %(row)s: %(error)s", row=3, error=DomainError("Nhập nội dung tiêu chí.", "title"))
+    assert row.message == "Dòng 3: Nhập nội dung tiêu chí."
+    with app.test_request_context():
+        assert domain_message(row) == "Dòng 3: Nhập nội dung tiêu chí."
+        with force_locale("en"):
+            assert domain_message(row) == "Row 3: Enter the text of the criterion."
 
 
 def test_cluster_page_in_english(world, client, auth):
